@@ -1,0 +1,187 @@
+import Foundation
+
+/// A completed sign-in: the new device and its credential (shown once).
+public struct SignedIn: Sendable {
+    public var account: Account
+    public var device: Device
+    public var token: OpaqueToken
+}
+
+/// What the password step answers.
+public enum SignInOutcome: Sendable {
+    case signedIn(SignedIn)
+    /// The password was right and a second factor is on: answer the challenge with a code.
+    case secondFactorRequired(challenge: String, methods: [String])
+}
+
+/// Sign-in by username or email and password, then the second factor when enabled.
+///
+/// An unknown account and a wrong password give the same error in the same time (a dummy hash is verified);
+/// failures slow further tries per address and per identifier with growing delays, never a lockout, and a
+/// client that signed in to the account before is exempt from the per-account delay.
+public struct SignInService: Sendable {
+    public enum Error: PublicError, Equatable {
+        case invalidCredentials
+        case throttled(seconds: Int)
+        case passwordResetRequired
+        case invalidChallenge
+        case invalidCode
+
+        public var status: Int {
+            switch self {
+            case .invalidCredentials, .invalidChallenge, .invalidCode: 401
+            case .throttled: 429
+            case .passwordResetRequired: 403
+            }
+        }
+
+        public var code: String {
+            switch self {
+            case .invalidCredentials: "invalid_credentials"
+            case .throttled: "too_many_attempts"
+            case .passwordResetRequired: "password_reset_required"
+            case .invalidChallenge: "invalid_challenge"
+            case .invalidCode: "invalid_code"
+            }
+        }
+
+        public var message: String {
+            switch self {
+            case .invalidCredentials: "The username, email or password is not correct."
+            case .throttled(let seconds): "Too many attempts. Try again in \(seconds) seconds."
+            case .passwordResetRequired:
+                "Your password must be reset before you can sign in. We have mailed a reset link to your verified address."
+            case .invalidChallenge: "This sign-in has expired. Start again."
+            case .invalidCode: "That code is not correct."
+            }
+        }
+
+        public var retryAfter: Int? {
+            if case .throttled(let seconds) = self { return seconds }
+            return nil
+        }
+    }
+
+    let env: HubEnvironment
+    let secondFactors: TwoFactorService
+    let recovery: RecoveryService
+    let breachCheck: (@Sendable (String) async -> Bool)?
+
+    public init(
+        environment: HubEnvironment, secondFactors: TwoFactorService, recovery: RecoveryService,
+        breachCheck: (@Sendable (String) async -> Bool)? = nil
+    ) {
+        self.env = environment
+        self.secondFactors = secondFactors
+        self.recovery = recovery
+        self.breachCheck = breachCheck
+    }
+
+    /// The password step.
+    public func signIn(
+        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller
+    ) async throws -> SignInOutcome {
+        let canonical = AccountNames.canonical(identifier)
+        let normalized = PasswordText.normalize(password)
+        let session = env.store.session
+        let now = env.clock.now()
+
+        let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
+        // The same queries run whether or not the account exists.
+        let knownClient = try await session.hasSignedInBefore(
+            accountID: account?.id ?? "", clientIdentifier: info.clientIdentifier)
+        let addressKey = "ip:" + caller.ipAddress
+        let accountKey = "id:" + canonical
+        var wait = try await throttleWait(key: addressKey, policy: .perAddress, now: now)
+        if !knownClient {
+            wait = max(wait, try await throttleWait(key: accountKey, policy: .perAccount, now: now))
+        }
+        if wait > 0 {
+            try await env.store.transaction { tx in
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account?.id ?? AuditEvent.systemChain, kind: .signInThrottled,
+                        ipAddress: caller.ipAddress), at: now)
+            }
+            throw Error.throttled(seconds: wait)
+        }
+
+        var storedHash: String?
+        if let account { storedHash = try await session.passwordHash(accountID: account.id) }
+        var verification = PasswordVerification.invalid
+        if let storedHash {
+            verification = try await env.hasher.verify(normalized, against: storedHash)
+        } else {
+            try await env.hasher.verifyDummy(normalized)
+        }
+        guard let account, case .valid(let needsRehash) = verification else {
+            try await env.store.transaction { tx in
+                try await tx.recordThrottleFailure(key: addressKey, at: now)
+                try await tx.recordThrottleFailure(key: accountKey, at: now)
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account?.id ?? AuditEvent.systemChain, kind: .signInFailed,
+                        ipAddress: caller.ipAddress, detail: account == nil ? "unknown account" : "wrong password"),
+                    at: now)
+            }
+            throw Error.invalidCredentials
+        }
+        try await session.clearThrottle(key: accountKey)
+
+        if needsRehash {
+            let fresh = try await env.hasher.hash(normalized)
+            try await env.store.transaction { tx in
+                try await tx.replacePasswordHash(accountID: account.id, hash: fresh)
+                try await tx.appendAudit(
+                    AuditRecord(accountID: account.id, kind: .passwordRehashed, ipAddress: caller.ipAddress), at: now)
+            }
+        }
+        if account.isResetRequired {
+            try await recovery.sendForcedResetLink(account: account, caller: caller)
+            throw Error.passwordResetRequired
+        }
+        if let breachCheck, await breachCheck(normalized) {
+            try await recovery.flagBreachedPassword(account: account, caller: caller)
+            throw Error.passwordResetRequired
+        }
+        if try await secondFactors.isEnabled(accountID: account.id) {
+            let challenge = try await secondFactors.issueChallenge(
+                account: account, info: info, kind: kind, caller: caller)
+            return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
+        }
+        return .signedIn(try await completeSignIn(account: account, info: info, kind: kind, caller: caller))
+    }
+
+    /// The second step: a TOTP or recovery code against the challenge from the password step.
+    public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
+        let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
+        return try await completeSignIn(
+            account: pending.account, info: pending.info, kind: pending.kind, caller: caller)
+    }
+
+    /// Creates the device, writes the log, and mails the owner about a client never seen before.
+    func completeSignIn(account: Account, info: Device.Info, kind: Device.Kind, caller: Caller) async throws
+        -> SignedIn
+    {
+        let now = env.clock.now()
+        let env = self.env
+        return try await env.store.transaction { tx in
+            let isKnown = try await tx.hasSignedInBefore(accountID: account.id, clientIdentifier: info.clientIdentifier)
+            let (device, token) = try await DeviceService.createDevice(
+                in: tx, account: account, info: info, kind: kind, ipAddress: caller.ipAddress, now: now)
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
+                    detail: "\(info.product) on \(info.platform), device \(device.id)"), at: now)
+            if !isKnown {
+                try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
+            }
+            return SignedIn(account: account, device: device, token: token)
+        }
+    }
+
+    private func throttleWait(key: String, policy: ThrottlePolicy, now: Date) async throws -> Int {
+        guard let state = try await env.store.session.throttleState(key: key) else { return 0 }
+        return policy.wait(failures: state.failures, lastFailure: state.lastFailure, now: now)
+    }
+}

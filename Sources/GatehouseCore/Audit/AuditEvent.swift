@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+
+/// One entry of the append-only security log. Entries of one account form a hash chain: each entry's hash
+/// covers its fields and the previous entry's hash, so an edit or a deletion shows up in ``AuditChain/verify``.
+public struct AuditEvent: Sendable, Equatable, Codable {
+    /// Kinds of security event.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case accountCreated = "account.created"
+        case emailVerified = "email.verified"
+        case emailChanged = "email.changed"
+        case signIn = "signin.succeeded"
+        case signInFailed = "signin.failed"
+        case signInThrottled = "signin.throttled"
+        case deviceRevoked = "device.revoked"
+        case signedOutEverywhere = "devices.signed_out_all"
+        case passwordChanged = "password.changed"
+        case passwordRehashed = "password.rehashed"
+        case passwordResetRequested = "password.reset_requested"
+        case passwordReset = "password.reset"
+        case resetRequired = "password.reset_required"
+        case twoFactorEnabled = "2fa.enabled"
+        case twoFactorDisabled = "2fa.disabled"
+        case twoFactorFailed = "2fa.failed"
+        case recoveryCodeUsed = "2fa.recovery_code_used"
+        case recoveryCodesRegenerated = "2fa.recovery_codes_regenerated"
+        case reauthenticated = "sudo.granted"
+        case antiPhishingPhraseChanged = "mail.phrase_changed"
+        case roleChanged = "account.role_changed"
+        case serverClaimed = "server.claimed"
+        case serverRemoved = "server.removed"
+        case incidentApplied = "incident.applied"
+    }
+
+    /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).
+    public static let systemChain = "-"
+
+    public var id: Int64
+    public var chain: String
+    public var kind: String
+    public var ipAddress: String
+    public var detail: String
+    public var createdAt: Date
+    public var previousHash: String
+    public var hash: String
+
+    public init(
+        id: Int64, chain: String, kind: String, ipAddress: String, detail: String, createdAt: Date,
+        previousHash: String, hash: String
+    ) {
+        self.id = id
+        self.chain = chain
+        self.kind = kind
+        self.ipAddress = ipAddress
+        self.detail = detail
+        self.createdAt = createdAt
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// What a service asks to record; the store assigns id and chain hashes.
+public struct AuditRecord: Sendable, Equatable {
+    public var accountID: String?
+    public var kind: AuditEvent.Kind
+    public var ipAddress: String
+    public var detail: String
+
+    public init(accountID: String?, kind: AuditEvent.Kind, ipAddress: String, detail: String = "") {
+        self.accountID = accountID
+        self.kind = kind
+        self.ipAddress = ipAddress
+        self.detail = detail
+    }
+}
+
+/// The hash-chain rule, shared by the store (to write) and by `gatehouse audit verify` (to check).
+public enum AuditChain {
+    /// The previous-hash of a chain's first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// The hash of an entry with these fields.
+    public static func hash(
+        chain: String, kind: String, ipAddress: String, detail: String, createdAt: Date, previousHash: String
+    ) -> String {
+        var hasher = SHA256()
+        for field in [chain, kind, ipAddress, detail, String(createdAt.epochSeconds), previousHash] {
+            let bytes = Array(field.utf8)
+            var length = UInt32(bytes.count).bigEndian
+            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: bytes)
+        }
+        return Encoding.hex(hasher.finalize())
+    }
+
+    /// A problem found in a chain.
+    public struct Break: Sendable, Equatable, CustomStringConvertible {
+        public let eventID: Int64
+        public let reason: String
+        public var description: String { "event \(eventID): \(reason)" }
+    }
+
+    /// Checks a chain's events (oldest first); nil when intact.
+    public static func verify(_ events: [AuditEvent]) -> Break? {
+        var previous = genesis
+        for event in events {
+            guard event.previousHash == previous else {
+                return Break(eventID: event.id, reason: "previous hash does not match (an entry is missing or moved)")
+            }
+            let expected = hash(
+                chain: event.chain, kind: event.kind, ipAddress: event.ipAddress, detail: event.detail,
+                createdAt: event.createdAt, previousHash: event.previousHash)
+            guard expected == event.hash else {
+                return Break(eventID: event.id, reason: "contents do not match the hash (the entry was edited)")
+            }
+            previous = event.hash
+        }
+        return nil
+    }
+}
+
+/// The append-only security log.
+public protocol AuditStore: Sendable {
+    /// Appends a record to its account's chain (must run inside a transaction).
+    func appendAudit(_ record: AuditRecord, at: Date) async throws
+    /// The newest events of an account's chain, newest first.
+    func auditEvents(chain: String, limit: Int) async throws -> [AuditEvent]
+    /// A whole chain, oldest first.
+    func auditChain(_ chain: String) async throws -> [AuditEvent]
+    /// Every chain name (for a full verification).
+    func auditChains() async throws -> [String]
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A signed-in device: an app, a browser or the command line. Its credential is stored only as a digest.
+public struct Device: Sendable, Equatable, Codable {
+    /// What a client says about itself when it signs in.
+    public struct Info: Sendable, Equatable, Codable {
+        public var clientIdentifier: String
+        public var name: String
+        public var product: String
+        public var version: String
+        public var platform: String
+
+        public init(clientIdentifier: String, name: String, product: String, version: String, platform: String) {
+            self.clientIdentifier = clientIdentifier
+            self.name = name
+            self.product = product
+            self.version = version
+            self.platform = platform
+        }
+    }
+
+    public enum Kind: String, Sendable, Codable {
+        case api
+        case browser
+    }
+
+    public var id: String
+    public var accountID: String
+    public var kind: Kind
+    public var info: Info
+    public var ipAddress: String
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    public var revokedAt: Date?
+    /// When the person last proved their password (and second factor) on this device: sign-in or sudo.
+    public var reauthenticatedAt: Date
+
+    public init(
+        id: String, accountID: String, kind: Kind, info: Info, ipAddress: String, createdAt: Date, lastSeenAt: Date,
+        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil
+    ) {
+        self.reauthenticatedAt = reauthenticatedAt ?? createdAt
+        self.id = id
+        self.accountID = accountID
+        self.kind = kind
+        self.info = info
+        self.ipAddress = ipAddress
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// Opaque bearer credentials with a readable prefix: `ghd_` for devices, `ghs_` for media servers.
+///
+/// 256 random bits; the hub keeps only the SHA-256 of the whole string.
+public struct OpaqueToken: Sendable, Equatable {
+    public let value: String
+
+    public init(value: String) { self.value = value }
+
+    /// A fresh token with `prefix` (for example `ghd`).
+    public static func generate(prefix: String) -> OpaqueToken {
+        OpaqueToken(value: prefix + "_" + Encoding.base64URL(SecureRandom.bytes(32)))
+    }
+
+    /// The digest the store keeps.
+    public var digest: String { Digest.sha256Hex(value) }
+
+    /// True when `value` looks like a token of `prefix` (cheap shape check before any lookup).
+    public static func hasShape(_ value: String, prefix: String) -> Bool {
+        value.hasPrefix(prefix + "_") && value.utf8.count == prefix.utf8.count + 1 + 43
+    }
+}

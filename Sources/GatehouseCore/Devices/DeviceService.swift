@@ -1,0 +1,110 @@
+import Foundation
+
+/// Device credentials: authentication on every request, the device list, revoking one, and "sign out of all".
+public struct DeviceService: Sendable {
+    public enum Error: PublicError, Equatable {
+        case notFound
+
+        public var status: Int { 404 }
+        public var code: String { "device_not_found" }
+        public var message: String { "No such device." }
+    }
+
+    /// How often a device's last-seen time is written (it is shown in minutes, so more is waste).
+    static let touchInterval: TimeInterval = 60
+
+    let env: HubEnvironment
+
+    public init(environment: HubEnvironment) {
+        self.env = environment
+    }
+
+    /// Creates a device for a successful sign-in, inside the caller's transaction. Returns it with its
+    /// credential, which is shown once and never stored.
+    public static func createDevice(
+        in tx: any StoreSession, account: Account, info: Device.Info, kind: Device.Kind, ipAddress: String, now: Date
+    ) async throws -> (Device, OpaqueToken) {
+        let device = Device(
+            id: SecureRandom.identifier(), accountID: account.id, kind: kind, info: info, ipAddress: ipAddress,
+            createdAt: now, lastSeenAt: now)
+        let token = OpaqueToken.generate(prefix: "ghd")
+        try await tx.insertDevice(device, tokenDigest: token.digest)
+        return (device, token)
+    }
+
+    /// The account and device behind a credential, or nil when it is unknown, malformed or revoked.
+    public func authenticate(token: String, ipAddress: String) async throws -> (Account, Device)? {
+        guard OpaqueToken.hasShape(token, prefix: "ghd") else { return nil }
+        let digest = Digest.sha256Hex(token)
+        let now = env.clock.now()
+        if let entry = env.cache.lookup(digest, now: now) {
+            return (entry.account, entry.device)
+        }
+        guard let device = try await env.store.session.device(tokenDigest: digest),
+            let account = try await env.store.session.account(id: device.accountID)
+        else { return nil }
+        var seen = device
+        if now.timeIntervalSince(device.lastSeenAt) >= Self.touchInterval || device.ipAddress != ipAddress {
+            try await env.store.session.touchDevice(id: device.id, at: now, ipAddress: ipAddress)
+            seen.lastSeenAt = now
+            seen.ipAddress = ipAddress
+        }
+        env.cache.store(digest, account: account, device: seen, now: now)
+        return (account, seen)
+    }
+
+    /// The account's live devices.
+    public func devices(of account: Account) async throws -> [Device] {
+        try await env.store.session.devices(accountID: account.id)
+    }
+
+    /// Signs one device out.
+    public func revoke(deviceID: String, of account: Account, caller: Caller) async throws {
+        let now = env.clock.now()
+        let revoked = try await env.store.transaction { tx -> Bool in
+            guard try await tx.revokeDevice(id: deviceID, accountID: account.id, at: now) else { return false }
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .deviceRevoked, ipAddress: caller.ipAddress, detail: deviceID), at: now)
+            return true
+        }
+        guard revoked else { throw Error.notFound }
+        env.announce(Revocation(accountID: account.id, deviceIDs: [deviceID], allDevices: false, at: now))
+    }
+
+    /// Signs out every device of the account, or every one but the caller's. Media servers stay claimed: they
+    /// hold their own credential.
+    @discardableResult
+    public func signOutAll(of account: Account, keepingCurrent: Bool, caller: Caller) async throws -> Int {
+        let now = env.clock.now()
+        let keeping = keepingCurrent ? caller.deviceID : nil
+        let revoked = try await env.store.transaction { tx -> [String] in
+            let revoked = try await tx.revokeDevices(accountID: account.id, keeping: keeping, at: now)
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .signedOutEverywhere, ipAddress: caller.ipAddress,
+                    detail: "devices: \(revoked.count)" + (keeping == nil ? "" : ", kept current")), at: now)
+            return revoked
+        }
+        env.announce(
+            Revocation(accountID: account.id, deviceIDs: revoked, allDevices: keeping == nil, at: now))
+        return revoked.count
+    }
+
+    /// Records a fresh password (and second-factor) check on the caller's device ("sudo mode").
+    public func markReauthenticated(account: Account, caller: Caller) async throws {
+        guard let deviceID = caller.deviceID else { return }
+        let now = env.clock.now()
+        try await env.store.transaction { tx in
+            try await tx.markReauthenticated(deviceID: deviceID, at: now)
+            try await tx.appendAudit(
+                AuditRecord(accountID: account.id, kind: .reauthenticated, ipAddress: caller.ipAddress), at: now)
+        }
+        env.cache.evict(accountID: account.id, deviceIDs: [deviceID])
+    }
+
+    /// True when the device proved the password recently enough for a sensitive change.
+    public func isRecentlyAuthenticated(_ device: Device) -> Bool {
+        env.clock.now().timeIntervalSince(device.reauthenticatedAt) <= env.settings.reauthenticationWindow
+    }
+}

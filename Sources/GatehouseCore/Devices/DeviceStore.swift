@@ -1,0 +1,19 @@
+import Foundation
+
+/// Reads and writes devices. Tokens appear only as digests.
+public protocol DeviceStore: Sendable {
+    func insertDevice(_ device: Device, tokenDigest: String) async throws
+    /// The live (not revoked) device whose credential has this digest.
+    func device(tokenDigest: String) async throws -> Device?
+    func device(id: String) async throws -> Device?
+    /// Live devices of an account, most recently seen first.
+    func devices(accountID: String) async throws -> [Device]
+    /// Revokes one device of the account; false when there was no such live device.
+    func revokeDevice(id: String, accountID: String, at: Date) async throws -> Bool
+    /// Revokes every live device of the account except `keeping`; returns the revoked ids.
+    func revokeDevices(accountID: String, keeping: String?, at: Date) async throws -> [String]
+    func markReauthenticated(deviceID: String, at: Date) async throws
+    func touchDevice(id: String, at: Date, ipAddress: String) async throws
+    /// Whether this client has ever signed in to the account successfully (for throttling and new-device mail).
+    func hasSignedInBefore(accountID: String, clientIdentifier: String) async throws -> Bool
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+/// Settings the account services read.
+public struct AccountSettings: Sendable {
+    /// The first account to register becomes an admin (off by default; `gatehouse admin create` is the safe way).
+    public var firstAccountIsAdmin: Bool
+    /// How long a sign-in or password re-check counts as recent for sensitive changes ("sudo mode").
+    public var reauthenticationWindow: TimeInterval
+    /// How many earlier passwords an account may not reuse.
+    public var passwordHistoryDepth: Int
+    /// How long an email-verification link lives.
+    public var verificationLifetime: TimeInterval
+    /// How long a password-reset link lives.
+    public var resetLifetime: TimeInterval
+    /// How long a second-factor challenge lives.
+    public var challengeLifetime: TimeInterval
+    /// Failed codes allowed per challenge.
+    public var challengeAttempts: Int
+
+    public init(
+        firstAccountIsAdmin: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
+        verificationLifetime: TimeInterval = 86_400, resetLifetime: TimeInterval = 1_800,
+        challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5
+    ) {
+        self.firstAccountIsAdmin = firstAccountIsAdmin
+        self.reauthenticationWindow = reauthenticationWindow
+        self.passwordHistoryDepth = passwordHistoryDepth
+        self.verificationLifetime = verificationLifetime
+        self.resetLifetime = resetLifetime
+        self.challengeLifetime = challengeLifetime
+        self.challengeAttempts = challengeAttempts
+    }
+}
+
+/// The dependencies every domain service shares, built once by the composition root.
+public struct HubEnvironment: Sendable {
+    public let store: any HubStore
+    public let hasher: any PasswordHashing
+    public let rules: any PasswordRules
+    public let mail: MailComposer
+    public let clock: any WallClock
+    public let revocations: RevocationBus
+    public let cache: CredentialCache
+    public let keyring: Keyring
+    public let settings: AccountSettings
+    public let logger: Logger
+
+    public init(
+        store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
+        clock: any WallClock, revocations: RevocationBus, cache: CredentialCache, keyring: Keyring,
+        settings: AccountSettings, logger: Logger
+    ) {
+        self.store = store
+        self.hasher = hasher
+        self.rules = rules
+        self.mail = mail
+        self.clock = clock
+        self.revocations = revocations
+        self.cache = cache
+        self.keyring = keyring
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Announces a revocation: empties the cache at once and tells listeners (media servers).
+    public func announce(_ revocation: Revocation) {
+        cache.evict(accountID: revocation.accountID, deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)
+        revocations.publish(revocation)
+    }
+}
+
+/// Who is asking: the client address and, when signed in, the device.
+public struct Caller: Sendable {
+    public var ipAddress: String
+    public var deviceID: String?
+
+    public init(ipAddress: String, deviceID: String? = nil) {
+        self.ipAddress = ipAddress
+        self.deviceID = deviceID
+    }
+}

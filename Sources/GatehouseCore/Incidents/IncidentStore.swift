@@ -1,0 +1,76 @@
+import Foundation
+
+/// A declared security incident and its progress through the accounts it covers.
+public struct Incident: Sendable, Equatable, Codable {
+    public enum State: String, Sendable, Codable {
+        /// Declared; accounts are still being processed (re-run `incident declare` or `incident resume` to go on).
+        case running
+        /// Every account was processed; the banner still shows.
+        case applied
+        /// Closed by an operator; the banner is gone.
+        case resolved
+    }
+
+    public var id: String
+    public var reason: String
+    /// `all`, or `accounts` when the incident names a list (in `incident_targets`).
+    public var scope: String
+    public var forceReset: Bool
+    public var signOutAll: Bool
+    public var notify: Bool
+    public var banner: String?
+    public var state: State
+    /// The last account id processed (accounts go in id order).
+    public var cursor: String
+    public var processed: Int
+    public var total: Int
+    public var createdAt: Date
+    public var resolvedAt: Date?
+
+    public init(
+        id: String, reason: String, scope: String, forceReset: Bool, signOutAll: Bool, notify: Bool, banner: String?,
+        state: State, cursor: String, processed: Int, total: Int, createdAt: Date, resolvedAt: Date?
+    ) {
+        self.id = id
+        self.reason = reason
+        self.scope = scope
+        self.forceReset = forceReset
+        self.signOutAll = signOutAll
+        self.notify = notify
+        self.banner = banner
+        self.state = state
+        self.cursor = cursor
+        self.processed = processed
+        self.total = total
+        self.createdAt = createdAt
+        self.resolvedAt = resolvedAt
+    }
+}
+
+/// One account's share of an incident batch, prepared by the service and written by the store in bulk.
+public struct IncidentAccountWork: Sendable {
+    public var account: Account
+    public var resetTokenDigest: String?
+    public var notice: OutboxMessage?
+
+    public init(account: Account, resetTokenDigest: String?, notice: OutboxMessage?) {
+        self.account = account
+        self.resetTokenDigest = resetTokenDigest
+        self.notice = notice
+    }
+}
+
+/// Storage of incidents and their progress.
+public protocol IncidentStore: Sendable {
+    func insertIncident(_ incident: Incident, targets: [String]) async throws
+    func incident(id: String) async throws -> Incident?
+    func incidents() async throws -> [Incident]
+    /// The next accounts of the incident after its cursor, in id order.
+    func incidentBatch(_ incident: Incident, limit: Int) async throws -> [Account]
+    /// Applies one batch and advances the cursor, all in the caller's transaction.
+    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], resetExpiresAt: Date, at: Date)
+        async throws -> Incident
+    func setIncidentState(id: String, state: Incident.State, at: Date) async throws
+    /// Banners of incidents not yet resolved.
+    func activeBanners() async throws -> [String]
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// Writes the hub's security mails. Every message shows the account's anti-phishing phrase (when set), never
+/// asks for a password, and links only to the configured public URL.
+public struct MailComposer: Sendable {
+    /// Where links point; the only origin a genuine mail links to.
+    public let publicURL: String
+    /// The product name shown in mails.
+    public let productName: String
+
+    public init(publicURL: String, productName: String = "Gatehouse") {
+        var url = publicURL
+        while url.hasSuffix("/") { url.removeLast() }
+        self.publicURL = url
+        self.productName = productName
+    }
+
+    /// A link to a page of the hub, with an optional token in the query.
+    public func link(_ path: String, token: String? = nil) -> String {
+        guard let token else { return publicURL + path }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        let encoded = token.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        return publicURL + path + "?token=" + encoded
+    }
+
+    public func verifyEmail(to account: Account, token: String, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "verify_email", now: now,
+            subject: "Confirm your email address",
+            paragraphs: [
+                "Welcome to \(productName), \(account.username).",
+                "Confirm that this address is yours by opening the link below. It works once and expires in 24 hours.",
+            ],
+            action: ("Confirm email address", link("/verify-email", token: token)))
+    }
+
+    public func passwordReset(to account: Account, token: String, now: Date, forced: Bool) -> OutboxMessage {
+        let reason =
+            forced
+            ? "For your security, your password must be reset before you can sign in again."
+            : "Someone asked to reset the password of your account \(account.username). If it was you, use the link below."
+        return compose(
+            to: account.email, account: account, kind: "password_reset", now: now,
+            subject: "Reset your password",
+            paragraphs: [
+                reason,
+                "The link works once and expires in 30 minutes. If you did not ask for this, you can ignore this mail; your password stays as it is.",
+            ],
+            action: ("Choose a new password", link("/reset-password", token: token)))
+    }
+
+    public func passwordChanged(to account: Account, now: Date, signedOutOthers: Bool) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "password_changed", now: now,
+            subject: "Your password was changed",
+            paragraphs: [
+                "The password of your account \(account.username) was changed.",
+                signedOutOthers ? "Every other device was signed out." : "Your other devices stay signed in.",
+                "If this was not you, reset your password at once.",
+            ],
+            action: ("Reset password", link("/forgot-password")))
+    }
+
+    public func emailChanged(to oldAddress: String, account: Account, now: Date) -> OutboxMessage {
+        compose(
+            to: oldAddress, account: account, kind: "email_changed", now: now,
+            subject: "Your email address was changed",
+            paragraphs: [
+                "The email address of your account \(account.username) was changed to \(Self.mask(account.email)).",
+                "If this was not you, contact your administrator and reset your password.",
+            ],
+            action: nil)
+    }
+
+    public func newSignIn(to account: Account, device: Device, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "new_signin", now: now,
+            subject: "New sign-in to your account",
+            paragraphs: [
+                "Your account \(account.username) was signed in from a device it has not seen before:",
+                "\(device.info.name) (\(device.info.product) \(device.info.version), \(device.info.platform)) from \(device.ipAddress).",
+                "If this was you, there is nothing to do. If not, sign out that device and change your password.",
+            ],
+            action: ("Review your devices", link("/account/security")))
+    }
+
+    public func secondFactorChanged(to account: Account, enabled: Bool, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "second_factor_changed", now: now,
+            subject: enabled ? "Two-factor sign-in turned on" : "Two-factor sign-in turned off",
+            paragraphs: [
+                enabled
+                    ? "Two-factor sign-in is now on for \(account.username). Keep your recovery codes somewhere safe."
+                    : "Two-factor sign-in was turned off for \(account.username).",
+                "If this was not you, reset your password at once.",
+            ],
+            action: ("Review your security settings", link("/account/security")))
+    }
+
+    public func recoveryCodeUsed(to account: Account, remaining: Int, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "recovery_code_used", now: now,
+            subject: "A recovery code was used",
+            paragraphs: [
+                "A recovery code was used to sign in to \(account.username). \(remaining) codes are left.",
+                "If this was not you, reset your password and make new recovery codes.",
+            ],
+            action: ("Review your security settings", link("/account/security")))
+    }
+
+    public func incidentNotice(to account: Account, reason: String, resetRequired: Bool, token: String?, now: Date)
+        -> OutboxMessage
+    {
+        var paragraphs = ["A security notice about your account \(account.username):", reason]
+        if resetRequired {
+            paragraphs.append("As a precaution your password must be reset, and every device was signed out.")
+        }
+        paragraphs.append("We recommend turning on two-factor sign-in.")
+        let action: (String, String)? =
+            resetRequired && token != nil ? ("Reset your password", link("/reset-password", token: token)) : nil
+        return compose(
+            to: account.email, account: account, kind: "incident_notice", now: now,
+            subject: "Important security notice", paragraphs: paragraphs, action: action)
+    }
+
+    public func serverVulnerable(to account: Account, serverName: String, advisory: String, now: Date)
+        -> OutboxMessage
+    {
+        compose(
+            to: account.email, account: account, kind: "server_vulnerable", now: now,
+            subject: "Update your media server \(serverName)",
+            paragraphs: [
+                "Your media server \(serverName) runs a version with a known security problem:", advisory,
+                "Update it now, and turn on automatic updates.",
+            ],
+            action: ("See your servers", link("/account/servers")))
+    }
+
+    /// Masks an address for display in a mail to someone else (`al***@example.com`).
+    public static func mask(_ email: String) -> String {
+        let parts = email.split(separator: "@", maxSplits: 1)
+        guard parts.count == 2 else { return "***" }
+        return String(parts[0].prefix(2)) + "***@" + parts[1]
+    }
+
+    private func compose(
+        to recipient: String, account: Account, kind: String, now: Date, subject: String, paragraphs: [String],
+        action: (label: String, url: String)?
+    ) -> OutboxMessage {
+        var text = ""
+        var html = "<!doctype html><html><body style=\"font-family:sans-serif;max-width:36em\">"
+        if let phrase = account.antiPhishingPhrase, !phrase.isEmpty {
+            text += "Your security phrase: \(phrase)\n\n"
+            html += "<p style=\"border:1px solid #888;padding:.5em\">Your security phrase: <strong>"
+                + HTML.escape(phrase) + "</strong></p>"
+        }
+        for paragraph in paragraphs {
+            text += paragraph + "\n\n"
+            html += "<p>" + HTML.escape(paragraph) + "</p>"
+        }
+        if let action {
+            text += "\(action.label): \(action.url)\n\n"
+            html += "<p><a href=\"" + HTML.escape(action.url) + "\">" + HTML.escape(action.label) + "</a></p>"
+        }
+        let footer = "\(productName) will never ask for your password by mail. Sign in only at \(publicURL)."
+        text += "-- \n" + footer + "\n"
+        html += "<p style=\"color:#666;font-size:small\">" + HTML.escape(footer) + "</p></body></html>"
+        return OutboxMessage(
+            id: SecureRandom.identifier(), recipient: recipient, subject: subject, textBody: text, htmlBody: html,
+            kind: kind, createdAt: now, nextAttemptAt: now)
+    }
+}
+
+/// HTML escaping for text placed in markup.
+public enum HTML {
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A mail waiting in the outbox. Written in the same transaction as the event that causes it; the delivery
+/// service sends it, retrying with backoff, and marks it sent exactly once.
+public struct OutboxMessage: Sendable, Equatable {
+    public var id: String
+    public var recipient: String
+    public var subject: String
+    public var textBody: String
+    public var htmlBody: String
+    public var kind: String
+    public var createdAt: Date
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var sentAt: Date?
+    public var lastError: String?
+
+    public init(
+        id: String, recipient: String, subject: String, textBody: String, htmlBody: String, kind: String,
+        createdAt: Date, attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, lastError: String? = nil
+    ) {
+        self.id = id
+        self.recipient = recipient
+        self.subject = subject
+        self.textBody = textBody
+        self.htmlBody = htmlBody
+        self.kind = kind
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.sentAt = sentAt
+        self.lastError = lastError
+    }
+}
+
+/// The mail outbox.
+public protocol OutboxStore: Sendable {
+    func enqueueMail(_ message: OutboxMessage) async throws
+    /// Unsent messages due at `now`, oldest first.
+    func dueMail(now: Date, limit: Int) async throws -> [OutboxMessage]
+    func markMailSent(id: String, at: Date) async throws
+    func markMailFailed(id: String, error: String, nextAttemptAt: Date, giveUp: Bool) async throws
+    /// Counts of messages by state (for status pages and tests).
+    func mailCounts() async throws -> (pending: Int, sent: Int, failed: Int)
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import PasswordCheck
+
+/// The password policy as the account services see it.
+public protocol PasswordRules: Sendable {
+    /// Problems with `password` for an account described by `context` (username, email); empty when fine.
+    func problems(password: String, context: [String]) async -> [PasswordProblem]
+    /// Whether a password (already checked correct at sign-in) appears in the breach corpus; nil when no corpus.
+    var breachCheck: (@Sendable (String) async -> Bool)? { get }
+}
+
+/// Refused password: the API answers 422 with every reason.
+public struct PasswordRejected: PublicError {
+    public let problems: [PasswordProblem]
+    public var status: Int { 422 }
+    public var code: String { "password_rejected" }
+    public var message: String { problems.map(\.message).joined(separator: " ") }
+    public var details: [String: String] {
+        Dictionary(problems.map { ($0.code.rawValue, $0.message) }, uniquingKeysWith: { first, _ in first })
+    }
+    public init(problems: [PasswordProblem]) { self.problems = problems }
+}
+
+/// ``PasswordRules`` on the PasswordCheck module's policy, with the breach index when one is configured.
+public struct PolicyRules: PasswordRules {
+    public let policy: PasswordPolicy
+
+    public init(policy: PasswordPolicy) {
+        self.policy = policy
+    }
+
+    /// The default policy, with the breach index at `breachIndexPath` when given.
+    public static func make(breachIndexPath: String?, logger: Logger) throws -> PolicyRules {
+        var source: (any BreachedPasswordSource)?
+        if let breachIndexPath {
+            let index = try BreachIndex(path: breachIndexPath)
+            logger.info("breached-password index loaded", metadata: ["hashes": "\(index.count)"])
+            source = index
+        }
+        return PolicyRules(policy: PasswordPolicy(breachSource: source))
+    }
+
+    public func problems(password: String, context: [String]) async -> [PasswordProblem] {
+        let words = context
+        return await policy.check(
+            password: password,
+            context: PasswordContext(username: words.first, email: words.count > 1 ? words[1] : nil))
+    }
+
+    public var breachCheck: (@Sendable (String) async -> Bool)? {
+        guard let source = policy.breachSource else { return nil }
+        return { password in (try? await source.isBreached(password: password)) ?? false }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Single-use, short-lived tokens (email verification, password reset, sign-in challenges), stored as digests.
+public struct OneTimeToken: Sendable, Equatable {
+    public enum Purpose: String, Sendable {
+        case verifyEmail = "verify_email"
+        case passwordReset = "password_reset"
+        case signInChallenge = "signin_challenge"
+        case serverClaim = "server_claim"
+    }
+
+    public var purpose: Purpose
+    public var accountID: String
+    public var digest: String
+    public var payload: String
+    public var expiresAt: Date
+    public var attempts: Int
+
+    public init(purpose: Purpose, accountID: String, digest: String, payload: String, expiresAt: Date, attempts: Int = 0)
+    {
+        self.purpose = purpose
+        self.accountID = accountID
+        self.digest = digest
+        self.payload = payload
+        self.expiresAt = expiresAt
+        self.attempts = attempts
+    }
+}
+
+/// Storage of one-time tokens.
+public protocol OneTimeTokenStore: Sendable {
+    /// Stores a token and voids every older token of the same purpose for the account.
+    func issueToken(_ token: OneTimeToken) async throws
+    /// Finds a live token without using it.
+    func peekToken(purpose: OneTimeToken.Purpose, digest: String, now: Date) async throws -> OneTimeToken?
+    /// Uses a token: returns it and deletes it, atomically; nil when unknown, used or expired.
+    func consumeToken(purpose: OneTimeToken.Purpose, digest: String, now: Date) async throws -> OneTimeToken?
+    /// Counts a failed attempt against a token; returns the new count.
+    func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int
+    func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws
+}

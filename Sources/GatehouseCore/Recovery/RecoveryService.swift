@@ -1,0 +1,123 @@
+import Foundation
+
+/// Password reset: self-service by mail, forced after an incident or a breached password.
+///
+/// Asking for a reset answers the same whether or not the account exists: the lookup and mail happen after the
+/// answer, on a background task, so neither the body nor the time tells an outsider anything.
+public struct RecoveryService: Sendable {
+    /// Most reset mails per account per hour, so the form cannot be used to flood someone's inbox.
+    static let mailPolicy = ThrottlePolicy(freeAttempts: 5, baseDelay: 3_600, maximumDelay: 3_600, window: 3_600)
+
+    let env: HubEnvironment
+
+    public init(environment: HubEnvironment) {
+        self.env = environment
+    }
+
+    /// Accepts a reset request. Returns at once; the mail (if any) is prepared in the background.
+    public func requestReset(identifier: String, caller: Caller) {
+        let service = self
+        Task.detached {
+            do {
+                try await service.processResetRequest(identifier: identifier, caller: caller)
+            } catch {
+                service.env.logger.error("reset request failed: \(String(describing: type(of: error)))")
+            }
+        }
+    }
+
+    /// The work behind ``requestReset(identifier:caller:)``, exposed for tests and the CLI.
+    public func processResetRequest(identifier: String, caller: Caller) async throws {
+        let canonical = AccountNames.canonical(identifier)
+        guard !canonical.isEmpty, let account = try await env.store.session.account(identifier: canonical) else {
+            return
+        }
+        try await issueResetLink(account: account, caller: caller, forced: false)
+    }
+
+    /// Mails a reset link for an account flagged for reset (after its password was checked correct).
+    public func sendForcedResetLink(account: Account, caller: Caller) async throws {
+        try await issueResetLink(account: account, caller: caller, forced: true)
+    }
+
+    /// Flags an account whose password appeared in a breach corpus and mails it a reset link.
+    public func flagBreachedPassword(account: Account, caller: Caller) async throws {
+        let now = env.clock.now()
+        var copy = account
+        copy.isResetRequired = true
+        let flagged = copy
+        try await env.store.transaction { tx in
+            try await tx.updateAccount(flagged)
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .resetRequired, ipAddress: caller.ipAddress,
+                    detail: "password found in a breach corpus"), at: now)
+        }
+        env.cache.evict(accountID: account.id)
+        try await issueResetLink(account: flagged, caller: caller, forced: true)
+    }
+
+    private func issueResetLink(account: Account, caller: Caller, forced: Bool) async throws {
+        let now = env.clock.now()
+        let key = "reset-mail:" + account.id
+        if let state = try await env.store.session.throttleState(key: key),
+            Self.mailPolicy.wait(failures: state.failures, lastFailure: state.lastFailure, now: now) > 0
+        {
+            return
+        }
+        let token = OpaqueToken.generate(prefix: "ghr")
+        let env = self.env
+        try await env.store.transaction { tx in
+            try await tx.issueToken(
+                OneTimeToken(
+                    purpose: .passwordReset, accountID: account.id, digest: token.digest, payload: "",
+                    expiresAt: now.addingTimeInterval(env.settings.resetLifetime)))
+            try await tx.recordThrottleFailure(key: key, at: now)
+            try await tx.enqueueMail(env.mail.passwordReset(to: account, token: token.value, now: now, forced: forced))
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .passwordResetRequested, ipAddress: caller.ipAddress,
+                    detail: forced ? "forced" : "requested"), at: now)
+        }
+    }
+
+    /// Whether a reset token is live (the reset page checks before showing the form).
+    public func isValidResetToken(_ token: String) async throws -> Bool {
+        try await env.store.session.peekToken(
+            purpose: .passwordReset, digest: Digest.sha256Hex(token), now: env.clock.now()) != nil
+    }
+
+    /// Sets a new password with a mailed token: the rules apply and it must differ from the old ones; every
+    /// device is signed out; the reset flag clears. A second factor, when on, is still asked at the next sign-in.
+    public func confirmReset(token: String, newPassword: String, caller: Caller) async throws {
+        let digest = Digest.sha256Hex(token)
+        let now = env.clock.now()
+        guard let stored = try await env.store.session.peekToken(purpose: .passwordReset, digest: digest, now: now),
+            let account = try await env.store.session.account(id: stored.accountID)
+        else { throw AccountService.Error.invalidToken }
+        let accounts = AccountService(environment: env)
+        let normalized = try await accounts.validateNewPassword(newPassword, for: account)
+        let hash = try await env.hasher.hash(normalized)
+        let env = self.env
+        let revoked = try await env.store.transaction { tx -> [String]? in
+            guard try await tx.consumeToken(purpose: .passwordReset, digest: digest, now: now) != nil,
+                var current = try await tx.account(id: account.id)
+            else { return nil }
+            try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
+            try await tx.setPasswordHash(accountID: account.id, hash: hash, at: now)
+            current.isResetRequired = false
+            try await tx.updateAccount(current)
+            let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
+            try await tx.clearThrottle(key: "id:" + AccountNames.canonical(account.username))
+            try await tx.clearThrottle(key: "id:" + AccountNames.canonical(account.email))
+            try await tx.enqueueMail(env.mail.passwordChanged(to: current, now: now, signedOutOthers: true))
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .passwordReset, ipAddress: caller.ipAddress,
+                    detail: "devices signed out: \(revoked.count)"), at: now)
+            return revoked
+        }
+        guard let revoked else { throw AccountService.Error.invalidToken }
+        env.announce(Revocation(accountID: account.id, deviceIDs: revoked, allDevices: true, at: now))
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Everything the hub keeps, as one unit of work. One SQL implementation (GatehouseStore) serves SQLite and
+/// PostgreSQL; each domain sees only its own small protocol.
+public protocol StoreSession:
+    AccountStore, CredentialStore, DeviceStore, AuditStore, OutboxStore, ThrottleStore, OneTimeTokenStore,
+    TwoFactorStore, IncidentStore, ServerStore
+{}
+
+/// The hub's store: plain access and transactions.
+public protocol HubStore: Sendable {
+    /// A session for single statements outside a transaction.
+    var session: any StoreSession { get }
+    /// Runs `body` in one transaction: all of its writes land, or none.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) async throws -> T) async throws -> T
+    /// Which database this is, for logs (`sqlite` or `postgres`).
+    var dialectName: String { get }
+    /// Closes connections.
+    func shutdown() async throws
+}

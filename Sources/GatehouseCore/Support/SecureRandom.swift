@@ -1,0 +1,45 @@
+import Crypto
+import Foundation
+
+/// Cryptographically secure random bytes and identifiers.
+public enum SecureRandom {
+    /// `count` random bytes from the system's CSPRNG.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// A random identifier (128 bits, base64url) used as a primary key.
+    public static func identifier() -> String {
+        Encoding.base64URL(bytes(16))
+    }
+}
+
+/// Constant-time comparison of secrets.
+public enum ConstantTime {
+    /// True when `a` and `b` hold the same bytes; time depends only on the lengths.
+    public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in 0..<a.count { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    /// String form of ``equals(_:_:)`` on UTF-8 bytes.
+    public static func equals(_ a: String, _ b: String) -> Bool {
+        equals(Array(a.utf8), Array(b.utf8))
+    }
+}
+
+/// SHA-256 helpers for tokens that are stored only as digests.
+public enum Digest {
+    /// Lower-case hex SHA-256 of the UTF-8 bytes of `text`.
+    public static func sha256Hex(_ text: String) -> String {
+        Encoding.hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// Lower-case hex SHA-256 of `bytes`.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        Encoding.hex(SHA256.hash(data: bytes))
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Failure counters that drive growing sign-in delays. Shared through the database so that every hub
+/// instance sees the same counts.
+public protocol ThrottleStore: Sendable {
+    /// The failure count and time of the last failure for `key`.
+    func throttleState(key: String) async throws -> (failures: Int, lastFailure: Date)?
+    func recordThrottleFailure(key: String, at: Date) async throws
+    func clearThrottle(key: String) async throws
+}
+
+/// Growing delays after failures, never a lockout: after `freeAttempts` failures each further attempt must wait
+/// `base * 2^(n - freeAttempts)` seconds, capped at `maximum`. Counters fade after `window`.
+public struct ThrottlePolicy: Sendable, Equatable {
+    public var freeAttempts: Int
+    public var baseDelay: TimeInterval
+    public var maximumDelay: TimeInterval
+    public var window: TimeInterval
+
+    public init(freeAttempts: Int, baseDelay: TimeInterval, maximumDelay: TimeInterval, window: TimeInterval) {
+        self.freeAttempts = freeAttempts
+        self.baseDelay = baseDelay
+        self.maximumDelay = maximumDelay
+        self.window = window
+    }
+
+    /// Per account: 5 free tries, then 1 s doubling to 15 minutes.
+    public static let perAccount = ThrottlePolicy(freeAttempts: 5, baseDelay: 1, maximumDelay: 900, window: 86_400)
+    /// Per IP address: 20 free tries, then 1 s doubling to 15 minutes.
+    public static let perAddress = ThrottlePolicy(freeAttempts: 20, baseDelay: 1, maximumDelay: 900, window: 86_400)
+
+    /// Seconds still to wait before another attempt, or 0.
+    public func wait(failures: Int, lastFailure: Date, now: Date) -> Int {
+        let elapsed = now.timeIntervalSince(lastFailure)
+        guard elapsed < window, failures >= freeAttempts else { return 0 }
+        let exponent = min(failures - freeAttempts, 30)
+        let delay = min(baseDelay * pow(2, Double(exponent)), maximumDelay)
+        let remaining = delay - elapsed
+        return remaining > 0 ? Int(remaining.rounded(.up)) : 0
+    }
+}

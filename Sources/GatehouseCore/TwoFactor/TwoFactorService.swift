@@ -1,0 +1,244 @@
+import Crypto
+import Foundation
+
+/// A sign-in waiting for its second factor.
+public struct PendingSignIn: Sendable, Codable {
+    public var info: Device.Info
+    public var kind: Device.Kind
+}
+
+/// TOTP enrolment, recovery codes, second-factor challenges and re-authentication ("sudo mode").
+public struct TwoFactorService: Sendable {
+    public enum Error: PublicError, Equatable {
+        case alreadyEnabled
+        case notEnrolling
+        case notEnabled
+        case invalidCode
+
+        public var status: Int {
+            switch self {
+            case .alreadyEnabled, .notEnrolling, .notEnabled: 409
+            case .invalidCode: 422
+            }
+        }
+
+        public var code: String {
+            switch self {
+            case .alreadyEnabled: "two_factor_already_enabled"
+            case .notEnrolling: "two_factor_not_started"
+            case .notEnabled: "two_factor_not_enabled"
+            case .invalidCode: "invalid_code"
+            }
+        }
+
+        public var message: String {
+            switch self {
+            case .alreadyEnabled: "Two-factor sign-in is already on. Turn it off first to enrol a new authenticator."
+            case .notEnrolling: "Start two-factor enrolment first."
+            case .notEnabled: "Two-factor sign-in is not on."
+            case .invalidCode: "That code is not correct. Check the time on your phone and try the newest code."
+            }
+        }
+    }
+
+    /// An enrolment in progress: what the person scans.
+    public struct Enrollment: Sendable {
+        public var secretBase32: String
+        public var uri: String
+    }
+
+    /// Failed codes per account: 5 free, then a delay doubling from 1 s to 15 minutes. See docs/two-factor.md
+    /// for the guesses per day this allows.
+    public static let accountPolicy = ThrottlePolicy(freeAttempts: 5, baseDelay: 1, maximumDelay: 900, window: 86_400)
+    public static let recoveryCodeCount = 10
+    public static let issuer = "Gatehouse"
+
+    let env: HubEnvironment
+
+    public init(environment: HubEnvironment) {
+        self.env = environment
+    }
+
+    private var box: SecretBox { SecretBox(keyring: env.keyring) }
+
+    public func isEnabled(accountID: String) async throws -> Bool {
+        try await env.store.session.totpEnrollment(accountID: accountID)?.isConfirmed ?? false
+    }
+
+    /// Starts enrolment: a new 160-bit secret, sealed at rest, shown once as a URI.
+    public func beginEnrollment(account: Account) async throws -> Enrollment {
+        if try await isEnabled(accountID: account.id) { throw Error.alreadyEnabled }
+        let secret = SecureRandom.bytes(20)
+        let sealed = try box.seal(secret, owner: account.id)
+        try await env.store.session.saveTOTPEnrollment(
+            TOTPEnrollment(accountID: account.id, sealedSecret: sealed, confirmedAt: nil, lastUsedStep: 0))
+        let totp = TOTP(secret: secret)
+        return Enrollment(
+            secretBase32: Base32.encode(secret), uri: totp.provisioningURI(issuer: Self.issuer, account: account.username))
+    }
+
+    /// Confirms enrolment with a first code; returns the recovery codes, shown once.
+    public func confirmEnrollment(account: Account, code: String, caller: Caller) async throws -> [String] {
+        guard let enrollment = try await env.store.session.totpEnrollment(accountID: account.id) else {
+            throw Error.notEnrolling
+        }
+        if enrollment.isConfirmed { throw Error.alreadyEnabled }
+        let totp = TOTP(secret: try box.open(enrollment.sealedSecret, owner: account.id))
+        let now = env.clock.now()
+        guard let step = totp.matchingStep(for: code, at: now) else { throw Error.invalidCode }
+        let codes = Self.makeRecoveryCodes()
+        let digests = codes.map { recoveryDigest($0) }
+        let env = self.env
+        try await env.store.transaction { tx in
+            try await tx.confirmTOTP(accountID: account.id, at: now, step: step)
+            try await tx.replaceRecoveryCodes(accountID: account.id, digests: digests, at: now)
+            try await tx.enqueueMail(env.mail.secondFactorChanged(to: account, enabled: true, now: now))
+            try await tx.appendAudit(
+                AuditRecord(accountID: account.id, kind: .twoFactorEnabled, ipAddress: caller.ipAddress), at: now)
+        }
+        return codes
+    }
+
+    /// Turns two-factor sign-in off (the caller checks re-authentication first).
+    public func disable(account: Account, caller: Caller) async throws {
+        guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
+        let now = env.clock.now()
+        let env = self.env
+        try await env.store.transaction { tx in
+            try await tx.deleteTOTP(accountID: account.id)
+            try await tx.replaceRecoveryCodes(accountID: account.id, digests: [], at: now)
+            try await tx.enqueueMail(env.mail.secondFactorChanged(to: account, enabled: false, now: now))
+            try await tx.appendAudit(
+                AuditRecord(accountID: account.id, kind: .twoFactorDisabled, ipAddress: caller.ipAddress), at: now)
+        }
+    }
+
+    /// Replaces the recovery codes (the caller checks re-authentication first).
+    public func regenerateRecoveryCodes(account: Account, caller: Caller) async throws -> [String] {
+        guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
+        let codes = Self.makeRecoveryCodes()
+        let digests = codes.map { recoveryDigest($0) }
+        let now = env.clock.now()
+        try await env.store.transaction { tx in
+            try await tx.replaceRecoveryCodes(accountID: account.id, digests: digests, at: now)
+            try await tx.appendAudit(
+                AuditRecord(accountID: account.id, kind: .recoveryCodesRegenerated, ipAddress: caller.ipAddress),
+                at: now)
+        }
+        return codes
+    }
+
+    /// Checks a current code for an account (re-authentication). Spends the time step.
+    public func verifyCode(account: Account, code: String, caller: Caller) async throws -> Bool {
+        try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: false)
+    }
+
+    /// Issues a single-use challenge for the second step of a sign-in.
+    public func issueChallenge(account: Account, info: Device.Info, kind: Device.Kind, caller: Caller) async throws
+        -> String
+    {
+        let token = OpaqueToken.generate(prefix: "ghc")
+        let payload = String(decoding: try JSONEncoder().encode(PendingSignIn(info: info, kind: kind)), as: UTF8.self)
+        let now = env.clock.now()
+        try await env.store.session.issueToken(
+            OneTimeToken(
+                purpose: .signInChallenge, accountID: account.id, digest: token.digest, payload: payload,
+                expiresAt: now.addingTimeInterval(env.settings.challengeLifetime)))
+        return token.value
+    }
+
+    /// Answers a challenge; the challenge is used up on success or after too many wrong codes.
+    public func answerChallenge(_ challenge: String, code: String, caller: Caller) async throws
+        -> (account: Account, info: Device.Info, kind: Device.Kind)
+    {
+        let digest = Digest.sha256Hex(challenge)
+        let now = env.clock.now()
+        let session = env.store.session
+        guard let token = try await session.peekToken(purpose: .signInChallenge, digest: digest, now: now),
+            let account = try await session.account(id: token.accountID),
+            let pending = try? JSONDecoder().decode(PendingSignIn.self, from: Data(token.payload.utf8))
+        else { throw SignInService.Error.invalidChallenge }
+        guard try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true) else {
+            let attempts = try await session.countTokenAttempt(purpose: .signInChallenge, digest: digest)
+            if attempts >= env.settings.challengeAttempts {
+                _ = try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now)
+            }
+            throw SignInService.Error.invalidCode
+        }
+        guard try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now) != nil else {
+            throw SignInService.Error.invalidChallenge
+        }
+        return (account, pending.info, pending.kind)
+    }
+
+    /// TOTP (once per time step) or, when allowed, a recovery code (once ever). Throttled per account.
+    private func checkCode(account: Account, code: String, caller: Caller, allowRecoveryCode: Bool) async throws
+        -> Bool
+    {
+        let now = env.clock.now()
+        let key = "2fa:" + account.id
+        let session = env.store.session
+        if let state = try await session.throttleState(key: key) {
+            let wait = Self.accountPolicy.wait(failures: state.failures, lastFailure: state.lastFailure, now: now)
+            if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        }
+        guard let enrollment = try await session.totpEnrollment(accountID: account.id), enrollment.isConfirmed else {
+            throw Error.notEnabled
+        }
+        let totp = TOTP(secret: try box.open(enrollment.sealedSecret, owner: account.id))
+        if let step = totp.matchingStep(for: code, at: now),
+            try await session.claimTOTPStep(accountID: account.id, step: step)
+        {
+            try await session.clearThrottle(key: key)
+            return true
+        }
+        if allowRecoveryCode, let normalized = Self.normalizeRecoveryCode(code) {
+            let used = try await env.store.transaction { [env] tx -> Bool in
+                guard try await tx.useRecoveryCode(accountID: account.id, digest: recoveryDigest(normalized), at: now)
+                else { return false }
+                let remaining = try await tx.remainingRecoveryCodes(accountID: account.id)
+                try await tx.enqueueMail(env.mail.recoveryCodeUsed(to: account, remaining: remaining, now: now))
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .recoveryCodeUsed, ipAddress: caller.ipAddress,
+                        detail: "remaining: \(remaining)"), at: now)
+                return true
+            }
+            if used {
+                try await session.clearThrottle(key: key)
+                return true
+            }
+        }
+        let env = self.env
+        try await env.store.transaction { tx in
+            try await tx.recordThrottleFailure(key: key, at: now)
+            try await tx.appendAudit(
+                AuditRecord(accountID: account.id, kind: .twoFactorFailed, ipAddress: caller.ipAddress), at: now)
+        }
+        return false
+    }
+
+    /// Ten codes of ten base32 characters (50 bits each), shown as `xxxxx-xxxxx`.
+    static func makeRecoveryCodes() -> [String] {
+        (0..<recoveryCodeCount).map { _ in
+            let text = Base32.encode(SecureRandom.bytes(7)).lowercased().prefix(10)
+            return String(text.prefix(5)) + "-" + String(text.suffix(5))
+        }
+    }
+
+    /// Lower case, hyphen and spaces removed; nil when it cannot be a recovery code.
+    static func normalizeRecoveryCode(_ code: String) -> String? {
+        let cleaned = code.lowercased().filter { $0 != "-" && !$0.isWhitespace }
+        guard cleaned.count == 10, Base32.decode(cleaned.uppercased()) != nil else { return nil }
+        return cleaned
+    }
+
+    /// Recovery codes are stored keyed (HMAC under the first pepper), so a copy of the database cannot test
+    /// guesses offline.
+    func recoveryDigest(_ code: String) -> String {
+        let normalized = Self.normalizeRecoveryCode(code) ?? code
+        let key = env.keyring.peppers[0]
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: SymmetricKey(data: key.material))
+        return key.id + ":" + Encoding.hex(mac)
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// The account as the API shows it.
+struct AccountView: Encodable {
+    var id: String
+    var username: String
+    var email: String
+    var emailVerified: Bool
+    var role: String
+    var passwordResetRequired: Bool
+    var antiPhishingPhrase: String?
+    var twoFactorEnabled: Bool?
+    var createdAt: Date
+
+    init(_ account: Account, twoFactorEnabled: Bool? = nil) {
+        id = account.id
+        username = account.username
+        email = account.email
+        emailVerified = account.isEmailVerified
+        role = account.role.rawValue
+        passwordResetRequired = account.isResetRequired
+        antiPhishingPhrase = account.antiPhishingPhrase
+        self.twoFactorEnabled = twoFactorEnabled
+        createdAt = account.createdAt
+    }
+}
+
+struct DeviceView: Encodable {
+    var id: String
+    var name: String
+    var product: String
+    var version: String
+    var platform: String
+    var clientIdentifier: String
+    var kind: String
+    var ipAddress: String
+    var createdAt: Date
+    var lastSeenAt: Date
+    var current: Bool
+
+    init(_ device: Device, currentID: String?) {
+        id = device.id
+        name = device.info.name
+        product = device.info.product
+        version = device.info.version
+        platform = device.info.platform
+        clientIdentifier = device.info.clientIdentifier
+        kind = device.kind.rawValue
+        ipAddress = device.ipAddress
+        createdAt = device.createdAt
+        lastSeenAt = device.lastSeenAt
+        current = device.id == currentID
+    }
+}
+
+enum AccountRoutes {
+    struct Register: Decodable {
+        var username: String
+        var email: String
+        var password: String
+    }
+
+    struct Token: Decodable { var token: String }
+
+    struct ChangePassword: Decodable {
+        var currentPassword: String
+        var newPassword: String
+        var signOutOtherDevices: Bool?
+    }
+
+    struct ChangeEmail: Decodable {
+        var password: String
+        var newEmail: String
+    }
+
+    struct Phrase: Decodable { var phrase: String? }
+
+    struct Message: Encodable { var message: String }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.post, "/accounts", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(Register.self, from: request, context: context)
+            let account = try await services.accounts.register(
+                username: body.username, email: body.email, password: body.password,
+                caller: services.caller(request, context))
+            return try JSONBody.response(AccountView(account), status: .created)
+        }
+        table.add(.post, "/account/verify-email", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(Token.self, from: request, context: context)
+            let account = try await services.accounts.verifyEmail(
+                token: body.token, caller: services.caller(request, context))
+            return try JSONBody.response(AccountView(account))
+        }
+        table.add(.get, "/account", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            return try JSONBody.response(AccountView(identity.account))
+        }
+        table.add(.post, "/account/resend-verification", signedIn: true) { _, context in
+            try await services.accounts.resendVerification(account: try context.requireIdentity().account)
+            return try JSONBody.response(Message(message: "If the address is not yet confirmed, a new link is on its way."))
+        }
+        table.add(.post, "/account/password", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(ChangePassword.self, from: request, context: context)
+            try await requireRecentIfTwoFactor(identity, services: services)
+            try await services.accounts.changePassword(
+                account: identity.account, currentPassword: body.currentPassword, newPassword: body.newPassword,
+                signOutOtherDevices: body.signOutOtherDevices ?? true, caller: services.caller(request, context))
+            return try JSONBody.response(Message(message: "Your password was changed."))
+        }
+        table.add(.post, "/account/email", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(ChangeEmail.self, from: request, context: context)
+            try await requireRecentIfTwoFactor(identity, services: services)
+            let account = try await services.accounts.changeEmail(
+                account: identity.account, password: body.password, newEmail: body.newEmail,
+                caller: services.caller(request, context))
+            return try JSONBody.response(AccountView(account))
+        }
+        table.add(.put, "/account/anti-phishing-phrase", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(Phrase.self, from: request, context: context)
+            let account = try await services.accounts.setAntiPhishingPhrase(
+                account: identity.account, phrase: body.phrase, caller: services.caller(request, context))
+            return try JSONBody.response(AccountView(account))
+        }
+    }
+
+    /// Sensitive changes on an account with a second factor need a recent full sign-in or re-authentication.
+    static func requireRecentIfTwoFactor(_ identity: HubIdentity, services: HubServices) async throws {
+        guard try await services.twoFactor.isEnabled(accountID: identity.account.id) else { return }
+        guard services.devices.isRecentlyAuthenticated(identity.device) else {
+            throw AccountService.Error.reauthenticationRequired
+        }
+    }
+}

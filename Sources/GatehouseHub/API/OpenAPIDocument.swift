@@ -1,0 +1,308 @@
+/// The OpenAPI 3.1 description of `/api/v1`, served at `/api/openapi.yaml`. A test holds it against the routes the
+/// hub registers, so the two cannot drift apart.
+enum OpenAPIDocument {
+    static let text = """
+        openapi: 3.1.0
+        info:
+          title: Gatehouse hub API
+          version: "1"
+          description: Accounts, sign-in, devices, two-factor sign-in, password reset and notices.
+        servers:
+          - url: /api/v1
+        components:
+          securitySchemes:
+            device:
+              type: http
+              scheme: bearer
+              description: A device credential (ghd_...) from POST /sessions.
+          schemas:
+            Error:
+              type: object
+              required: [error]
+              properties:
+                error:
+                  type: object
+                  required: [code, message]
+                  properties:
+                    code: {type: string}
+                    message: {type: string}
+                    details: {type: object, additionalProperties: {type: string}}
+            Account:
+              type: object
+              properties:
+                id: {type: string}
+                username: {type: string}
+                email: {type: string}
+                email_verified: {type: boolean}
+                role: {type: string, enum: [user, admin]}
+                password_reset_required: {type: boolean}
+                anti_phishing_phrase: {type: [string, "null"]}
+                created_at: {type: string, format: date-time}
+            Device:
+              type: object
+              properties:
+                id: {type: string}
+                name: {type: string}
+                product: {type: string}
+                version: {type: string}
+                platform: {type: string}
+                client_identifier: {type: string}
+                kind: {type: string, enum: [api, browser]}
+                ip_address: {type: string}
+                created_at: {type: string, format: date-time}
+                last_seen_at: {type: string, format: date-time}
+                current: {type: boolean}
+            DeviceInput:
+              type: object
+              properties:
+                client_identifier: {type: string}
+                name: {type: string}
+                product: {type: string}
+                version: {type: string}
+                platform: {type: string}
+            SignedIn:
+              type: object
+              properties:
+                token: {type: string, description: Shown once; the hub keeps only its SHA-256.}
+                device: {$ref: "#/components/schemas/Device"}
+                account: {$ref: "#/components/schemas/Account"}
+            Message:
+              type: object
+              properties:
+                message: {type: string}
+          responses:
+            Error:
+              description: An error
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+        paths:
+          /accounts:
+            post:
+              summary: Register an account (a verification link is mailed)
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [username, email, password]
+                      properties:
+                        username: {type: string}
+                        email: {type: string}
+                        password: {type: string}
+              responses:
+                "201": {description: Created, content: {application/json: {schema: {$ref: "#/components/schemas/Account"}}}}
+                "409": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
+          /account/verify-email:
+            post:
+              summary: Confirm an email address with the mailed token
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [token], properties: {token: {type: string}}}}}
+              responses:
+                "200": {description: Verified}
+                "400": {$ref: "#/components/responses/Error"}
+          /account:
+            get:
+              summary: The signed-in account
+              security: [{device: []}]
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {$ref: "#/components/schemas/Account"}}}}
+                "401": {$ref: "#/components/responses/Error"}
+          /account/resend-verification:
+            post:
+              summary: Mail a new verification link
+              security: [{device: []}]
+              responses:
+                "200": {description: OK}
+          /account/password:
+            post:
+              summary: Change the password (signs out other devices unless told not to)
+              security: [{device: []}]
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [current_password, new_password]
+                      properties:
+                        current_password: {type: string}
+                        new_password: {type: string}
+                        sign_out_other_devices: {type: boolean, default: true}
+              responses:
+                "200": {description: Changed}
+                "403": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
+          /account/email:
+            post:
+              summary: Change the email address (the old address is told)
+              security: [{device: []}]
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [password, new_email]
+                      properties:
+                        password: {type: string}
+                        new_email: {type: string}
+              responses:
+                "200": {description: Changed}
+                "403": {$ref: "#/components/responses/Error"}
+          /account/anti-phishing-phrase:
+            put:
+              summary: Set the phrase every genuine mail shows
+              security: [{device: []}]
+              requestBody:
+                content: {application/json: {schema: {type: object, properties: {phrase: {type: [string, "null"]}}}}}
+              responses:
+                "200": {description: Set}
+          /sessions:
+            post:
+              summary: Sign in with username or email and password
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [identifier, password]
+                      properties:
+                        identifier: {type: string}
+                        password: {type: string}
+                        device: {$ref: "#/components/schemas/DeviceInput"}
+              responses:
+                "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
+                "200": {description: A second factor is required; answer the challenge at /sessions/second-factor}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {description: password_reset_required (only after a correct password)}
+                "429": {$ref: "#/components/responses/Error"}
+          /sessions/second-factor:
+            post:
+              summary: Complete a sign-in with a TOTP or recovery code
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [challenge, code]
+                      properties:
+                        challenge: {type: string}
+                        code: {type: string}
+              responses:
+                "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
+                "401": {$ref: "#/components/responses/Error"}
+          /session:
+            delete:
+              summary: Sign out this device
+              security: [{device: []}]
+              responses:
+                "204": {description: Signed out}
+          /session/reauthenticate:
+            post:
+              summary: Confirm password (and code) for sensitive changes
+              security: [{device: []}]
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [password]
+                      properties:
+                        password: {type: string}
+                        code: {type: string}
+              responses:
+                "200": {description: Confirmed}
+                "403": {$ref: "#/components/responses/Error"}
+          /devices:
+            get:
+              summary: The account's signed-in devices (never a credential)
+              security: [{device: []}]
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Device"}}}}}
+          /devices/{id}:
+            delete:
+              summary: Sign out one device
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Signed out}
+                "404": {$ref: "#/components/responses/Error"}
+          /devices/sign-out-all:
+            post:
+              summary: Sign out every device (keeping this one unless keep_current is false)
+              security: [{device: []}]
+              requestBody:
+                content: {application/json: {schema: {type: object, properties: {keep_current: {type: boolean, default: true}}}}}
+              responses:
+                "200": {description: Count of devices signed out}
+          /security-activity:
+            get:
+              summary: The account's recent security events
+              security: [{device: []}]
+              responses:
+                "200": {description: OK}
+          /account/2fa:
+            get:
+              summary: Two-factor status
+              security: [{device: []}]
+              responses:
+                "200": {description: OK}
+            delete:
+              summary: Turn two-factor sign-in off (needs recent re-authentication)
+              security: [{device: []}]
+              responses:
+                "204": {description: Off}
+                "403": {$ref: "#/components/responses/Error"}
+          /account/2fa/totp:
+            post:
+              summary: Begin TOTP enrolment (secret, otpauth URI and QR code)
+              security: [{device: []}]
+              responses:
+                "201": {description: Enrolment started}
+          /account/2fa/totp/confirm:
+            post:
+              summary: Confirm enrolment with a first code; returns recovery codes once
+              security: [{device: []}]
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [code], properties: {code: {type: string}}}}}
+              responses:
+                "200": {description: Enabled}
+                "422": {$ref: "#/components/responses/Error"}
+          /account/2fa/recovery-codes:
+            post:
+              summary: Make new recovery codes (needs recent re-authentication)
+              security: [{device: []}]
+              responses:
+                "200": {description: New codes}
+          /password-reset:
+            post:
+              summary: Ask for a reset link (same answer whether or not the account exists)
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [identifier], properties: {identifier: {type: string}}}}}
+              responses:
+                "202": {description: Accepted}
+          /password-reset/confirm:
+            post:
+              summary: Set a new password with a mailed token
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [token, new_password]
+                      properties:
+                        token: {type: string}
+                        new_password: {type: string}
+              responses:
+                "200": {description: Reset}
+                "400": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
+          /notices:
+            get:
+              summary: Banners of open incidents, for apps and pages
+              responses:
+                "200": {description: OK}
+        """
+}

@@ -1,0 +1,158 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+enum SessionRoutes {
+    struct DeviceInput: Decodable {
+        var clientIdentifier: String?
+        var name: String?
+        var product: String?
+        var version: String?
+        var platform: String?
+
+        /// Trimmed, bounded fields, with defaults for what the client did not say.
+        func info() throws -> Device.Info {
+            func clean(_ value: String?, _ fallback: String, limit: Int = 100) -> String {
+                let trimmed = (value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let visible = String(trimmed.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f })
+                return visible.isEmpty ? fallback : String(visible.prefix(limit))
+            }
+            return Device.Info(
+                clientIdentifier: clean(clientIdentifier, SecureRandom.identifier(), limit: 128),
+                name: clean(name, "Unnamed device"), product: clean(product, "Unknown app"),
+                version: clean(version, "?", limit: 40), platform: clean(platform, "Unknown platform", limit: 60))
+        }
+    }
+
+    struct SignInBody: Decodable {
+        var identifier: String
+        var password: String
+        var device: DeviceInput?
+    }
+
+    struct SecondFactorBody: Decodable {
+        var challenge: String
+        var code: String
+    }
+
+    struct SignedInView: Encodable {
+        var token: String
+        var device: DeviceView
+        var account: AccountView
+    }
+
+    struct ChallengeView: Encodable {
+        var secondFactorRequired = true
+        var challenge: String
+        var methods: [String]
+    }
+
+    struct Reauthenticate: Decodable {
+        var password: String
+        var code: String?
+    }
+
+    struct Message: Encodable { var message: String }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.post, "/sessions", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
+            guard body.password.utf8.count <= 4096, body.identifier.utf8.count <= 320 else {
+                throw SignInService.Error.invalidCredentials
+            }
+            let info = try (body.device ?? DeviceInput()).info()
+            let outcome = try await services.signIn.signIn(
+                identifier: body.identifier, password: body.password, info: info, kind: .api,
+                caller: services.caller(request, context))
+            switch outcome {
+            case .signedIn(let signedIn):
+                return try JSONBody.response(view(signedIn), status: .created)
+            case .secondFactorRequired(let challenge, let methods):
+                return try JSONBody.response(ChallengeView(challenge: challenge, methods: methods))
+            }
+        }
+        table.add(.post, "/sessions/second-factor", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
+            let signedIn = try await services.signIn.completeSecondFactor(
+                challenge: body.challenge, code: body.code, caller: services.caller(request, context))
+            return try JSONBody.response(view(signedIn), status: .created)
+        }
+        table.add(.delete, "/session", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            try await services.devices.revoke(
+                deviceID: identity.device.id, of: identity.account, caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/session/reauthenticate", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(Reauthenticate.self, from: request, context: context)
+            let caller = services.caller(request, context)
+            guard try await services.accounts.checkPassword(account: identity.account, password: body.password) else {
+                throw AccountService.Error.wrongPassword
+            }
+            if try await services.twoFactor.isEnabled(accountID: identity.account.id) {
+                guard let code = body.code,
+                    try await services.twoFactor.verifyCode(account: identity.account, code: code, caller: caller)
+                else { throw SignInService.Error.invalidCode }
+            }
+            try await services.devices.markReauthenticated(account: identity.account, caller: caller)
+            return try JSONBody.response(Message(message: "Confirmed. Sensitive changes are allowed for a few minutes."))
+        }
+    }
+
+    static func view(_ signedIn: SignedIn) -> SignedInView {
+        SignedInView(
+            token: signedIn.token.value, device: DeviceView(signedIn.device, currentID: signedIn.device.id),
+            account: AccountView(signedIn.account))
+    }
+}
+
+enum DeviceRoutes {
+    struct SignOutAll: Decodable { var keepCurrent: Bool? }
+    struct Count: Encodable { var signedOut: Int }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.get, "/devices", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            let devices = try await services.devices.devices(of: identity.account)
+            return try JSONBody.response(devices.map { DeviceView($0, currentID: identity.device.id) })
+        }
+        table.add(.delete, "/devices/{id}", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let id = try context.parameters.require("id")
+            try await services.devices.revoke(
+                deviceID: id, of: identity.account, caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/devices/sign-out-all", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(SignOutAll.self, from: request, context: context)
+            let count = try await services.devices.signOutAll(
+                of: identity.account, keepingCurrent: body.keepCurrent ?? true,
+                caller: services.caller(request, context))
+            return try JSONBody.response(Count(signedOut: count))
+        }
+    }
+}
+
+enum AuditRoutes {
+    struct EventView: Encodable {
+        var id: Int64
+        var kind: String
+        var ipAddress: String
+        var detail: String
+        var createdAt: Date
+    }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.get, "/security-activity", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            let events = try await services.environment.store.session.auditEvents(
+                chain: identity.account.id, limit: 100)
+            return try JSONBody.response(
+                events.map {
+                    EventView(id: $0.id, kind: $0.kind, ipAddress: $0.ipAddress, detail: $0.detail, createdAt: $0.createdAt)
+                })
+        }
+    }
+}

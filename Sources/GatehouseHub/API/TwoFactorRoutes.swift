@@ -1,0 +1,94 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import QRCode
+
+enum TwoFactorRoutes {
+    struct EnrollmentView: Encodable {
+        var secret: String
+        var uri: String
+        var qrSvg: String
+        var qrPng: String
+        var qrTerminal: String
+    }
+
+    struct Code: Decodable { var code: String }
+    struct Codes: Encodable { var recoveryCodes: [String] }
+    struct Status: Encodable {
+        var enabled: Bool
+        var recoveryCodesRemaining: Int
+    }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.get, "/account/2fa", signedIn: true) { _, context in
+            let account = try context.requireIdentity().account
+            let enabled = try await services.twoFactor.isEnabled(accountID: account.id)
+            let remaining = try await services.environment.store.session.remainingRecoveryCodes(accountID: account.id)
+            return try JSONBody.response(Status(enabled: enabled, recoveryCodesRemaining: remaining))
+        }
+        table.add(.post, "/account/2fa/totp", signedIn: true) { _, context in
+            let account = try context.requireIdentity().account
+            let enrollment = try await services.twoFactor.beginEnrollment(account: account)
+            return try JSONBody.response(try view(enrollment), status: .created)
+        }
+        table.add(.post, "/account/2fa/totp/confirm", signedIn: true) { request, context in
+            let account = try context.requireIdentity().account
+            let body = try await JSONBody.decode(Code.self, from: request, context: context)
+            let codes = try await services.twoFactor.confirmEnrollment(
+                account: account, code: body.code, caller: services.caller(request, context))
+            return try JSONBody.response(Codes(recoveryCodes: codes))
+        }
+        table.add(.delete, "/account/2fa", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            guard services.devices.isRecentlyAuthenticated(identity.device) else {
+                throw AccountService.Error.reauthenticationRequired
+            }
+            try await services.twoFactor.disable(account: identity.account, caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/account/2fa/recovery-codes", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            guard services.devices.isRecentlyAuthenticated(identity.device) else {
+                throw AccountService.Error.reauthenticationRequired
+            }
+            let codes = try await services.twoFactor.regenerateRecoveryCodes(
+                account: identity.account, caller: services.caller(request, context))
+            return try JSONBody.response(Codes(recoveryCodes: codes))
+        }
+    }
+
+    static func view(_ enrollment: TwoFactorService.Enrollment) throws -> EnrollmentView {
+        let code = try QRCode(text: enrollment.uri, correction: .medium)
+        return EnrollmentView(
+            secret: enrollment.secretBase32, uri: enrollment.uri, qrSvg: code.svg(moduleSize: 6),
+            qrPng: Data(code.png(scale: 6)).base64EncodedString(), qrTerminal: code.terminalText())
+    }
+}
+
+enum RecoveryRoutes {
+    struct ResetRequest: Decodable { var identifier: String }
+    struct ResetConfirm: Decodable {
+        var token: String
+        var newPassword: String
+    }
+    struct Message: Encodable { var message: String }
+
+    static let acceptedMessage =
+        "If an account matches, a reset link is on its way to its email address. It expires in 30 minutes."
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.post, "/password-reset", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(ResetRequest.self, from: request, context: context)
+            if body.identifier.utf8.count <= 320 {
+                services.recovery.requestReset(identifier: body.identifier, caller: services.caller(request, context))
+            }
+            return try JSONBody.response(Message(message: acceptedMessage), status: .accepted)
+        }
+        table.add(.post, "/password-reset/confirm", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(ResetConfirm.self, from: request, context: context)
+            try await services.recovery.confirmReset(
+                token: body.token, newPassword: body.newPassword, caller: services.caller(request, context))
+            return try JSONBody.response(Message(message: "Your password was reset. Every device was signed out."))
+        }
+    }
+}

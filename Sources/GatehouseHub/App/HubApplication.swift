@@ -1,0 +1,96 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Builds the hub's HTTP application on a ``HubRuntime``.
+public enum HubApplication {
+    /// The API routes as (method, path), for the OpenAPI consistency test.
+    public static func apiRoutes(services: HubServices) -> [(method: String, path: String)] {
+        let router = Router(context: HubRequestContext.self)
+        return makeAPI(router: router, services: services).routes
+    }
+
+    /// The router with every route and middleware.
+    public static func makeRouter(runtime: HubRuntime) -> Router<HubRequestContext> {
+        let services = runtime.services
+        let router = Router(context: HubRequestContext.self)
+        let pages = PageRenderer()
+        router.add(middleware: HubErrorMiddleware(pages: pages))
+        router.get("/healthz") { _, _ in
+            try JSONBody.response(["status": "ok"])
+        }
+        router.get("/api/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        if runtime.configuration.benchmarkMode {
+            router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }
+        }
+        _ = makeAPI(router: router, services: services)
+        return router
+    }
+
+    static func makeAPI(router: Router<HubRequestContext>, services: HubServices) -> APIRouteTable {
+        var table = APIRouteTable(
+            router: router, prefix: "/api/v1", authenticator: BearerAuthenticator(services: services))
+        AccountRoutes.register(&table, services: services)
+        SessionRoutes.register(&table, services: services)
+        DeviceRoutes.register(&table, services: services)
+        TwoFactorRoutes.register(&table, services: services)
+        RecoveryRoutes.register(&table, services: services)
+        AuditRoutes.register(&table, services: services)
+        NoticeRoutes.register(&table, services: services)
+        return table
+    }
+
+    /// The application with its background services (mail delivery).
+    public static func make(runtime: HubRuntime) throws -> some ApplicationProtocol {
+        let configuration = runtime.configuration
+        let router = makeRouter(runtime: runtime)
+        let transport: any MailTransport
+        switch configuration.mail.transport {
+        case .file:
+            let folder = (configuration.dataDirectory as NSString).appendingPathComponent("mail")
+            transport = FileMailTransport(directory: folder, from: configuration.mail.fromAddress)
+            runtime.logger.info("mail is written as .eml files", metadata: ["folder": "\(folder)"])
+        case .smtp:
+            transport = try SMTPMailTransport(settings: configuration.mail)
+            runtime.logger.info(
+                "mail goes through SMTP",
+                metadata: ["host": "\(configuration.mail.smtpHost)", "port": "\(configuration.mail.smtpPort)"])
+        }
+        let delivery = MailDeliveryService(
+            store: runtime.store, transport: transport,
+            pollInterval: .milliseconds(Int(configuration.mail.pollInterval * 1000)),
+            retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger)
+        var app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [delivery],
+            logger: runtime.logger)
+        let logger = runtime.logger
+        app.beforeServerStarts {
+            logger.notice(
+                "hub ready",
+                metadata: [
+                    "url": "\(configuration.publicURL)", "data": "\(configuration.dataDirectory)",
+                ])
+        }
+        return app
+    }
+}
+
+enum NoticeRoutes {
+    struct Notices: Encodable { var banners: [String] }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.get, "/notices", signedIn: false) { _, _ in
+            try JSONBody.response(Notices(banners: try await services.incidents.banners()))
+        }
+    }
+}

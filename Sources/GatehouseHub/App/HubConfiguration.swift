@@ -1,0 +1,112 @@
+import Foundation
+
+/// Everything `gatehouse serve` can be told, from flags, a config file or the environment.
+public struct HubConfiguration: Sendable {
+    /// Where the hub keeps its SQLite file, keyring and delivered mail.
+    public var dataDirectory: String
+    public var host: String
+    public var port: Int
+    /// The URL people reach the hub at; every link in a mail points here.
+    public var publicURL: String
+    /// `sqlite:PATH` or `postgres://...`; nil means a SQLite file in the data folder.
+    public var databaseURL: String?
+    /// The keyring file; nil means `keys/keyring.json` in the data folder.
+    public var keyringPath: String?
+    public var mail: MailSettings
+    /// Argon2 memory (KiB) and passes for new password hashes; never below OWASP's minimum in production.
+    public var argon2MemoryKiB: Int
+    public var argon2Iterations: Int
+    /// Whether the first account to register becomes an admin.
+    public var firstAccountIsAdmin: Bool
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    public var trustForwardedFor: Bool
+    /// Adds a `/bench/hello` route for the benchmark's reference figure.
+    public var benchmarkMode: Bool
+    /// Requests waiting for a hashing thread before the hub answers 503.
+    public var hashQueueLimit: Int
+    /// Seconds a cached credential may be served without the database (0 disables the cache).
+    public var credentialCacheSeconds: Double
+    /// A breached-password index made by `gatehouse passwords import`; nil disables the check.
+    public var breachIndexPath: String?
+
+    public init(
+        dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,
+        publicURL: String? = nil, databaseURL: String? = nil, keyringPath: String? = nil,
+        mail: MailSettings = MailSettings(), argon2MemoryKiB: Int = 19_456, argon2Iterations: Int = 2,
+        firstAccountIsAdmin: Bool = false, trustForwardedFor: Bool = false, benchmarkMode: Bool = false,
+        hashQueueLimit: Int = 64, credentialCacheSeconds: Double = 30, breachIndexPath: String? = nil
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.publicURL = publicURL ?? "http://localhost:\(port)"
+        self.databaseURL = databaseURL
+        self.keyringPath = keyringPath
+        self.mail = mail
+        self.argon2MemoryKiB = argon2MemoryKiB
+        self.argon2Iterations = argon2Iterations
+        self.firstAccountIsAdmin = firstAccountIsAdmin
+        self.trustForwardedFor = trustForwardedFor
+        self.benchmarkMode = benchmarkMode
+        self.hashQueueLimit = hashQueueLimit
+        self.credentialCacheSeconds = credentialCacheSeconds
+        self.breachIndexPath = breachIndexPath
+    }
+
+    /// The database URL in force.
+    public var resolvedDatabaseURL: String {
+        databaseURL ?? "sqlite:" + (dataDirectory as NSString).appendingPathComponent("gatehouse.sqlite")
+    }
+
+    /// The keyring path in force.
+    public var resolvedKeyringPath: String {
+        keyringPath ?? (dataDirectory as NSString).appendingPathComponent("keys/keyring.json")
+    }
+}
+
+/// How mail leaves the hub.
+public struct MailSettings: Sendable {
+    public enum Transport: String, Sendable {
+        /// .eml files in the data folder (the embedded default).
+        case file
+        case smtp
+    }
+
+    public enum Security: String, Sendable {
+        case none
+        case starttls
+        case tls
+    }
+
+    public var transport: Transport
+    public var from: String
+    public var smtpHost: String
+    public var smtpPort: Int
+    public var smtpSecurity: Security
+    public var smtpUsername: String?
+    public var smtpPassword: String?
+    /// A PEM file of CA certificates to trust for the SMTP server (for a private CA).
+    public var smtpCAFile: String?
+    /// Seconds between outbox polls.
+    public var pollInterval: Double
+    /// First retry delay in seconds; it doubles with each failure up to an hour.
+    public var retryBaseSeconds: Double
+
+    public init(
+        transport: Transport = .file, from: String = "Gatehouse <no-reply@localhost>", smtpHost: String = "localhost",
+        smtpPort: Int = 25, smtpSecurity: Security = .starttls, smtpUsername: String? = nil,
+        smtpPassword: String? = nil, smtpCAFile: String? = nil, pollInterval: Double = 0.5,
+        retryBaseSeconds: Double = 5
+    ) {
+        self.retryBaseSeconds = retryBaseSeconds
+        self.transport = transport
+        self.from = from
+        self.smtpHost = smtpHost
+        self.smtpPort = smtpPort
+        self.smtpSecurity = smtpSecurity
+        self.smtpUsername = smtpUsername
+        self.smtpPassword = smtpPassword
+        self.smtpCAFile = smtpCAFile
+        self.pollInterval = pollInterval
+    }
+}

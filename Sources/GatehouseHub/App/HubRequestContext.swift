@@ -1,0 +1,32 @@
+import GatehouseCore
+import Hummingbird
+import NIOCore
+
+/// Who a request is from, once authenticated.
+public struct HubIdentity: Sendable {
+    public var account: Account
+    public var device: Device
+}
+
+/// The hub's request context: the core storage, the client's address, and the identity once known.
+public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity: HubIdentity?
+    /// The CSRF token of a browser session (pages only).
+    public var csrfToken: String?
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Bodies above this are refused with 413 before they are read in full.
+    public var maxUploadSize: Int { 64 * 1024 }
+
+    /// The signed-in identity; throws 401 when absent.
+    public func requireIdentity() throws -> HubIdentity {
+        guard let identity else { throw RequestError.unauthorized }
+        return identity
+    }
+}

@@ -1,0 +1,70 @@
+import Argon2
+import Foundation
+import GatehouseCore
+import GatehouseStore
+import Logging
+
+/// The composition root: opens the data folder, keyring and database, and builds every domain service.
+/// `gatehouse serve` wraps it in an HTTP application; operator commands (`admin`, `incident`, `audit`) use it
+/// directly on the same database.
+public struct HubRuntime: Sendable {
+    public let configuration: HubConfiguration
+    public let store: SQLStore
+    public let keyring: Keyring
+    public let services: HubServices
+    public let pool: WorkPool
+    public let logger: Logger
+
+    /// Opens everything, creating the data folder, keyring and database on first run.
+    public static func open(configuration: HubConfiguration, logger: Logger) async throws -> HubRuntime {
+        let manager = FileManager.default
+        try manager.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        let keyringPath = configuration.resolvedKeyringPath
+        let (keyring, created) = try Keyring.loadOrCreate(at: keyringPath)
+        if created {
+            logger.notice("created a new keyring (keep it safe and out of backups of the database)", metadata: ["path": "\(keyringPath)"])
+        } else {
+            logger.info("keyring loaded", metadata: ["path": "\(keyringPath)"])
+        }
+        let store = try await SQLStore.open(url: configuration.resolvedDatabaseURL, logger: logger)
+        logger.info("database ready", metadata: ["dialect": "\(store.dialectName)", "url": "\(redacted(configuration.resolvedDatabaseURL))"])
+        let pool = WorkPool(threads: ProcessInfo.processInfo.activeProcessorCount, queueLimit: configuration.hashQueueLimit)
+        let parameters = Argon2.Parameters(
+            memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations, parallelism: 1)
+        let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool)
+        let rules = try PolicyRules.make(breachIndexPath: configuration.breachIndexPath, logger: logger)
+        let environment = HubEnvironment(
+            store: store, hasher: hasher, rules: rules, mail: MailComposer(publicURL: configuration.publicURL),
+            clock: SystemWallClock(), revocations: RevocationBus(),
+            cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
+            settings: AccountSettings(firstAccountIsAdmin: configuration.firstAccountIsAdmin), logger: logger)
+        let twoFactor = TwoFactorService(environment: environment)
+        let recovery = RecoveryService(environment: environment)
+        let services = HubServices(
+            environment: environment, accounts: AccountService(environment: environment),
+            signIn: SignInService(
+                environment: environment, secondFactors: twoFactor, recovery: recovery,
+                breachCheck: rules.breachCheck),
+            devices: DeviceService(environment: environment), twoFactor: twoFactor, recovery: recovery,
+            incidents: IncidentService(environment: environment), configuration: configuration)
+        return HubRuntime(
+            configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,
+            logger: logger)
+    }
+
+    /// Closes the database and stops the hashing threads.
+    public func shutdown() async {
+        try? await store.shutdown()
+        pool.shutdown()
+    }
+
+    /// A database URL without its password, for logs.
+    static func redacted(_ url: String) -> String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        let credentials = url[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at...])
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import Logging
+
+/// Maps every error to a response in one place: domain errors to their status and JSON body, anything else to an
+/// opaque 500 logged with the request id. Also stamps the request id and security headers on every answer.
+struct HubErrorMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    let pages: PageRenderer?
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let requestID = request.headers[.init("X-Request-Id")!].flatMap { $0.count <= 64 ? $0 : nil }
+            ?? SecureRandom.identifier()
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = errorResponse(error, request: request, context: context)
+        }
+        response.headers[.init("X-Request-Id")!] = requestID
+        SecurityHeaders.apply(to: &response.headers, request: request)
+        return response
+    }
+
+    private func errorResponse(_ error: any Error, request: Request, context: Context) -> Response {
+        let status: Int
+        let code: String
+        let message: String
+        var details: [String: String]?
+        var retryAfter: Int?
+        switch error {
+        case let error as any PublicError:
+            status = error.status
+            code = error.code
+            message = error.message
+            details = error.details.isEmpty ? nil : error.details
+            retryAfter = error.retryAfter
+        case let error as HTTPError:
+            status = Int(error.status.code)
+            switch error.status {
+            case .notFound: (code, message) = ("not_found", "No such resource.")
+            case .methodNotAllowed: (code, message) = ("method_not_allowed", "That method is not allowed here.")
+            case .contentTooLarge: (code, message) = ("body_too_large", "The request body is too large.")
+            default:
+                code = status < 500 ? "bad_request" : "internal_error"
+                message = status < 500 ? "The request could not be understood." : "Something went wrong on our side."
+            }
+        default:
+            status = 500
+            code = "internal_error"
+            message = "Something went wrong on our side. The request id helps an operator find out what."
+            context.logger.error("unhandled error: \(String(reflecting: type(of: error)))")
+        }
+        if status >= 500 && !(error is WorkPool.Overloaded) {
+            context.logger.error("answered \(status) for \(request.method) \(request.uri.path)")
+        }
+        if let pages, !request.uri.path.hasPrefix("/api/") {
+            var response = pages.errorPage(status: status, message: message, request: request, context: context)
+            if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+            return response
+        }
+        let body = ErrorBody(error: .init(code: code, message: message, details: details))
+        var response =
+            (try? JSONBody.response(body, status: HTTPResponse.Status(code: status)))
+            ?? Response(status: .internalServerError)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+}
+
+/// Headers every answer carries.
+enum SecurityHeaders {
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        + "frame-ancestors 'none'; base-uri 'none'; connect-src 'self'"
+
+    static func apply(to headers: inout HTTPFields, request: Request) {
+        headers[.init("Content-Security-Policy")!] = contentSecurityPolicy
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("Referrer-Policy")!] = "no-referrer"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        headers[.init("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"
+        if request.uri.scheme?.rawValue == "https" || request.headers[.init("X-Forwarded-Proto")!] == "https" {
+            headers[.init("Strict-Transport-Security")!] = "max-age=63072000; includeSubDomains"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GatehouseCore
+import Logging
+import ServiceLifecycle
+
+/// Delivers the outbox: polls for due messages, sends each, and records the result. A failure is retried with
+/// exponential backoff (5 s doubling to 1 h); a message is given up after 40 transient or 5 permanent failures.
+/// Messages are marked sent only after the transport accepted them, so a crash can at worst resend one message
+/// (with the same Message-ID), never lose one.
+struct MailDeliveryService: Service {
+    let store: any HubStore
+    let transport: any MailTransport
+    let pollInterval: Duration
+    let retryBase: Double
+    let logger: Logger
+
+    func run() async throws {
+        logger.info("mail delivery started")
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let delivered = (try? await deliverDue()) ?? 0
+            if delivered == 0 {
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+    }
+
+    /// Sends what is due now; returns how many were handled.
+    func deliverDue(limit: Int = 50) async throws -> Int {
+        let now = Date()
+        let due = try await store.session.dueMail(now: now, limit: limit)
+        for message in due {
+            do {
+                try await transport.deliver(message)
+                try await store.session.markMailSent(id: message.id, at: Date())
+            } catch {
+                let failure = error as? MailTransportError
+                let transient = failure?.isTransient ?? true
+                let attempts = message.attempts + 1
+                let giveUp = attempts >= (transient ? 40 : 5)
+                let delay = min(retryBase * pow(2, Double(min(attempts - 1, 20))), 3_600)
+                try await store.session.markMailFailed(
+                    id: message.id, error: String((failure?.reason ?? "\(error)").prefix(500)),
+                    nextAttemptAt: Date().addingTimeInterval(delay), giveUp: giveUp)
+                logger.warning(
+                    "mail delivery failed",
+                    metadata: ["message": "\(message.id)", "attempt": "\(attempts)", "transient": "\(transient)"])
+            }
+        }
+        return due.count
+    }
+}

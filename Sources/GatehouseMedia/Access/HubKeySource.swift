@@ -1,0 +1,22 @@
+import Crypto
+
+/// Where the media server learns the hub's Ed25519 public keys, by key id.
+public protocol HubKeySource: Sendable {
+    /// Fetches the current set of published keys.
+    func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey]
+}
+
+/// A fixed set of keys: for tests, benchmarks and the offline mode, where no hub is asked.
+public struct StaticHubKeySource: HubKeySource {
+    /// The keys, by key id.
+    public var keys: [String: Curve25519.Signing.PublicKey]
+
+    /// Creates a source that always answers with `keys`.
+    public init(keys: [String: Curve25519.Signing.PublicKey]) {
+        self.keys = keys
+    }
+
+    public func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey] {
+        keys
+    }
+}

@@ -1,0 +1,75 @@
+/// The signed payload of a media access token (`v1.<payload>.<signature>`), as the hub issues it.
+public struct MediaTokenClaims: Codable, Sendable, Equatable {
+    /// Token type; must be `media`.
+    public var typ: String
+    /// Identifier of the hub key that signed the token.
+    public var kid: String
+    /// Audience: the server id of the one media server the token is for.
+    public var aud: String
+    /// Account id.
+    public var sub: String
+    /// Device id the token was issued to.
+    public var dev: String
+    /// Issued at, epoch seconds.
+    public var iat: Int64
+    /// Expires at, epoch seconds.
+    public var exp: Int64
+    /// Random token id.
+    public var jti: String
+    /// True for the server's owner, who sees every section.
+    public var own: Bool
+    /// Sections shared with a non-owner.
+    public var sec: [String]
+
+    /// Creates claims; used by tests and benchmarks that stand in for the hub.
+    public init(
+        typ: String = "media", kid: String, aud: String, sub: String, dev: String,
+        iat: Int64, exp: Int64, jti: String, own: Bool, sec: [String] = []
+    ) {
+        self.typ = typ
+        self.kid = kid
+        self.aud = aud
+        self.sub = sub
+        self.dev = dev
+        self.iat = iat
+        self.exp = exp
+        self.jti = jti
+        self.own = own
+        self.sec = sec
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case typ, kid, aud, sub, dev, iat, exp, jti, own, sec
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        typ = try container.decode(String.self, forKey: .typ)
+        kid = try container.decode(String.self, forKey: .kid)
+        aud = try container.decode(String.self, forKey: .aud)
+        sub = try container.decode(String.self, forKey: .sub)
+        dev = try container.decode(String.self, forKey: .dev)
+        iat = try container.decode(Int64.self, forKey: .iat)
+        exp = try container.decode(Int64.self, forKey: .exp)
+        jti = try container.decodeIfPresent(String.self, forKey: .jti) ?? ""
+        own = try container.decodeIfPresent(Bool.self, forKey: .own) ?? false
+        sec = try container.decodeIfPresent([String].self, forKey: .sec) ?? []
+    }
+}
+
+/// What a verified token grants on this server.
+public struct MediaAccess: Sendable, Equatable {
+    /// Account id of the caller.
+    public var accountID: String
+    /// Device id of the caller.
+    public var deviceID: String
+    /// True for the owner of the server.
+    public var isOwner: Bool
+    /// Sections shared with the caller (ignored for the owner).
+    public var sharedSections: Set<String>
+
+    /// Whether the caller may read the named section.
+    public func canRead(section: String) -> Bool {
+        isOwner || sharedSections.contains(section)
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Hummingbird
+
+/// The media server's HTTP API and pages.
+struct MediaRoutes: Sendable {
+    let server: MediaServer
+
+    /// Item ids are exactly this many lower-case hex digits; anything else is refused before any lookup.
+    static let itemIDLength = 24
+    static let chunkLength = 256 * 1024
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in StatusPage(server: server).html() }
+        router.get("/api/status") { _, _ in try StatusPage(server: server).json() }
+        router.get("/api/library/sections") { request, _ in try await sections(request) }
+        router.get("/api/library/sections/{name}/items") { request, context in
+            try await sectionItems(request, name: context.parameters.require("name"))
+        }
+        router.get("/api/library/items/{id}") { request, context in
+            let (_, item) = try await authorizedItem(request, id: context.parameters.require("id"))
+            return try JSONResponse.make(item)
+        }
+        router.get("/api/library/items/{id}/stream") { request, context in
+            try await stream(request, context: context, id: context.parameters.require("id"))
+        }
+        router.post("/api/library/rescan") { request, _ in
+            let access = try await authorize(request)
+            guard access.isOwner else { throw MediaError.ownerOnly }
+            let count = await server.library.rescan()
+            return try JSONResponse.make(["items": count])
+        }
+        router.get("/play/{id}") { request, context in
+            try await playPage(request, id: context.parameters.require("id"))
+        }
+    }
+
+    // MARK: Access
+
+    /// The bearer token from the `Authorization` header, else from `?token=` (for media elements).
+    static func token(in request: Request) -> String? {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return parts[1].trimmingWhitespace()
+            }
+            return ""
+        }
+        return request.uri.queryParameters["token"].map(String.init)
+    }
+
+    func authorize(_ request: Request) async throws(MediaError) -> MediaAccess {
+        guard let token = Self.token(in: request), !token.isEmpty else { throw .missingToken }
+        return try await server.verifier.verify(token)
+    }
+
+    func authorizedItem(_ request: Request, id: String) async throws -> (MediaAccess, LibraryItem) {
+        let access = try await authorize(request)
+        guard Self.isWellFormedID(id), let item = server.library.item(id: id) else { throw MediaError.notFound }
+        guard access.canRead(section: item.section) else { throw MediaError.notShared }
+        return (access, item)
+    }
+
+    static func isWellFormedID(_ id: String) -> Bool {
+        id.utf8.count == itemIDLength
+            && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    // MARK: Browse
+
+    private func sections(_ request: Request) async throws -> Response {
+        struct Entry: Encodable {
+            var name: String
+            var kind: String?
+            var items: Int
+        }
+        let access = try await authorize(request)
+        let entries = server.library.sections.filter { access.canRead(section: $0.name) }.map {
+            Entry(name: $0.name, kind: $0.kind?.rawValue, items: server.library.items(inSection: $0.name).count)
+        }
+        return try JSONResponse.make(["sections": entries])
+    }
+
+    private func sectionItems(_ request: Request, name rawName: String) async throws -> Response {
+        struct Listing: Encodable {
+            var section: String
+            var items: [LibraryItem]
+        }
+        let access = try await authorize(request)
+        // The name is only compared with configured section names; it never reaches the file system.
+        let name = rawName.removingPercentEncoding ?? rawName
+        guard access.canRead(section: name) else { throw MediaError.notShared }
+        guard server.library.section(named: name) != nil else { throw MediaError.notFound }
+        return try JSONResponse.make(Listing(section: name, items: server.library.items(inSection: name)))
+    }
+
+    // MARK: Stream
+
+    private func stream(_ request: Request, context: BasicRequestContext, id: String) async throws -> Response {
+        let (_, item) = try await authorizedItem(request, id: id)
+        guard let file = MediaFile.open(item: item, library: server.library) else { throw MediaError.notFound }
+        var headers: HTTPFields = [
+            .contentType: item.contentType,
+            .acceptRanges: "bytes",
+            .cacheControl: "private, no-store",
+        ]
+        HTTPFields.setExtra(&headers, "X-Content-Type-Options", "nosniff")
+        let fileIO = FileIO()
+        guard let rangeHeader = request.headers[.range] else {
+            if file.size == 0 {
+                headers[.contentLength] = "0"
+                return Response(status: .ok, headers: headers, body: .init())
+            }
+            let body = try await fileIO.loadFile(
+                path: file.path, range: 0...Int(file.size - 1), context: context, chunkLength: Self.chunkLength)
+            return Response(status: .ok, headers: headers, body: body)
+        }
+        guard case .satisfiable(let range) = ByteRange.parse(rangeHeader, fileSize: file.size) else {
+            throw MediaError.rangeNotSatisfiable(fileSize: file.size)
+        }
+        headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(file.size)"
+        let body = try await fileIO.loadFile(
+            path: file.path, range: Int(range.first)...Int(range.last), context: context, chunkLength: Self.chunkLength)
+        return Response(status: .partialContent, headers: headers, body: body)
+    }
+
+    // MARK: Play page
+
+    private func playPage(_ request: Request, id: String) async throws -> Response {
+        let (_, item) = try await authorizedItem(request, id: id)
+        // authorizedItem succeeded, so a token exists.
+        let token = Self.token(in: request) ?? ""
+        let source = "/api/library/items/\(item.id)/stream?token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        let element: String
+        switch MediaFileType.lookup(extension: (item.relativePath as NSString).pathExtension)?.family {
+        case .audio: element = "<audio controls autoplay src=\"\(HTML.escape(source))\"></audio>"
+        case .image: element = "<img alt=\"\(HTML.escape(item.relativePath))\" src=\"\(HTML.escape(source))\">"
+        default:
+            element = "<video controls autoplay src=\"\(HTML.escape(source))\" style=\"max-width:100%\"></video>"
+        }
+        let page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(item.relativePath))</title></head>
+            <body><h1>\(HTML.escape(item.relativePath))</h1>
+            \(element)
+            </body></html>
+            """
+        var headers: HTTPFields = [
+            .contentType: "text/html; charset=utf-8",
+            .cacheControl: "no-store",
+            .contentSecurityPolicy: "default-src 'none'; media-src 'self'; img-src 'self'; style-src 'unsafe-inline'",
+        ]
+        // The page URL carries a token: never send it on as a referrer.
+        HTTPFields.setExtra(&headers, "Referrer-Policy", "no-referrer")
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+}
+
+/// A library file opened for serving: the canonical path, checked to lie inside its section root.
+struct MediaFile {
+    let path: String
+    let size: Int64
+
+    /// Resolves the item's file now (symbolic links may have changed since the scan) and refuses anything that
+    /// resolves outside the section root or is not a regular file.
+    static func open(item: LibraryItem, library: LibraryIndex) -> MediaFile? {
+        guard let section = library.section(named: item.section), let root = PathGuard.realPath(section.path),
+            let resolved = PathGuard.resolve(relativePath: item.relativePath, under: root)
+        else { return nil }
+        var info = stat()
+        guard lstat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return MediaFile(path: resolved, size: Int64(info.st_size))
+    }
+}
+
+enum JSONResponse {
+    static func make(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+enum HTML {
+    static func escape(_ text: String) -> String {
+        var output = ""
+        output.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": output += "&amp;"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "\"": output += "&quot;"
+            case "'": output += "&#39;"
+            default: output.append(character)
+            }
+        }
+        return output
+    }
+}
+
+extension HTTPFields {
+    /// Sets a header that HTTPTypes has no predefined name for.
+    static func setExtra(_ fields: inout HTTPFields, _ name: String, _ value: String) {
+        if let fieldName = HTTPField.Name(name) {
+            fields[fieldName] = value
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+
+/// `GET /` and `GET /api/status`: whether the server is claimed, its claim code, server id and version.
+struct StatusPage {
+    let server: MediaServer
+
+    struct Status: Encodable {
+        var claimed: Bool
+        var claimCode: String?
+        var claimExpiresAt: Int64?
+        var serverID: String?
+        var name: String
+        var version: String
+        var sections: Int
+        var items: Int
+        enum CodingKeys: String, CodingKey {
+            case claimed, name, version, sections, items
+            case claimCode = "claim_code"
+            case claimExpiresAt = "claim_expires_at"
+            case serverID = "server_id"
+        }
+    }
+
+    var status: Status {
+        var status = Status(
+            claimed: false, name: server.configuration.name, version: server.configuration.version,
+            sections: server.library.sections.count, items: server.library.itemCount)
+        switch server.identity.current {
+        case .claimed(let serverID, _, let name):
+            status.claimed = true
+            status.serverID = serverID
+            status.name = name
+        case .unclaimed(let code, let expiresAt):
+            status.claimCode = code
+            status.claimExpiresAt = expiresAt
+        }
+        return status
+    }
+
+    func json() throws -> Response {
+        try JSONResponse.make(status)
+    }
+
+    func html() -> Response {
+        let status = status
+        let claim: String
+        if status.claimed {
+            claim = "<p>Claimed. Server id: <code>\(HTML.escape(status.serverID ?? ""))</code></p>"
+        } else if let code = status.claimCode {
+            claim = """
+                <p>Not claimed yet. Claim it on the hub with this code:</p>
+                <p style="font-size:2em;font-family:monospace">\(HTML.escape(code))</p>
+                <p>or run <code>gatehouse servers claim \(HTML.escape(code))</code></p>
+                """
+        } else {
+            claim = "<p>Not claimed yet; waiting for the hub to issue a claim code.</p>"
+        }
+        let page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Gatehouse media server</title></head>
+            <body><h1>\(HTML.escape(status.name))</h1>
+            \(claim)
+            <p>Version \(HTML.escape(status.version)) · \(status.sections) sections · \(status.items) items</p>
+            </body></html>
+            """
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+}

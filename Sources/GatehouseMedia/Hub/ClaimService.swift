@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs the claim flow, then the heartbeat; returns to the unclaimed state if the hub removes the server.
+struct ClaimService: Service {
+    let hub: HubClient
+    let store: ServerCredentialStore
+    let identity: ServerIdentity
+    let credential: CredentialHolder
+    let serverName: String
+    let version: String
+    let platform: String
+    let publicURL: String?
+    let logger: Logger
+    var pollInterval: Double = 2
+    var heartbeatInterval: Double = 30
+    var retryInterval: Double = 5
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await loop()
+        }
+    }
+
+    private func loop() async {
+        while !Task.isCancelled {
+            let wait: Double
+            do {
+                wait = try await step()
+            } catch {
+                logger.warning("hub unreachable", metadata: ["error": "\(error)"])
+                wait = retryInterval
+            }
+            try? await Task.sleep(for: .seconds(wait))
+        }
+    }
+
+    /// One round of the state machine; returns the seconds to wait before the next.
+    private func step() async throws -> Double {
+        let secret: String
+        if let current = credential.value {
+            secret = current
+        } else {
+            secret = try store.loadOrCreateCredential()
+            credential.set(secret)
+        }
+        switch identity.current {
+        case .claimed:
+            let alive = try await hub.heartbeat(credential: secret, version: version, platform: platform)
+            if !alive, try await hub.me(credential: secret) == nil {
+                // Removed on the hub: forget the claim and start over with a new credential.
+                logger.warning("the hub no longer knows this server; it must be claimed again")
+                store.removeClaim()
+                credential.set(try store.replaceCredential())
+                identity.update(.unclaimed(code: nil, expiresAt: nil))
+                return 0
+            }
+            return heartbeatInterval
+        case .unclaimed(let code, let expiresAt):
+            if let info = try await hub.me(credential: secret) {
+                let record = ServerCredentialStore.ClaimRecord(
+                    serverID: info.serverID, ownerID: info.ownerID, name: info.name ?? serverName)
+                try store.saveClaim(record)
+                identity.update(.claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
+                logger.info("claimed on the hub", metadata: ["server_id": "\(record.serverID)"])
+                return heartbeatInterval
+            }
+            let now = Int64(Date().timeIntervalSince1970)
+            if code == nil || (expiresAt ?? 0) <= now {
+                let claim = try await hub.requestClaim(
+                    name: serverName, version: version, platform: platform, publicURL: publicURL,
+                    credentialDigest: ServerCredentialStore.digest(of: secret))
+                identity.update(.unclaimed(code: claim.code, expiresAt: claim.expiresAt))
+                logger.notice("claim this server on the hub: gatehouse servers claim \(claim.code)")
+            }
+            return pollInterval
+        }
+    }
+}
+
+/// Runs a closure periodically until graceful shutdown.
+struct PeriodicService: Service {
+    let interval: Double
+    let runImmediately: Bool
+    let work: @Sendable () async -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            if runImmediately { await work() }
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: .seconds(interval))
+                } catch {
+                    return
+                }
+                await work()
+            }
+        }
+    }
+}

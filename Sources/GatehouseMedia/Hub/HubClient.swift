@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Hummingbird
+
+/// The media server's calls to the hub (see docs/media-protocol.md). The server credential is sent only in the
+/// `Authorization` header and never logged.
+public struct HubClient: HubKeySource {
+    /// Errors talking to the hub.
+    public enum Failure: Error, Equatable {
+        case unexpectedStatus(UInt)
+        case invalidResponse
+    }
+
+    /// The claim code the hub issued.
+    struct ClaimCode: Decodable, Equatable {
+        var code: String
+        var expiresAt: Int64
+        enum CodingKeys: String, CodingKey {
+            case code
+            case expiresAt = "expires_at"
+        }
+    }
+
+    /// The hub's answer to `GET /servers/me` once claimed.
+    struct ServerInfo: Decodable, Equatable {
+        var serverID: String
+        var ownerID: String
+        var name: String?
+        enum CodingKeys: String, CodingKey {
+            case serverID = "server_id"
+            case ownerID = "owner_id"
+            case name
+        }
+    }
+
+    let baseURL: String
+    let client: HTTPClient
+
+    /// Creates a client for the hub at `baseURL` (no trailing slash needed).
+    init(baseURL: String, client: HTTPClient) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.client = client
+    }
+
+    func url(_ path: String) -> String { baseURL + path }
+
+    /// Asks for a claim code, sending only the digest of the server credential.
+    func requestClaim(
+        name: String, version: String, platform: String, publicURL: String?, credentialDigest: String
+    ) async throws -> ClaimCode {
+        struct Body: Encodable {
+            var name: String
+            var version: String
+            var platform: String
+            var url: String?
+            var credentialDigest: String
+            enum CodingKeys: String, CodingKey {
+                case name, version, platform, url
+                case credentialDigest = "credential_digest"
+            }
+        }
+        let body = Body(
+            name: name, version: version, platform: platform, url: publicURL, credentialDigest: credentialDigest)
+        let (status, data) = try await send(.post, "/api/v1/servers/claims", credential: nil, json: body)
+        guard status == 201 || status == 200 else { throw Failure.unexpectedStatus(status) }
+        return try decode(ClaimCode.self, data)
+    }
+
+    /// `GET /servers/me`: nil when the hub answers 401 (not claimed, or removed).
+    func me(credential: String) async throws -> ServerInfo? {
+        let (status, data) = try await send(.get, "/api/v1/servers/me", credential: credential, json: nil as Never?)
+        if status == 401 { return nil }
+        guard status == 200 else { throw Failure.unexpectedStatus(status) }
+        return try decode(ServerInfo.self, data)
+    }
+
+    /// Sends a heartbeat; false when the hub answers 401.
+    func heartbeat(credential: String, version: String, platform: String) async throws -> Bool {
+        struct Body: Encodable {
+            var version: String
+            var platform: String
+        }
+        let (status, _) = try await send(
+            .post, "/api/v1/servers/me/heartbeat", credential: credential,
+            json: Body(version: version, platform: platform))
+        if status == 401 { return false }
+        guard (200..<300).contains(status) else { throw Failure.unexpectedStatus(status) }
+        return true
+    }
+
+    /// Fetches the hub's published media-token keys.
+    public func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey] {
+        struct Document: Decodable {
+            struct Key: Decodable {
+                var kid: String
+                var publicKey: String
+                enum CodingKeys: String, CodingKey {
+                    case kid
+                    case publicKey = "public_key"
+                }
+            }
+            var keys: [Key]
+        }
+        let (status, data) = try await send(.get, "/api/v1/keys/media", credential: nil, json: nil as Never?)
+        guard status == 200 else { throw Failure.unexpectedStatus(status) }
+        var keys: [String: Curve25519.Signing.PublicKey] = [:]
+        for key in try decode(Document.self, data).keys {
+            guard let raw = Base64URL.decode(key.publicKey),
+                let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            else { continue }
+            keys[key.kid] = publicKey
+        }
+        return keys
+    }
+
+    /// Opens the revocation event stream; the caller reads the body.
+    func openRevocationStream(credential: String) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url("/api/v1/servers/me/revocations"))
+        request.headers.add(name: "Authorization", value: "Bearer \(credential)")
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        return try await client.execute(request, timeout: .seconds(15))
+    }
+
+    enum Verb { case get, post }
+
+    private func send<Body: Encodable>(
+        _ method: Verb, _ path: String, credential: String?, json: Body?
+    ) async throws -> (UInt, Data) {
+        var request = HTTPClientRequest(url: url(path))
+        switch method {
+        case .get: request.method = .GET
+        case .post: request.method = .POST
+        }
+        if let credential {
+            request.headers.add(name: "Authorization", value: "Bearer \(credential)")
+        }
+        request.headers.add(name: "Accept", value: "application/json")
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(json)))
+        }
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, Data(body.readableBytesView))
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw Failure.invalidResponse
+        }
+    }
+}

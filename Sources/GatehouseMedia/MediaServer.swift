@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Errors building a media server from its configuration.
+public enum MediaServerConfigurationError: Error, Equatable, CustomStringConvertible {
+    case noHub
+    case duplicateSection(String)
+    case missingFolder(String)
+
+    public var description: String {
+        switch self {
+        case .noHub: "a hub URL is required (--hub)"
+        case .duplicateSection(let name): "two library folders are named \(name)"
+        case .missingFolder(let path): "library folder not found: \(path)"
+        }
+    }
+}
+
+/// Builds the media server application: routes plus its background services (claim and heartbeat, key refresh,
+/// revocation stream, library rescans). Run it with `try await app.runService()`.
+public func buildMediaServer(
+    configuration: MediaServerConfiguration, logger: Logger
+) async throws -> some ApplicationProtocol {
+    let server = try await MediaServer(configuration: configuration, logger: logger)
+    return server.makeApplication()
+}
+
+/// The media server's parts, wired from a configuration. Tests build one and drive its parts directly.
+final class MediaServer: Sendable {
+    let configuration: MediaServerConfiguration
+    let logger: Logger
+    let identity: ServerIdentity
+    let revocations: RevocationState
+    let keys: MediaKeyRing
+    let verifier: MediaTokenVerifier
+    let library: LibraryIndex
+    let hub: HubClient?
+    let httpClient: HTTPClient?
+    let credentialStore: ServerCredentialStore
+    let credential: CredentialHolder
+
+    init(
+        configuration: MediaServerConfiguration, logger: Logger, keySource: (any HubKeySource)? = nil,
+        probe: MediaProbe? = nil
+    ) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        var names = Set<String>()
+        for section in configuration.sections {
+            guard names.insert(section.name).inserted else {
+                throw MediaServerConfigurationError.duplicateSection(section.name)
+            }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: section.path, isDirectory: &isFolder), isFolder.boolValue
+            else { throw MediaServerConfigurationError.missingFolder(section.path) }
+        }
+        let dataFolder = URL(fileURLWithPath: configuration.dataFolder, isDirectory: true)
+        try FileManager.default.createDirectory(
+            at: dataFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        credentialStore = ServerCredentialStore(dataFolder: dataFolder)
+        revocations = RevocationState()
+        let holder = CredentialHolder()
+        credential = holder
+
+        let source: any HubKeySource
+        if let offline = configuration.offline {
+            identity = ServerIdentity(.claimed(serverID: offline.serverID, ownerID: "", name: configuration.name))
+            source = keySource ?? StaticHubKeySource(keys: offline.keys)
+            hub = nil
+            httpClient = nil
+        } else {
+            guard let hubURL = configuration.hubURL else { throw MediaServerConfigurationError.noHub }
+            let client = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(45))))
+            let hubClient = HubClient(baseURL: hubURL, client: client)
+            httpClient = client
+            hub = hubClient
+            source = keySource ?? hubClient
+            holder.set(try ServerCredentialStore(dataFolder: dataFolder).loadOrCreateCredential())
+            if let record = ServerCredentialStore(dataFolder: dataFolder).loadClaim() {
+                identity = ServerIdentity(.claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
+            } else {
+                identity = ServerIdentity()
+            }
+        }
+        let ring = MediaKeyRing(source: source, logger: logger)
+        keys = ring
+        verifier = MediaTokenVerifier(keys: ring, revocations: revocations, identity: identity)
+        let sections = configuration.sections.map { LibrarySection(name: $0.name, path: $0.path, kind: $0.kind) }
+        library = LibraryIndex(
+            sections: sections,
+            scanner: LibraryScanner(probe: probe ?? MediaProbe.locate(path: ProcessInfo.processInfo.environment["PATH"])),
+            indexFile: dataFolder.appendingPathComponent("library.json"), logger: logger)
+        library.load()
+        await ring.refresh()
+    }
+
+    /// The background services, in start order.
+    func makeServices() -> [any Service] {
+        var services: [any Service] = []
+        if let httpClient {
+            services.append(HTTPClientShutdownService(client: httpClient))
+        }
+        let library = library
+        services.append(
+            PeriodicService(interval: configuration.rescanInterval, runImmediately: true) { await library.rescan() })
+        let keys = keys
+        let revocations = revocations
+        if let hub {
+            services.append(
+                ClaimService(
+                    hub: hub, store: credentialStore, identity: identity, credential: credential,
+                    serverName: configuration.name, version: configuration.version, platform: Self.platform,
+                    publicURL: configuration.publicURL, logger: logger))
+            services.append(PeriodicService(interval: 600, runImmediately: false) { await keys.refresh() })
+            services.append(
+                RevocationStreamService(
+                    hub: hub, identity: identity, credential: credential, revocations: revocations, logger: logger))
+            services.append(
+                PeriodicService(interval: 600, runImmediately: false) {
+                    let horizon = 2 * (MediaTokenVerifier.maximumLifetime + MediaTokenVerifier.leeway)
+                    revocations.prune(before: Int64(Date().timeIntervalSince1970 * 1000) - horizon * 1000)
+                })
+        }
+        return services
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        MediaRoutes(server: self).register(on: router)
+        return router
+    }
+
+    func makeApplication() -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "gatehouse-media"),
+            services: makeServices(),
+            logger: logger)
+    }
+
+    /// `os-arch`, e.g. `linux-x86_64`.
+    static var platform: String {
+        var info = utsname()
+        uname(&info)
+        let machine = withUnsafeBytes(of: &info.machine) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        #if os(Linux)
+        return "linux-\(machine)"
+        #else
+        return "darwin-\(machine)"
+        #endif
+    }
+}
+
+/// Shuts the shared HTTP client down after the other services stopped.
+struct HTTPClientShutdownService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

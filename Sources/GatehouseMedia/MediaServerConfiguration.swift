@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+
+/// Everything `gatehouse media` needs to run a media server.
+///
+/// Mapping from the `gatehouse media` options:
+/// - `--library NAME=PATH` (repeatable) → `sections` entry `.init(name: NAME, path: PATH)`;
+///   `--library PATH` alone → `.init(path: PATH)` (the folder name is the section name).
+/// - `--data DIR` → `dataFolder`; `--host`/`--port` → `host`/`port`; `--hub URL` → `hubURL`;
+///   `--public-url URL` → `publicURL` (what the hub and devices use to reach this server); `--name` → `name`.
+/// - the executable's version → `version`.
+/// - `--offline-key BASE64URL --offline-server-id ID` (testing and benchmarks only) → `offline`.
+public struct MediaServerConfiguration: Sendable {
+    /// One library folder.
+    public struct Section: Sendable, Equatable {
+        /// Section name: the unit of sharing.
+        public var name: String
+        /// Folder path.
+        public var path: String
+        /// Kind; nil guesses from the name, then from each file's extension.
+        public var kind: MediaKind?
+
+        /// A section with an explicit name.
+        public init(name: String, path: String, kind: MediaKind? = nil) {
+            self.name = name
+            self.path = path
+            self.kind = kind ?? MediaKind.guess(sectionName: name)
+        }
+
+        /// A section named after its folder.
+        public init(path: String, kind: MediaKind? = nil) {
+            let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+            self.init(name: URL(fileURLWithPath: trimmed).lastPathComponent, path: trimmed, kind: kind)
+        }
+
+        /// Parses `NAME=PATH` or `PATH`.
+        public init(argument: String) {
+            if let equals = argument.firstIndex(of: "="), equals != argument.startIndex {
+                self.init(name: String(argument[..<equals]), path: String(argument[argument.index(after: equals)...]))
+            } else {
+                self.init(path: argument)
+            }
+        }
+    }
+
+    /// Running without a hub: a fixed server id and trusted keys. For tests and benchmarks only: nothing is
+    /// claimed, keys never rotate and no revocation is ever learned.
+    public struct OfflineIdentity: Sendable {
+        /// The server id tokens must name as audience.
+        public var serverID: String
+        /// Trusted keys by key id.
+        public var keys: [String: Curve25519.Signing.PublicKey]
+
+        /// Errors reading an offline key.
+        public enum KeyError: Error, Equatable {
+            case invalidKey
+        }
+
+        /// Parses a raw 32-byte Ed25519 public key given as base64url.
+        public static func publicKey(base64url text: String) throws -> Curve25519.Signing.PublicKey {
+            guard let raw = Base64URL.decode(text), raw.count == 32,
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+            else { throw KeyError.invalidKey }
+            return key
+        }
+
+        /// Creates an offline identity trusting one key, given as base64url, under key id `kid`.
+        public init(serverID: String, publicKeyBase64URL: String, kid: String = "s1") throws {
+            self.init(serverID: serverID, keys: [kid: try Self.publicKey(base64url: publicKeyBase64URL)])
+        }
+
+        /// Creates an offline identity.
+        public init(serverID: String, keys: [String: Curve25519.Signing.PublicKey]) {
+            self.serverID = serverID
+            self.keys = keys
+        }
+    }
+
+    /// Library sections.
+    public var sections: [Section]
+    /// Folder for the server credential, claim record and library index.
+    public var dataFolder: String
+    /// Address to bind.
+    public var host: String
+    /// Port to bind (0 picks a free one).
+    public var port: Int
+    /// Base URL of the hub, e.g. `http://hub.local:8080`.
+    public var hubURL: String?
+    /// URL at which devices reach this server; sent to the hub when claiming.
+    public var publicURL: String?
+    /// Name shown on the hub; defaults to the host name.
+    public var name: String
+    /// Version reported to the hub and on the status page.
+    public var version: String
+    /// Seconds between library rescans.
+    public var rescanInterval: Double
+    /// When set, no hub is used (see `OfflineIdentity`).
+    public var offline: OfflineIdentity?
+
+    /// Creates a configuration.
+    public init(
+        sections: [Section], dataFolder: String, host: String = "127.0.0.1", port: Int = 32400,
+        hubURL: String? = nil, publicURL: String? = nil, name: String? = nil, version: String = "0.0.0",
+        rescanInterval: Double = 60, offline: OfflineIdentity? = nil
+    ) {
+        self.sections = sections
+        self.dataFolder = dataFolder
+        self.host = host
+        self.port = port
+        self.hubURL = hubURL
+        self.publicURL = publicURL
+        self.name = name ?? ProcessInfo.processInfo.hostName
+        self.version = version
+        self.rescanInterval = rescanInterval
+        self.offline = offline
+    }
+}

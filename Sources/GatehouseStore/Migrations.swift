@@ -1,0 +1,232 @@
+/// The schema, per dialect. Each migration runs once, in order, in its own transaction; the applied versions are
+/// kept in `schema_migrations`. Never edit a migration that has shipped: add a new one.
+enum Migrations {
+    /// Column types that differ between the dialects.
+    struct Types {
+        let serial: String
+        let int: String
+        let blob: String
+
+        static let sqlite = Types(serial: "INTEGER PRIMARY KEY AUTOINCREMENT", int: "INTEGER", blob: "BLOB")
+        static let postgres = Types(serial: "BIGSERIAL PRIMARY KEY", int: "BIGINT", blob: "BYTEA")
+    }
+
+    static func all(_ t: Types) -> [(version: Int, statements: [String])] {
+        [
+            (1, accountsAndDevices(t)),
+            (2, incidentsAndServers(t)),
+        ]
+    }
+
+    private static func accountsAndDevices(_ t: Types) -> [String] {
+        [
+            """
+            CREATE TABLE accounts (
+                id TEXT PRIMARY KEY,
+                username TEXT NOT NULL,
+                username_key TEXT NOT NULL UNIQUE,
+                email TEXT NOT NULL,
+                email_key TEXT NOT NULL UNIQUE,
+                email_verified \(t.int) NOT NULL DEFAULT 0,
+                role TEXT NOT NULL,
+                reset_required \(t.int) NOT NULL DEFAULT 0,
+                anti_phishing_phrase TEXT,
+                created_at \(t.int) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE credentials (
+                account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                password_hash TEXT NOT NULL,
+                changed_at \(t.int) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE password_history (
+                id \(t.serial),
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                password_hash TEXT NOT NULL,
+                retired_at \(t.int) NOT NULL
+            )
+            """,
+            "CREATE INDEX password_history_account ON password_history(account_id, id)",
+            """
+            CREATE TABLE devices (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                kind TEXT NOT NULL,
+                client_identifier TEXT NOT NULL,
+                name TEXT NOT NULL,
+                product TEXT NOT NULL,
+                version TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                ip_address TEXT NOT NULL,
+                created_at \(t.int) NOT NULL,
+                last_seen_at \(t.int) NOT NULL,
+                reauthenticated_at \(t.int) NOT NULL,
+                revoked_at \(t.int),
+                token_digest TEXT NOT NULL UNIQUE
+            )
+            """,
+            "CREATE INDEX devices_account ON devices(account_id, revoked_at)",
+            "CREATE INDEX devices_client ON devices(account_id, client_identifier)",
+            """
+            CREATE TABLE one_time_tokens (
+                digest TEXT PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                expires_at \(t.int) NOT NULL,
+                attempts \(t.int) NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX one_time_tokens_account ON one_time_tokens(account_id, purpose)",
+            """
+            CREATE TABLE audit_events (
+                id \(t.serial),
+                chain TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                ip_address TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                created_at \(t.int) NOT NULL,
+                previous_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_events_chain ON audit_events(chain, id)",
+            """
+            CREATE TABLE outbox (
+                id TEXT PRIMARY KEY,
+                recipient TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                text_body TEXT NOT NULL,
+                html_body TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                created_at \(t.int) NOT NULL,
+                attempts \(t.int) NOT NULL DEFAULT 0,
+                next_attempt_at \(t.int) NOT NULL,
+                sent_at \(t.int),
+                failed \(t.int) NOT NULL DEFAULT 0,
+                last_error TEXT
+            )
+            """,
+            "CREATE INDEX outbox_due ON outbox(sent_at, failed, next_attempt_at)",
+            """
+            CREATE TABLE throttle (
+                key TEXT PRIMARY KEY,
+                failures \(t.int) NOT NULL,
+                last_failure \(t.int) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE totp (
+                account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                sealed_secret TEXT NOT NULL,
+                confirmed_at \(t.int),
+                last_used_step \(t.int) NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE recovery_codes (
+                account_id TEXT NOT NULL REFERENCES accounts(id),
+                digest TEXT NOT NULL,
+                created_at \(t.int) NOT NULL,
+                used_at \(t.int),
+                PRIMARY KEY (account_id, digest)
+            )
+            """,
+        ]
+    }
+
+    private static func incidentsAndServers(_ t: Types) -> [String] {
+        [
+            """
+            CREATE TABLE incidents (
+                id TEXT PRIMARY KEY,
+                reason TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                sign_out_all \(t.int) NOT NULL,
+                notify \(t.int) NOT NULL,
+                banner TEXT,
+                state TEXT NOT NULL,
+                cursor TEXT NOT NULL DEFAULT '',
+                processed \(t.int) NOT NULL DEFAULT 0,
+                total \(t.int) NOT NULL DEFAULT 0,
+                created_at \(t.int) NOT NULL,
+                resolved_at \(t.int)
+            )
+            """,
+            """
+            CREATE TABLE incident_targets (
+                incident_id TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                PRIMARY KEY (incident_id, account_id)
+            )
+            """,
+            """
+            CREATE TABLE incident_done (
+                incident_id TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                PRIMARY KEY (incident_id, account_id)
+            )
+            """,
+            """
+            CREATE TABLE servers (
+                id TEXT PRIMARY KEY,
+                owner_id TEXT NOT NULL REFERENCES accounts(id),
+                name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                url TEXT NOT NULL,
+                credential_digest TEXT NOT NULL UNIQUE,
+                created_at \(t.int) NOT NULL,
+                last_seen_at \(t.int) NOT NULL,
+                removed_at \(t.int),
+                alerted_advisory TEXT NOT NULL DEFAULT '',
+                next_alert_at \(t.int) NOT NULL DEFAULT 0,
+                alerts_sent \(t.int) NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX servers_owner ON servers(owner_id, removed_at)",
+            """
+            CREATE TABLE server_claims (
+                code_digest TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                url TEXT NOT NULL,
+                credential_digest TEXT NOT NULL UNIQUE,
+                expires_at \(t.int) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE shares (
+                server_id TEXT NOT NULL,
+                section TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                created_at \(t.int) NOT NULL,
+                PRIMARY KEY (server_id, section, account_id)
+            )
+            """,
+            """
+            CREATE TABLE releases (
+                version TEXT PRIMARY KEY,
+                channel TEXT NOT NULL,
+                manifest TEXT NOT NULL,
+                signature TEXT NOT NULL,
+                published_at \(t.int) NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE advisories (
+                id TEXT PRIMARY KEY,
+                affected TEXT NOT NULL,
+                fixed TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                summary TEXT NOT NULL,
+                created_at \(t.int) NOT NULL
+            )
+            """,
+        ]
+    }
+}

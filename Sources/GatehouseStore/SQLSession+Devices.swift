@@ -1,0 +1,90 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+extension SQLSession {
+    static let deviceColumns = """
+        id, account_id, kind, client_identifier, name, product, version, platform, ip_address, created_at,
+        last_seen_at, reauthenticated_at, revoked_at
+        """
+
+    func decodeDevice(_ row: any SQLRow) throws -> Device {
+        Device(
+            id: try row.string("id"), accountID: try row.string("account_id"),
+            kind: Device.Kind(rawValue: try row.string("kind")) ?? .api,
+            info: Device.Info(
+                clientIdentifier: try row.string("client_identifier"), name: try row.string("name"),
+                product: try row.string("product"), version: try row.string("version"),
+                platform: try row.string("platform")),
+            ipAddress: try row.string("ip_address"), createdAt: try row.date("created_at"),
+            lastSeenAt: try row.date("last_seen_at"), revokedAt: try row.optionalDate("revoked_at"),
+            reauthenticatedAt: try row.date("reauthenticated_at"))
+    }
+
+    func insertDevice(_ device: Device, tokenDigest: String) async throws {
+        try await exec(
+            """
+            INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform, ip_address,
+                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest)
+            VALUES (\(bind: device.id), \(bind: device.accountID), \(bind: device.kind.rawValue),
+                \(bind: device.info.clientIdentifier), \(bind: device.info.name), \(bind: device.info.product),
+                \(bind: device.info.version), \(bind: device.info.platform), \(bind: device.ipAddress),
+                \(bind: device.createdAt.epochSeconds), \(bind: device.lastSeenAt.epochSeconds),
+                \(bind: device.reauthenticatedAt.epochSeconds), NULL, \(bind: tokenDigest))
+            """)
+    }
+
+    func device(tokenDigest: String) async throws -> Device? {
+        try await first(
+            "SELECT \(unsafeRaw: Self.deviceColumns) FROM devices WHERE token_digest = \(bind: tokenDigest) AND revoked_at IS NULL"
+        ).map(decodeDevice)
+    }
+
+    func device(id: String) async throws -> Device? {
+        try await first("SELECT \(unsafeRaw: Self.deviceColumns) FROM devices WHERE id = \(bind: id)").map(decodeDevice)
+    }
+
+    func devices(accountID: String) async throws -> [Device] {
+        try await all(
+            """
+            SELECT \(unsafeRaw: Self.deviceColumns) FROM devices WHERE account_id = \(bind: accountID) AND revoked_at IS NULL
+            ORDER BY last_seen_at DESC, created_at DESC
+            """
+        ).map(decodeDevice)
+    }
+
+    func revokeDevice(id: String, accountID: String, at date: Date) async throws -> Bool {
+        try await changes(
+            "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE id = \(bind: id) AND account_id = \(bind: accountID) AND revoked_at IS NULL"
+        ) > 0
+    }
+
+    func revokeDevices(accountID: String, keeping: String?, at date: Date) async throws -> [String] {
+        let keep = keeping ?? ""
+        let ids = try await all(
+            "SELECT id FROM devices WHERE account_id = \(bind: accountID) AND revoked_at IS NULL AND id <> \(bind: keep)"
+        ).map { try $0.string("id") }
+        guard !ids.isEmpty else { return [] }
+        try await exec(
+            "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE account_id = \(bind: accountID) AND revoked_at IS NULL AND id <> \(bind: keep)"
+        )
+        return ids
+    }
+
+    func markReauthenticated(deviceID: String, at date: Date) async throws {
+        try await exec(
+            "UPDATE devices SET reauthenticated_at = \(bind: date.epochSeconds) WHERE id = \(bind: deviceID)")
+    }
+
+    func touchDevice(id: String, at date: Date, ipAddress: String) async throws {
+        try await exec(
+            "UPDATE devices SET last_seen_at = \(bind: date.epochSeconds), ip_address = \(bind: ipAddress) WHERE id = \(bind: id)"
+        )
+    }
+
+    func hasSignedInBefore(accountID: String, clientIdentifier: String) async throws -> Bool {
+        try await first(
+            "SELECT 1 AS one FROM devices WHERE account_id = \(bind: accountID) AND client_identifier = \(bind: clientIdentifier) LIMIT 1"
+        ) != nil
+    }
+}

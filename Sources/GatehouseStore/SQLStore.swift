@@ -1,0 +1,168 @@
+import Foundation
+import GatehouseCore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// The hub's store on SQLKit: one implementation for SQLite (embedded default) and PostgreSQL (scale).
+public final class SQLStore: HubStore {
+    /// Which database.
+    public enum Dialect: String, Sendable {
+        case sqlite
+        case postgres
+    }
+
+    public enum Error: Swift.Error, CustomStringConvertible {
+        case unsupportedURL(String)
+        case migrationFailed(version: Int, reason: String)
+
+        public var description: String {
+            switch self {
+            case .unsupportedURL(let url): "unsupported database URL '\(url)': use sqlite:PATH or postgres://..."
+            case .migrationFailed(let version, let reason): "migration \(version) failed: \(reason)"
+            }
+        }
+    }
+
+    public let dialect: Dialect
+    public var dialectName: String { dialect.rawValue }
+    private let database: any SQLDatabase
+    private let gate: AsyncGate?
+    private let closer: @Sendable () async throws -> Void
+
+    private init(
+        dialect: Dialect, database: any SQLDatabase, gate: AsyncGate?, closer: @escaping @Sendable () async throws -> Void
+    ) {
+        self.dialect = dialect
+        self.database = database
+        self.gate = gate
+        self.closer = closer
+    }
+
+    /// Opens (creating when needed) the database named by `url` and runs pending migrations.
+    ///
+    /// `url` is `sqlite:/path/to/file.sqlite`, `sqlite::memory:`, or `postgres://user:pass@host:port/db`.
+    public static func open(url: String, logger: Logger) async throws -> SQLStore {
+        let store: SQLStore
+        if url.hasPrefix("sqlite:") {
+            store = try await openSQLite(path: String(url.dropFirst("sqlite:".count)), logger: logger)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            store = try await openPostgres(url: url, logger: logger)
+        } else {
+            throw Error.unsupportedURL(url)
+        }
+        try await store.migrate(logger: logger)
+        return store
+    }
+
+    private static func openSQLite(path: String, logger: Logger) async throws -> SQLStore {
+        let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
+        let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
+        let db = connection.sql(queryLogLevel: nil)
+        // WAL lets readers of another process (backups, `gatehouse audit verify`) see a consistent file while the
+        // hub writes; the hub itself uses one connection behind one gate.
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 10000"]
+        {
+            try await db.raw(SQLQueryString(pragma)).run()
+        }
+        return SQLStore(dialect: .sqlite, database: db, gate: AsyncGate()) {
+            try await connection.close().get()
+        }
+    }
+
+    private static func openPostgres(url: String, logger: Logger) async throws -> SQLStore {
+        var configuration = try SQLPostgresConfiguration(url: url)
+        configuration.searchPath = nil
+        let source = PostgresConnectionSource(sqlConfiguration: configuration)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let pool = EventLoopGroupConnectionPool(
+            source: source, maxConnectionsPerEventLoop: 4, pruneInterval: .seconds(60), logger: logger, on: group)
+        let db = pool.database(logger: logger).sql(queryLogLevel: nil)
+        let handle = PoolHandle(pool: pool)
+        return SQLStore(dialect: .postgres, database: db, gate: nil) {
+            try await handle.pool.shutdownAsync()
+        }
+    }
+
+    public var session: any StoreSession {
+        SQLSession(database: database, dialect: dialect, gate: gate)
+    }
+
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) async throws -> T)
+        async throws -> T
+    {
+        let dialect = self.dialect
+        let work: @Sendable () async throws -> T = {
+            try await self.database.withSession { connection in
+                try await connection.raw("BEGIN").run()
+                do {
+                    let value = try await body(SQLSession(database: connection, dialect: dialect, gate: nil))
+                    try await connection.raw("COMMIT").run()
+                    return value
+                } catch {
+                    try? await connection.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+        if let gate { return try await gate.withLock(work) }
+        return try await work()
+    }
+
+    public func shutdown() async throws {
+        try await closer()
+    }
+
+    /// Runs raw SQL for tests and operators' tools (not for domain code).
+    public func execute(_ sql: String) async throws {
+        let db = database
+        if let gate {
+            try await gate.withLock { try await db.raw(SQLQueryString(sql)).run() }
+        } else {
+            try await db.raw(SQLQueryString(sql)).run()
+        }
+    }
+
+    private func migrate(logger: Logger) async throws {
+        let types: Migrations.Types = dialect == .sqlite ? .sqlite : .postgres
+        let db = database
+        let create: @Sendable () async throws -> Void = {
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version \(unsafeRaw: types.int) PRIMARY KEY, applied_at \(unsafeRaw: types.int) NOT NULL)"
+            ).run()
+        }
+        if let gate { try await gate.withLock(create) } else { try await create() }
+        for migration in Migrations.all(types) {
+            let version = migration.version
+            let applied = try await transaction { tx -> Bool in
+                guard let session = tx as? SQLSession else { return false }
+                if self.dialect == .postgres {
+                    // Several hub instances may start at once; one migrates, the others wait.
+                    try await session.database.raw("SELECT pg_advisory_xact_lock(7261001)").run()
+                }
+                let done = try await session.database.raw(
+                    "SELECT version FROM schema_migrations WHERE version = \(bind: version)"
+                ).first()
+                if done != nil { return false }
+                for statement in migration.statements {
+                    try await session.database.raw(SQLQueryString(statement)).run()
+                }
+                try await session.database.raw(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: version), \(bind: Date().epochSeconds))"
+                ).run()
+                return true
+            }
+            if applied { logger.info("applied database migration \(version)") }
+        }
+    }
+}
+
+/// The pool is not marked Sendable by AsyncKit, but it guards all of its state with its own lock and is meant to be
+/// shared across event loops; the store only calls `shutdownAsync()` on it once, at the end.
+private struct PoolHandle: @unchecked Sendable {
+    let pool: EventLoopGroupConnectionPool<PostgresConnectionSource>
+}

@@ -1,0 +1,46 @@
+/// The ranked word lists the estimator matches against, embedded as source so no bundle lookup is needed.
+///
+/// Taken from the zxcvbn project's frequency lists (MIT licence; see Resources/NOTICE): the 30,000 most common
+/// passwords, 30,000 English Wikipedia words, 19,160 words from US television and film, 10,000 US surnames, and
+/// US census first names. Rank 1 is the most frequent entry.
+enum FrequencyLists {
+    /// The name of a ranked list; the order is the order zxcvbn matches them in.
+    enum Name: String, CaseIterable, Sendable {
+        case passwords
+        case englishWikipedia = "english_wikipedia"
+        case femaleNames = "female_names"
+        case surnames
+        case usTVAndFilm = "us_tv_and_film"
+        case maleNames = "male_names"
+        case userInputs = "user_inputs"
+    }
+
+    /// A word's rank in one list.
+    struct Entry: Sendable {
+        var list: Name
+        var rank: Int
+    }
+
+    /// Every bundled word, lower-case, with its rank in each list that holds it (in ``Name`` order).
+    static let ranked: [String: [Entry]] = {
+        var table: [String: [Entry]] = [:]
+        table.reserveCapacity(100_000)
+        let lists: [(Name, String)] = [
+            (.passwords, passwordsText), (.englishWikipedia, englishWikipediaText),
+            (.femaleNames, femaleNamesText), (.surnames, surnamesText),
+            (.usTVAndFilm, usTVAndFilmText), (.maleNames, maleNamesText),
+        ]
+        for (name, text) in lists {
+            for (offset, word) in text.split(separator: "\n").enumerated() {
+                table[String(word), default: []].append(Entry(list: name, rank: offset + 1))
+            }
+        }
+        return table
+    }()
+
+    /// The length in characters of the longest bundled word; longer substrings need no lookup.
+    static let longestWord: Int = ranked.keys.reduce(0) { max($0, $1.unicodeScalars.count) }
+
+    /// The lower-case common passwords, for the policy's "common password" rule.
+    static let commonPasswords: Set<String> = Set(passwordsText.split(separator: "\n").map(String.init))
+}

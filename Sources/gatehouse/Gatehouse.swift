@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Gatehouse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "Gatehouse: a self-hosted account hub and media server.",
+        subcommands: [
+            ServeCommand.self,
+            LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self,
+            AdminCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
+            Argon2Command.self, PasswordsCommand.self,
+        ])
+}

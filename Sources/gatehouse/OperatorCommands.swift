@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseHub
+
+/// Runs `body` on an opened hub runtime and closes it afterwards.
+func withRuntime<T>(_ options: HubOptions, _ body: (HubRuntime) async throws -> T) async throws -> T {
+    var logger = options.makeLogger()
+    if options.logLevel == nil && ProcessInfo.processInfo.environment["GATEHOUSE_LOG_LEVEL"] == nil {
+        logger.logLevel = .warning
+    }
+    let runtime = try await HubRuntime.open(configuration: options.configuration(), logger: logger)
+    do {
+        let value = try await body(runtime)
+        await runtime.shutdown()
+        return value
+    } catch {
+        await runtime.shutdown()
+        throw error
+    }
+}
+
+/// Reads a line from the terminal without echo (or from standard input when it is not a terminal).
+func readSecret(prompt: String) -> String {
+    FileHandle.standardError.write(Data(prompt.utf8))
+    var settings = termios()
+    let isTerminal = isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &settings) == 0
+    if isTerminal {
+        var quiet = settings
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+    }
+    let line = readLine(strippingNewline: true) ?? ""
+    if isTerminal {
+        tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+    return line
+}
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Operator tasks on accounts.",
+        subcommands: [Create.self, FlagReset.self, SignOut.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an admin account (password from the terminal or standard input).")
+        @OptionGroup var hub: HubOptions
+        @Option var username: String
+        @Option var email: String
+
+        func run() async throws {
+            let password = readSecret(prompt: "Password for \(username): ")
+            try await withRuntime(hub) { runtime in
+                let account = try await runtime.services.accounts.register(
+                    username: username, email: email, password: password, caller: Caller(ipAddress: "operator"),
+                    role: .admin)
+                print("created admin \(account.username) (\(account.id)); a verification mail was queued")
+            }
+        }
+    }
+
+    struct FlagReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "flag-reset", abstract: "Require a password reset for one account and sign it out.")
+        @OptionGroup var hub: HubOptions
+        @Argument var account: String
+
+        func run() async throws {
+            try await withRuntime(hub) { runtime in
+                let incident = try await runtime.services.incidents.declare(
+                    reason: "An administrator required a password reset.", forceReset: [account], signOutAll: true,
+                    notify: true, banner: nil, caller: Caller(ipAddress: "operator"))
+                let done = try await runtime.services.incidents.run(incidentID: incident.id)
+                _ = try await runtime.services.incidents.resolve(id: done.id)
+                print("\(account): reset required, signed out, notified")
+            }
+        }
+    }
+
+    struct SignOut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-out", abstract: "Sign out every device of one account.")
+        @OptionGroup var hub: HubOptions
+        @Argument var account: String
+
+        func run() async throws {
+            try await withRuntime(hub) { runtime in
+                guard let found = try await runtime.store.session.account(identifier: account) else {
+                    throw ValidationError("no account \(account)")
+                }
+                let count = try await runtime.services.devices.signOutAll(
+                    of: found, keepingCurrent: false, caller: Caller(ipAddress: "operator"))
+                print("\(account): \(count) devices signed out")
+            }
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The security log.", subcommands: [Verify.self, Export.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the hash chains of the security log.")
+        @OptionGroup var hub: HubOptions
+        @Option(help: "Only this account (username or email).") var account: String?
+
+        func run() async throws {
+            let broken = try await withRuntime(hub) { runtime -> Int in
+                var chains = try await runtime.store.session.auditChains()
+                if let account {
+                    guard let found = try await runtime.store.session.account(identifier: account) else {
+                        throw ValidationError("no account \(account)")
+                    }
+                    chains = [found.id]
+                }
+                var broken = 0
+                var events = 0
+                for chain in chains {
+                    let entries = try await runtime.store.session.auditChain(chain)
+                    events += entries.count
+                    if let problem = AuditChain.verify(entries) {
+                        broken += 1
+                        print("BROKEN chain \(chain): \(problem)")
+                    }
+                }
+                print("\(chains.count) chains, \(events) events, \(broken) broken")
+                return broken
+            }
+            if broken > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the log as JSON lines.")
+        @OptionGroup var hub: HubOptions
+
+        func run() async throws {
+            try await withRuntime(hub) { runtime in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                encoder.dateEncodingStrategy = .iso8601
+                for chain in try await runtime.store.session.auditChains() {
+                    for event in try await runtime.store.session.auditChain(chain) {
+                        print(String(decoding: try encoder.encode(event), as: UTF8.self))
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "The hub's keyring.", subcommands: [Rotate.self, List.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add new pepper, data and signing keys; old ones stay for verification. Restart the hub after.")
+        @OptionGroup var hub: HubOptions
+
+        func run() async throws {
+            let path = hub.configuration().resolvedKeyringPath
+            var ring = try Keyring.load(from: path)
+            ring.rotate()
+            try ring.save(to: path)
+            print("rotated: pepper \(ring.currentPepper.id), data \(ring.currentDataKey.id), signing \(ring.currentSigningKey.id)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List key ids (never the keys).")
+        @OptionGroup var hub: HubOptions
+
+        func run() async throws {
+            let ring = try Keyring.load(from: hub.configuration().resolvedKeyringPath)
+            print("peppers: \(ring.peppers.map(\.id).joined(separator: ", ")) (current \(ring.currentPepper.id))")
+            print("data keys: \(ring.dataKeys.map(\.id).joined(separator: ", "))")
+            print("signing keys: \(ring.signingKeys.map(\.id).joined(separator: ", "))")
+        }
+    }
+}

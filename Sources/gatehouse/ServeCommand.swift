@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import GatehouseHub
+import Hummingbird
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the hub (accounts, sign-in, devices, mail).")
+
+    @OptionGroup var hub: HubOptions
+
+    @Option(help: "Address to listen on. Env: GATEHOUSE_HOST.")
+    var host: String?
+
+    @Option(help: "Port to listen on. Env: GATEHOUSE_PORT.")
+    var port: Int?
+
+    @Option(help: "Mail transport: file (.eml files in the data folder) or smtp. Env: GATEHOUSE_MAIL.")
+    var mail: String?
+
+    @Option(help: "SMTP server as host:port. Env: GATEHOUSE_SMTP.")
+    var smtp: String?
+
+    @Option(help: "SMTP security: none, starttls or tls. Env: GATEHOUSE_SMTP_SECURITY.")
+    var smtpSecurity: String?
+
+    @Option(help: "PEM file of CA certificates to trust for the SMTP server. Env: GATEHOUSE_SMTP_CA.")
+    var smtpCA: String?
+
+    @Option(help: "Sender address of mail. Env: GATEHOUSE_MAIL_FROM.")
+    var mailFrom: String?
+
+    @Flag(help: "The first account to register becomes an admin.")
+    var firstAccountIsAdmin = false
+
+    @Flag(help: "Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).")
+    var trustForwardedFor = false
+
+    @Flag(help: "Add the /bench/hello reference route used by the benchmarks.")
+    var benchmarkMode = false
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
+        var configuration = hub.configuration(port: port, host: host ?? env["GATEHOUSE_HOST"] ?? "127.0.0.1")
+        configuration.firstAccountIsAdmin = firstAccountIsAdmin
+        configuration.trustForwardedFor = trustForwardedFor
+        configuration.benchmarkMode = benchmarkMode
+        if let transport = (mail ?? env["GATEHOUSE_MAIL"]) {
+            guard let value = MailSettings.Transport(rawValue: transport) else {
+                throw ValidationError("--mail is file or smtp")
+            }
+            configuration.mail.transport = value
+        }
+        if let smtp = smtp ?? env["GATEHOUSE_SMTP"] {
+            let parts = smtp.split(separator: ":")
+            configuration.mail.smtpHost = String(parts[0])
+            if parts.count > 1, let port = Int(parts[1]) { configuration.mail.smtpPort = port }
+        }
+        if let security = smtpSecurity ?? env["GATEHOUSE_SMTP_SECURITY"] {
+            guard let value = MailSettings.Security(rawValue: security) else {
+                throw ValidationError("--smtp-security is none, starttls or tls")
+            }
+            configuration.mail.smtpSecurity = value
+        }
+        configuration.mail.smtpCAFile = smtpCA ?? env["GATEHOUSE_SMTP_CA"]
+        configuration.mail.smtpUsername = env["GATEHOUSE_SMTP_USERNAME"]
+        configuration.mail.smtpPassword = env["GATEHOUSE_SMTP_PASSWORD"]
+        if let from = mailFrom ?? env["GATEHOUSE_MAIL_FROM"] { configuration.mail.from = from }
+        if let retry = env["GATEHOUSE_MAIL_RETRY_SECONDS"].flatMap(Double.init) {
+            configuration.mail.retryBaseSeconds = retry
+        }
+        let logger = hub.makeLogger()
+        let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
+        let app = try HubApplication.make(runtime: runtime)
+        try await app.runService()
+        await runtime.shutdown()
+    }
+}

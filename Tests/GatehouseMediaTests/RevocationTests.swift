@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GatehouseMedia
+
+@Suite("Revocation state")
+struct RevocationTests {
+    let library: TestLibrary
+    let signer = TestSigner()
+
+    init() throws {
+        library = try TestLibrary()
+    }
+
+    func status(_ server: MediaServer, _ token: String) async throws -> (HTTPResponse.Status, String?) {
+        try await makeApp(server).test(.router) { client in
+            try await client.execute(uri: "/api/library/sections", method: .get, headers: bearer(token)) {
+                ($0.status, $0.errorCode)
+            }
+        }
+    }
+
+    @Test("a revoked device is refused, other devices of the account are not")
+    func device() async throws {
+        let server = try await library.makeServer(signer: signer)
+        let lost = signer.token(dev: "dev-lost")
+        let kept = signer.token(dev: "dev-kept")
+        #expect(try await status(server, lost).0 == .ok)
+        server.revocations.apply(.init(accountID: "acct-owner", deviceIDs: ["dev-lost"], allDevices: false, at: nowMillis()))
+        #expect(try await status(server, lost) == (.unauthorized, "token_revoked"))
+        #expect(try await status(server, kept).0 == .ok)
+        // Even a token issued later for the revoked device stays refused.
+        let now = Int64(Date().timeIntervalSince1970)
+        #expect(try await status(server, signer.token(dev: "dev-lost", iat: now + 5)).0 == .unauthorized)
+    }
+
+    @Test("signing out all devices refuses every older token of that account only")
+    func allDevices() async throws {
+        let server = try await library.makeServer(signer: signer)
+        let now = Int64(Date().timeIntervalSince1970)
+        let mine = signer.token(sub: "acct-owner", dev: "dev-a", iat: now - 10)
+        let other = signer.token(sub: "acct-friend", dev: "dev-f", own: false, sec: ["Music"], iat: now - 10)
+        server.revocations.apply(.init(accountID: "acct-owner", deviceIDs: [], allDevices: true, at: (now - 1) * 1000))
+        #expect(try await status(server, mine) == (.unauthorized, "token_revoked"))
+        #expect(try await status(server, other).0 == .ok)
+        // A device that signs in afterwards gets a newer token, which is accepted.
+        #expect(try await status(server, signer.token(sub: "acct-owner", dev: "dev-new", iat: now)).0 == .ok)
+    }
+
+    @Test("after a stream hello, every token issued before it is refused")
+    func helloNotBefore() async throws {
+        let server = try await library.makeServer(signer: signer)
+        let now = Int64(Date().timeIntervalSince1970)
+        let old = signer.token(dev: "dev-a", iat: now - 20)
+        #expect(try await status(server, old).0 == .ok)
+        server.revocations.applyHello(at: (now - 5) * 1000)
+        #expect(try await status(server, old) == (.unauthorized, "token_revoked"))
+        #expect(try await status(server, signer.token(dev: "dev-a", iat: now - 4)).0 == .ok)
+        // An older hello never moves the bound back.
+        server.revocations.applyHello(at: (now - 100) * 1000)
+        #expect(try await status(server, old).0 == .unauthorized)
+    }
+
+    @Test("pruning forgets only revocations older than any acceptable token")
+    func pruning() {
+        let state = RevocationState()
+        state.apply(.init(accountID: "a", deviceIDs: ["d-old"], allDevices: false, at: 1_000))
+        state.apply(.init(accountID: "a", deviceIDs: ["d-new"], allDevices: false, at: 9_000_000))
+        state.prune(before: 5_000)
+        #expect(!state.isRevoked(accountID: "a", deviceID: "d-old", issuedAt: 10_000))
+        #expect(state.isRevoked(accountID: "a", deviceID: "d-new", issuedAt: 10_000))
+    }
+
+    func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+@Suite("Server-sent events parsing")
+struct ServerSentEventParserTests {
+    @Test func events() throws {
+        var parser = ServerSentEventParser()
+        let text = ": ping\r\nevent: hello\r\ndata: {\"at\": 5}\r\n\r\n: ping\n\nevent: revocation\ndata: {\"a\":\ndata: 1}\n\n"
+        var events: [ServerSentEventParser.Event] = []
+        // Feed one byte at a time: chunk boundaries may fall anywhere.
+        for byte in Array(text.utf8) {
+            events += try parser.feed([byte])
+        }
+        #expect(events == [.init(name: "hello", data: "{\"at\": 5}"), .init(name: "revocation", data: "{\"a\":\n1}")])
+    }
+
+    @Test func overlongLine() {
+        var parser = ServerSentEventParser()
+        #expect(throws: ServerSentEventParser.Failure.lineTooLong) {
+            _ = try parser.feed(Array(repeating: UInt8(ascii: "x"), count: 70_000))
+        }
+    }
+}
