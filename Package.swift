@@ -75,19 +75,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The media server.
-        .target(
-            name: "GatehouseMedia",
-            dependencies: [
-                "GatehouseCore",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
         .executableTarget(
             name: "gatehouse",
             dependencies: [
@@ -107,14 +94,6 @@ let package = Package(
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore"]),
-        .testTarget(
-            name: "GatehouseMediaTests",
-            dependencies: [
-                "GatehouseMedia",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
         .testTarget(
             name: "GatehouseHubTests",
             dependencies: [

@@ -75,7 +75,7 @@ extension SQLSession {
     {
         guard let last = work.last?.account.id else { return incident }
         let ids = work.map(\.account.id)
-        let idList = SQLList(ids.map { SQLBind($0) })
+        let idList = SQLGroupExpression(SQLList(ids.map { SQLBind($0) }))
         let stamp = date.epochSeconds
         // Exactly-once: the batch only applies if the cursor is still where this run read it.
         let moved = try await changes(
@@ -147,7 +147,7 @@ extension SQLSession {
             let rows = try await all(
                 """
                 SELECT e.chain, e.hash FROM audit_events e
-                JOIN (SELECT chain, MAX(id) AS id FROM audit_events WHERE chain IN \(list) GROUP BY chain) m
+                JOIN (SELECT chain, MAX(id) AS id FROM audit_events WHERE chain IN (\(list)) GROUP BY chain) m
                 ON e.id = m.id
                 """)
             for row in rows { previous[try row.string("chain")] = try row.string("hash") }

@@ -45,12 +45,14 @@ public final class SQLStore: HubStore {
     /// Opens (creating when needed) the database named by `url` and runs pending migrations.
     ///
     /// `url` is `sqlite:/path/to/file.sqlite`, `sqlite::memory:`, or `postgres://user:pass@host:port/db`.
-    public static func open(url: String, logger: Logger) async throws -> SQLStore {
+    /// `schema` (PostgreSQL only) puts every table in that schema, created when missing: the contract tests give
+    /// each test a schema of its own.
+    public static func open(url: String, logger: Logger, schema: String? = nil) async throws -> SQLStore {
         let store: SQLStore
         if url.hasPrefix("sqlite:") {
             store = try await openSQLite(path: String(url.dropFirst("sqlite:".count)), logger: logger)
         } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            store = try await openPostgres(url: url, logger: logger)
+            store = try await openPostgres(url: url, logger: logger, schema: schema)
         } else {
             throw Error.unsupportedURL(url)
         }
@@ -74,9 +76,20 @@ public final class SQLStore: HubStore {
         }
     }
 
-    private static func openPostgres(url: String, logger: Logger) async throws -> SQLStore {
+    private static func openPostgres(url: String, logger: Logger, schema: String?) async throws -> SQLStore {
         var configuration = try SQLPostgresConfiguration(url: url)
-        configuration.searchPath = nil
+        if let schema {
+            guard schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw Error.unsupportedURL("schema name \(schema)")
+            }
+            let setup = PostgresConnectionSource(sqlConfiguration: configuration)
+            let connection = try await setup.makeConnection(
+                logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
+            ).get()
+            try await connection.sql().raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: schema)").run()
+            try await connection.close()
+            configuration.searchPath = [schema]
+        }
         let source = PostgresConnectionSource(sqlConfiguration: configuration)
         let group = MultiThreadedEventLoopGroup.singleton
         let pool = EventLoopGroupConnectionPool(
