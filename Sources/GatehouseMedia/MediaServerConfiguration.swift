@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Everything `gatehouse media` needs to run a media server.
@@ -49,7 +48,7 @@ public struct MediaServerConfiguration: Sendable {
         /// The server id tokens must name as audience.
         public var serverID: String
         /// Trusted keys by key id.
-        public var keys: [String: Curve25519.Signing.PublicKey]
+        public var keys: [String: HubPublicKey]
 
         /// Errors reading an offline key.
         public enum KeyError: Error, Equatable {
@@ -57,10 +56,10 @@ public struct MediaServerConfiguration: Sendable {
         }
 
         /// Parses a raw 32-byte Ed25519 public key given as base64url.
-        public static func publicKey(base64url text: String) throws -> Curve25519.Signing.PublicKey {
-            guard let raw = Base64URL.decode(text), raw.count == 32,
-                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
-            else { throw KeyError.invalidKey }
+        public static func publicKey(base64url text: String) throws -> HubPublicKey {
+            guard let raw = Base64URL.decode(text), let key = try? HubPublicKey(rawRepresentation: raw) else {
+                throw KeyError.invalidKey
+            }
             return key
         }
 
@@ -70,7 +69,7 @@ public struct MediaServerConfiguration: Sendable {
         }
 
         /// Creates an offline identity.
-        public init(serverID: String, keys: [String: Curve25519.Signing.PublicKey]) {
+        public init(serverID: String, keys: [String: HubPublicKey]) {
             self.serverID = serverID
             self.keys = keys
         }

@@ -42,7 +42,7 @@ public enum MediaTokenBenchmark {
             revocations.apply(.init(accountID: "acct-\(index)", deviceIDs: ["dev-\(index)"], allDevices: true, at: 0))
         }
         let ring = MediaKeyRing(source: StaticHubKeySource(keys: [:]), logger: .init(label: "bench"))
-        ring.install(keys: ["s1": key.publicKey])
+        ring.install(keys: ["s1": HubPublicKey(key.publicKey)])
         let verifier = MediaTokenVerifier(
             keys: ring, revocations: revocations,
             identity: ServerIdentity(.claimed(serverID: serverID, ownerID: "o", name: "bench")))

@@ -102,7 +102,7 @@ struct SharingTests {
         #expect(server.library.item(id: TestLibrary.id("Music", "track.flac")) == nil)
         // The index is saved in the data folder and reloaded by a new server.
         let reloaded = try await MediaServer(
-            configuration: library.configuration(keys: [signer.kid: signer.key.publicKey]), logger: .init(label: "t"),
+            configuration: library.configuration(keys: [signer.kid: signer.publicKey]), logger: .init(label: "t"),
             probe: MediaProbe(executable: nil))
         #expect(reloaded.library.item(id: TestLibrary.id("Music", "new.ogg")) != nil)
     }

@@ -12,6 +12,8 @@ struct TestSigner {
     let key = Curve25519.Signing.PrivateKey()
     let kid: String
 
+    var publicKey: HubPublicKey { HubPublicKey(key.publicKey) }
+
     init(kid: String = "s1") {
         self.kid = kid
     }
@@ -93,7 +95,7 @@ final class TestLibrary: @unchecked Sendable {
 
     func bytes(section: String, path: String) -> [UInt8] { files[section]?[path] ?? [] }
 
-    func configuration(keys: [String: Curve25519.Signing.PublicKey]) -> MediaServerConfiguration {
+    func configuration(keys: [String: HubPublicKey]) -> MediaServerConfiguration {
         MediaServerConfiguration(
             sections: ["Movies", "Music", "Photos"].map { .init(name: $0, path: sectionPath($0)) },
             dataFolder: dataFolder.path, name: "test-server", version: "9.9.9",
@@ -103,7 +105,7 @@ final class TestLibrary: @unchecked Sendable {
     /// An offline media server trusting `signer`, with the library scanned.
     func makeServer(signer: TestSigner, keySource: (any HubKeySource)? = nil) async throws -> MediaServer {
         let server = try await MediaServer(
-            configuration: configuration(keys: [signer.kid: signer.key.publicKey]), logger: Logger(label: "test"),
+            configuration: configuration(keys: [signer.kid: signer.publicKey]), logger: Logger(label: "test"),
             keySource: keySource, probe: MediaProbe(executable: nil))
         await server.library.rescan()
         return server

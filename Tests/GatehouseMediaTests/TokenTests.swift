@@ -92,8 +92,8 @@ struct TokenTests {
     @Test("an unknown key id refetches the keys at most once per interval")
     func unknownKeyRefetch() async throws {
         let rotated = TestSigner(kid: "s2")
-        let source = CountingKeySource(first: ["s1": signer.key.publicKey], later: [
-            "s1": signer.key.publicKey, "s2": rotated.key.publicKey,
+        let source = CountingKeySource(first: ["s1": signer.publicKey], later: [
+            "s1": signer.publicKey, "s2": rotated.publicKey,
         ])
         let ring = MediaKeyRing(source: source, logger: .init(label: "test"), unknownKeyRefetchInterval: 0.3)
         await ring.refresh()
@@ -124,17 +124,17 @@ struct TokenTests {
 final class CountingKeySource: HubKeySource, @unchecked Sendable {
     private let lock = NSLock()
     private var fetches = 0
-    let first: [String: Curve25519.Signing.PublicKey]
-    let later: [String: Curve25519.Signing.PublicKey]
+    let first: [String: HubPublicKey]
+    let later: [String: HubPublicKey]
 
-    init(first: [String: Curve25519.Signing.PublicKey], later: [String: Curve25519.Signing.PublicKey]) {
+    init(first: [String: HubPublicKey], later: [String: HubPublicKey]) {
         self.first = first
         self.later = later
     }
 
     var count: Int { lock.withLock { fetches } }
 
-    func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey] {
+    func fetchKeys() async throws -> [String: HubPublicKey] {
         lock.withLock {
             fetches += 1
             return fetches == 1 ? first : later

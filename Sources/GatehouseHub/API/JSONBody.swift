@@ -35,6 +35,8 @@ enum JSONBody {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw RequestError(status: 413, code: "body_too_large", message: "The request body is too large.")
+        } catch is NIOTooManyBytesError {
+            throw RequestError(status: 413, code: "body_too_large", message: "The request body is too large.")
         }
         let bytes = Data(buffer.readableBytesView)
         guard String(validating: bytes, as: UTF8.self) != nil else {

@@ -3,20 +3,20 @@ import Crypto
 /// Where the media server learns the hub's Ed25519 public keys, by key id.
 public protocol HubKeySource: Sendable {
     /// Fetches the current set of published keys.
-    func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey]
+    func fetchKeys() async throws -> [String: HubPublicKey]
 }
 
 /// A fixed set of keys: for tests, benchmarks and the offline mode, where no hub is asked.
 public struct StaticHubKeySource: HubKeySource {
     /// The keys, by key id.
-    public var keys: [String: Curve25519.Signing.PublicKey]
+    public var keys: [String: HubPublicKey]
 
     /// Creates a source that always answers with `keys`.
-    public init(keys: [String: Curve25519.Signing.PublicKey]) {
+    public init(keys: [String: HubPublicKey]) {
         self.keys = keys
     }
 
-    public func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey] {
+    public func fetchKeys() async throws -> [String: HubPublicKey] {
         keys
     }
 }

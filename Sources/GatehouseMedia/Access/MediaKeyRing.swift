@@ -9,7 +9,7 @@ import Synchronization
 /// are limited to one per `unknownKeyRefetchInterval`, so forged key ids cannot make the server hammer the hub.
 public final class MediaKeyRing: Sendable {
     private struct State {
-        var keys: [String: Curve25519.Signing.PublicKey] = [:]
+        var keys: [String: HubPublicKey] = [:]
         var lastFetchAttempt: Double?
         var lastSuccessfulFetch: Double?
     }
@@ -28,12 +28,12 @@ public final class MediaKeyRing: Sendable {
     }
 
     /// The key with the given id, if cached.
-    func key(id: String) -> Curve25519.Signing.PublicKey? {
+    func key(id: String) -> HubPublicKey? {
         state.withLock { $0.keys[id] }
     }
 
     /// Replaces the cached keys without fetching (tests and benchmarks).
-    func install(keys: [String: Curve25519.Signing.PublicKey]) {
+    func install(keys: [String: HubPublicKey]) {
         state.withLock { $0.keys = keys }
     }
 
@@ -59,7 +59,7 @@ public final class MediaKeyRing: Sendable {
     }
 
     /// Looks a key up, refetching once if it is unknown and the last attempt is old enough.
-    func keyRefreshingIfUnknown(id: String) async -> Curve25519.Signing.PublicKey? {
+    func keyRefreshingIfUnknown(id: String) async -> HubPublicKey? {
         if let key = key(id: id) {
             return key
         }

@@ -29,7 +29,7 @@ public struct MediaTokenVerifier: Sendable {
     /// Verifies `token` and returns what it grants, refetching the hub keys (rate-limited) for an unknown key id.
     public func verify(_ token: String) async throws(MediaError) -> MediaAccess {
         let parsed = try Self.parse(token)
-        let key: Curve25519.Signing.PublicKey
+        let key: HubPublicKey
         if let cached = keys.key(id: parsed.claims.kid) {
             key = cached
         } else if let fetched = await keys.keyRefreshingIfUnknown(id: parsed.claims.kid) {
@@ -77,7 +77,7 @@ public struct MediaTokenVerifier: Sendable {
         return ParsedToken(signedPart: token[token.startIndex..<signedEnd], signature: signature, claims: claims)
     }
 
-    private func check(_ parsed: ParsedToken, key: Curve25519.Signing.PublicKey) throws(MediaError) -> MediaAccess {
+    private func check(_ parsed: ParsedToken, key: HubPublicKey) throws(MediaError) -> MediaAccess {
         // The signature is checked before any claim is trusted.
         guard key.isValidSignature(parsed.signature, for: Array(parsed.signedPart.utf8)) else {
             throw .badSignature

@@ -75,16 +75,18 @@ public enum MediaError: Error, Equatable, Sendable {
     }
 }
 
+/// The JSON shape of every error answer.
+struct MediaErrorBody: Encodable {
+    struct Detail: Encodable {
+        var code: String
+        var message: String
+    }
+    var error: Detail
+}
+
 extension MediaError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        struct Body: Encodable {
-            struct Detail: Encodable {
-                var code: String
-                var message: String
-            }
-            var error: Detail
-        }
-        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
+        let data = try JSONEncoder().encode(MediaErrorBody(error: .init(code: code, message: message)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
         if status == .unauthorized {
             headers[.wwwAuthenticate] = "Bearer"

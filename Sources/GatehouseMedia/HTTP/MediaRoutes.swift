@@ -203,7 +203,7 @@ enum HTML {
 extension HTTPFields {
     /// Sets a header that HTTPTypes has no predefined name for.
     static func setExtra(_ fields: inout HTTPFields, _ name: String, _ value: String) {
-        if let fieldName = HTTPField.Name(name) {
+        if let fieldName = HTTPFields.Element.Name(name) {
             fields[fieldName] = value
         }
     }

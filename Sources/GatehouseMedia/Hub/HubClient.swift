@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import Hummingbird
 
@@ -90,7 +89,7 @@ public struct HubClient: HubKeySource {
     }
 
     /// Fetches the hub's published media-token keys.
-    public func fetchKeys() async throws -> [String: Curve25519.Signing.PublicKey] {
+    public func fetchKeys() async throws -> [String: HubPublicKey] {
         struct Document: Decodable {
             struct Key: Decodable {
                 var kid: String
@@ -104,10 +103,10 @@ public struct HubClient: HubKeySource {
         }
         let (status, data) = try await send(.get, "/api/v1/keys/media", credential: nil, json: nil as Never?)
         guard status == 200 else { throw Failure.unexpectedStatus(status) }
-        var keys: [String: Curve25519.Signing.PublicKey] = [:]
+        var keys: [String: HubPublicKey] = [:]
         for key in try decode(Document.self, data).keys {
             guard let raw = Base64URL.decode(key.publicKey),
-                let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                let publicKey = try? HubPublicKey(rawRepresentation: raw)
             else { continue }
             keys[key.kid] = publicKey
         }

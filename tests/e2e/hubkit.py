@@ -1,0 +1,160 @@
+"""Helpers for end-to-end tests: start a real hub process, talk to it over HTTP, read the mail it sends."""
+
+import email
+import email.policy
+import glob
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def gatehouse_bin():
+    path = os.environ.get("GATEHOUSE_BIN")
+    assert path, "set GATEHOUSE_BIN to the gatehouse executable (scripts/test.sh does)"
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hub:
+    """A `gatehouse serve` process on a free port with its own data folder."""
+
+    def __init__(self, data_dir=None, env=None, args=()):
+        self.data = data_dir or tempfile.mkdtemp(prefix="gh-hub-")
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.env = dict(os.environ)
+        # Tests run many sign-ins: keep OWASP's memory but no more.
+        self.env.update(env or {})
+        self.args = list(args)
+        self.process = None
+        self.log_path = os.path.join(self.data, "hub.log")
+
+    def start(self):
+        os.makedirs(self.data, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [gatehouse_bin(), "serve", "--data", self.data, "--port", str(self.port),
+             "--public-url", self.url, *self.args],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError("hub exited:\n" + open(self.log_path).read())
+            time.sleep(0.1)
+        raise RuntimeError("hub did not become ready:\n" + open(self.log_path).read())
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode if self.process else None
+
+    def api(self, method, path, token=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=30, **kwargs)
+
+    def cli(self, *args, input=None, env=None, check=True):
+        run_env = dict(self.env)
+        run_env.update(env or {})
+        result = subprocess.run(
+            [gatehouse_bin(), *args, "--data", self.data], input=input, capture_output=True, text=True,
+            env=run_env, timeout=600)
+        if check:
+            assert result.returncode == 0, result.stderr + result.stdout
+        return result
+
+    # Mail written by the file transport.
+
+    def mail_dir(self):
+        return os.path.join(self.data, "mail")
+
+    def messages(self):
+        return read_messages(self.mail_dir())
+
+    def wait_for_mail(self, predicate, timeout=15):
+        return wait_for_mail(self.mail_dir(), predicate, timeout)
+
+
+def read_messages(folder):
+    result = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.eml"))):
+        with open(path, "rb") as f:
+            result.append(email.message_from_binary_file(f, policy=email.policy.default))
+    return result
+
+
+def wait_for_mail(folder, predicate, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for message in read_messages(folder):
+            if predicate(message):
+                return message
+        time.sleep(0.1)
+    raise AssertionError("no matching mail arrived; have: " + ", ".join(
+        f"{m['To']}: {m['Subject']}" for m in read_messages(folder)))
+
+
+def text_of(message):
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_of(message):
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def token_in(message, prefix):
+    found = re.search(r"token=(" + prefix + r"_[A-Za-z0-9_-]+)", text_of(message))
+    assert found, "no token in mail: " + text_of(message)
+    return found.group(1)
+
+
+def device(name, client=None):
+    return {"client_identifier": client or ("test-" + name), "name": name, "product": "pytest",
+            "version": "1", "platform": "Linux"}
+
+
+def register(hub, username, password, email_address=None):
+    email_address = email_address or f"{username}@example.com"
+    response = hub.api("POST", "/accounts", json={"username": username, "email": email_address,
+                                                  "password": password})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def verify(hub, email_address):
+    message = hub.wait_for_mail(lambda m: m["To"] == email_address and "Confirm" in m["Subject"])
+    token = token_in(message, "ghv")
+    response = hub.api("POST", "/account/verify-email", json={"token": token})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sign_in(hub, identifier, password, name="laptop", client=None):
+    response = hub.api("POST", "/sessions", json={"identifier": identifier, "password": password,
+                                                  "device": device(name, client)})
+    assert response.status_code == 201, response.text
+    return response.json()["token"]

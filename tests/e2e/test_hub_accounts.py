@@ -1,0 +1,178 @@
+"""The hub over real HTTP: registration, verification, devices, sign-out-all, password change (issue 3)."""
+
+import glob
+import os
+import re
+import sqlite3
+
+import requests
+
+from hubkit import device, register, sign_in, text_of, verify
+
+PASSWORD = "violet-kestrel-harbour-42"
+NEW_PASSWORD = "quiet-lantern-orchard-77"
+
+
+def test_register_verify_devices_revoke_sign_out_all_change_password(hub):
+    account = register(hub, "alice", PASSWORD)
+    assert account["email_verified"] is False
+    assert verify(hub, "alice@example.com")["email_verified"] is True
+
+    laptop = sign_in(hub, "alice", PASSWORD, "laptop")
+    phone = sign_in(hub, "ALICE@example.com", PASSWORD, "phone")
+    tv = sign_in(hub, "alice", PASSWORD, "tv")
+    assert len({laptop, phone, tv}) == 3
+    assert all(re.fullmatch(r"ghd_[A-Za-z0-9_-]{43}", t) for t in (laptop, phone, tv))
+
+    listed = hub.api("GET", "/devices", token=laptop).json()
+    assert sorted(d["name"] for d in listed) == ["laptop", "phone", "tv"]
+    assert [d["name"] for d in listed if d["current"]] == ["laptop"]
+    assert not any(t in hub.api("GET", "/devices", token=laptop).text for t in (laptop, phone, tv))
+
+    tv_id = next(d["id"] for d in listed if d["name"] == "tv")
+    assert hub.api("GET", "/account", token=tv).status_code == 200
+    assert hub.api("DELETE", f"/devices/{tv_id}", token=laptop).status_code == 204
+    revoked = hub.api("GET", "/account", token=tv)
+    assert revoked.status_code == 401
+    assert revoked.json()["error"]["code"] == "invalid_token"
+    assert hub.api("DELETE", f"/devices/{tv_id}", token=laptop).status_code == 404
+
+    signed_out = hub.api("POST", "/devices/sign-out-all", token=laptop, json={"keep_current": True})
+    assert signed_out.json() == {"signed_out": 1}
+    assert hub.api("GET", "/account", token=phone).status_code == 401
+    assert hub.api("GET", "/account", token=laptop).status_code == 200
+
+    phone = sign_in(hub, "alice", PASSWORD, "phone")
+    changed = hub.api("POST", "/account/password", token=laptop,
+                      json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert changed.status_code == 200, changed.text
+    assert hub.api("GET", "/account", token=phone).status_code == 401
+    assert hub.api("GET", "/account", token=laptop).status_code == 200
+    old = hub.api("POST", "/sessions", json={"identifier": "alice", "password": PASSWORD})
+    assert old.status_code == 401
+    sign_in(hub, "alice", NEW_PASSWORD, "phone")
+    hub.wait_for_mail(lambda m: "password was changed" in m["Subject"])
+
+    activity = [e["kind"] for e in hub.api("GET", "/security-activity", token=laptop).json()]
+    for kind in ("account.created", "email.verified", "signin.succeeded", "device.revoked",
+                 "devices.signed_out_all", "password.changed", "signin.failed"):
+        assert kind in activity
+
+    # Nothing secret is on disk in a usable form: no credential, no password, and the password hashes are keyed.
+    hub.stop()
+    db_files = glob.glob(os.path.join(hub.data, "gatehouse.sqlite*"))
+    raw = b"".join(open(p, "rb").read() for p in db_files)
+    for secret in (laptop, phone, tv, PASSWORD, NEW_PASSWORD):
+        assert secret.encode() not in raw
+    connection = sqlite3.connect(os.path.join(hub.data, "gatehouse.sqlite"))
+    hashes = [row[0] for row in connection.execute("SELECT password_hash FROM credentials")]
+    hashes += [row[0] for row in connection.execute("SELECT password_hash FROM password_history")]
+    assert hashes and all(h.startswith("$argon2id$v=19$m=") and ",keyid=" in h for h in hashes)
+    # Without the keyring's pepper, the stored hash does not verify the right password.
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerificationError
+    for stored in hashes:
+        unkeyed = re.sub(r",keyid=[^$]*", "", stored)
+        for guess in (PASSWORD, NEW_PASSWORD):
+            try:
+                PasswordHasher().verify(unkeyed, guess)
+                raise AssertionError("a password hash verified without the pepper")
+            except VerificationError:
+                pass
+    keyring = os.path.join(hub.data, "keys", "keyring.json")
+    assert os.stat(keyring).st_mode & 0o777 == 0o600
+    assert open(keyring, "rb").read() not in raw
+
+
+def test_new_device_mail_and_email_change_tells_old_address(hub):
+    register(hub, "bob", PASSWORD)
+    verify(hub, "bob@example.com")
+    token = sign_in(hub, "bob", PASSWORD, "laptop", client="bob-laptop")
+    hub.wait_for_mail(lambda m: m["To"] == "bob@example.com" and m["Subject"] == "New sign-in to your account")
+    sign_in(hub, "bob", PASSWORD, "laptop again", client="bob-laptop")
+    count = sum(1 for m in hub.messages() if m["Subject"] == "New sign-in to your account")
+    assert count == 1, "a known client must not trigger a new-device mail"
+    wrong = hub.api("POST", "/account/email", token=token, json={"password": "nope", "new_email": "b2@example.com"})
+    assert wrong.status_code == 403
+    changed = hub.api("POST", "/account/email", token=token, json={"password": PASSWORD, "new_email": "b2@example.com"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["email_verified"] is False
+    notice = hub.wait_for_mail(lambda m: m["To"] == "bob@example.com" and "email address was changed" in m["Subject"])
+    assert "b2***@example.com" in text_of(notice) or "b2@example.com" not in text_of(notice)
+    verify(hub, "b2@example.com")
+
+
+def test_unknown_account_and_wrong_password_look_the_same(hub):
+    register(hub, "carol", PASSWORD)
+    unknown = hub.api("POST", "/sessions", json={"identifier": "nobody", "password": "whatever-password"})
+    wrong = hub.api("POST", "/sessions", json={"identifier": "carol", "password": "whatever-password"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json()
+
+
+def test_failures_slow_down_but_a_known_device_still_signs_in(hub):
+    register(hub, "dora", PASSWORD)
+    sign_in(hub, "dora", PASSWORD, "home", client="dora-home")
+    statuses = [hub.api("POST", "/sessions", json={"identifier": "dora", "password": "bad-guess-123",
+                                                   "device": device("attacker", "attacker")}).status_code
+                for _ in range(8)]
+    assert statuses[:5] == [401] * 5
+    assert 429 in statuses[5:]
+    throttled = hub.api("POST", "/sessions", json={"identifier": "dora", "password": PASSWORD,
+                                                   "device": device("attacker", "attacker")})
+    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
+    # The owner's known device is exempt from the per-account delay: no stranger can lock the owner out.
+    owner = hub.api("POST", "/sessions", json={"identifier": "dora", "password": PASSWORD,
+                                               "device": device("home", "dora-home")})
+    assert owner.status_code == 201, owner.text
+
+
+def test_password_rules_explain_refusals(hub):
+    cases = {"short": "too_short", "password123": "common", "erin-the-great-2024": "contains_user_info"}
+    for password, code in cases.items():
+        response = hub.api("POST", "/accounts", json={"username": "erin", "email": "erin@example.com",
+                                                      "password": password})
+        assert response.status_code == 422, response.text
+        assert code in response.json()["error"]["details"], response.text
+    long_ok = "correct horse battery staple " * 8
+    assert hub.api("POST", "/accounts", json={"username": "erin", "email": "erin@example.com",
+                                              "password": long_ok}).status_code == 201
+
+
+def test_bad_input_gets_4xx_json_never_5xx(hub):
+    register(hub, "frank", PASSWORD)
+    token = sign_in(hub, "frank", PASSWORD)
+    url = hub.url + "/api/v1"
+    json_header = {"Content-Type": "application/json"}
+    corpus = [
+        ("POST", "/accounts", b"{not json", json_header),
+        ("POST", "/accounts", b"", json_header),
+        ("POST", "/accounts", b"[]", json_header),
+        ("POST", "/accounts", b'{"username": 5, "email": "x@example.com", "password": "abcdefghij"}', json_header),
+        ("POST", "/accounts", b'{"username": "x"}', json_header),
+        ("POST", "/accounts", b'{"username": "\xff\xfe", "email": "a@b.c", "password": "abc"}', json_header),
+        ("POST", "/accounts", b'{"username": "u", "email": "a@b.c", "password": "p"}', {"Content-Type": "text/plain"}),
+        ("POST", "/accounts", b'{"username": "' + b"a" * 200_000 + b'"}', json_header),
+        ("POST", "/accounts", ('{"username": "longpw", "email": "l@example.com", "password": "'
+                               + "x" * 10_000 + '"}').encode(), json_header),
+        ("POST", "/sessions", ('{"identifier": "frank", "password": "' + "y" * 10_000 + '"}').encode(), json_header),
+        ("POST", "/sessions", b'{"identifier": null, "password": "x"}', json_header),
+        ("POST", "/sessions", b'{"identifier": "frank", "password": "x", "device": "phone"}', json_header),
+        ("POST", "/sessions/second-factor", b'{"challenge": "nope", "code": "123456"}', json_header),
+        ("POST", "/account/verify-email", b'{"token": "ghv_forged"}', json_header),
+        ("POST", "/password-reset/confirm", b'{"token": "x", "new_password": "y"}', json_header),
+        ("GET", "/no/such/route", b"", {}),
+        ("PATCH", "/accounts", b"{}", json_header),
+        ("GET", "/account", b"", {"Authorization": "Bearer ghd_" + "A" * 43}),
+        ("GET", "/account", b"", {"Authorization": "Bearer " + "\u00e9".encode("utf-8").decode("latin-1")}),
+        ("GET", "/account", b"", {"Authorization": "Basic Zm9vOmJhcg=="}),
+        ("DELETE", "/devices/" + "x" * 5000, b"", {"Authorization": f"Bearer {token}"}),
+        ("POST", "/devices/sign-out-all", b'{"keep_current": "yes"}', {"Authorization": f"Bearer {token}", **json_header}),
+        ("POST", "/account/password", b'{"current_password": 1}', {"Authorization": f"Bearer {token}", **json_header}),
+    ]
+    for method, path, body, headers in corpus:
+        response = requests.request(method, url + path, data=body, headers=headers, timeout=30)
+        assert 400 <= response.status_code < 500, (method, path[:40], response.status_code, response.text[:200])
+        assert response.json()["error"]["code"], (method, path[:40])
+    assert hub.api("GET", "/account", token=token).status_code == 200
+    assert hub.process.poll() is None
