@@ -6,7 +6,7 @@ import Testing
 @testable import GatehouseMedia
 
 @Suite("Bad paths never reach outside the library")
-struct PathSafetyTests {
+struct PathSafetyTests: Sendable {
     let library: TestLibrary
     let signer = TestSigner()
 

@@ -6,7 +6,7 @@ import Testing
 @testable import GatehouseMedia
 
 @Suite("Revocation state")
-struct RevocationTests {
+struct RevocationTests: Sendable {
     let library: TestLibrary
     let signer = TestSigner()
 

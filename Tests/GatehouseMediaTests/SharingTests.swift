@@ -6,7 +6,7 @@ import Testing
 @testable import GatehouseMedia
 
 @Suite("Sharing sections")
-struct SharingTests {
+struct SharingTests: Sendable {
     let library: TestLibrary
     let signer = TestSigner()
 

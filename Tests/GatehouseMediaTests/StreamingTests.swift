@@ -6,7 +6,7 @@ import Testing
 @testable import GatehouseMedia
 
 @Suite("Streaming with HTTP Range")
-struct StreamingTests {
+struct StreamingTests: Sendable {
     let library: TestLibrary
     let signer = TestSigner()
 

@@ -8,7 +8,8 @@ import Testing
 @testable import GatehouseMedia
 
 /// Stands in for the hub's signing key: makes tokens exactly as docs/media-protocol.md describes.
-struct TestSigner {
+/// Immutable after creation; the private key is only read.
+struct TestSigner: @unchecked Sendable {
     let key = Curve25519.Signing.PrivateKey()
     let kid: String
 

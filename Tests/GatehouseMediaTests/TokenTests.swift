@@ -7,7 +7,7 @@ import Testing
 @testable import GatehouseMedia
 
 @Suite("Token verification")
-struct TokenTests {
+struct TokenTests: Sendable {
     let library: TestLibrary
     let signer = TestSigner()
 

@@ -13,6 +13,9 @@ public enum HubApplication {
         return makeAPI(router: router, services: services).routes
     }
 
+    /// The OpenAPI document served at `/api/openapi.yaml`.
+    public static var openAPIDocument: String { OpenAPIDocument.text }
+
     /// The router with every route and middleware.
     public static func makeRouter(runtime: HubRuntime) -> Router<HubRequestContext> {
         let services = runtime.services
