@@ -75,17 +75,20 @@ enum MIMEEncoding {
     // MARK: Headers
 
     /// Encoded words (RFC 2047, "B" encoding, UTF-8) of at most 75 characters each, split between Unicode scalars
-    /// so each word decodes on its own.
-    static func encodedWords(_ text: String) -> [String] {
-        // 75 minus "=?UTF-8?B?" and "?=" leaves 63 characters: 15 base64 quanta of 3 bytes.
-        let maximumBytes = 45
+    /// so each word decodes on its own. The first word is kept within `firstWordLimit` characters, so that it fits
+    /// on the line after the field name.
+    static func encodedWords(_ text: String, firstWordLimit: Int = 75) -> [String] {
+        // An encoded word is "=?UTF-8?B?" + base64 + "?=": 12 characters around 4 per 3 bytes.
+        func byteBudget(_ limit: Int) -> Int { max(1, (min(limit, 75) - 12) / 4) * 3 }
+        var maximumBytes = byteBudget(firstWordLimit)
         var words: [String] = []
         var chunk: [UInt8] = []
         for scalar in text.unicodeScalars {
             let encoded = Array(String(scalar).utf8)
-            if chunk.count + encoded.count > maximumBytes {
+            if chunk.count + encoded.count > maximumBytes && !chunk.isEmpty {
                 words.append(encodedWord(chunk))
                 chunk = []
+                maximumBytes = byteBudget(75)
             }
             chunk += encoded
         }
@@ -100,20 +103,23 @@ enum MIMEEncoding {
     }
 
     /// Whether unstructured header text can be written as it is: printable ASCII words that cannot be mistaken
-    /// for encoded words and fit on a folded line.
-    static func isPlainHeaderText(_ text: String) -> Bool {
+    /// for encoded words and fit on folded lines, the first one after a field name of `nameLength` characters.
+    static func isPlainHeaderText(_ text: String, nameLength: Int = 10) -> Bool {
         guard text.utf8.allSatisfy({ (0x20...0x7E).contains($0) || $0 == 0x09 }) else { return false }
         guard !text.contains("=?") else { return false }
-        return text.split(whereSeparator: { $0 == " " || $0 == "\t" }).allSatisfy { $0.utf8.count <= lineLimit - 10 }
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard (words.first?.utf8.count ?? 0) <= lineLimit - nameLength - 2 else { return false }
+        return words.allSatisfy { $0.utf8.count <= lineLimit - 10 }
     }
 
     /// The words of an unstructured header value (Subject, X- headers), encoded where needed.
-    static func unstructuredWords(_ text: String) -> [String] {
-        if isPlainHeaderText(text) {
+    static func unstructuredWords(_ text: String, headerName: String) -> [String] {
+        let nameLength = headerName.utf8.count
+        if isPlainHeaderText(text, nameLength: nameLength) {
             // Runs of whitespace are kept inside words so that unfolding gives back the same text.
             return splitKeepingSpacing(text)
         }
-        return encodedWords(text)
+        return encodedWords(text, firstWordLimit: lineLimit - nameLength - 2)
     }
 
     /// A display name as a phrase: atoms as they are, other ASCII as a quoted string, anything else encoded.
@@ -126,7 +132,8 @@ enum MIMEEncoding {
             let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return "\"\(escaped)\""
         }
-        return encodedWords(name).joined(separator: " ")
+        // Room for the longest field name that carries addresses here ("From: ").
+        return encodedWords(name, firstWordLimit: lineLimit - 6).joined(separator: " ")
     }
 
     /// A complete header field, folded at whitespace between `words` so lines stay within 76 where possible.

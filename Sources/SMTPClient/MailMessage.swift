@@ -128,7 +128,7 @@ public struct MailMessage: Sendable, Hashable {
             _ = try address.rendered()
         }
         try Self.checkValue(subject, of: "Subject")
-        output += MIMEEncoding.header("Subject", words: MIMEEncoding.unstructuredWords(subject))
+        output += MIMEEncoding.header("Subject", words: MIMEEncoding.unstructuredWords(subject, headerName: "Subject"))
         try Self.checkValue(messageID, of: "Message-ID")
         let isValidID = (1...900).contains(messageID.utf8.count)
             && messageID.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
@@ -139,7 +139,10 @@ public struct MailMessage: Sendable, Hashable {
         for header in extraHeaders {
             try Self.checkName(header.name)
             try Self.checkValue(header.value, of: header.name)
-            output += MIMEEncoding.header(header.name, words: MIMEEncoding.unstructuredWords(header.value))
+            output += MIMEEncoding.header(
+                header.name,
+                words: MIMEEncoding.unstructuredWords(header.value, headerName: header.name)
+            )
         }
         output += "MIME-Version: 1.0\r\n"
         output += body()

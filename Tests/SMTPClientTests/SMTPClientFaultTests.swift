@@ -83,7 +83,7 @@ struct SMTPClientFaultTests {
     @Test("a server that never answers times out, transiently")
     func silentServer() async throws {
         let (listener, port) = try SMTPSink.startSilentListener()
-        defer { listener.terminate() }
+        defer { SMTPSink.end(listener) }
         let started = ContinuousClock.now
         let error = try #require(await failure(try client(port: port, timeout: .milliseconds(500))))
         #expect(error == .timedOut(.greeting))

@@ -61,7 +61,8 @@ final class SMTPSink {
     /// Runs `python3 -c` code that prints "LISTENING <port>" and then holds connections open without answering.
     static func startSilentListener() throws -> (process: Process, port: Int) {
         let code = """
-            import socket, time
+            import signal, socket, time
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
             print("LISTENING", s.getsockname()[1], flush=True)
             time.sleep(60)
@@ -91,12 +92,23 @@ final class SMTPSink {
         return (process, String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Stops the sink (SIGTERM) and waits for it.
+    /// Stops the sink and waits for it.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        Self.end(process)
+    }
+
+    /// Sends SIGTERM, and SIGKILL if the process is still there after two seconds, then reaps it.
+    static func end(_ process: Process) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline {
+            usleep(20_000)
         }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
     }
 
     /// Every message stored so far, oldest first.

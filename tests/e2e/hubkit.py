@@ -158,3 +158,69 @@ def sign_in(hub, identifier, password, name="laptop", client=None):
                                                   "device": device(name, client)})
     assert response.status_code == 201, response.text
     return response.json()["token"]
+
+
+SINK = os.path.join(ROOT, "tests", "support", "smtp_sink.py")
+
+
+class SMTPSink:
+    """tests/support/smtp_sink.py (aiosmtpd) as a subprocess: a real SMTP server storing what it accepts."""
+
+    def __init__(self, folder, port=0, tls=True, auth=None):
+        self.folder = folder
+        self.port = port
+        self.tls = tls
+        self.auth = auth
+        self.fault_file = os.path.join(folder, "..", os.path.basename(folder) + ".fault")
+        self.process = None
+        self.cert = self.key = None
+        if tls:
+            self.cert = os.path.join(folder + "-cert.pem")
+            self.key = os.path.join(folder + "-key.pem")
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", self.key, "-out", self.cert],
+                check=True, capture_output=True)
+
+    def start(self):
+        os.makedirs(self.folder, exist_ok=True)
+        args = ["python3", SINK, "--dir", self.folder, "--port", str(self.port), "--fault-file", self.fault_file]
+        if self.tls:
+            args += ["--tls-cert", self.cert, "--tls-key", self.key, "--require-starttls"]
+        if self.auth:
+            args += ["--auth-user", self.auth[0], "--auth-password", self.auth[1]]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        assert line.startswith("LISTENING"), line
+        self.port = int(line.split()[1])
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def fault(self, spec):
+        """Breaks the server in a given way (see smtp_sink.py), or heals it with None."""
+        if spec is None:
+            if os.path.exists(self.fault_file):
+                os.remove(self.fault_file)
+        else:
+            with open(self.fault_file, "w") as f:
+                f.write(spec)
+
+    def hub_env(self):
+        env = {"GATEHOUSE_MAIL": "smtp", "GATEHOUSE_SMTP": f"localhost:{self.port}",
+               "GATEHOUSE_SMTP_SECURITY": "starttls" if self.tls else "none",
+               "GATEHOUSE_MAIL_FROM": "Gatehouse <security@gatehouse.test>", "GATEHOUSE_MAIL_RETRY_SECONDS": "0.2"}
+        if self.tls:
+            env["GATEHOUSE_SMTP_CA"] = self.cert
+        if self.auth:
+            env["GATEHOUSE_SMTP_USERNAME"], env["GATEHOUSE_SMTP_PASSWORD"] = self.auth
+        return env
+
+    def messages(self):
+        return read_messages(self.folder)
+
+    def wait_for_mail(self, predicate, timeout=20):
+        return wait_for_mail(self.folder, predicate, timeout)

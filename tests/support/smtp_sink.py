@@ -246,6 +246,9 @@ def main():
         authenticator=make_authenticator(args.auth_user, args.auth_password) if args.auth_user else None,
     )
 
+    # A parent may start us with signals blocked (threads of test runners often block them); unblock the ones
+    # that stop us, or SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
 
