@@ -171,8 +171,14 @@ struct Argon2Instance {
             let referenceIndex = referenceColumn(pass: pass, slice: slice, index: index,
                                                  sameLane: referenceLane == lane, pseudoRandom: pseudoRandom)
             let reference = referenceLane * laneLength + referenceIndex
-            BlockCompressor.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
-                                     xorInto: xorInto, scratch: compressionState)
+            // Two call sites with constant flags, so each inlined copy is specialised.
+            if xorInto {
+                BlockCompressor.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
+                                         xorInto: true, scratch: compressionState)
+            } else {
+                BlockCompressor.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
+                                         xorInto: false, scratch: compressionState)
+            }
             previous = current
             current += 1
         }

@@ -153,7 +153,7 @@ public struct MailMessage: Sendable, Hashable {
         switch (textBody, htmlBody) {
         case (let text?, let html?):
             let boundary = Self.makeBoundary()
-            return "Content-Type: multipart/alternative; boundary=\"\(boundary)\"\r\n\r\n"
+            return "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"\r\n\r\n"
                 + "This is a multi-part message in MIME format.\r\n"
                 + "--\(boundary)\r\n" + part(text, subtype: "plain")
                 + "\r\n--\(boundary)\r\n" + part(html, subtype: "html")

@@ -42,23 +42,25 @@ final class SMTPChannelHandler: ChannelDuplexHandler {
     /// Writes `bytes` (if any) and completes `promise` with the next reply, or fails it after `timeout`.
     func exchange(_ bytes: ByteBuffer?, stage: SMTPStage, timeout: TimeAmount, promise: EventLoopPromise<SMTPReply>) {
         self.stage = stage
+        guard waiter == nil else {
+            promise.fail(SMTPError.protocolViolation("a command was sent before the previous reply arrived"))
+            return
+        }
+        if let bytes, failure == nil, let context {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        }
+        // A reply that came before the connection failed still counts: a 421 greeting followed by a close
+        // must read as the 421, not as a dropped connection.
+        if !unclaimedReplies.isEmpty {
+            promise.succeed(unclaimedReplies.removeFirst())
+            return
+        }
         if let failure {
             promise.fail(failure)
             return
         }
         guard let context else {
             promise.fail(SMTPError.connectionClosed(stage))
-            return
-        }
-        guard waiter == nil else {
-            promise.fail(SMTPError.protocolViolation("a command was sent before the previous reply arrived"))
-            return
-        }
-        if let bytes {
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        }
-        if !unclaimedReplies.isEmpty {
-            promise.succeed(unclaimedReplies.removeFirst())
             return
         }
         let timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in

@@ -23,7 +23,11 @@ final class SMTPConnection: Sendable {
         group: any EventLoopGroup
     ) async throws(SMTPError) -> SMTPConnection {
         let timeAmount = TimeAmount(timeout)
-        let bootstrap = ClientBootstrap(group: group)
+        let eventLoop = group.next()
+        // The handler is handed over from inside the initializer: a server that answers and closes at once
+        // (a 421 greeting, a failed TLS handshake) removes it from the pipeline before connect() returns.
+        let handlerPromise = eventLoop.makePromise(of: NIOLoopBound<SMTPChannelHandler>.self)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeAmount)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -31,26 +35,24 @@ final class SMTPConnection: Sendable {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
                     }
-                    try channel.pipeline.syncOperations.addHandler(SMTPChannelHandler())
+                    let handler = SMTPChannelHandler()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    handlerPromise.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
         let channel: any Channel
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
-        } catch ChannelError.connectTimeout {
-            throw .timedOut(.connect)
-        } catch let error as NIOSSLExtraError {
-            throw .tlsFailed(String(describing: error))
         } catch {
-            throw .connectionFailed(String(describing: error))
+            handlerPromise.fail(error)
+            switch error {
+            case ChannelError.connectTimeout: throw .timedOut(.connect)
+            case let error as NIOSSLExtraError: throw .tlsFailed(String(describing: error))
+            default: throw .connectionFailed(String(describing: error))
+            }
         }
         do {
-            let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(
-                    try channel.pipeline.syncOperations.handler(type: SMTPChannelHandler.self),
-                    eventLoop: channel.eventLoop
-                )
-            }.get()
+            let handler = try await handlerPromise.futureResult.get()
             return SMTPConnection(channel: channel, handler: handler, timeout: timeAmount)
         } catch {
             channel.close(promise: nil)

@@ -88,7 +88,8 @@ struct SMTPClientFaultTests {
         let error = try #require(await failure(try client(port: port, timeout: .milliseconds(500))))
         #expect(error == .timedOut(.greeting))
         #expect(error.isTransient)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The listener holds the connection for 60 s; a generous bound still shows the client gave up on its own.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("after the server recovers, the retried message is delivered once")

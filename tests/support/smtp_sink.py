@@ -241,7 +241,8 @@ def main():
         tls_context=None if args.implicit_tls else tls_context,
         require_starttls=args.require_starttls and not args.implicit_tls,
         auth_required=bool(args.auth_user),
-        auth_require_tls=not args.auth_allow_plaintext,
+        # aiosmtpd only counts STARTTLS as TLS; an implicit-TLS connection is encrypted from the start.
+        auth_require_tls=not (args.auth_allow_plaintext or args.implicit_tls),
         auth_exclude_mechanism=sorted(known - wanted),
         authenticator=make_authenticator(args.auth_user, args.auth_password) if args.auth_user else None,
     )

@@ -1,0 +1,96 @@
+"""An incident over 100,000 accounts, killed with SIGKILL at random moments and resumed (issue 5)."""
+
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+
+from hubkit import Hub, gatehouse_bin
+
+ACCOUNTS = int(os.environ.get("GATEHOUSE_INCIDENT_ACCOUNTS", "100000"))
+
+
+def seed(database, count):
+    """Bulk-creates accounts with one live device each (hashes are placeholders: nobody signs in here)."""
+    db = sqlite3.connect(database)
+    with db:
+        db.executemany(
+            "INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, role, reset_required,"
+            " created_at) VALUES (?, ?, ?, ?, ?, 1, 'user', 0, 1800000000)",
+            ((f"acct{i:07d}", f"user{i}", f"user{i}", f"user{i}@example.com", f"user{i}@example.com")
+             for i in range(count)))
+        db.executemany(
+            "INSERT INTO credentials (account_id, password_hash, changed_at) VALUES (?, 'placeholder', 1800000000)",
+            ((f"acct{i:07d}",) for i in range(count)))
+        db.executemany(
+            "INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform,"
+            " ip_address, created_at, last_seen_at, reauthenticated_at, token_digest)"
+            " VALUES (?, ?, 'api', 'c', 'Phone', 'App', '1', 'iOS', '192.0.2.1', 1800000000, 1800000000,"
+            " 1800000000, ?)",
+            ((f"dev{i:07d}", f"acct{i:07d}", f"digest{i:07d}") for i in range(count)))
+    db.close()
+
+
+def incident_ids(hub):
+    listed = hub.cli("incident", "list").stdout
+    return re.findall(r"^(inc_\S+)", listed, re.M)
+
+
+def test_incident_survives_sigkill_and_processes_each_account_once():
+    hub = Hub().start()
+    hub.stop()  # the schema exists now; the hub need not run for an operator command
+    database = os.path.join(hub.data, "gatehouse.sqlite")
+    seed(database, ACCOUNTS)
+
+    rng = random.Random(20250908)
+    declare = [gatehouse_bin(), "incident", "declare", "--data", hub.data, "--reason",
+               "An intruder copied usernames, emails and password hashes.", "--force-reset", "all",
+               "--sign-out-all", "--notify", "--banner", "Reset your password", "--batch-size", "500"]
+    kills = 0
+    incident = None
+    while kills < 3:
+        ids = incident_ids(hub)
+        assert len(ids) <= 1, "a killed declare must never leave two incidents"
+        command = declare if not ids else [gatehouse_bin(), "incident", "resume", ids[0], "--data", hub.data,
+                                           "--batch-size", "500"]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 2.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+        else:
+            break
+    ids = incident_ids(hub)
+    assert len(ids) == 1
+    incident = ids[0]
+    finish = hub.cli("incident", "resume", incident)
+    assert f"incident {incident} applied: {ACCOUNTS}/{ACCOUNTS}" in finish.stdout, finish.stdout
+    assert kills >= 3, "the work finished before three kills: raise GATEHOUSE_INCIDENT_ACCOUNTS"
+
+    db = sqlite3.connect(database)
+    assert db.execute("SELECT COUNT(*) FROM accounts WHERE reset_required = 0").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL").fetchone()[0] == 0
+    per_account = db.execute(
+        "SELECT recipient, COUNT(*) FROM outbox WHERE kind = 'incident_notice' GROUP BY recipient").fetchall()
+    assert len(per_account) == ACCOUNTS
+    assert all(count == 1 for _, count in per_account)
+    tokens = db.execute("SELECT COUNT(*), COUNT(DISTINCT account_id) FROM one_time_tokens"
+                        " WHERE purpose = 'password_reset'").fetchone()
+    assert tokens == (ACCOUNTS, ACCOUNTS)
+    events = db.execute("SELECT COUNT(*) FROM audit_events WHERE kind = 'incident.applied'").fetchone()[0]
+    assert events == ACCOUNTS
+    db.close()
+    status = hub.cli("incident", "status", incident).stdout
+    assert "applied" in status and f"{ACCOUNTS}/{ACCOUNTS}" in status
+    # The banner is served to apps and pages until the incident is resolved.
+    hub.start()
+    assert hub.api("GET", "/notices").json() == {"banners": ["Reset your password"]}
+    hub.cli("incident", "resolve", incident)
+    assert hub.api("GET", "/notices").json() == {"banners": []}
+    hub.stop()
+    verify = hub.cli("audit", "verify", "--account", "user4242")
+    assert "0 broken" in verify.stdout
