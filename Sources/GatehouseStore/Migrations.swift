@@ -15,6 +15,7 @@ enum Migrations {
         [
             (1, accountsAndDevices(t)),
             (2, incidentsAndServers(t)),
+            (3, revocationLog(t)),
         ]
     }
 
@@ -135,6 +136,22 @@ enum Migrations {
                 PRIMARY KEY (account_id, digest)
             )
             """,
+        ]
+    }
+
+    /// Every revocation, written in the transaction that revokes: hub instances and operator commands share it,
+    /// and each hub instance follows it to empty its cache and tell media servers.
+    private static func revocationLog(_ t: Types) -> [String] {
+        [
+            """
+            CREATE TABLE revocations (
+                seq \(t.serial),
+                account_id TEXT NOT NULL,
+                device_ids TEXT NOT NULL,
+                all_devices \(t.int) NOT NULL,
+                at_ms \(t.int) NOT NULL
+            )
+            """
         ]
     }
 

@@ -54,9 +54,41 @@ extension SQLSession {
     }
 
     func revokeDevice(id: String, accountID: String, at date: Date) async throws -> Bool {
-        try await changes(
+        let changed = try await changes(
             "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE id = \(bind: id) AND account_id = \(bind: accountID) AND revoked_at IS NULL"
         ) > 0
+        if changed { try await logRevocation(accountID: accountID, deviceIDs: [id], allDevices: false, at: date) }
+        return changed
+    }
+
+    func logRevocation(accountID: String, deviceIDs: [String], allDevices: Bool, at date: Date) async throws {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        try await exec(
+            """
+            INSERT INTO revocations (account_id, device_ids, all_devices, at_ms)
+            VALUES (\(bind: accountID), \(bind: deviceIDs.joined(separator: ",")), \(bind: allDevices.sqlInt),
+                \(bind: milliseconds))
+            """)
+    }
+
+    func revocations(after: Int64, limit: Int) async throws -> [(sequence: Int64, revocation: Revocation)] {
+        try await all(
+            "SELECT * FROM revocations WHERE seq > \(bind: after) ORDER BY seq LIMIT \(bind: limit)"
+        ).map { row in
+            let ids = try row.string("device_ids")
+            return (
+                try row.int("seq"),
+                Revocation(
+                    accountID: try row.string("account_id"),
+                    deviceIDs: ids.isEmpty ? [] : ids.split(separator: ",").map(String.init),
+                    allDevices: try row.bool("all_devices"),
+                    at: Date(timeIntervalSince1970: Double(try row.int("at_ms")) / 1000))
+            )
+        }
+    }
+
+    func latestRevocationSequence() async throws -> Int64 {
+        try await first("SELECT MAX(seq) AS n FROM revocations")?.optionalInt("n") ?? 0
     }
 
     func revokeDevices(accountID: String, keeping: String?, at date: Date) async throws -> [String] {
@@ -68,6 +100,7 @@ extension SQLSession {
         try await exec(
             "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE account_id = \(bind: accountID) AND revoked_at IS NULL AND id <> \(bind: keep)"
         )
+        try await logRevocation(accountID: accountID, deviceIDs: ids, allDevices: keeping == nil, at: date)
         return ids
     }
 

@@ -111,6 +111,16 @@ extension SQLSession {
                 try await db.update("devices").set("revoked_at", to: SQLBind(stamp))
                     .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
             }
+            let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+            for chunk in ids.chunked(200) {
+                try await run { db in
+                    var insert = db.insert(into: "revocations").columns("account_id", "device_ids", "all_devices", "at_ms")
+                    for accountID in chunk {
+                        insert = insert.values(SQLBind(accountID), SQLBind(""), SQLBind(Int64(1)), SQLBind(milliseconds))
+                    }
+                    try await insert.run()
+                }
+            }
         }
         let notices = work.compactMap(\.notice)
         for chunk in notices.chunked(200) {

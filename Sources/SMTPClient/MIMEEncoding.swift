@@ -64,7 +64,9 @@ enum MIMEEncoding {
     /// Base64 in lines of 76 characters separated by CRLF.
     static func base64Lines(_ text: String) -> String {
         let normalized = lines(of: text).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\r\n")
-        return Data(normalized.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        return Data(normalized.utf8).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
     }
 
     private static func hexEscape(_ byte: UInt8) -> String {

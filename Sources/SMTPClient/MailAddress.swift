@@ -57,7 +57,8 @@ public struct MailAddress: Sendable, Hashable {
         guard !bytes.isEmpty, bytes.count <= 253 else { return false }
         if bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]") {
             let inner = bytes.dropFirst().dropLast()
-            return !inner.isEmpty && inner.allSatisfy { (0x21...0x7E).contains($0) && $0 != 0x5B && $0 != 0x5D && $0 != 0x5C }
+            return !inner.isEmpty
+                && inner.allSatisfy { (0x21...0x7E).contains($0) && $0 != 0x5B && $0 != 0x5D && $0 != 0x5C }
         }
         guard bytes.allSatisfy(domainCharacters.contains) else { return false }
         return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in

@@ -13,8 +13,8 @@ enum MailDate {
         let weekday = ((days % 7) + 7 + 4) % 7
         let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return "\(weekdays[weekday]), \(day) \(months[month - 1]) \(year) "
-            + "\(twoDigits(secondOfDay / 3600)):\(twoDigits(secondOfDay / 60 % 60)):\(twoDigits(secondOfDay % 60)) +0000"
+        let time = [secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60].map(twoDigits).joined(separator: ":")
+        return "\(weekdays[weekday]), \(day) \(months[month - 1]) \(year) \(time) +0000"
     }
 
     private static func twoDigits(_ value: Int) -> String {

@@ -130,8 +130,11 @@ public struct MailMessage: Sendable, Hashable {
         try Self.checkValue(subject, of: "Subject")
         output += MIMEEncoding.header("Subject", words: MIMEEncoding.unstructuredWords(subject, headerName: "Subject"))
         try Self.checkValue(messageID, of: "Message-ID")
-        let isValidID = (1...900).contains(messageID.utf8.count)
-            && messageID.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+        let isValidID =
+            (1...900).contains(messageID.utf8.count)
+            && messageID.utf8.allSatisfy {
+                (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">")
+            }
         guard isValidID else {
             throw .headerInjection("Message-ID")
         }
@@ -200,7 +203,8 @@ public struct MailMessage: Sendable, Hashable {
     }
 
     private static func checkName(_ name: String) throws(Error) {
-        let isWellFormed = !name.isEmpty && name.utf8.count <= 76
+        let isWellFormed =
+            !name.isEmpty && name.utf8.count <= 76
             && name.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }
         guard isWellFormed, !reservedHeaders.contains(name.lowercased()) else {
             throw .invalidHeaderName(name)

@@ -80,7 +80,7 @@ public struct SMTPClient: Sendable {
         return results.map { $0 ?? .failure(.invalidMessage("not sent")) }
     }
 
-    /// Sends several rendered messages over one connection; see ``send(_:)-([MailMessage])``.
+    /// Sends several rendered messages over one connection, with the same rules as the `[MailMessage]` variant.
     public func send(_ messages: [SMTPOutgoingMessage]) async -> [Result<Void, SMTPError>] {
         guard !messages.isEmpty else { return [] }
         var results: [Result<Void, SMTPError>] = []
@@ -91,31 +91,39 @@ public struct SMTPClient: Sendable {
         } catch {
             return Array(repeating: .failure(error), count: messages.count)
         }
+        // Once the connection is unusable, the messages not yet tried fail with a transient error.
+        var untried: SMTPError?
         for message in messages {
+            if let untried {
+                results.append(.failure(untried))
+                continue
+            }
             do {
                 try await session.deliver(message)
                 results.append(.success(()))
             } catch {
                 results.append(.failure(error))
-                if !session.canContinue(after: error) {
-                    break
+                guard session.canContinue(after: error) else {
+                    untried = error.isTransient ? error : .connectionClosed(error.stage ?? .messageBody)
+                    continue
                 }
                 do {
                     try await session.reset()
                 } catch {
-                    break
+                    untried = error.isTransient ? error : .connectionClosed(.reset)
                 }
             }
         }
-        if results.count < messages.count {
-            let error = results.last.flatMap { result -> SMTPError? in
-                if case .failure(let error) = result, error.isTransient { return error }
-                return nil
-            } ?? .connectionClosed(.reset)
-            results += Array(repeating: .failure(error), count: messages.count - results.count)
-        }
         await session.quit()
         return results
+    }
+
+    /// Connects, greets, secures and authenticates as configured, then says QUIT without sending anything.
+    ///
+    /// For checking a configuration (at start-up, or from an operator command) before mail depends on it.
+    public func verifyConnection() async throws(SMTPError) {
+        let session = try await openSession()
+        await session.quit()
     }
 
     private func openSession() async throws(SMTPError) -> SMTPSession {

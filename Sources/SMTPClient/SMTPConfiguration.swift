@@ -88,6 +88,14 @@ public struct SMTPConfiguration: Sendable {
     var hasCredentials: Bool { username != nil }
 }
 
+extension SMTPConfiguration: CustomStringConvertible {
+    /// The settings without the password, safe for logs.
+    public var description: String {
+        let user = username.map { " user=\($0) password=\(password == nil ? "none" : "<redacted>")" } ?? ""
+        return "smtp://\(host):\(port) security=\(security)\(user) helo=\(heloName) timeout=\(timeout)"
+    }
+}
+
 /// How the server's TLS certificate is checked.
 public struct SMTPTLSOptions: Sendable, Hashable {
     /// The trust decision for the server certificate.

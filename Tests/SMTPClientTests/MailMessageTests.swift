@@ -13,9 +13,11 @@ struct MailMessageTests {
         String(decoding: try message.render(), as: UTF8.self)
     }
 
-    @Test("line breaks in any header value are rejected", arguments: [
-        "Hi\r\nBcc: victim@example.org", "Hi\nX-Evil: 1", "Hi\rX", "Hi\u{0}",
-    ])
+    @Test(
+        "line breaks in any header value are rejected",
+        arguments: [
+            "Hi\r\nBcc: victim@example.org", "Hi\nX-Evil: 1", "Hi\rX", "Hi\u{0}",
+        ])
     func headerInjection(value: String) {
         #expect(throws: MailMessage.Error.headerInjection("Subject")) {
             try message(subject: value).render()
@@ -35,19 +37,24 @@ struct MailMessageTests {
         }
     }
 
-    @Test("malformed addresses are rejected", arguments: [
-        "no-at-sign", "a@b@", "a b@example.org", "a@exa mple.org", "<a@example.org>", "a@example.org>\r\nRCPT TO:<x@y>",
-        "ünï@example.org", "a..b@example.org", "@example.org", "a@",
-    ])
+    @Test(
+        "malformed addresses are rejected",
+        arguments: [
+            "no-at-sign", "a@b@", "a b@example.org", "a@exa mple.org", "<a@example.org>",
+            "a@example.org>\r\nRCPT TO:<x@y>",
+            "ünï@example.org", "a..b@example.org", "@example.org", "a@",
+        ])
     func invalidAddress(address: String) {
         #expect(throws: MailMessage.Error.invalidAddress(address)) {
             try message(from: MailAddress(address)).render()
         }
     }
 
-    @Test("extra headers cannot replace the ones the renderer writes", arguments: [
-        "From", "to", "BCC", "Subject", "Date", "Content-Type", "MIME-Version", "Message-ID", "Bad Name", "Colon:",
-    ])
+    @Test(
+        "extra headers cannot replace the ones the renderer writes",
+        arguments: [
+            "From", "to", "BCC", "Subject", "Date", "Content-Type", "MIME-Version", "Message-ID", "Bad Name", "Colon:",
+        ])
     func reservedHeaders(name: String) {
         var mail = message()
         mail.extraHeaders = [MailMessage.Header(name, "x")]
@@ -56,12 +63,14 @@ struct MailMessageTests {
         }
     }
 
-    @Test("Date is RFC 5322 in UTC", arguments: [
-        (0.0, "Thu, 1 Jan 1970 00:00:00 +0000"),
-        (951_827_696.0, "Tue, 29 Feb 2000 12:34:56 +0000"),
-        (1_764_423_907.9, "Sat, 29 Nov 2025 13:45:07 +0000"),
-        (4_133_980_799.0, "Fri, 31 Dec 2100 23:59:59 +0000"),
-    ])
+    @Test(
+        "Date is RFC 5322 in UTC",
+        arguments: [
+            (0.0, "Thu, 1 Jan 1970 00:00:00 +0000"),
+            (951_827_696.0, "Tue, 29 Feb 2000 12:34:56 +0000"),
+            (1_764_423_907.9, "Sat, 29 Nov 2025 13:45:07 +0000"),
+            (4_133_980_799.0, "Fri, 31 Dec 2100 23:59:59 +0000"),
+        ])
     func date(seconds: Double, expected: String) throws {
         #expect(MailDate.format(Date(timeIntervalSince1970: seconds)) == expected)
         var mail = message()
@@ -88,7 +97,9 @@ struct MailMessageTests {
 
     @Test("an ASCII subject stays readable")
     func asciiSubject() throws {
-        #expect(try rendered(message(subject: "Your password was changed")).contains("\r\nSubject: Your password was changed\r\n"))
+        #expect(
+            try rendered(message(subject: "Your password was changed")).contains(
+                "\r\nSubject: Your password was changed\r\n"))
     }
 
     @Test("text that looks like an encoded word is encoded, so it reads back literally")
@@ -121,9 +132,13 @@ struct MailMessageTests {
         var mail = message()
         mail.cc = [MailAddress("c@example.org")]
         mail.bcc = [MailAddress("d@example.org")]
-        #expect(mail.envelope == SMTPEnvelope(sender: "a@example.org", recipients: [
-            "b@example.org", "c@example.org", "d@example.org",
-        ]))
+        #expect(
+            mail.envelope
+                == SMTPEnvelope(
+                    sender: "a@example.org",
+                    recipients: [
+                        "b@example.org", "c@example.org", "d@example.org",
+                    ]))
         #expect(throws: Never.self) {
             try SMTPEnvelope(sender: "", recipients: ["b@example.org"]).validate()
         }

@@ -69,9 +69,11 @@ struct SMTPClientDeliveryTests {
         #expect(parsed.defects.isEmpty)
     }
 
-    @Test("STARTTLS, then AUTH with each mechanism", arguments: [
-        SMTPConfiguration.AuthenticationMechanism.plain, .login,
-    ])
+    @Test(
+        "STARTTLS, then AUTH with each mechanism",
+        arguments: [
+            SMTPConfiguration.AuthenticationMechanism.plain, .login,
+        ])
     func startTLSWithAuthentication(mechanism: SMTPConfiguration.AuthenticationMechanism) async throws {
         let certificate = try TestCertificate.make()
         let sink = try SMTPSink.start(
@@ -80,8 +82,11 @@ struct SMTPClientDeliveryTests {
                 "--auth-mechanisms", mechanism.rawValue,
             ]
         )
-        let configuration = tlsConfiguration(port: sink.port, security: .startTLS, certificate: certificate)
-        try await SMTPClient(configuration: configuration).send(message())
+        let client = try SMTPClient(
+            configuration: tlsConfiguration(port: sink.port, security: .startTLS, certificate: certificate)
+        )
+        try await client.verifyConnection()
+        try await client.send(message())
 
         let received = try sink.received()
         try #require(received.count == 1)
@@ -149,13 +154,17 @@ struct SMTPClientDeliveryTests {
         #expect(String(decoding: received[0].raw, as: UTF8.self) == expected)
     }
 
-    @Test("non-ASCII subject, names and bodies round-trip", arguments: [
-        MailMessage.BodyEncoding.quotedPrintable, .base64,
-    ])
+    @Test(
+        "non-ASCII subject, names and bodies round-trip",
+        arguments: [
+            MailMessage.BodyEncoding.quotedPrintable, .base64,
+        ])
     func nonASCIIRoundTrip(encoding: MailMessage.BodyEncoding) async throws {
         let sink = try SMTPSink.start()
-        let subject = "Réinitialisez votre mot de passe — 密码重置 🔐 Ünïcödé test with a long enough subject to fold"
-        let text = "Grüße aus Köln! Привет 👋\nA line with trailing space \n= sign and tab\t\n"
+        let subject =
+            "Réinitialisez votre mot de passe — 密码重置 🔐 Ünïcödé test with a long enough subject to fold"
+        let text =
+            "Grüße aus Köln! Привет 👋\nA line with trailing space \n= sign and tab\t\n"
             + String(repeating: "long line é ", count: 20) + "\n"
         let html = "<p>Bonjour <b>Zoë</b> — 你好</p>\n"
         var mail = message(

@@ -14,7 +14,8 @@ struct SMTPClientFaultTests {
     )
 
     func client(port: Int, timeout: Duration = .seconds(10)) throws -> SMTPClient {
-        try SMTPClient(configuration: SMTPConfiguration(host: "127.0.0.1", port: port, security: .none, timeout: timeout))
+        try SMTPClient(
+            configuration: SMTPConfiguration(host: "127.0.0.1", port: port, security: .none, timeout: timeout))
     }
 
     /// Sends `mail` and returns the error it must fail with.

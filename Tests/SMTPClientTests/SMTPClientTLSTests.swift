@@ -22,7 +22,8 @@ struct SMTPClientTLSTests {
     }
 
     func sinkArguments(_ certificate: TestCertificate, implicit: Bool) -> [String] {
-        certificate.sinkArguments + ["--auth-user", "mailer", "--auth-password", "pw"] + (implicit ? ["--implicit-tls"] : [])
+        certificate.sinkArguments + ["--auth-user", "mailer", "--auth-password", "pw"]
+            + (implicit ? ["--implicit-tls"] : [])
     }
 
     @Test("a self-signed certificate fails against the system roots", arguments: [false, true])

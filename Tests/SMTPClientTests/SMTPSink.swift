@@ -118,9 +118,10 @@ final class SMTPSink {
             .filter { $0.pathExtension == "eml" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         return try files.map { file in
-            let meta = try JSONSerialization.jsonObject(
-                with: Data(contentsOf: file.deletingPathExtension().appendingPathExtension("json"))
-            ) as? [String: Any] ?? [:]
+            let meta =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: file.deletingPathExtension().appendingPathExtension("json"))
+                ) as? [String: Any] ?? [:]
             return Received(
                 raw: try Data(contentsOf: file),
                 mailFrom: meta["mail_from"] as? String ?? "",

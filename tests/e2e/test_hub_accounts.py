@@ -176,3 +176,17 @@ def test_bad_input_gets_4xx_json_never_5xx(hub):
         assert response.json()["error"]["code"], (method, path[:40])
     assert hub.api("GET", "/account", token=token).status_code == 200
     assert hub.process.poll() is None
+
+
+def test_operator_sign_out_reaches_a_running_hub_within_a_second(hub):
+    register(hub, "gwen", PASSWORD)
+    token = sign_in(hub, "gwen", PASSWORD)
+    assert hub.api("GET", "/account", token=token).status_code == 200  # now cached in the hub
+    hub.cli("admin", "sign-out", "gwen")  # another process, same database
+    import time
+    deadline = time.time() + 1.0
+    status = 200
+    while time.time() < deadline and status == 200:
+        status = hub.api("GET", "/account", token=token).status_code
+        time.sleep(0.05)
+    assert status == 401

@@ -14,6 +14,10 @@ public protocol DeviceStore: Sendable {
     func revokeDevices(accountID: String, keeping: String?, at: Date) async throws -> [String]
     func markReauthenticated(deviceID: String, at: Date) async throws
     func touchDevice(id: String, at: Date, ipAddress: String) async throws
+    /// Revocations recorded after sequence number `after`, oldest first.
+    func revocations(after: Int64, limit: Int) async throws -> [(sequence: Int64, revocation: Revocation)]
+    /// The newest revocation's sequence number (0 when none).
+    func latestRevocationSequence() async throws -> Int64
     /// Whether this client has ever signed in to the account successfully (for throttling and new-device mail).
     func hasSignedInBefore(accountID: String, clientIdentifier: String) async throws -> Bool
 }

@@ -30,7 +30,19 @@ public final class RevocationBus: Sendable {
     private let state = Mutex(State())
     private let synchronousHandlers: Mutex<[@Sendable (Revocation) -> Void]> = Mutex([])
 
-    public init() {}
+    private let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+
+    public init() {
+        wakeups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks the feed to read the revocation log now rather than at its next poll.
+    public func nudge() {
+        wakeups.continuation.yield()
+    }
+
+    /// Wake-ups for the feed (one consumer).
+    public var nudges: AsyncStream<Void> { wakeups.stream }
 
     /// Registers a handler called synchronously on every publish (the cache: it must be emptied before the
     /// revoking request answers).

@@ -63,10 +63,12 @@ public struct HubEnvironment: Sendable {
         self.logger = logger
     }
 
-    /// Announces a revocation: empties the cache at once and tells listeners (media servers).
+    /// Announces a revocation the store has just recorded: empties this instance's cache at once (so the very next
+    /// request fails) and wakes the revocation feed, which tells listeners (media servers) and other instances
+    /// learn of it from the store's revocation log.
     public func announce(_ revocation: Revocation) {
         cache.evict(accountID: revocation.accountID, deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)
-        revocations.publish(revocation)
+        revocations.nudge()
     }
 }
 

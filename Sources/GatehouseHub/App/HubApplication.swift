@@ -74,7 +74,7 @@ public enum HubApplication {
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [delivery],
+            services: [delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment))],
             logger: runtime.logger)
         let logger = runtime.logger
         app.beforeServerStarts {
