@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Hub benchmarks, each against a reference measured in the same run.
+
+Usage: python3 Benchmarks/hub_bench.py [--duration 10] [--connections 32]
+Builds the release binary, starts a hub in benchmark mode on a temporary SQLite data folder, and prints:
+  1. authenticated GET /api/v1/account vs the plain /bench/hello route of the same binary (wrk: req/s, p99)
+  2. sign-ins per second on all cores vs raw Argon2 hashes per second at the same parameters
+  3. median time of a failed sign-in for an unknown vs a known account
+Needs wrk (Debian package) and requests (PyPI).
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PASSWORD = "benchmark-passphrase-for-gatehouse-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url, duration, connections, headers=(), script=None):
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for header in headers:
+        args += ["-H", header]
+    if script:
+        args += ["-s", script]
+    output = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0, errors.group(1) if errors else ""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--binary", default=None)
+    options = parser.parse_args()
+    binary = options.binary
+    if not binary:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "gatehouse"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, ".build", "release", "gatehouse")
+    data = tempfile.mkdtemp(prefix="gh-bench-")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    hub = subprocess.Popen([binary, "serve", "--data", data, "--port", str(port), "--benchmark-mode",
+                            "--trust-forwarded-for", "--log-level", "warning"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        session = requests.Session()
+        session.post(base + "/api/v1/accounts", json={"username": "bench", "email": "bench@example.com",
+                                                      "password": PASSWORD}).raise_for_status()
+        token = session.post(base + "/api/v1/sessions", json={"identifier": "bench", "password": PASSWORD}).json()["token"]
+        cores = os.cpu_count()
+        print(f"machine: {cores} cores; wrk -t2 -c{options.connections} -d{options.duration}s over loopback\n")
+
+        hello = wrk(base + "/bench/hello", options.duration, options.connections)
+        account = wrk(base + "/api/v1/account", options.duration, options.connections,
+                      headers=[f"Authorization: Bearer {token}"])
+        print("1. authenticated GET /api/v1/account vs plain hello route (same binary, same run)")
+        print(f"   hello:    {hello[0]:10.0f} req/s   p99 {hello[1]:7.2f} ms   non-2xx {hello[2]}")
+        print(f"   account:  {account[0]:10.0f} req/s   p99 {account[1]:7.2f} ms   non-2xx {account[2]}")
+        print(f"   ratio (account/hello throughput): {account[0] / hello[0]:.3f}   (goal >= 0.8)\n")
+
+        # 2. Sign-ins per second with as many clients as cores, vs raw Argon2 hashes per second on as many
+        #    processes, both at the hub's parameters (m=19456 KiB, t=2, p=1).
+        clients = cores * 2
+        count = 40 * cores
+
+        def one_sign_in(index):
+            return requests.post(base + "/api/v1/sessions",
+                                 json={"identifier": "bench", "password": PASSWORD,
+                                       "device": {"client_identifier": "bench-client", "name": f"d{index}"}},
+                                 headers={"X-Forwarded-For": f"10.1.{index // 250}.{index % 250}"}, timeout=60)
+
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            statuses = [r.status_code for r in pool.map(one_sign_in, range(count))]
+        sign_ins = count / (time.perf_counter() - started)
+        assert all(s == 201 for s in statuses), statuses
+        raw_runs = 20
+        procs = [subprocess.Popen([binary, "argon2", "benchsalt", "-id", "-t", "2", "-k", "19456", "-p", "1",
+                                   "--bench", str(raw_runs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True) for _ in range(cores)]
+        started = time.perf_counter()
+        for proc in procs:
+            proc.communicate("password")
+        raw = cores * raw_runs / (time.perf_counter() - started)
+        print("2. sign-ins per second vs raw Argon2id hashes per second (m=19456 KiB, t=2, p=1)")
+        print(f"   sign-ins:   {sign_ins:8.1f} /s   ({clients} concurrent clients, {count} sign-ins)")
+        print(f"   raw Argon2: {raw:8.1f} /s   ({cores} processes x {raw_runs} hashes, gatehouse argon2 --bench)")
+        print(f"   ratio: {sign_ins / raw:.3f}   (goal >= 0.95)\n")
+
+        # 3. Failed sign-ins: unknown account vs known account with a wrong password. Each request comes from
+        #    its own address and names a fresh account or identifier, so the throttle never engages.
+        known = []
+        for index in range(60):
+            name = f"known{index}"
+            r = session.post(base + "/api/v1/accounts", json={"username": name, "email": f"{name}@example.com",
+                                                              "password": PASSWORD},
+                             headers={"X-Forwarded-For": f"10.2.0.{index}"})
+            r.raise_for_status()
+            known.append(name)
+
+        def timed(identifier, address):
+            begin = time.perf_counter()
+            r = session.post(base + "/api/v1/sessions", json={"identifier": identifier, "password": "wrong-password-x1"},
+                             headers={"X-Forwarded-For": address})
+            elapsed = time.perf_counter() - begin
+            assert r.status_code == 401, r.text
+            return elapsed
+
+        unknown_times, known_times = [], []
+        for round_ in range(3):
+            for index, name in enumerate(known):
+                known_times.append(timed(name, f"10.3.{round_}.{index}"))
+                unknown_times.append(timed(f"ghost{round_}-{index}", f"10.4.{round_}.{index}"))
+        unknown_median = statistics.median(unknown_times) * 1000
+        known_median = statistics.median(known_times) * 1000
+        print("3. failed sign-in: unknown account vs known account, wrong password (interleaved, 180 each)")
+        print(f"   unknown: median {unknown_median:7.2f} ms")
+        print(f"   known:   median {known_median:7.2f} ms")
+        print(f"   ratio unknown/known: {unknown_median / known_median:.3f}   (goal within 0.95-1.05)")
+    finally:
+        hub.terminate()
+        hub.wait()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
