@@ -26,12 +26,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Standalone building blocks: standard library (and Foundation where noted) only.
         .target(name: "Argon2", swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "QRCode", swiftSettings: strict),
-        .target(name: "PasswordCheck", swiftSettings: strict),
+        .target(name: "PasswordCheck", exclude: ["Resources"], swiftSettings: strict),
         .target(
             name: "SMTPClient",
             dependencies: [
@@ -70,6 +71,7 @@ let package = Package(
                 "GatehouseCore", "GatehouseStore", "SMTPClient", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

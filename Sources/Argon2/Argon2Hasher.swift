@@ -4,6 +4,9 @@
 /// faults and allocates nothing large; at most ``maxConcurrent`` hashes run at the same time and further
 /// callers wait, so the memory held stays below `maxConcurrent` times the largest memory size used.
 /// The methods are synchronous and block the calling thread: call them from a thread pool, not an event loop.
+///
+/// Idle buffers still hold the state of the last hash computed in them (derived from a password); they are
+/// overwritten by the next hash and wiped when the hasher is released.
 public final class Argon2Hasher: @unchecked Sendable {
     /// How many hashes may run at the same time.
     public let maxConcurrent: Int

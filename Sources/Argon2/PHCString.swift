@@ -13,7 +13,24 @@ public struct PHCString: Sendable, Hashable, CustomStringConvertible, LosslessSt
 
     /// The part of a PHC string a ``ParseError`` is about.
     public enum Field: String, Sendable {
-        case algorithm, version, memory, iterations, parallelism, keyID = "keyid", data, salt, hash
+        /// The identifier, `argon2id` in `$argon2id$`.
+        case algorithm
+        /// `v=`, the Argon2 version.
+        case version
+        /// `m=`, memory in KiB.
+        case memory
+        /// `t=`, the number of passes.
+        case iterations
+        /// `p=`, the number of lanes.
+        case parallelism
+        /// `keyid=`, which secret was used.
+        case keyID = "keyid"
+        /// `data=`, the associated data.
+        case data
+        /// The salt, in B64.
+        case salt
+        /// The tag, in B64.
+        case hash
     }
 
     /// Why a string is not a valid Argon2 PHC string.

@@ -28,13 +28,18 @@ public struct BreachIndexBuilder: Sendable {
     public struct Progress: Sendable, Equatable {
         /// The stage an import is in.
         public enum Phase: Sendable, Equatable {
+            /// Reading the input files and spreading hashes over partitions.
             case reading
+            /// Sorting each partition and writing it to the index.
             case sorting
+            /// The index is in place.
             case finished
         }
+        /// The current stage.
         public var phase: Phase
-        /// Input bytes read so far, and in total.
+        /// Input bytes read so far.
         public var bytesRead: UInt64
+        /// Input bytes in all files.
         public var totalBytes: UInt64
         /// Hashes accepted from the input so far (before removing duplicates).
         public var hashesRead: UInt64

@@ -15,7 +15,9 @@ enum GuessEstimator {
         var minimum = 1.0
         if match.token.count < passwordLength {
             // A pattern covering only part of the password still costs the attacker a little.
-            minimum = match.token.count == 1 ? minimumSubmatchGuessesSingleCharacter : minimumSubmatchGuessesMultiCharacter
+            minimum =
+                match.token.count == 1
+                ? minimumSubmatchGuessesSingleCharacter : minimumSubmatchGuessesMultiCharacter
         }
         return max(rawGuesses(for: match), minimum)
     }
@@ -69,7 +71,9 @@ enum GuessEstimator {
         return base * Double(token.count)
     }
 
-    private static func spatialGuesses(length: Int, graph: KeyboardGraph.Name, turns: Int, shiftedCount: Int) -> Double {
+    private static func spatialGuesses(
+        length: Int, graph: KeyboardGraph.Name, turns: Int, shiftedCount: Int
+    ) -> Double {
         let isKeyboard = graph == .qwerty || graph == .dvorak
         let starts = isKeyboard ? keyboardStartingPositions : keypadStartingPositions
         let degree = isKeyboard ? keyboardAverageDegree : keypadAverageDegree

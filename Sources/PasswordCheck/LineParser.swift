@@ -17,7 +17,9 @@ struct LineParser {
     typealias Sink = (UInt64) throws(BreachIndexBuilder.ImportError) -> Void
 
     /// Parses every complete line in `chunk`, keeping an unfinished last line for the next call.
-    mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, into sink: Sink) throws(BreachIndexBuilder.ImportError) {
+    mutating func consume(
+        _ chunk: UnsafeBufferPointer<UInt8>, into sink: Sink
+    ) throws(BreachIndexBuilder.ImportError) {
         guard let base = chunk.baseAddress else { return }
         var start = 0
         let newline = UInt8(ascii: "\n")
@@ -29,7 +31,8 @@ struct LineParser {
             carry.append(contentsOf: UnsafeBufferPointer(start: base, count: end))
             let line = carry
             carry.removeAll(keepingCapacity: true)
-            try line.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(BreachIndexBuilder.ImportError) in
+            try line.withUnsafeBufferPointer {
+                (buffer: UnsafeBufferPointer<UInt8>) throws(BreachIndexBuilder.ImportError) in
                 try parse(buffer, into: sink)
             }
             start = end + 1
@@ -52,7 +55,8 @@ struct LineParser {
         guard !carry.isEmpty else { return }
         let line = carry
         carry.removeAll()
-        try line.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(BreachIndexBuilder.ImportError) in
+        try line.withUnsafeBufferPointer {
+            (buffer: UnsafeBufferPointer<UInt8>) throws(BreachIndexBuilder.ImportError) in
             try parse(buffer, into: sink)
         }
     }

@@ -115,7 +115,8 @@ extension PatternMatcher {
     }
 
     private static func dayAndMonth(_ pair: [Int]) -> (day: Int, month: Int)? {
-        for (day, month) in [(pair[0], pair[1]), (pair[1], pair[0])] where (1...31).contains(day) && (1...12).contains(month) {
+        for (day, month) in [(pair[0], pair[1]), (pair[1], pair[0])]
+        where (1...31).contains(day) && (1...12).contains(month) {
             return (day, month)
         }
         return nil

@@ -51,7 +51,8 @@ extension PatternMatcher {
             guard greedyLength > lazyLength else { return (start, shortest, lazyLength) }
             let run = Array(password[start..<(start + greedyLength)])
             let period = (1...greedyLength).first { candidate in
-                greedyLength % candidate == 0 && (candidate..<greedyLength).allSatisfy { run[$0] == run[$0 - candidate] }
+                greedyLength % candidate == 0
+                    && (candidate..<greedyLength).allSatisfy { run[$0] == run[$0 - candidate] }
             } ?? greedyLength
             return (start, period, greedyLength)
         }

@@ -4,7 +4,9 @@ enum StrengthFeedback {
 
     static func advice(score: Int, sequence: [PatternMatch]) -> (warning: String?, suggestions: [String]) {
         guard !sequence.isEmpty else {
-            return (nil, ["Use a few words, avoid common phrases.", "No need for symbols, digits, or uppercase letters."])
+            return (
+                nil, ["Use a few words, avoid common phrases.", "No need for symbols, digits, or uppercase letters."]
+            )
         }
         guard score <= 2 else { return (nil, []) }
         var longest = sequence[0]
@@ -15,7 +17,9 @@ enum StrengthFeedback {
         return (specific.warning, [addWords] + specific.suggestions)
     }
 
-    private static func advice(for match: PatternMatch, isSoleMatch: Bool) -> (warning: String?, suggestions: [String]) {
+    private static func advice(
+        for match: PatternMatch, isSoleMatch: Bool
+    ) -> (warning: String?, suggestions: [String]) {
         switch match.kind {
         case .dictionary(let detail):
             return dictionaryAdvice(match, detail, isSoleMatch: isSoleMatch)
@@ -33,7 +37,10 @@ enum StrengthFeedback {
         case .sequence:
             return ("Sequences like \"abc\" or \"6543\" are easy to guess.", ["Avoid sequences."])
         case .recentYear:
-            return ("Recent years are easy to guess.", ["Avoid recent years.", "Avoid years that are associated with you."])
+            return (
+                "Recent years are easy to guess.",
+                ["Avoid recent years.", "Avoid years that are associated with you."]
+            )
         case .date:
             return ("Dates are often easy to guess.", ["Avoid dates and years that are associated with you."])
         case .bruteForce:

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 
 @testable import PasswordCheck
@@ -86,16 +85,16 @@ struct BreachIndexTests {
         // Over 2.6 MB, so lines straddle the 1 MiB read chunks.
         let input = try directory.write("big.txt", text)
         let index = directory.file("big.idx")
-        let reports = Mutex<[BreachIndexBuilder.Progress]>([])
+        let reports = ProgressLog()
         let summary = try BreachIndexBuilder().build(inputs: [input], destination: index) { progress in
-            reports.withLock { $0.append(progress) }
+            reports.append(progress)
         }
         #expect(summary.distinctHashes == 60_000)
         #expect(Double(summary.indexBytes) / 60_000 < 8.1)
-        let phases = reports.withLock { $0.map(\.phase) }
+        let phases = reports.all.map(\.phase)
         #expect(phases.first == .reading)
         #expect(phases.last == .finished)
-        #expect(reports.withLock { $0.contains { $0.phase == .sorting && $0.partitionsDone == 256 } })
+        #expect(reports.all.contains { $0.phase == .sorting && $0.partitionsDone == 256 })
 
         let opened = try BreachIndex(path: index)
         #expect(digests.allSatisfy { opened.contains(sha1: $0) })
@@ -148,4 +147,17 @@ struct BreachIndexTests {
         #expect(throws: BreachIndex.OpenError.notAnIndex(path: junk)) { try BreachIndex(path: junk) }
         #expect(throws: BreachIndex.OpenError.self) { try BreachIndex(path: directory.file("missing.idx")) }
     }
+}
+
+/// Collects progress reports from the import callback.
+private final class ProgressLog: @unchecked Sendable {
+    // Unchecked Sendable: every access to `reports` holds `lock`.
+    private let lock = NSLock()
+    private var reports: [BreachIndexBuilder.Progress] = []
+
+    func append(_ progress: BreachIndexBuilder.Progress) {
+        lock.withLock { reports.append(progress) }
+    }
+
+    var all: [BreachIndexBuilder.Progress] { lock.withLock { reports } }
 }

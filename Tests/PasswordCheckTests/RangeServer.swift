@@ -8,34 +8,45 @@ import Foundation
 final class RangeServer {
     private let process: Process
     private let directory: TemporaryDirectory
+    private let input: Pipe
     let port: Int
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }  // swiftlint:disable:this force_unwrapping
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/") }
 
     enum StartError: Error {
         case noPort(String)
     }
 
     private static let script = #"""
-        import http.server, json, sys
+        import http.server, json, os, sys, threading
+
+        def exit_when_parent_goes():
+            sys.stdin.read()
+            os._exit(0)
+
+        threading.Thread(target=exit_when_parent_goes, daemon=True).start()
 
         RANGES = json.load(open(sys.argv[1]))
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path.startswith("/broken/"):
-                    self.send_response(500); self.end_headers(); return
-                if self.headers.get("Add-Padding", "").lower() != "true":
-                    self.send_response(400); self.end_headers(); return
-                parts = self.path.strip("/").split("/")
-                if len(parts) != 2 or parts[0] != "range":
-                    self.send_response(404); self.end_headers(); return
-                body = "\r\n".join(RANGES.get(parts[1].upper(), [])).encode()
-                self.send_response(200)
+            protocol_version = "HTTP/1.1"
+
+            def answer(self, status, body=b""):
+                self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path.startswith("/broken/"):
+                    return self.answer(500)
+                if self.headers.get("Add-Padding", "").lower() != "true":
+                    return self.answer(400)
+                parts = self.path.strip("/").split("/")
+                if len(parts) != 2 or parts[0] != "range":
+                    return self.answer(404)
+                self.answer(200, "\r\n".join(RANGES.get(parts[1].upper(), [])).encode())
 
             def log_message(self, *args):
                 pass
@@ -56,6 +67,10 @@ final class RangeServer {
         process.arguments = ["python3", scriptPath, dataPath]
         let output = Pipe()
         process.standardOutput = output
+        // The server exits when this pipe closes, so it cannot outlive the test process.
+        let input = Pipe()
+        process.standardInput = input
+        self.input = input
         try process.run()
         var received = Data()
         while !received.contains(0x0A) {
@@ -72,10 +87,12 @@ final class RangeServer {
     }
 
     func stop() {
+        // SIGKILL, not terminate(): the child may inherit a signal mask that blocks SIGTERM.
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        try? input.fileHandleForWriting.close()
     }
 
     deinit { stop() }

@@ -116,7 +116,7 @@ struct MailMessageTests {
             #expect(word.utf8.count <= 75)
             let payload = word.dropFirst("=?UTF-8?B?".count).dropLast(2)
             let decoded = Data(base64Encoded: String(payload)).map { String(data: $0, encoding: .utf8) }
-            #expect(decoded != nil && decoded! != nil)
+            #expect((decoded ?? nil)?.isEmpty == false, "each word must decode to UTF-8 on its own")
         }
     }
 

@@ -49,6 +49,21 @@ struct SMTPClientFaultTests {
         #expect(try sink.received().isEmpty)
     }
 
+    @Test("a server that refuses EHLO as unknown gets HELO")
+    func heloFallback() async throws {
+        let sink = try SMTPSink.start(["--fault", "ehlo:502"])
+        try await client(port: sink.port).send(mail)
+        #expect(try sink.received().count == 1)
+    }
+
+    @Test("a server that refuses EHLO for good is a permanent hello failure")
+    func ehloRefused() async throws {
+        let sink = try SMTPSink.start(["--fault", "ehlo:554"])
+        let error = try #require(await failure(try client(port: sink.port)))
+        #expect(error.stage == .hello)
+        #expect(!error.isTransient)
+    }
+
     @Test("the stage of a refusal is reported")
     func stageOfRefusal() async throws {
         let sink = try SMTPSink.start(["--fault", "rcpt:550"])

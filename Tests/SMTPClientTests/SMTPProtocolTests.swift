@@ -84,10 +84,12 @@ struct SMTPConfigurationTests {
         #expect(configuration.port == 587)
     }
 
-    @Test("an invalid HELO name or port is refused at once", arguments: [
-        SMTPConfiguration(host: "h", port: 0, security: .none),
-        SMTPConfiguration(host: "h", security: .none, heloName: "bad name\r\nRSET"),
-    ])
+    @Test(
+        "an invalid HELO name or port is refused at once",
+        arguments: [
+            SMTPConfiguration(host: "h", port: 0, security: .none),
+            SMTPConfiguration(host: "h", security: .none, heloName: "bad name\r\nRSET"),
+        ])
     func invalidConfiguration(configuration: SMTPConfiguration) {
         #expect(throws: SMTPError.self) {
             _ = try SMTPClient(configuration: configuration)

@@ -28,6 +28,7 @@ final class SMTPSink {
 
     deinit {
         stop()
+        try? FileManager.default.removeItem(at: directory.deletingLastPathComponent())
     }
 
     /// The repository root, found from this file's location (through the symlinks a dev package may use).
@@ -135,9 +136,20 @@ final class SMTPSink {
 }
 
 /// A self-signed certificate and key made with the openssl command for one test.
-struct TestCertificate {
+final class TestCertificate {
     let certificate: String
     let key: String
+    private let directory: URL
+
+    private init(certificate: String, key: String, directory: URL) {
+        self.certificate = certificate
+        self.key = key
+        self.directory = directory
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     /// Makes a certificate valid for `names` (DNS names) and, unless told otherwise, for 127.0.0.1.
     static func make(names: [String] = ["localhost"], includesLoopbackIP: Bool = true) throws -> TestCertificate {
@@ -157,9 +169,10 @@ struct TestCertificate {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
+            try? FileManager.default.removeItem(at: directory)
             throw SMTPSink.Failure(description: "openssl failed with status \(process.terminationStatus)")
         }
-        return TestCertificate(certificate: certificate, key: key)
+        return TestCertificate(certificate: certificate, key: key, directory: directory)
     }
 
     /// The sink arguments that serve this certificate.

@@ -24,10 +24,11 @@ TLS: --tls-cert/--tls-key enable STARTTLS; with --implicit-tls the server speaks
         -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout key.pem -out cert.pem
 
 AUTH: with --auth-user/--auth-password the server requires AUTH (PLAIN and LOGIN, or the subset named by
---auth-mechanisms) before MAIL. AUTH is offered only over TLS unless --auth-allow-plaintext.
+--auth-mechanisms) before MAIL. AUTH is offered only over TLS (STARTTLS or implicit) unless --auth-allow-plaintext.
 
 Faults, SPEC is STAGE:CODE or drop:WHEN:
     greeting:421   answer the connection with 421 (or any code) instead of 220, then close
+    ehlo:502       refuse EHLO (HELO still works: an old server)
     mail:451       refuse MAIL FROM with that code      rcpt:550   refuse every RCPT TO with that code
     data:451       refuse the DATA command               message:554  refuse the message after its content
     drop:mid-data  accept DATA, read one line of content, then close the connection
@@ -47,10 +48,11 @@ import ssl
 import sys
 import time
 import uuid
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-FAULT_STAGES = {"greeting", "mail", "rcpt", "data", "message", "drop"}
+FAULT_STAGES = {"greeting", "ehlo", "mail", "rcpt", "data", "message", "drop"}
 
 
 def parse_fault(spec):
@@ -157,6 +159,13 @@ class SinkSMTP(SMTP):
         super().__init__(handler, **kwargs)
         self.faults = faults
 
+    async def smtp_EHLO(self, hostname):
+        code = self.faults.take("ehlo")
+        if code:
+            await self.push(f"{code} sink refuses EHLO (fault)")
+            return
+        await super().smtp_EHLO(hostname)
+
     async def smtp_DATA(self, arg):
         if self.envelope is not None and self.envelope.rcpt_tos and not arg:
             code = self.faults.take("data")
@@ -213,6 +222,9 @@ def main():
     parser.add_argument("--verbose", action="store_true", help="log aiosmtpd's session details to stderr")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+    if not args.verbose:
+        # aiosmtpd warns about AUTH without TLS, which --auth-allow-plaintext asks for on purpose.
+        warnings.simplefilter("ignore", UserWarning)
 
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")

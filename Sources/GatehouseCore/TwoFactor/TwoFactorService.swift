@@ -77,6 +77,17 @@ public struct TwoFactorService: Sendable {
             secretBase32: Base32.encode(secret), uri: totp.provisioningURI(issuer: Self.issuer, account: account.username))
     }
 
+    /// The enrolment in progress (not yet confirmed), to show its QR code again.
+    public func pendingEnrollment(account: Account) async throws -> Enrollment? {
+        guard let enrollment = try await env.store.session.totpEnrollment(accountID: account.id),
+            !enrollment.isConfirmed
+        else { return nil }
+        let secret = try box.open(enrollment.sealedSecret, owner: account.id)
+        return Enrollment(
+            secretBase32: Base32.encode(secret),
+            uri: TOTP(secret: secret).provisioningURI(issuer: Self.issuer, account: account.username))
+    }
+
     /// Confirms enrolment with a first code; returns the recovery codes, shown once.
     public func confirmEnrollment(account: Account, code: String, caller: Caller) async throws -> [String] {
         guard let enrollment = try await env.store.session.totpEnrollment(accountID: account.id) else {

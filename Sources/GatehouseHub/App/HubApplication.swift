@@ -34,6 +34,7 @@ public enum HubApplication {
             router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }
         }
         _ = makeAPI(router: router, services: services)
+        PageRoutes(services: services, renderer: pages).register(on: router)
         return router
     }
 

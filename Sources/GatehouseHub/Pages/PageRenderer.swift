@@ -1,19 +1,75 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
+import Mustache
 
-/// Renders the hub's web pages. (Pages arrive with the web-pages issue; errors on non-API paths use it already.)
+/// Renders the hub's web pages from Mustache templates inside one layout.
 final class PageRenderer: Sendable {
-    init() {}
+    private let library: MustacheLibrary
+
+    init() {
+        var library = MustacheLibrary()
+        let templates: [String: String] = [
+            "layout": PageTemplates.layout, "sign-up": PageTemplates.signUp, "check-mail": PageTemplates.checkMail,
+            "verify-email": PageTemplates.verifyEmail, "sign-in": PageTemplates.signIn,
+            "sign-in-code": PageTemplates.signInCode, "forgot-password": PageTemplates.forgotPassword,
+            "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,
+            "security": PageTemplates.security, "admin": PageTemplates.admin, "error": PageTemplates.error,
+        ]
+        for (name, text) in templates {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                // Invariant: the templates are constants of this module and parse; a test renders every page.
+                fatalError("page template \(name) does not parse: \(error)")
+            }
+        }
+        self.library = library
+    }
+
+    /// A whole page: `template` rendered with `data`, inside the layout with the banner and navigation.
+    func page(
+        _ template: String, title: String, data: [String: Any], frame: PageFrame, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var data = data
+        data["csrf"] = frame.csrf
+        let body = library.render(data, withTemplate: template) ?? ""
+        let layout: [String: Any] = [
+            "title": title, "body": body, "signedIn": frame.isSignedIn, "isAdmin": frame.isAdmin,
+            "csrf": frame.csrf, "banners": frame.banners, "flash": frame.flash ?? "",
+        ]
+        let html = library.render(layout, withTemplate: "layout") ?? ""
+        var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(string: html)))
+        response.headers[.contentType] = "text/html; charset=utf-8"
+        response.headers[.cacheControl] = "no-store"
+        for cookie in frame.cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
 
     func errorPage(status: Int, message: String, request: Request, context: HubRequestContext) -> Response {
-        let html = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gatehouse</title></head>
-            <body><main><h1>\(status)</h1><p>\(HTML.escape(message))</p></main></body></html>
-            """
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        return Response(
-            status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        let heading =
+            switch status {
+            case 404: "Page not found"
+            case 403: "Not allowed"
+            case 429: "Slow down"
+            case 500...: "Something went wrong"
+            default: "That did not work"
+            }
+        let frame = PageFrame(csrf: "", isSignedIn: false, isAdmin: false, banners: [], flash: nil, cookies: [])
+        return page(
+            "error", title: heading, data: ["heading": heading, "message": message], frame: frame,
+            status: HTTPResponse.Status(code: status))
     }
+}
+
+/// What every page's layout needs besides its own data.
+struct PageFrame {
+    var csrf: String
+    var isSignedIn: Bool
+    var isAdmin: Bool
+    var banners: [String]
+    var flash: String?
+    /// Set-Cookie values to send with the page.
+    var cookies: [String]
 }

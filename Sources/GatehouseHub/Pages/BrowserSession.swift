@@ -1,0 +1,140 @@
+import Crypto
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+/// Browser sessions: each browser is a device whose credential lives in an HttpOnly cookie; forms carry a CSRF
+/// token and cross-origin posts are refused.
+struct BrowserSession: Sendable {
+    static let sessionCookie = "__Host-gh_session"
+    static let csrfCookie = "__Host-gh_csrf"
+    static let clientCookie = "__Host-gh_client"
+
+    let services: HubServices
+    let origin: String
+    private let csrfKey: [UInt8]
+
+    init(services: HubServices) {
+        self.services = services
+        self.origin = Self.origin(of: services.configuration.publicURL)
+        // A key of its own, derived from the first data key, so CSRF tokens never equal any stored secret.
+        let base = SymmetricKey(data: services.environment.keyring.dataKeys[0].material)
+        self.csrfKey = Array(HMAC<SHA256>.authenticationCode(for: Array("gatehouse csrf key".utf8), using: base))
+    }
+
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host
+        else { return url }
+        return scheme + "://" + host + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    /// A `Set-Cookie` value with the flags every Gatehouse cookie has.
+    static func cookie(_ name: String, _ value: String, maxAge: Int?) -> String {
+        var text = "\(name)=\(value); Path=/; HttpOnly; Secure; SameSite=Lax"
+        if let maxAge { text += "; Max-Age=\(maxAge)" }
+        return text
+    }
+
+    /// The signed-in identity behind the session cookie, if any.
+    func identity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
+        guard let token = request.cookies[Self.sessionCookie]?.value else { return nil }
+        let address = services.caller(request, context).ipAddress
+        guard let (account, device) = try await services.devices.authenticate(token: token, ipAddress: address),
+            device.kind == .browser
+        else { return nil }
+        return HubIdentity(account: account, device: device)
+    }
+
+    /// The CSRF token for a form: bound to the device when signed in, else to the anonymous CSRF cookie.
+    func csrfToken(identity: HubIdentity?, request: Request) -> (token: String, cookie: String?) {
+        if let identity {
+            return (mac("device:" + identity.device.id), nil)
+        }
+        if let existing = request.cookies[Self.csrfCookie]?.value, existing.count == 43 {
+            return (mac("anonymous:" + existing), nil)
+        }
+        let fresh = Encoding.base64URL(SecureRandom.bytes(32))
+        return (mac("anonymous:" + fresh), Self.cookie(Self.csrfCookie, fresh, maxAge: 86_400))
+    }
+
+    /// Refuses a state-changing form post from another origin or without the right CSRF token.
+    func checkPost(_ request: Request, form: [String: String], identity: HubIdentity?) throws {
+        let forbidden = RequestError(
+            status: 403, code: "csrf", message: "This form has expired or came from another site. Reload the page and try again.")
+        if let sent = request.headers[.origin], sent != origin { throw forbidden }
+        if request.headers[.origin] == nil, let referer = request.headers[.referer],
+            Self.origin(of: referer) != origin
+        {
+            throw forbidden
+        }
+        guard let token = form["csrf"] else { throw forbidden }
+        let expected: String
+        if let identity {
+            expected = mac("device:" + identity.device.id)
+        } else {
+            guard let cookie = request.cookies[Self.csrfCookie]?.value else { throw forbidden }
+            expected = mac("anonymous:" + cookie)
+        }
+        guard ConstantTime.equals(token, expected) else { throw forbidden }
+    }
+
+    /// A stable per-browser identifier, so "new sign-in" mail goes out once per browser, not once per sign-in.
+    func clientIdentifier(_ request: Request) -> (String, cookie: String?) {
+        if let existing = request.cookies[Self.clientCookie]?.value, existing.count == 22 {
+            return (existing, nil)
+        }
+        let fresh = Encoding.base64URL(SecureRandom.bytes(16))
+        return (fresh, Self.cookie(Self.clientCookie, fresh, maxAge: 5 * 365 * 86_400))
+    }
+
+    /// "Chrome on Linux" and the like, from the User-Agent.
+    static func describe(userAgent: String?) -> (name: String, product: String, version: String, platform: String) {
+        let agent = userAgent ?? ""
+        let browsers = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+        var product = "Browser"
+        var version = "?"
+        for (marker, name) in browsers {
+            if let range = agent.range(of: marker) {
+                product = name
+                version = String(agent[range.upperBound...].prefix { $0.isNumber || $0 == "." }.prefix(20))
+                break
+            }
+        }
+        let platforms = [
+            ("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"),
+        ]
+        let platform = platforms.first { agent.contains($0.0) }?.1 ?? "Unknown platform"
+        return ("\(product) on \(platform)", product, version, platform)
+    }
+
+    private func mac(_ text: String) -> String {
+        Encoding.base64URL(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: csrfKey)))
+    }
+}
+
+/// `application/x-www-form-urlencoded` bodies.
+enum FormBody {
+    static func decode(_ request: Request, context: HubRequestContext) async throws -> [String: String] {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch {
+            throw RequestError(status: 413, code: "body_too_large", message: "The form is too large.")
+        }
+        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = decodeComponent(parts[0])
+            let value = parts.count > 1 ? decodeComponent(parts[1]) : ""
+            if fields[key] == nil { fields[key] = value }
+        }
+        return fields
+    }
+
+    private static func decodeComponent(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+    }
+}

@@ -1,0 +1,332 @@
+/// The pages' Mustache templates. `{{x}}` escapes HTML; `{{{x}}}` is used only for markup the hub itself made
+/// (the rendered page body, the QR code's SVG).
+enum PageTemplates {
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Gatehouse</title>
+        <link rel="stylesheet" href="/static/app.css">
+        <script src="/static/app.js" defer></script>
+        </head>
+        <body>
+        <header class="top">
+          <a class="brand" href="/">Gatehouse</a>
+          <nav>
+          {{#signedIn}}
+            <a href="/account">Account</a>
+            <a href="/account/security">Security</a>
+            {{#isAdmin}}<a href="/admin">Operators</a>{{/isAdmin}}
+            <form method="post" action="/sign-out" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="link">Sign out</button>
+            </form>
+          {{/signedIn}}
+          {{^signedIn}}
+            <a href="/sign-in">Sign in</a>
+            <a href="/sign-up">Create account</a>
+          {{/signedIn}}
+          </nav>
+        </header>
+        {{#banners}}<div class="banner" role="alert">{{.}}</div>{{/banners}}
+        <main>
+        {{#flash}}<p class="flash" role="status">{{flash}}</p>{{/flash}}
+        {{{body}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let signUp = """
+        <h1>Create your account</h1>
+        <form method="post" action="/sign-up" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="username">Username</label>
+          <input id="username" name="username" value="{{username}}" autocomplete="username" required
+            {{#errors.username}}aria-invalid="true" aria-describedby="username-error"{{/errors.username}}>
+          {{#errors.username}}<p class="error" id="username-error">{{errors.username}}</p>{{/errors.username}}
+          <label for="email">Email</label>
+          <input id="email" name="email" type="email" value="{{email}}" autocomplete="email" required
+            {{#errors.email}}aria-invalid="true" aria-describedby="email-error"{{/errors.email}}>
+          {{#errors.email}}<p class="error" id="email-error">{{errors.email}}</p>{{/errors.email}}
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="new-password" required
+            {{#errors.password}}aria-invalid="true" aria-describedby="password-error"{{/errors.password}}>
+          <p class="hint">At least 8 characters. A few unrelated words make a strong password that is easy to remember.</p>
+          {{#errors.password}}<p class="error" id="password-error">{{errors.password}}</p>{{/errors.password}}
+          <button type="submit">Create account</button>
+        </form>
+        <p>Already have an account? <a href="/sign-in">Sign in</a>.</p>
+        """
+
+    static let checkMail = """
+        <h1>{{heading}}</h1>
+        <p>{{message}}</p>
+        """
+
+    static let verifyEmail = """
+        <h1>Confirm your email address</h1>
+        {{#error}}<p class="error">{{error}}</p>{{/error}}
+        {{^error}}
+        <form method="post" action="/verify-email">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="token" value="{{token}}">
+          <button type="submit">Confirm my address</button>
+        </form>
+        {{/error}}
+        """
+
+    static let signIn = """
+        <h1>Sign in</h1>
+        <form method="post" action="/sign-in" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="identifier">Username or email</label>
+          <input id="identifier" name="identifier" value="{{identifier}}" autocomplete="username" required autofocus>
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required
+            {{#error}}aria-invalid="true" aria-describedby="signin-error"{{/error}}>
+          {{#error}}<p class="error" id="signin-error">{{error}}</p>{{/error}}
+          <button type="submit">Sign in</button>
+        </form>
+        <p><a href="/forgot-password">Forgot your password?</a> · <a href="/sign-up">Create an account</a></p>
+        """
+
+    static let signInCode = """
+        <h1>Two-factor sign-in</h1>
+        <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+        <form method="post" action="/sign-in/code" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="challenge" value="{{challenge}}">
+          <label for="code">Code</label>
+          <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus
+            {{#error}}aria-invalid="true" aria-describedby="code-error"{{/error}}>
+          {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
+          <button type="submit">Verify</button>
+        </form>
+        """
+
+    static let forgotPassword = """
+        <h1>Reset your password</h1>
+        <p>Enter your username or email. If an account matches, we mail a link to its address.</p>
+        <form method="post" action="/forgot-password" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="identifier">Username or email</label>
+          <input id="identifier" name="identifier" autocomplete="username" required autofocus>
+          <button type="submit">Send reset link</button>
+        </form>
+        """
+
+    static let resetPassword = """
+        <h1>Choose a new password</h1>
+        {{#invalid}}<p class="error">This link is invalid or has expired. <a href="/forgot-password">Ask for a new one</a>.</p>{{/invalid}}
+        {{^invalid}}
+        <form method="post" action="/reset-password" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="token" value="{{token}}">
+          <label for="new_password">New password</label>
+          <input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus
+            {{#error}}aria-invalid="true" aria-describedby="reset-error"{{/error}}>
+          {{#error}}<p class="error" id="reset-error">{{error}}</p>{{/error}}
+          <p class="hint">Every device will be signed out. Two-factor sign-in, if on, stays on.</p>
+          <button type="submit">Set new password</button>
+        </form>
+        {{/invalid}}
+        """
+
+    static let account = """
+        <h1>Your account</h1>
+        <dl class="facts">
+          <dt>Username</dt><dd>{{account.username}}</dd>
+          <dt>Email</dt><dd>{{account.email}} {{^account.isEmailVerified}}<span class="tag warn">not confirmed</span>{{/account.isEmailVerified}}</dd>
+          <dt>Two-factor sign-in</dt><dd>{{#twoFactor}}<span class="tag ok">on</span>{{/twoFactor}}{{^twoFactor}}<span class="tag warn">off</span> — <a href="/account/security#two-factor">turn it on</a>{{/twoFactor}}</dd>
+          <dt>Signed-in devices</dt><dd>{{deviceCount}} — <a href="/account/security#devices">review</a></dd>
+        </dl>
+        """
+
+    static let security = """
+        <h1>Security</h1>
+
+        <section id="password">
+        <h2>Change password</h2>
+        <form method="post" action="/account/security/password" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="current_password">Current password</label>
+          <input id="current_password" name="current_password" type="password" autocomplete="current-password" required>
+          <label for="new_password">New password</label>
+          <input id="new_password" name="new_password" type="password" autocomplete="new-password" required
+            {{#errors.password}}aria-invalid="true" aria-describedby="password-error"{{/errors.password}}>
+          {{#errors.password}}<p class="error" id="password-error">{{errors.password}}</p>{{/errors.password}}
+          <label class="check"><input type="checkbox" name="sign_out_others" value="1" checked> Sign out of all other devices</label>
+          <button type="submit">Change password</button>
+        </form>
+        </section>
+
+        <section id="two-factor">
+        <h2>Two-factor sign-in</h2>
+        {{#hasRecoveryCodes}}
+          <div class="notice">
+          <p><strong>Two-factor sign-in is on.</strong> Save these recovery codes somewhere safe. Each works once, and they are shown only now.</p>
+          <ul class="codes" id="recovery-codes">{{#recoveryCodes}}<li><code>{{.}}</code></li>{{/recoveryCodes}}</ul>
+          </div>
+        {{/hasRecoveryCodes}}
+        {{#enrollment}}
+          <p>Scan this code with your authenticator app, then enter the code it shows.</p>
+          <img class="qr" id="totp-qr" alt="QR code for your authenticator app" src="data:image/png;base64,{{enrollment.png}}" width="{{enrollment.width}}" height="{{enrollment.width}}">
+          <p class="hint">Can't scan? Enter this key: <code id="totp-secret">{{enrollment.secret}}</code></p>
+          <form method="post" action="/account/security/2fa/confirm" novalidate>
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <label for="totp_code">Code from the app</label>
+            <input id="totp_code" name="code" inputmode="numeric" autocomplete="one-time-code" required
+              {{#errors.totp}}aria-invalid="true" aria-describedby="totp-error"{{/errors.totp}}>
+            {{#errors.totp}}<p class="error" id="totp-error">{{errors.totp}}</p>{{/errors.totp}}
+            <button type="submit">Turn on</button>
+          </form>
+        {{/enrollment}}
+        {{^enrollment}}
+        {{#twoFactor}}
+          <p><span class="tag ok">on</span> {{recoveryRemaining}} recovery codes left.</p>
+          <form method="post" action="/account/security/2fa/disable" novalidate>
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <p class="hint">To turn it off, confirm your password and a current code.</p>
+            <label for="disable_password">Password</label>
+            <input id="disable_password" name="password" type="password" autocomplete="current-password" required>
+            <label for="disable_code">Code</label>
+            <input id="disable_code" name="code" inputmode="numeric" autocomplete="one-time-code" required
+              {{#errors.disable}}aria-invalid="true" aria-describedby="disable-error"{{/errors.disable}}>
+            {{#errors.disable}}<p class="error" id="disable-error">{{errors.disable}}</p>{{/errors.disable}}
+            <button type="submit" class="secondary">Turn off two-factor sign-in</button>
+          </form>
+        {{/twoFactor}}
+        {{^twoFactor}}
+          <p><span class="tag warn">off</span> A code from your phone keeps your account safe even if your password leaks.</p>
+          <form method="post" action="/account/security/2fa/begin">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit">Turn on two-factor sign-in</button>
+          </form>
+        {{/twoFactor}}
+        {{/enrollment}}
+        </section>
+
+        <section id="phrase">
+        <h2>Anti-phishing phrase</h2>
+        <p class="hint">Every genuine mail from us shows this phrase. A mail without it is not from us.</p>
+        <form method="post" action="/account/security/phrase" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="phrase_input">Phrase</label>
+          <input id="phrase_input" name="phrase" value="{{account.antiPhishingPhrase}}" maxlength="64"
+            {{#errors.phrase}}aria-invalid="true" aria-describedby="phrase-error"{{/errors.phrase}}>
+          {{#errors.phrase}}<p class="error" id="phrase-error">{{errors.phrase}}</p>{{/errors.phrase}}
+          <button type="submit">Save phrase</button>
+        </form>
+        </section>
+
+        <section id="devices">
+        <h2>Authorized devices</h2>
+        <ul class="devices">
+        {{#devices}}
+          <li class="device" data-device-id="{{id}}">
+            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}
+            <br><span class="hint">{{product}} {{version}} · {{platform}} · {{ipAddress}} · last seen {{lastSeen}}</span></div>
+            {{^current}}
+            <form method="post" action="/account/security/devices/{{id}}/sign-out">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary">Sign out</button>
+            </form>
+            {{/current}}
+          </li>
+        {{/devices}}
+        </ul>
+        <form method="post" action="/account/security/devices/sign-out-all">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label class="check"><input type="checkbox" name="include_this" value="1"> Also sign out this device</label>
+          <button type="submit" class="danger">Sign out of all devices</button>
+        </form>
+        </section>
+
+        <section id="activity">
+        <h2>Recent security activity</h2>
+        <table class="activity">
+          <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">From</th></tr></thead>
+          <tbody>
+          {{#events}}<tr><td>{{when}}</td><td>{{what}}</td><td>{{ipAddress}}</td></tr>{{/events}}
+          </tbody>
+        </table>
+        </section>
+        """
+
+    static let admin = """
+        <h1>Operators</h1>
+        <section>
+        <h2>Find an account</h2>
+        <form method="get" action="/admin">
+          <label for="q">Username or email contains</label>
+          <input id="q" name="q" value="{{query}}">
+          <button type="submit">Search</button>
+        </form>
+        {{#hasResults}}
+        <table class="results">
+          <thead><tr><th scope="col">Account</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+          <tbody>
+          {{#results}}
+          <tr>
+            <td><strong>{{username}}</strong><br><span class="hint">{{email}}</span></td>
+            <td>{{#isResetRequired}}<span class="tag warn">reset required</span>{{/isResetRequired}}{{^isResetRequired}}ok{{/isResetRequired}}</td>
+            <td>
+              <form method="post" action="/admin/accounts/{{id}}/flag-reset" class="inline">
+                <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">Require reset</button>
+              </form>
+              <form method="post" action="/admin/accounts/{{id}}/sign-out" class="inline">
+                <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">Sign out everywhere</button>
+              </form>
+            </td>
+          </tr>
+          {{/results}}
+          </tbody>
+        </table>
+        {{/hasResults}}
+        {{#searched}}{{^hasResults}}<p>No account matches.</p>{{/hasResults}}{{/searched}}
+        </section>
+
+        <section>
+        <h2>Declare an incident</h2>
+        <form method="post" action="/admin/incidents" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="reason">What happened (shown in the notice mail)</label>
+          <textarea id="reason" name="reason" required rows="3"></textarea>
+          <label class="check"><input type="checkbox" name="force_reset" value="1"> Require every account to reset its password</label>
+          <label class="check"><input type="checkbox" name="sign_out_all" value="1"> Sign out every device</label>
+          <label class="check"><input type="checkbox" name="notify" value="1"> Mail every account a notice</label>
+          <label for="banner">Banner on every page (optional)</label>
+          <input id="banner" name="banner">
+          {{#errors.incident}}<p class="error">{{errors.incident}}</p>{{/errors.incident}}
+          <button type="submit" class="danger">Declare incident</button>
+        </form>
+        </section>
+
+        <section>
+        <h2>Incidents</h2>
+        <table class="incidents">
+          <thead><tr><th scope="col">Declared</th><th scope="col">Reason</th><th scope="col">Progress</th><th scope="col">State</th><th scope="col"></th></tr></thead>
+          <tbody>
+          {{#incidents}}
+          <tr>
+            <td>{{declared}}</td><td>{{reason}}</td>
+            <td><progress max="{{total}}" value="{{processed}}">{{processed}}/{{total}}</progress> {{processed}}/{{total}}</td>
+            <td>{{state}}</td>
+            <td>{{^isResolved}}<form method="post" action="/admin/incidents/{{id}}/resolve" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">Resolve</button></form>{{/isResolved}}</td>
+          </tr>
+          {{/incidents}}
+          </tbody>
+        </table>
+        </section>
+        """
+
+    static let error = """
+        <h1>{{heading}}</h1>
+        <p>{{message}}</p>
+        <p><a href="/">Go to the start page</a></p>
+        """
+}

@@ -1,0 +1,73 @@
+/// The pages' stylesheet and script, served from `/static/` (the Content-Security-Policy allows no inline code).
+enum StaticAssets {
+    static let css = """
+        :root { --fg: #1d2329; --muted: #5b6670; --line: #d8dde2; --bg: #f7f8fa; --accent: #1f5fae; --warn: #8a5300;
+                --ok: #1d6b3a; --danger: #a12622; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
+               background: var(--bg); }
+        header.top { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; justify-content: space-between;
+                     padding: .75rem 1.25rem; background: #fff; border-bottom: 1px solid var(--line); }
+        header.top nav { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; }
+        .brand { font-weight: 700; color: var(--fg); text-decoration: none; }
+        main { max-width: 44rem; margin: 1.5rem auto; padding: 0 1.25rem 3rem; }
+        h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }
+        h2 { font-size: 1.2rem; margin: 0 0 .75rem; }
+        section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.25rem; margin: 1rem 0; }
+        label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
+        label.check { font-weight: 400; display: flex; gap: .5rem; align-items: center; }
+        input:not([type=checkbox]), textarea { width: 100%; padding: .6rem .7rem; font: inherit; border: 1px solid #9aa5b1;
+                border-radius: 6px; background: #fff; }
+        input:focus, textarea:focus, button:focus, a:focus { outline: 3px solid #8cb4ea; outline-offset: 1px; }
+        input[aria-invalid=true] { border-color: var(--danger); }
+        button { margin-top: 1rem; padding: .6rem 1.1rem; font: inherit; font-weight: 600; color: #fff;
+                 background: var(--accent); border: 0; border-radius: 6px; cursor: pointer; }
+        button.secondary { background: #fff; color: var(--accent); border: 1px solid var(--accent); }
+        button.danger { background: var(--danger); }
+        button.link { background: none; color: var(--accent); padding: 0; margin: 0; font-weight: 400; }
+        form.inline { display: inline; }
+        form.inline button { margin-top: 0; }
+        a { color: var(--accent); }
+        .hint { color: var(--muted); font-size: .92rem; margin: .25rem 0; }
+        .error { color: var(--danger); font-weight: 600; margin: .25rem 0; }
+        .flash { background: #e8f2ea; border: 1px solid #b7d8c0; padding: .6rem .9rem; border-radius: 6px; }
+        .banner { background: #fff3cd; border-bottom: 1px solid #e0c66b; padding: .6rem 1.25rem; font-weight: 600;
+                  text-align: center; }
+        .notice { background: #eef4fc; border: 1px solid #bcd2ef; padding: .75rem 1rem; border-radius: 6px; }
+        .tag { display: inline-block; font-size: .8rem; padding: 0 .45rem; border-radius: 999px; border: 1px solid; }
+        .tag.ok { color: var(--ok); } .tag.warn { color: var(--warn); }
+        .codes { columns: 2; font-size: 1.05rem; }
+        .qr { display: block; margin: .5rem 0; image-rendering: pixelated; max-width: 100%; height: auto; }
+        ul.devices { list-style: none; padding: 0; margin: 0; }
+        li.device { display: flex; justify-content: space-between; align-items: center; gap: 1rem; padding: .6rem 0;
+                    border-bottom: 1px solid var(--line); }
+        li.device button { margin-top: 0; }
+        table { width: 100%; border-collapse: collapse; font-size: .95rem; }
+        th, td { text-align: left; padding: .4rem .3rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .5rem 1.5rem; background: #fff;
+                   border: 1px solid var(--line); border-radius: 8px; padding: 1.25rem; }
+        dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
+        @media (max-width: 32rem) { li.device { flex-direction: column; align-items: flex-start; }
+                                   dl.facts { grid-template-columns: 1fr; } .codes { columns: 1; } }
+        """
+
+    /// Progressive enhancement only: every page works without it.
+    static let js = """
+        // Offers to copy recovery codes to the clipboard.
+        document.addEventListener("DOMContentLoaded", function () {
+          var codes = document.getElementById("recovery-codes");
+          if (codes && navigator.clipboard) {
+            var copy = document.createElement("button");
+            copy.type = "button";
+            copy.className = "secondary";
+            copy.textContent = "Copy codes";
+            copy.addEventListener("click", function () {
+              var text = Array.prototype.map.call(codes.querySelectorAll("code"), function (c) { return c.textContent; });
+              navigator.clipboard.writeText(text.join("\\n"));
+              copy.textContent = "Copied";
+            });
+            codes.parentNode.appendChild(copy);
+          }
+        });
+        """
+}
