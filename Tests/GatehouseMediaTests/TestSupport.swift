@@ -106,7 +106,7 @@ final class TestLibrary: @unchecked Sendable {
     /// An offline media server trusting `signer`, with the library scanned.
     func makeServer(signer: TestSigner, keySource: (any HubKeySource)? = nil) async throws -> MediaServer {
         let server = try await MediaServer(
-            configuration: configuration(keys: [signer.kid: signer.publicKey]), logger: Logger(label: "test"),
+            configuration: configuration(keys: [signer.kid: signer.publicKey]), logger: quietLogger,
             keySource: keySource, probe: MediaProbe(executable: nil))
         await server.library.rescan()
         return server
@@ -149,3 +149,10 @@ func bearer(_ token: String) -> HTTPFields {
 func makeApp(_ server: MediaServer) -> some ApplicationProtocol {
     Application(router: server.makeRouter())
 }
+
+/// Warnings and errors only, so test output stays readable.
+let quietLogger: Logger = {
+    var logger = Logger(label: "gatehouse-media-test")
+    logger.logLevel = .warning
+    return logger
+}()

@@ -52,7 +52,9 @@ public struct TOTP: Sendable {
     /// The `otpauth://` URI authenticator apps scan.
     public func provisioningURI(issuer: String, account: String) -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~@"))
-        let label = (issuer + ":" + account).addingPercentEncoding(withAllowedCharacters: allowed) ?? account
+        // The label is "Issuer:account" with a literal colon, as the Key URI format's examples write it.
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
+        let label = encode(issuer) + ":" + encode(account)
         let issuerParam = issuer.addingPercentEncoding(withAllowedCharacters: allowed) ?? issuer
         return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(issuerParam)"
             + "&algorithm=SHA1&digits=\(digits)&period=\(period)"

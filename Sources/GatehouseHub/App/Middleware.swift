@@ -83,7 +83,7 @@ enum SecurityHeaders {
     static func apply(to headers: inout HTTPFields, request: Request) {
         headers[.init("Content-Security-Policy")!] = contentSecurityPolicy
         headers[.init("X-Content-Type-Options")!] = "nosniff"
-        headers[.init("Referrer-Policy")!] = "no-referrer"
+        headers[.init("Referrer-Policy")!] = "same-origin"
         headers[.init("X-Frame-Options")!] = "DENY"
         headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
         headers[.init("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"

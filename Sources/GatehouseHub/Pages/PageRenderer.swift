@@ -35,10 +35,11 @@ final class PageRenderer: Sendable {
         var data = data
         data["csrf"] = frame.csrf
         let body = library.render(data, withTemplate: template) ?? ""
-        let layout: [String: Any] = [
+        var layout: [String: Any] = [
             "title": title, "body": body, "signedIn": frame.isSignedIn, "isAdmin": frame.isAdmin,
-            "csrf": frame.csrf, "banners": frame.banners, "flash": frame.flash ?? "",
+            "csrf": frame.csrf, "banners": frame.banners,
         ]
+        if let flash = frame.flash, !flash.isEmpty { layout["flash"] = flash }
         let html = library.render(layout, withTemplate: "layout") ?? ""
         var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(string: html)))
         response.headers[.contentType] = "text/html; charset=utf-8"

@@ -129,7 +129,7 @@ struct PageRoutes {
     // MARK: Sign-up, verification, sign-in
 
     func signUp(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: nil)
+        let fields = try await form(request, context, identity: try await signedIn(request, context))
         let username = fields["username"] ?? ""
         let email = fields["email"] ?? ""
         do {
@@ -171,7 +171,7 @@ struct PageRoutes {
     }
 
     func signIn(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: nil)
+        let fields = try await form(request, context, identity: try await signedIn(request, context))
         let identifier = fields["identifier"] ?? ""
         let (clientID, clientCookie) = session.clientIdentifier(request)
         let described = BrowserSession.describe(userAgent: request.headers[.userAgent])
@@ -188,7 +188,8 @@ struct PageRoutes {
             case .secondFactorRequired(let challenge, _):
                 return renderer.page(
                     "sign-in-code", title: "Two-factor sign-in", data: ["challenge": challenge],
-                    frame: try await frame(nil, request, cookies: clientCookie.map { [$0] } ?? []))
+                    frame: try await frame(
+                        try await signedIn(request, context), request, cookies: clientCookie.map { [$0] } ?? []))
             }
         } catch let error as SignInService.Error {
             var response = try await show(
@@ -200,7 +201,7 @@ struct PageRoutes {
     }
 
     func signInCode(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: nil)
+        let fields = try await form(request, context, identity: try await signedIn(request, context))
         let challenge = fields["challenge"] ?? ""
         do {
             let signedIn = try await services.signIn.completeSecondFactor(
@@ -232,7 +233,7 @@ struct PageRoutes {
     }
 
     func forgotPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: nil)
+        let fields = try await form(request, context, identity: try await signedIn(request, context))
         let identifier = fields["identifier"] ?? ""
         if identifier.utf8.count <= 320 {
             services.recovery.requestReset(identifier: identifier, caller: caller(request, context))
@@ -243,7 +244,7 @@ struct PageRoutes {
     }
 
     func resetPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: nil)
+        let fields = try await form(request, context, identity: try await signedIn(request, context))
         let token = fields["token"] ?? ""
         do {
             try await services.recovery.confirmReset(

@@ -129,7 +129,10 @@ struct MediaRoutes: Sendable {
         let (_, item) = try await authorizedItem(request, id: id)
         // authorizedItem succeeded, so a token exists.
         let token = Self.token(in: request) ?? ""
-        let source = "/api/library/items/\(item.id)/stream?token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        var unreserved = CharacterSet.alphanumerics
+        unreserved.insert(charactersIn: "-._~")
+        let query = token.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        let source = "/api/library/items/\(item.id)/stream?token=\(query)"
         let element: String
         switch MediaFileType.lookup(extension: (item.relativePath as NSString).pathExtension)?.family {
         case .audio: element = "<audio controls autoplay src=\"\(HTML.escape(source))\"></audio>"

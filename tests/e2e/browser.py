@@ -1,0 +1,49 @@
+"""A real browser (Debian's chromium through chromedriver) for page tests."""
+
+import os
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output", "screenshots")
+
+
+def make_browser(width=1100, height=1400):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     f"--window-size={width},{height}", "--lang=en-US"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def shot(driver, name):
+    os.makedirs(OUTPUT, exist_ok=True)
+    # Full-page screenshot: grow the window to the document's height first.
+    height = driver.execute_script("return Math.max(document.body.scrollHeight, 600)")
+    width = driver.get_window_size()["width"]
+    driver.set_window_size(width, min(height + 120, 4000))
+    driver.save_screenshot(os.path.join(OUTPUT, name + ".png"))
+
+
+def fill(driver, field_id, text):
+    element = driver.find_element(By.ID, field_id)
+    element.clear()
+    element.send_keys(text)
+
+
+def submit(driver, form_action):
+    """Submits a form and waits for the next page to load."""
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type=submit]'))
+
+
+def click_and_wait(driver, element):
+    html = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(html))
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
