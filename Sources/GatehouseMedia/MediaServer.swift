@@ -82,7 +82,8 @@ final class MediaServer: Sendable {
             source = keySource ?? hubClient
             holder.set(try ServerCredentialStore(dataFolder: dataFolder).loadOrCreateCredential())
             if let record = ServerCredentialStore(dataFolder: dataFolder).loadClaim() {
-                identity = ServerIdentity(.claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
+                identity = ServerIdentity(
+                    .claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
             } else {
                 identity = ServerIdentity()
             }
@@ -93,7 +94,8 @@ final class MediaServer: Sendable {
         let sections = configuration.sections.map { LibrarySection(name: $0.name, path: $0.path, kind: $0.kind) }
         library = LibraryIndex(
             sections: sections,
-            scanner: LibraryScanner(probe: probe ?? MediaProbe.locate(path: ProcessInfo.processInfo.environment["PATH"])),
+            scanner: LibraryScanner(
+                probe: probe ?? MediaProbe.locate(path: ProcessInfo.processInfo.environment["PATH"])),
             indexFile: dataFolder.appendingPathComponent("library.json"), logger: logger)
         library.load()
         await ring.refresh()

@@ -32,9 +32,11 @@ public struct MediaServerConfiguration: Sendable {
             self.init(name: URL(fileURLWithPath: trimmed).lastPathComponent, path: trimmed, kind: kind)
         }
 
-        /// Parses `NAME=PATH` or `PATH`.
+        /// Parses `NAME=PATH` or `PATH` (a `/` before the first `=` means the whole argument is a path).
         public init(argument: String) {
-            if let equals = argument.firstIndex(of: "="), equals != argument.startIndex {
+            if let equals = argument.firstIndex(of: "="), equals != argument.startIndex,
+                !argument[..<equals].contains("/")
+            {
                 self.init(name: String(argument[..<equals]), path: String(argument[argument.index(after: equals)...]))
             } else {
                 self.init(path: argument)

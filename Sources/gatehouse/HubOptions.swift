@@ -30,6 +30,8 @@ struct HubOptions: ParsableArguments {
         if let memory = env["GATEHOUSE_ARGON2_MEMORY_KIB"].flatMap(Int.init) { configuration.argon2MemoryKiB = memory }
         if let passes = env["GATEHOUSE_ARGON2_ITERATIONS"].flatMap(Int.init) { configuration.argon2Iterations = passes }
         configuration.breachIndexPath = env["GATEHOUSE_BREACH_INDEX"]
+        configuration.pwnedRangeURL = env["GATEHOUSE_PWNED_RANGE_URL"]
+        configuration.breachCheckFailsClosed = env["GATEHOUSE_BREACH_CHECK"] == "fail-closed"
         return configuration
     }
 

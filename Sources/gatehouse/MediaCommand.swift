@@ -18,7 +18,8 @@ struct MediaCommand: AsyncParsableCommand {
     /// Reported to the hub and shown on the status page.
     static let version = "0.1.0"
 
-    @Option(name: .customLong("library"), help: "A library folder: NAME=PATH, or PATH (the folder name is the section).")
+    @Option(
+        name: .customLong("library"), help: "A library folder: NAME=PATH, or PATH (the folder name is the section).")
     var libraries: [String] = []
 
     @Option(help: "Data folder for the server credential, claim and library index.")

@@ -12,6 +12,7 @@ final class FakeHub: @unchecked Sendable {
     private let lock = NSLock()
     private var digest: String?
     private var claimed = false
+    private var refusing = false
     private var streams: [AsyncStream<String>.Continuation] = []
     private(set) var claimRequests: [[String: Any]] = []
     private(set) var helloTimes: [Int64] = []
@@ -38,6 +39,12 @@ final class FakeHub: @unchecked Sendable {
 
             """
         lock.withLock { streams.forEach { $0.yield(text) } }
+    }
+
+    /// Ends open streams and refuses new ones.
+    func stopStreaming() {
+        lock.withLock { refusing = true }
+        dropStreams()
     }
 
     /// Ends every open stream, as a hub restart would.
@@ -84,7 +91,9 @@ final class FakeHub: @unchecked Sendable {
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/api/v1/servers/me/revocations") { request, _ in
-            guard self.isServer(request) else { return Response(status: .unauthorized) }
+            guard self.isServer(request), !self.lock.withLock({ self.refusing }) else {
+                return Response(status: .unauthorized)
+            }
             let (stream, continuation) = AsyncStream<String>.makeStream()
             let at = Int64(Date().timeIntervalSince1970 * 1000)
             self.lock.withLock {
@@ -186,18 +195,24 @@ struct LiveHubTests {
 
                 // 4. The stream drops; on reconnect every token issued before the new hello is refused.
                 try await Task.sleep(for: .milliseconds(1100))
+                let before = signer.token(dev: "dev-laptop")
+                try await Task.sleep(for: .milliseconds(1100))
                 hub.dropStreams()
                 _ = try await eventually(timeout: 5) { hub.hellos.count >= 2 ? true : nil }
                 try await Task.sleep(for: .milliseconds(200))
-                try await client.execute(uri: "/api/library/sections", method: .get, headers: bearer(laptop)) {
-                    #expect($0.status == .unauthorized)
-                    #expect($0.errorCode == "token_revoked")
+                for token in [laptop, before] {
+                    try await client.execute(uri: "/api/library/sections", method: .get, headers: bearer(token)) {
+                        #expect($0.status == .unauthorized)
+                        #expect($0.errorCode == "token_revoked")
+                    }
                 }
-                let fresh = signer.token(dev: "dev-laptop", iat: Int64(Date().timeIntervalSince1970) + 1)
+                let fresh = signer.token(dev: "dev-laptop")
                 try await client.execute(uri: "/api/library/sections", method: .get, headers: bearer(fresh)) {
                     #expect($0.status == .ok)
                 }
             }
+            // An open event stream would keep the stand-in hub from shutting down.
+            hub.stopStreaming()
         }
     }
 }

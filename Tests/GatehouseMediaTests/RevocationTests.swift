@@ -28,7 +28,8 @@ struct RevocationTests: Sendable {
         let lost = signer.token(dev: "dev-lost")
         let kept = signer.token(dev: "dev-kept")
         #expect(try await status(server, lost).0 == .ok)
-        server.revocations.apply(.init(accountID: "acct-owner", deviceIDs: ["dev-lost"], allDevices: false, at: nowMillis()))
+        server.revocations.apply(
+            .init(accountID: "acct-owner", deviceIDs: ["dev-lost"], allDevices: false, at: nowMillis()))
         #expect(try await status(server, lost) == (.unauthorized, "token_revoked"))
         #expect(try await status(server, kept).0 == .ok)
         // Even a token issued later for the revoked device stays refused.
@@ -55,9 +56,12 @@ struct RevocationTests: Sendable {
         let now = Int64(Date().timeIntervalSince1970)
         let old = signer.token(dev: "dev-a", iat: now - 20)
         #expect(try await status(server, old).0 == .ok)
-        server.revocations.applyHello(at: (now - 5) * 1000)
+        server.revocations.applyHello(at: (now - 5) * 1000 + 700)
         #expect(try await status(server, old) == (.unauthorized, "token_revoked"))
-        #expect(try await status(server, signer.token(dev: "dev-a", iat: now - 4)).0 == .ok)
+        #expect(try await status(server, signer.token(dev: "dev-a", iat: now - 6)).0 == .unauthorized)
+        // iat has whole seconds: a token from the hello's own second is accepted, and any later one.
+        #expect(try await status(server, signer.token(dev: "dev-a", iat: now - 5)).0 == .ok)
+        #expect(try await status(server, signer.token(dev: "dev-a", iat: now)).0 == .ok)
         // An older hello never moves the bound back.
         server.revocations.applyHello(at: (now - 100) * 1000)
         #expect(try await status(server, old).0 == .unauthorized)
@@ -80,7 +84,8 @@ struct RevocationTests: Sendable {
 struct ServerSentEventParserTests {
     @Test func events() throws {
         var parser = ServerSentEventParser()
-        let text = ": ping\r\nevent: hello\r\ndata: {\"at\": 5}\r\n\r\n: ping\n\nevent: revocation\ndata: {\"a\":\ndata: 1}\n\n"
+        let text = ": ping\r\nevent: hello\r\ndata: {\"at\": 5}\r\n\r\n: ping\n\n"
+            + "event: revocation\ndata: {\"a\":\ndata: 1}\n\n"
         var events: [ServerSentEventParser.Event] = []
         // Feed one byte at a time: chunk boundaries may fall anywhere.
         for byte in Array(text.utf8) {

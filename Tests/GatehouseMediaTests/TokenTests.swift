@@ -48,7 +48,8 @@ struct TokenTests: Sendable {
         case "other-audience": (token, code) = (signer.token(aud: "srv-someone-else"), "wrong_audience")
         case "expired": (token, code) = (signer.token(iat: now - 400, exp: now - 40), "token_expired")
         case "issued-in-future": (token, code) = (signer.token(iat: now + 120, exp: now + 300), "token_not_yet_valid")
-        case "lifetime-too-long": (token, code) = (signer.token(iat: now, exp: now + 86400 * 30), "token_lifetime_too_long")
+        case "lifetime-too-long":
+            (token, code) = (signer.token(iat: now, exp: now + 86400 * 30), "token_lifetime_too_long")
         case "wrong-typ": (token, code) = (signer.token(typ: "device"), "wrong_token_type")
         case "unknown-kid": (token, code) = (signer.token(kid: "never-published"), "unknown_key")
         case "other-key": (token, code) = (TestSigner(kid: "s1").token(), "bad_signature")
@@ -76,7 +77,8 @@ struct TokenTests: Sendable {
         #expect(errorCode == code)
         if token?.hasPrefix("ghd_") == true {
             // The same refusal through the query parameter.
-            let (queryStatus, _) = try await probe(server, uri: "/api/library/sections?token=\(token ?? "")", headers: [:])
+            let uri = "/api/library/sections?token=\(token ?? "")"
+            let (queryStatus, _) = try await probe(server, uri: uri, headers: [:])
             #expect(queryStatus == .unauthorized)
         }
     }

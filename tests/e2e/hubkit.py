@@ -77,11 +77,11 @@ class Hub:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=30, **kwargs)
 
-    def cli(self, *args, input=None, env=None, check=True):
+    def cli(self, *args, input=None, env=None, check=True, with_data=True):
         run_env = dict(self.env)
         run_env.update(env or {})
         result = subprocess.run(
-            [gatehouse_bin(), *args, "--data", self.data], input=input, capture_output=True, text=True,
+            [gatehouse_bin(), *args, *(["--data", self.data] if with_data else [])], input=input, capture_output=True, text=True,
             env=run_env, timeout=600)
         if check:
             assert result.returncode == 0, result.stderr + result.stdout

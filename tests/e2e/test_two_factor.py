@@ -131,8 +131,10 @@ def test_guessing_codes_stops_at_the_limit(hub):
     # Five wrong codes use the challenge up; later answers are refused outright, so a challenge gives 5 guesses.
     assert answers[:5] == [401] * 5
     assert all(status in (401, 429) for status in answers[5:])
-    # New challenges do not reset the per-account budget: after 5 failures the account waits, growing delays.
+    # New challenges do not reset the per-account budget: after 5 failures the account waits, growing delays,
+    # and the owner is told that someone has their password.
     fresh = password_step(hub, "attacker2")
     throttled = hub.api("POST", "/sessions/second-factor", json={"challenge": fresh, "code": "123456"})
     assert throttled.status_code == 429, throttled.text
     assert int(throttled.headers["Retry-After"]) >= 1
+    hub.wait_for_mail(lambda m: m["Subject"] == "Someone may know your password")

@@ -93,8 +93,12 @@ public struct SignInService: Sendable {
         let addressKey = "ip:" + caller.ipAddress
         let accountKey = "id:" + canonical
         var wait = try await throttleWait(key: addressKey, policy: .perAddress, now: now)
-        if !knownClient {
-            wait = max(wait, try await throttleWait(key: accountKey, policy: .perAccount, now: now))
+        let accountState = try await session.throttleState(key: accountKey)
+        if !knownClient, let accountState {
+            wait = max(
+                wait,
+                ThrottlePolicy.perAccount.wait(
+                    failures: accountState.failures, lastFailure: accountState.lastFailure, now: now))
         }
         if wait > 0 {
             try await env.store.transaction { tx in
@@ -126,7 +130,7 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        try await session.clearThrottle(key: accountKey)
+        if accountState != nil { try await session.clearThrottle(key: accountKey) }
 
         if needsRehash {
             let fresh = try await env.hasher.hash(normalized)
@@ -149,7 +153,8 @@ public struct SignInService: Sendable {
                 account: account, info: info, kind: kind, caller: caller)
             return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
         }
-        return .signedIn(try await completeSignIn(account: account, info: info, kind: kind, caller: caller))
+        return .signedIn(
+            try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: knownClient))
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
@@ -160,13 +165,16 @@ public struct SignInService: Sendable {
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
-    func completeSignIn(account: Account, info: Device.Info, kind: Device.Kind, caller: Caller) async throws
-        -> SignedIn
-    {
+    func completeSignIn(
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool? = nil
+    ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
-            let isKnown = try await tx.hasSignedInBefore(accountID: account.id, clientIdentifier: info.clientIdentifier)
+            var isKnown = isKnownClient ?? false
+            if isKnownClient == nil {
+                isKnown = try await tx.hasSignedInBefore(accountID: account.id, clientIdentifier: info.clientIdentifier)
+            }
             let (device, token) = try await DeviceService.createDevice(
                 in: tx, account: account, info: info, kind: kind, ipAddress: caller.ipAddress, now: now)
             try await tx.appendAudit(

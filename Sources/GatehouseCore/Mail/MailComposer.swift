@@ -97,6 +97,17 @@ public struct MailComposer: Sendable {
             action: ("Review your security settings", link("/account/security")))
     }
 
+    public func secondFactorFailures(to account: Account, failures: Int, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "second_factor_failures", now: now,
+            subject: "Someone may know your password",
+            paragraphs: [
+                "Someone entered the correct password for \(account.username) but then \(failures) wrong two-factor codes.",
+                "Your second factor stopped them. Change your password now, and sign out devices you do not recognise.",
+            ],
+            action: ("Change your password", link("/account/security")))
+    }
+
     public func recoveryCodeUsed(to account: Account, remaining: Int, now: Date) -> OutboxMessage {
         compose(
             to: account.email, account: account, kind: "recovery_code_used", now: now,

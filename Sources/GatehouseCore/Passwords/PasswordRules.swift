@@ -30,13 +30,20 @@ public struct PolicyRules: PasswordRules {
         self.policy = policy
     }
 
-    /// The default policy, with the breach index at `breachIndexPath` when given.
-    public static func make(breachIndexPath: String?, logger: Logger) throws -> PolicyRules {
+    /// The default policy, with the breach index at `breachIndexPath` when given, or else the online range API at
+    /// `rangeURL` (k-anonymity: only 5 hex characters of the password's SHA-1 leave the hub, padded responses).
+    /// `failsClosed` decides whether a new password is refused when the range API cannot be reached.
+    public static func make(
+        breachIndexPath: String?, rangeURL: String? = nil, failsClosed: Bool = false, logger: Logger
+    ) throws -> PolicyRules {
         var source: (any BreachedPasswordSource)?
         if let breachIndexPath {
             let index = try BreachIndex(path: breachIndexPath)
             logger.info("breached-password index loaded", metadata: ["hashes": "\(index.count)"])
             source = index
+        } else if let rangeURL, let url = URL(string: rangeURL) {
+            source = PwnedRangeClient(baseURL: url, failureMode: failsClosed ? .failClosed : .failOpen)
+            logger.info("breached passwords checked online", metadata: ["range_api": "\(rangeURL)"])
         }
         return PolicyRules(policy: PasswordPolicy(breachSource: source))
     }

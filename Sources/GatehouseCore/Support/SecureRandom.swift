@@ -5,8 +5,15 @@ import Foundation
 public enum SecureRandom {
     /// `count` random bytes from the system's CSPRNG.
     public static func bytes(_ count: Int) -> [UInt8] {
+        // Eight bytes per draw from the system generator (getrandom on Linux), not one.
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var out: [UInt8] = []
+        out.reserveCapacity(count + 7)
+        while out.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { out.append(contentsOf: $0) }
+        }
+        out.removeLast(out.count - count)
+        return out
     }
 
     /// A random identifier (128 bits, base64url) used as a primary key.

@@ -47,9 +47,10 @@ public struct TwoFactorService: Sendable {
         public var uri: String
     }
 
-    /// Failed codes per account: 5 free, then a delay doubling from 1 s to 15 minutes. See docs/two-factor.md
-    /// for the guesses per day this allows.
-    public static let accountPolicy = ThrottlePolicy(freeAttempts: 5, baseDelay: 1, maximumDelay: 900, window: 86_400)
+    /// Failed codes per account: 5 free, then a delay doubling from 1 s to an hour. See docs/two-factor.md for the
+    /// guesses per day this allows (about 39).
+    public static let accountPolicy = ThrottlePolicy(
+        freeAttempts: 5, baseDelay: 1, maximumDelay: 3_600, window: 86_400)
     public static let recoveryCodeCount = 10
     public static let issuer = "Gatehouse"
 
@@ -225,6 +226,10 @@ public struct TwoFactorService: Sendable {
             try await tx.recordThrottleFailure(key: key, at: now)
             try await tx.appendAudit(
                 AuditRecord(accountID: account.id, kind: .twoFactorFailed, ipAddress: caller.ipAddress), at: now)
+            // Wrong codes after a right password mean someone has the password: tell the owner, once per run.
+            if let state = try await tx.throttleState(key: key), state.failures == Self.accountPolicy.freeAttempts {
+                try await tx.enqueueMail(env.mail.secondFactorFailures(to: account, failures: state.failures, now: now))
+            }
         }
         return false
     }

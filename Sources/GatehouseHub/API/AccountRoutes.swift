@@ -80,6 +80,7 @@ enum AccountRoutes {
     struct Message: Encodable { var message: String }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
+        let encoded = AccountJSONCache()
         table.add(.post, "/accounts", signedIn: false) { request, context in
             let body = try await JSONBody.decode(Register.self, from: request, context: context)
             let account = try await services.accounts.register(
@@ -94,8 +95,9 @@ enum AccountRoutes {
             return try JSONBody.response(AccountView(account))
         }
         table.add(.get, "/account", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
-            return try JSONBody.response(AccountView(identity.account))
+            let account = try context.requireIdentity().account
+            let body = try encoded.body(for: account) { try JSONBody.encoder.encode(AccountView(account)) }
+            return JSONBody.response(encoded: body)
         }
         table.add(.post, "/account/resend-verification", signedIn: true) { _, context in
             try await services.accounts.resendVerification(account: try context.requireIdentity().account)

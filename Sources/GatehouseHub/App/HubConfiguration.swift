@@ -28,6 +28,10 @@ public struct HubConfiguration: Sendable {
     public var credentialCacheSeconds: Double
     /// A breached-password index made by `gatehouse passwords import`; nil disables the check.
     public var breachIndexPath: String?
+    /// The Pwned Passwords range API (off by default); used when no local index is configured.
+    public var pwnedRangeURL: String?
+    /// Refuse new passwords while the range API cannot be reached (default: allow them).
+    public var breachCheckFailsClosed: Bool
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,
@@ -51,6 +55,8 @@ public struct HubConfiguration: Sendable {
         self.hashQueueLimit = hashQueueLimit
         self.credentialCacheSeconds = credentialCacheSeconds
         self.breachIndexPath = breachIndexPath
+        self.pwnedRangeURL = nil
+        self.breachCheckFailsClosed = false
     }
 
     /// The database URL in force.

@@ -34,7 +34,9 @@ public struct HubRuntime: Sendable {
         let parameters = Argon2.Parameters(
             memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations, parallelism: 1)
         let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool)
-        let rules = try PolicyRules.make(breachIndexPath: configuration.breachIndexPath, logger: logger)
+        let rules = try PolicyRules.make(
+            breachIndexPath: configuration.breachIndexPath, rangeURL: configuration.pwnedRangeURL,
+            failsClosed: configuration.breachCheckFailsClosed, logger: logger)
         let environment = HubEnvironment(
             store: store, hasher: hasher, rules: rules, mail: MailComposer(publicURL: configuration.publicURL),
             clock: SystemWallClock(), revocations: RevocationBus(),

@@ -57,7 +57,7 @@ struct AdminPages {
                     }
                 }
                 return try await adminPage(identity, request, flash: "Incident \(incident.id) declared.")
-            } catch let error as PublicError {
+            } catch let error as any PublicError {
                 return try await adminPage(
                     identity, request, errors: ["incident": error.message], status: HTTPResponse.Status(code: error.status))
             }

@@ -257,7 +257,7 @@ struct PageRoutes {
         } catch AccountService.Error.invalidToken {
             return try await show("reset-password", "Choose a new password", ["invalid": true], request, context,
                 status: .badRequest)
-        } catch let error as PublicError {
+        } catch let error as any PublicError {
             return try await show(
                 "reset-password", "Choose a new password", ["token": token, "error": error.message], request, context,
                 status: HTTPResponse.Status(code: error.status))
@@ -351,7 +351,7 @@ struct PageRoutes {
                 newPassword: fields["new_password"] ?? "", signOutOtherDevices: fields["sign_out_others"] == "1",
                 caller: caller(request, context, identity))
             return try await securityPage(identity, request, context, flash: "Your password was changed.")
-        } catch let error as PublicError {
+        } catch let error as any PublicError {
             return try await securityPage(
                 identity, request, context, extra: ["errors": ["password": error.message]],
                 status: HTTPResponse.Status(code: error.status))
@@ -373,7 +373,7 @@ struct PageRoutes {
                 account: identity.account, code: fields["code"] ?? "", caller: caller(request, context, identity))
             return try await securityPage(
                 identity, request, context, extra: ["recoveryCodes": codes, "hasRecoveryCodes": true])
-        } catch let error as PublicError {
+        } catch let error as any PublicError {
             return try await securityPage(
                 identity, request, context, extra: ["errors": ["totp": error.message]],
                 status: HTTPResponse.Status(code: error.status))
@@ -392,7 +392,7 @@ struct PageRoutes {
             try await services.devices.markReauthenticated(account: identity.account, caller: caller)
             try await services.twoFactor.disable(account: identity.account, caller: caller)
             return try await securityPage(identity, request, context, flash: "Two-factor sign-in is off.")
-        } catch let error as PublicError {
+        } catch let error as any PublicError {
             return try await securityPage(
                 identity, request, context, extra: ["errors": ["disable": error.message]],
                 status: HTTPResponse.Status(code: error.status))
@@ -406,7 +406,7 @@ struct PageRoutes {
             _ = try await services.accounts.setAntiPhishingPhrase(
                 account: identity.account, phrase: fields["phrase"], caller: caller(request, context, identity))
             return try await securityPage(identity, request, context, flash: "Your anti-phishing phrase was saved.")
-        } catch let error as PublicError {
+        } catch let error as any PublicError {
             return try await securityPage(
                 identity, request, context, extra: ["errors": ["phrase": error.message]],
                 status: HTTPResponse.Status(code: error.status))

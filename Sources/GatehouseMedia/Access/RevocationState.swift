@@ -10,8 +10,8 @@ public final class RevocationState: Sendable {
         var revokedDevices: [String: Int64] = [:]
         /// Per account: tokens issued at or before this time are refused.
         var accountNotBefore: [String: Int64] = [:]
-        /// Tokens issued strictly before this time are refused (set on each stream `hello`).
-        var globalNotBefore: Int64 = 0
+        /// Tokens issued in a whole second before this one are refused (set on each stream `hello`, epoch s).
+        var globalNotBeforeSecond: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -32,8 +32,13 @@ public final class RevocationState: Sendable {
     }
 
     /// Applies a stream `hello`: every token issued before `at` may have missed a revocation and is refused.
+    ///
+    /// `iat` has whole seconds only, so the bound is the hello's second: tokens issued in that same second are
+    /// accepted. Otherwise a device that fetches a fresh token right after a reconnect would be refused until
+    /// the next second starts.
     public func applyHello(at: Int64) {
-        state.withLock { $0.globalNotBefore = max($0.globalNotBefore, at) }
+        let second = at >= 0 ? at / 1000 : (at - 999) / 1000
+        state.withLock { $0.globalNotBeforeSecond = max($0.globalNotBeforeSecond, second) }
     }
 
     /// Whether a token with these claims has been revoked.
@@ -44,7 +49,7 @@ public final class RevocationState: Sendable {
             if state.revokedDevices[deviceID] != nil {
                 return true
             }
-            if issuedMillis.partialValue < state.globalNotBefore {
+            if issuedAt < state.globalNotBeforeSecond {
                 return true
             }
             if let notBefore = state.accountNotBefore[accountID], issuedMillis.partialValue <= notBefore {

@@ -118,7 +118,9 @@ public struct HubClient: HubKeySource {
         var request = HTTPClientRequest(url: url("/api/v1/servers/me/revocations"))
         request.headers.add(name: "Authorization", value: "Bearer \(credential)")
         request.headers.add(name: "Accept", value: "text/event-stream")
-        return try await client.execute(request, timeout: .seconds(15))
+        // The deadline covers the whole body, so it must outlive the stream; a dead connection is caught by the
+        // client's 45 s read timeout instead (the hub pings every 15 s). A daily reconnect is harmless.
+        return try await client.execute(request, timeout: .hours(12))
     }
 
     enum Verb { case get, post }
