@@ -304,5 +304,114 @@ enum OpenAPIDocument {
               summary: Banners of open incidents, for apps and pages
               responses:
                 "200": {description: OK}
+          /servers/claims:
+            post:
+              summary: A media server asks for a claim code (it sends only the SHA-256 of its own credential)
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [name, version, platform, url, credential_digest]
+                      properties:
+                        name: {type: string}
+                        version: {type: string}
+                        platform: {type: string}
+                        url: {type: string}
+                        credential_digest: {type: string, description: 64 hex characters}
+              responses:
+                "201": {description: "{code, expires_at}"}
+                "422": {$ref: "#/components/responses/Error"}
+          /servers/claim:
+            post:
+              summary: The owner claims the server showing a code
+              security: [{device: []}]
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [code], properties: {code: {type: string}}}}}
+              responses:
+                "201": {description: Claimed}
+                "404": {$ref: "#/components/responses/Error"}
+          /servers:
+            get:
+              summary: Servers the account owns and servers shared with it
+              security: [{device: []}]
+              responses:
+                "200": {description: OK}
+          /servers/{id}:
+            delete:
+              summary: Remove a server (its credential stops working)
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Removed}
+                "404": {$ref: "#/components/responses/Error"}
+          /servers/{id}/token:
+            post:
+              summary: A five-minute access token for one server (Ed25519, audience = that server)
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "200": {description: "{token, expires_at}"}
+                "403": {$ref: "#/components/responses/Error"}
+          /servers/{id}/shares:
+            get:
+              summary: Who the owner shares which sections with
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "200": {description: OK}
+            post:
+              summary: Share sections with another account
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [account, sections]
+                      properties:
+                        account: {type: string}
+                        sections: {type: array, items: {type: string}}
+              responses:
+                "204": {description: Shared}
+          /servers/{id}/shares/{account}:
+            delete:
+              summary: Take a share back (one section with ?section=, or all)
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+                - {name: account, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Unshared}
+          /keys/media:
+            get:
+              summary: Public Ed25519 keys media servers verify access tokens with
+              responses:
+                "200": {description: "{keys: [{kid, public_key}]}"}
+          /servers/me:
+            get:
+              summary: A media server learns whether it is claimed (server credential)
+              responses:
+                "200": {description: Claimed}
+                "401": {$ref: "#/components/responses/Error"}
+          /servers/me/heartbeat:
+            post:
+              summary: A media server reports its version (server credential)
+              requestBody:
+                content:
+                  application/json:
+                    schema: {type: object, required: [version, platform], properties: {version: {type: string}, platform: {type: string}}}
+              responses:
+                "204": {description: Recorded}
+          /servers/me/revocations:
+            get:
+              summary: Server-sent events announcing revocations that concern this server (server credential)
+              responses:
+                "200": {description: text/event-stream}
         """
 }

@@ -48,6 +48,7 @@ public enum HubApplication {
         RecoveryRoutes.register(&table, services: services)
         AuditRoutes.register(&table, services: services)
         NoticeRoutes.register(&table, services: services)
+        ServerRoutes.register(&table, services: services)
         return table
     }
 

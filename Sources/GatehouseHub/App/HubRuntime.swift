@@ -50,7 +50,8 @@ public struct HubRuntime: Sendable {
                 environment: environment, secondFactors: twoFactor, recovery: recovery,
                 breachCheck: rules.breachCheck),
             devices: DeviceService(environment: environment), twoFactor: twoFactor, recovery: recovery,
-            incidents: IncidentService(environment: environment), configuration: configuration)
+            incidents: IncidentService(environment: environment), servers: ServerService(environment: environment),
+            configuration: configuration)
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,
             logger: logger)

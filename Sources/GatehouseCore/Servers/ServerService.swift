@@ -1,0 +1,202 @@
+import Foundation
+
+/// The registry of media servers: claim codes, claiming, heartbeats, removal, sharing, and access tokens.
+public struct ServerService: Sendable {
+    public enum Error: PublicError, Equatable {
+        case invalidClaim(String)
+        case unknownCode
+        case notFound
+        case noAccess
+
+        public var status: Int {
+            switch self {
+            case .invalidClaim: 422
+            case .unknownCode, .notFound: 404
+            case .noAccess: 403
+            }
+        }
+        public var code: String {
+            switch self {
+            case .invalidClaim: "invalid_claim"
+            case .unknownCode: "unknown_claim_code"
+            case .notFound: "server_not_found"
+            case .noAccess: "no_access"
+            }
+        }
+        public var message: String {
+            switch self {
+            case .invalidClaim(let reason): reason
+            case .unknownCode: "That claim code is unknown or has expired. Restart the media server for a new one."
+            case .notFound: "No such server."
+            case .noAccess: "This server is not shared with you."
+            }
+        }
+    }
+
+    /// What a server sends to ask for a claim code.
+    public struct ClaimRequest: Sendable, Codable {
+        public var name: String
+        public var version: String
+        public var platform: String
+        public var url: String
+        public var credentialDigest: String
+    }
+
+    /// A signed access token and when it expires.
+    public struct AccessToken: Sendable {
+        public var token: String
+        public var expiresAt: Date
+    }
+
+    static let claimLifetime: TimeInterval = 15 * 60
+    static let codeAlphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+
+    let env: HubEnvironment
+
+    public init(environment: HubEnvironment) {
+        self.env = environment
+    }
+
+    /// Registers a claim request and returns its short code (8 characters from a 32-letter alphabet, 40 bits,
+    /// valid 15 minutes).
+    public func requestClaim(_ request: ClaimRequest) async throws -> (code: String, expiresAt: Date) {
+        func clean(_ text: String, _ limit: Int) -> String {
+            String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(limit))
+        }
+        guard request.credentialDigest.count == 64, Encoding.bytes(hex: request.credentialDigest) != nil else {
+            throw Error.invalidClaim("credential_digest must be 64 hex characters (SHA-256).")
+        }
+        let name = clean(request.name, 100)
+        guard !name.isEmpty else { throw Error.invalidClaim("Give the server a name.") }
+        let random = SecureRandom.bytes(8)
+        let letters = random.map { Self.codeAlphabet[Int($0) % Self.codeAlphabet.count] }
+        let code = String(letters[0..<4]) + "-" + String(letters[4..<8])
+        let expiresAt = env.clock.now().addingTimeInterval(Self.claimLifetime)
+        try await env.store.session.insertClaim(
+            ServerClaim(
+                codeDigest: Digest.sha256Hex(Self.normalize(code)), name: name, version: clean(request.version, 40),
+                platform: clean(request.platform, 60), url: clean(request.url, 300),
+                credentialDigest: request.credentialDigest.lowercased(), expiresAt: expiresAt))
+        return (code, expiresAt)
+    }
+
+    static func normalize(_ code: String) -> String {
+        code.uppercased().filter { $0.isLetter || $0.isNumber }
+    }
+
+    /// The owner claims the server showing `code`.
+    public func claim(code: String, by account: Account, caller: Caller) async throws -> MediaServer {
+        let now = env.clock.now()
+        let digest = Digest.sha256Hex(Self.normalize(code))
+        let server = try await env.store.transaction { tx -> MediaServer? in
+            guard
+                let server = try await tx.completeClaim(
+                    codeDigest: digest, serverID: "srv_" + SecureRandom.identifier(), ownerID: account.id, at: now)
+            else { return nil }
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .serverClaimed, ipAddress: caller.ipAddress,
+                    detail: "\(server.name) (\(server.id))"), at: now)
+            return server
+        }
+        guard let server else { throw Error.unknownCode }
+        return server
+    }
+
+    /// The server behind a server credential (`ghs_…`), if it is still registered.
+    public func authenticate(credential: String) async throws -> MediaServer? {
+        guard OpaqueToken.hasShape(credential, prefix: "ghs") else { return nil }
+        return try await env.store.session.server(credentialDigest: Digest.sha256Hex(credential))
+    }
+
+    public func heartbeat(server: MediaServer, version: String, platform: String) async throws {
+        try await env.store.session.recordHeartbeat(
+            serverID: server.id, version: String(version.prefix(40)), platform: String(platform.prefix(60)),
+            at: env.clock.now())
+    }
+
+    public func servers(of account: Account) async throws -> [MediaServer] {
+        try await env.store.session.servers(ownerID: account.id)
+    }
+
+    public func sharedServers(with account: Account) async throws -> [MediaServer] {
+        try await env.store.session.serversShared(with: account.id)
+    }
+
+    /// Removes a server: its credential stops working and its revocation stream ends.
+    public func remove(serverID: String, by account: Account, caller: Caller) async throws {
+        let now = env.clock.now()
+        let removed = try await env.store.transaction { tx -> Bool in
+            guard try await tx.removeServer(id: serverID, ownerID: account.id, at: now) else { return false }
+            try await tx.appendAudit(
+                AuditRecord(accountID: account.id, kind: .serverRemoved, ipAddress: caller.ipAddress, detail: serverID),
+                at: now)
+            return true
+        }
+        guard removed else { throw Error.notFound }
+    }
+
+    /// Shares sections of the owner's server with another account (by username or email).
+    public func share(serverID: String, sections: [String], with identifier: String, by owner: Account) async throws {
+        let server = try await ownedServer(serverID, owner)
+        guard let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id else {
+            throw RequestError(status: 404, code: "account_not_found", message: "No other account matches that name.")
+        }
+        let now = env.clock.now()
+        for section in sections where !section.isEmpty {
+            try await env.store.session.share(serverID: server.id, section: String(section.prefix(100)), accountID: friend.id, at: now)
+        }
+    }
+
+    /// Takes a share back (one section, or all when `section` is nil). Tokens already issued for it lapse within
+    /// their five-minute lifetime; the media server also drops them when it sees the revocation.
+    public func unshare(serverID: String, section: String?, from identifier: String, by owner: Account) async throws {
+        let server = try await ownedServer(serverID, owner)
+        guard let friend = try await env.store.session.account(identifier: identifier) else {
+            throw RequestError(status: 404, code: "account_not_found", message: "No account matches that name.")
+        }
+        _ = try await env.store.session.unshare(serverID: server.id, section: section, accountID: friend.id)
+        env.revocations.publish(
+            Revocation(accountID: friend.id, deviceIDs: [], allDevices: true, at: env.clock.now()))
+    }
+
+    public func shares(serverID: String, owner: Account) async throws -> [(section: String, accountID: String)] {
+        _ = try await ownedServer(serverID, owner)
+        return try await env.store.session.shares(serverID: serverID)
+    }
+
+    /// Issues a five-minute token for one server to a signed-in device: all sections for the owner, the shared
+    /// ones for a friend, nothing for anyone else.
+    public func accessToken(serverID: String, account: Account, device: Device) async throws -> AccessToken {
+        guard let server = try await env.store.session.server(id: serverID) else { throw Error.notFound }
+        var sections: [String] = []
+        let isOwner = server.ownerID == account.id
+        if !isOwner {
+            sections = try await env.store.session.shares(serverID: server.id)
+                .filter { $0.accountID == account.id }.map(\.section).sorted()
+            guard !sections.isEmpty else { throw Error.noAccess }
+        }
+        let now = env.clock.now()
+        let signer = MediaTokenSigner(keyring: env.keyring)
+        let expires = now.addingTimeInterval(MediaTokenSigner.lifetime)
+        let claims = MediaTokenClaims(
+            typ: "media", kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
+            iat: now.epochSeconds, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
+            sec: sections)
+        return AccessToken(token: try signer.sign(claims), expiresAt: expires)
+    }
+
+    /// Accounts whose revocations this server needs: its owner and everyone it shares with.
+    public func audience(of server: MediaServer) async throws -> Set<String> {
+        var accounts: Set<String> = [server.ownerID]
+        for share in try await env.store.session.shares(serverID: server.id) { accounts.insert(share.accountID) }
+        return accounts
+    }
+
+    private func ownedServer(_ id: String, _ owner: Account) async throws -> MediaServer {
+        guard let server = try await env.store.session.server(id: id), server.ownerID == owner.id else {
+            throw Error.notFound
+        }
+        return server
+    }
+}

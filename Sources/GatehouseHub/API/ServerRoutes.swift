@@ -1,0 +1,228 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+/// The media-server registry: claims, owners' management, sharing, access tokens, and the servers' own endpoints
+/// (authenticated with their `ghs_` credential), including the revocation stream.
+enum ServerRoutes {
+    struct ServerView: Encodable {
+        var id: String
+        var name: String
+        var version: String
+        var platform: String
+        var url: String
+        var ownerId: String
+        var lastSeenAt: Date
+        var createdAt: Date
+
+        init(_ server: MediaServer) {
+            id = server.id
+            name = server.name
+            version = server.version
+            platform = server.platform
+            url = server.url
+            ownerId = server.ownerID
+            lastSeenAt = server.lastSeenAt
+            createdAt = server.createdAt
+        }
+    }
+
+    struct ClaimCode: Encodable {
+        var code: String
+        var expiresAt: Int64
+    }
+
+    struct Claim: Decodable { var code: String }
+    struct Listing: Encodable {
+        var owned: [ServerView]
+        var shared: [ServerView]
+    }
+    struct TokenView: Encodable {
+        var token: String
+        var expiresAt: Int64
+    }
+    struct ShareBody: Decodable {
+        var account: String
+        var sections: [String]
+    }
+    struct ShareView: Encodable {
+        var section: String
+        var accountId: String
+    }
+    struct Me: Encodable {
+        var serverId: String
+        var ownerId: String
+        var name: String
+    }
+    struct Heartbeat: Decodable {
+        var version: String
+        var platform: String
+    }
+    struct Keys: Encodable {
+        struct Key: Encodable {
+            var kid: String
+            var publicKey: String
+        }
+        var keys: [Key]
+    }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        let servers = services.servers
+        table.add(.post, "/servers/claims", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(ServerService.ClaimRequest.self, from: request, context: context)
+            let (code, expires) = try await servers.requestClaim(body)
+            return try JSONBody.response(ClaimCode(code: code, expiresAt: expires.epochSeconds), status: .created)
+        }
+        table.add(.post, "/servers/claim", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(Claim.self, from: request, context: context)
+            let server = try await servers.claim(
+                code: body.code, by: identity.account, caller: services.caller(request, context))
+            return try JSONBody.response(ServerView(server), status: .created)
+        }
+        table.add(.get, "/servers", signedIn: true) { _, context in
+            let account = try context.requireIdentity().account
+            return try JSONBody.response(
+                Listing(
+                    owned: try await servers.servers(of: account).map(ServerView.init),
+                    shared: try await servers.sharedServers(with: account).map(ServerView.init)))
+        }
+        table.add(.delete, "/servers/{id}", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            try await servers.remove(
+                serverID: try context.parameters.require("id"), by: identity.account,
+                caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/servers/{id}/token", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            let token = try await servers.accessToken(
+                serverID: try context.parameters.require("id"), account: identity.account, device: identity.device)
+            return try JSONBody.response(TokenView(token: token.token, expiresAt: token.expiresAt.epochSeconds))
+        }
+        table.add(.get, "/servers/{id}/shares", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            let shares = try await servers.shares(serverID: try context.parameters.require("id"), owner: identity.account)
+            return try JSONBody.response(shares.map { ShareView(section: $0.section, accountId: $0.accountID) })
+        }
+        table.add(.post, "/servers/{id}/shares", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(ShareBody.self, from: request, context: context)
+            try await servers.share(
+                serverID: try context.parameters.require("id"), sections: body.sections, with: body.account,
+                by: identity.account)
+            return JSONBody.noContent()
+        }
+        table.add(.delete, "/servers/{id}/shares/{account}", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let section = request.uri.queryParameters["section"].map(String.init)
+            try await servers.unshare(
+                serverID: try context.parameters.require("id"), section: section,
+                from: try context.parameters.require("account"), by: identity.account)
+            return JSONBody.noContent()
+        }
+        table.add(.get, "/keys/media", signedIn: false) { _, _ in
+            let keys = MediaTokenSigner(keyring: services.environment.keyring).publishedKeys()
+            return try JSONBody.response(Keys(keys: keys.map { Keys.Key(kid: $0.kid, publicKey: $0.publicKey) }))
+        }
+        table.add(.get, "/servers/me", signedIn: false) { request, _ in
+            let server = try await serverIdentity(request, servers)
+            return try JSONBody.response(Me(serverId: server.id, ownerId: server.ownerID, name: server.name))
+        }
+        table.add(.post, "/servers/me/heartbeat", signedIn: false) { request, context in
+            let server = try await serverIdentity(request, servers)
+            let body = try await JSONBody.decode(Heartbeat.self, from: request, context: context)
+            try await servers.heartbeat(server: server, version: body.version, platform: body.platform)
+            return JSONBody.noContent()
+        }
+        table.add(.get, "/servers/me/revocations", signedIn: false) { request, _ in
+            let server = try await serverIdentity(request, servers)
+            return revocationStream(server: server, credential: bearer(request) ?? "", services: services)
+        }
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The server behind a `ghs_` credential; 401 otherwise (a device credential is not a server credential).
+    static func serverIdentity(_ request: Request, _ servers: ServerService) async throws -> MediaServer {
+        guard let credential = bearer(request), let server = try await servers.authenticate(credential: credential) else {
+            throw RequestError(status: 401, code: "invalid_server_credential", message: "Unknown or removed server.")
+        }
+        return server
+    }
+
+    private enum StreamEvent: Sendable {
+        case revocation(Revocation)
+        case tick
+    }
+
+    /// Server-sent events: `hello` on connect, then every revocation that concerns this server's owner or the
+    /// accounts it shares with (no other account's ids leave the hub), and a ping every 15 s. The stream ends when
+    /// the server is removed, and within 5 s of the hub shutting down.
+    static func revocationStream(server: MediaServer, credential: String, services: HubServices) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        let body = ResponseBody { writer in
+            let (events, continuation) = AsyncStream<StreamEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+            let revocations = services.environment.revocations.subscribe()
+            let feeder = Task {
+                for await revocation in revocations { continuation.yield(.revocation(revocation)) }
+                continuation.finish()
+            }
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    continuation.yield(.tick)
+                }
+            }
+            defer {
+                feeder.cancel()
+                ticker.cancel()
+            }
+            var audience = try await services.servers.audience(of: server)
+            let hello = #"{"at":\#(Int64(Date().timeIntervalSince1970 * 1000))}"#
+            try await writer.write(ByteBuffer(string: "event: hello\ndata: \(hello)\n\n"))
+            var quiet = 0
+            stream: for await event in events {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break stream }
+                switch event {
+                case .revocation(let revocation):
+                    guard audience.contains(revocation.accountID) else { continue }
+                    let data = try JSONBody.encoder.encode(RevocationEvent(revocation))
+                    try await writer.write(
+                        ByteBuffer(string: "event: revocation\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+                case .tick:
+                    guard try await services.servers.authenticate(credential: credential) != nil else { break stream }
+                    audience = try await services.servers.audience(of: server)
+                    quiet += 5
+                    if quiet >= 15 {
+                        quiet = 0
+                        try await writer.write(ByteBuffer(string: ": ping\n\n"))
+                    }
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    struct RevocationEvent: Encodable {
+        var accountId: String
+        var deviceIds: [String]
+        var allDevices: Bool
+        var at: Int64
+
+        init(_ revocation: Revocation) {
+            accountId = revocation.accountID
+            deviceIds = revocation.deviceIDs
+            allDevices = revocation.allDevices
+            at = Int64((revocation.at.timeIntervalSince1970 * 1000).rounded(.up))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GatehouseCore
+import SQLKit
+
+extension SQLSession {
+    static let serverColumns = "id, owner_id, name, version, platform, url, created_at, last_seen_at"
+
+    func decodeServer(_ row: any SQLRow) throws -> MediaServer {
+        MediaServer(
+            id: try row.string("id"), ownerID: try row.string("owner_id"), name: try row.string("name"),
+            version: try row.string("version"), platform: try row.string("platform"), url: try row.string("url"),
+            createdAt: try row.date("created_at"), lastSeenAt: try row.date("last_seen_at"))
+    }
+
+    func insertClaim(_ claim: ServerClaim) async throws {
+        // A server asking again (a restart) replaces its earlier code.
+        try await exec("DELETE FROM server_claims WHERE credential_digest = \(bind: claim.credentialDigest)")
+        try await exec(
+            """
+            INSERT INTO server_claims (code_digest, name, version, platform, url, credential_digest, expires_at)
+            VALUES (\(bind: claim.codeDigest), \(bind: claim.name), \(bind: claim.version), \(bind: claim.platform),
+                \(bind: claim.url), \(bind: claim.credentialDigest), \(bind: claim.expiresAt.epochSeconds))
+            """)
+    }
+
+    func completeClaim(codeDigest: String, serverID: String, ownerID: String, at date: Date) async throws -> MediaServer? {
+        guard
+            let row = try await first(
+                "SELECT * FROM server_claims WHERE code_digest = \(bind: codeDigest) AND expires_at > \(bind: date.epochSeconds)"
+            )
+        else { return nil }
+        let server = MediaServer(
+            id: serverID, ownerID: ownerID, name: try row.string("name"), version: try row.string("version"),
+            platform: try row.string("platform"), url: try row.string("url"), createdAt: date, lastSeenAt: date)
+        let credential = try row.string("credential_digest")
+        guard try await changes("DELETE FROM server_claims WHERE code_digest = \(bind: codeDigest)") == 1 else {
+            return nil
+        }
+        try await exec(
+            """
+            INSERT INTO servers (id, owner_id, name, version, platform, url, credential_digest, created_at, last_seen_at)
+            VALUES (\(bind: server.id), \(bind: ownerID), \(bind: server.name), \(bind: server.version),
+                \(bind: server.platform), \(bind: server.url), \(bind: credential), \(bind: date.epochSeconds),
+                \(bind: date.epochSeconds))
+            """)
+        return server
+    }
+
+    func server(credentialDigest: String) async throws -> MediaServer? {
+        try await first(
+            "SELECT \(unsafeRaw: Self.serverColumns) FROM servers WHERE credential_digest = \(bind: credentialDigest) AND removed_at IS NULL"
+        ).map(decodeServer)
+    }
+
+    func server(id: String) async throws -> MediaServer? {
+        try await first(
+            "SELECT \(unsafeRaw: Self.serverColumns) FROM servers WHERE id = \(bind: id) AND removed_at IS NULL"
+        ).map(decodeServer)
+    }
+
+    func servers(ownerID: String) async throws -> [MediaServer] {
+        try await all(
+            "SELECT \(unsafeRaw: Self.serverColumns) FROM servers WHERE owner_id = \(bind: ownerID) AND removed_at IS NULL ORDER BY name"
+        ).map(decodeServer)
+    }
+
+    func recordHeartbeat(serverID: String, version: String, platform: String, at date: Date) async throws {
+        try await exec(
+            """
+            UPDATE servers SET version = \(bind: version), platform = \(bind: platform),
+                last_seen_at = \(bind: date.epochSeconds)
+            WHERE id = \(bind: serverID)
+            """)
+    }
+
+    func removeServer(id: String, ownerID: String, at date: Date) async throws -> Bool {
+        let removed = try await changes(
+            "UPDATE servers SET removed_at = \(bind: date.epochSeconds) WHERE id = \(bind: id) AND owner_id = \(bind: ownerID) AND removed_at IS NULL"
+        )
+        if removed > 0 { try await exec("DELETE FROM shares WHERE server_id = \(bind: id)") }
+        return removed > 0
+    }
+
+    func share(serverID: String, section: String, accountID: String, at date: Date) async throws {
+        try await exec(
+            """
+            INSERT INTO shares (server_id, section, account_id, created_at)
+            VALUES (\(bind: serverID), \(bind: section), \(bind: accountID), \(bind: date.epochSeconds))
+            ON CONFLICT (server_id, section, account_id) DO NOTHING
+            """)
+    }
+
+    func unshare(serverID: String, section: String?, accountID: String) async throws -> Int {
+        if let section {
+            return try await changes(
+                "DELETE FROM shares WHERE server_id = \(bind: serverID) AND section = \(bind: section) AND account_id = \(bind: accountID)"
+            )
+        }
+        return try await changes(
+            "DELETE FROM shares WHERE server_id = \(bind: serverID) AND account_id = \(bind: accountID)")
+    }
+
+    func shares(serverID: String) async throws -> [(section: String, accountID: String)] {
+        try await all(
+            "SELECT section, account_id FROM shares WHERE server_id = \(bind: serverID) ORDER BY account_id, section"
+        ).map { (try $0.string("section"), try $0.string("account_id")) }
+    }
+
+    func serversShared(with accountID: String) async throws -> [MediaServer] {
+        try await all(
+            """
+            SELECT DISTINCT \(unsafeRaw: Self.serverColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            FROM servers s JOIN shares h ON h.server_id = s.id
+            WHERE h.account_id = \(bind: accountID) AND s.removed_at IS NULL ORDER BY s.name
+            """
+        ).map(decodeServer)
+    }
+}
