@@ -42,11 +42,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Signed releases: manifests, release keys and their rotation, versions and ranges (hub and media server).
+        .target(
+            name: "GatehouseReleases",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // Domains: models, services and store protocols.
         .target(
             name: "GatehouseCore",
             dependencies: [
-                "Argon2", "PasswordCheck", "QRCode",
+                "Argon2", "PasswordCheck", "QRCode", "GatehouseReleases",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,7 +74,7 @@ let package = Package(
         .target(
             name: "GatehouseHub",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "SMTPClient", "QRCode",
+                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "SMTPClient", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -80,7 +86,8 @@ let package = Package(
         .executableTarget(
             name: "gatehouse",
             dependencies: [
-                "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "PasswordCheck", "QRCode",
+                "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseReleases", "PasswordCheck",
+                "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -92,6 +99,7 @@ let package = Package(
         ),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
+        .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),

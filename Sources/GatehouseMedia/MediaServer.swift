@@ -98,7 +98,9 @@ final class MediaServer: Sendable {
                 probe: probe ?? MediaProbe.locate(path: ProcessInfo.processInfo.environment["PATH"])),
             indexFile: dataFolder.appendingPathComponent("library.json"), logger: logger)
         library.load()
-        await ring.refresh()
+        if configuration.offline != nil {
+            await ring.refresh()
+        }
     }
 
     /// The background services, in start order.
@@ -118,7 +120,8 @@ final class MediaServer: Sendable {
                     hub: hub, store: credentialStore, identity: identity, credential: credential,
                     serverName: configuration.name, version: configuration.version, platform: Self.platform,
                     publicURL: configuration.publicURL, logger: logger))
-            services.append(PeriodicService(interval: 600, runImmediately: false) { await keys.refresh() })
+            // Fetched in the background so an unreachable hub never delays the start.
+            services.append(PeriodicService(interval: 600, runImmediately: true) { await keys.refresh() })
             services.append(
                 RevocationStreamService(
                     hub: hub, identity: identity, credential: credential, revocations: revocations, logger: logger))

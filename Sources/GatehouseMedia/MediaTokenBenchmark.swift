@@ -17,7 +17,7 @@ public enum MediaTokenBenchmark {
             let ratio = signatureMicroseconds > 0 ? verifyMicroseconds / signatureMicroseconds : 0
             return """
                 token verify (full):        \(String(format: "%.2f", verifyMicroseconds)) µs/verify \
-                (\(Int(1e6 / max(verifyMicroseconds, 0.001))) verifies/s, \(iterations) iterations)
+                (\(Int(1e6 / max(verifyMicroseconds, 0.001))) verifies/s, best of 3 × \(iterations))
                 Ed25519 signature alone:    \(String(format: "%.2f", signatureMicroseconds)) µs/verify
                 ratio full/signature-only:  \(String(format: "%.2f", ratio))
                 """
@@ -47,30 +47,35 @@ public enum MediaTokenBenchmark {
             keys: ring, revocations: revocations,
             identity: ServerIdentity(.claimed(serverID: serverID, ownerID: "o", name: "bench")))
 
-        var accepted = 0
-        let verifyStart = ContinuousClock.now
-        for _ in 0..<iterations where (try? verifier.verifyCached(token)) != nil {
-            accepted += 1
-        }
-        let verifyElapsed = ContinuousClock.now - verifyStart
-        precondition(accepted == iterations, "benchmark token must verify")
-
         let publicKey = key.publicKey
         let message = Array(signedPart.utf8)
-        var valid = 0
-        let signatureStart = ContinuousClock.now
-        for _ in 0..<iterations where publicKey.isValidSignature(signature, for: message) {
-            valid += 1
+        // Alternate the two loops and keep the best of three rounds, so load from other processes skews less.
+        var bestVerify = Duration.seconds(1_000_000)
+        var bestSignature = Duration.seconds(1_000_000)
+        for _ in 0..<3 {
+            var accepted = 0
+            let verifyStart = ContinuousClock.now
+            for _ in 0..<iterations where (try? verifier.verifyCached(token)) != nil {
+                accepted += 1
+            }
+            bestVerify = min(bestVerify, ContinuousClock.now - verifyStart)
+            precondition(accepted == iterations, "benchmark token must verify")
+
+            var valid = 0
+            let signatureStart = ContinuousClock.now
+            for _ in 0..<iterations where publicKey.isValidSignature(signature, for: message) {
+                valid += 1
+            }
+            bestSignature = min(bestSignature, ContinuousClock.now - signatureStart)
+            precondition(valid == iterations, "benchmark signature must verify")
         }
-        let signatureElapsed = ContinuousClock.now - signatureStart
-        precondition(valid == iterations, "benchmark signature must verify")
 
         func micros(_ duration: Duration) -> Double {
             let (seconds, attoseconds) = duration.components
             return (Double(seconds) * 1e6 + Double(attoseconds) / 1e12) / Double(iterations)
         }
         return Result(
-            iterations: iterations, verifyMicroseconds: micros(verifyElapsed),
-            signatureMicroseconds: micros(signatureElapsed))
+            iterations: iterations, verifyMicroseconds: micros(bestVerify),
+            signatureMicroseconds: micros(bestSignature))
     }
 }

@@ -16,6 +16,9 @@ enum Migrations {
             (1, accountsAndDevices(t)),
             (2, incidentsAndServers(t)),
             (3, revocationLog(t)),
+            (4, [
+                "CREATE TABLE release_key_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)"
+            ]),
         ]
     }
 

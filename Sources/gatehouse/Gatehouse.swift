@@ -8,7 +8,7 @@ struct Gatehouse: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self,
             LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self,
-            ServersCommand.self,
+            ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
             AdminCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
             Argon2Command.self, PasswordsCommand.self,
         ])

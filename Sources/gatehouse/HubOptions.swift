@@ -32,6 +32,7 @@ struct HubOptions: ParsableArguments {
         configuration.breachIndexPath = env["GATEHOUSE_BREACH_INDEX"]
         configuration.pwnedRangeURL = env["GATEHOUSE_PWNED_RANGE_URL"]
         configuration.breachCheckFailsClosed = env["GATEHOUSE_BREACH_CHECK"] == "fail-closed"
+        if env["GATEHOUSE_VULNERABLE_SERVERS"] == "owner-only" { configuration.vulnerableServerAccess = .ownerOnly }
         return configuration
     }
 

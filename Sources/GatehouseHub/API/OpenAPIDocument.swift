@@ -408,6 +408,26 @@ enum OpenAPIDocument {
                     schema: {type: object, required: [version, platform], properties: {version: {type: string}, platform: {type: string}}}
               responses:
                 "204": {description: Recorded}
+          /releases:
+            get:
+              summary: Signed release manifests (optionally of one channel) and the signed release-key lists
+              parameters:
+                - {name: channel, in: query, required: false, schema: {type: string, enum: [stable, beta]}}
+              responses:
+                "200": {description: "{releases: [{manifest, key_id, signature}], key_lists: [...]}"}
+          /releases/{version}/artifact:
+            get:
+              summary: A release's artifact (check its size and SHA-256 against the signed manifest)
+              parameters:
+                - {name: version, in: path, required: true, schema: {type: string}}
+              responses:
+                "200": {description: application/octet-stream}
+                "404": {$ref: "#/components/responses/Error"}
+          /advisories:
+            get:
+              summary: Security advisories (affected range, fixed version, severity, summary)
+              responses:
+                "200": {description: OK}
           /servers/me/revocations:
             get:
               summary: Server-sent events announcing revocations that concern this server (server credential)

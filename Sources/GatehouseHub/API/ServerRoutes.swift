@@ -16,8 +16,14 @@ enum ServerRoutes {
         var ownerId: String
         var lastSeenAt: Date
         var createdAt: Date
+        var status: String?
+        var latestVersion: String?
+        var advisories: [String]?
 
-        init(_ server: MediaServer) {
+        init(_ server: MediaServer, status: ReleaseService.Status? = nil) {
+            self.status = status?.state.rawValue
+            latestVersion = status?.latest
+            advisories = status.map { $0.advisories.map { "\($0.id) (\($0.severity)): \($0.summary) Fixed in \($0.fixed)." } }
             id = server.id
             name = server.name
             version = server.version
@@ -84,10 +90,12 @@ enum ServerRoutes {
         }
         table.add(.get, "/servers", signedIn: true) { _, context in
             let account = try context.requireIdentity().account
+            var owned: [ServerView] = []
+            for server in try await servers.servers(of: account) {
+                owned.append(ServerView(server, status: try await services.releases.status(of: server)))
+            }
             return try JSONBody.response(
-                Listing(
-                    owned: try await servers.servers(of: account).map(ServerView.init),
-                    shared: try await servers.sharedServers(with: account).map(ServerView.init)))
+                Listing(owned: owned, shared: try await servers.sharedServers(with: account).map { ServerView($0) }))
         }
         table.add(.delete, "/servers/{id}", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
@@ -98,6 +106,9 @@ enum ServerRoutes {
         }
         table.add(.post, "/servers/{id}/token", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
+            if let server = try await services.environment.store.session.server(id: try context.parameters.require("id")) {
+                try await services.releases.checkAccess(server: server, account: identity.account)
+            }
             let token = try await servers.accessToken(
                 serverID: try context.parameters.require("id"), account: identity.account, device: identity.device)
             return try JSONBody.response(TokenView(token: token.token, expiresAt: token.expiresAt.epochSeconds))
@@ -135,6 +146,8 @@ enum ServerRoutes {
             let server = try await serverIdentity(request, servers)
             let body = try await JSONBody.decode(Heartbeat.self, from: request, context: context)
             try await servers.heartbeat(server: server, version: body.version, platform: body.platform)
+            // A new version may have made the server vulnerable (or safe): settle alerts now, not at the next poll.
+            try await services.releases.sendDueAlerts()
             return JSONBody.noContent()
         }
         table.add(.get, "/servers/me/revocations", signedIn: false) { request, _ in

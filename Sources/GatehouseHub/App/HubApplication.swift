@@ -49,6 +49,7 @@ public enum HubApplication {
         AuditRoutes.register(&table, services: services)
         NoticeRoutes.register(&table, services: services)
         ServerRoutes.register(&table, services: services)
+        ReleaseRoutes.register(&table, services: services)
         return table
     }
 
@@ -76,7 +77,10 @@ public enum HubApplication {
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment))],
+            services: [
+                delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
+                AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
+            ],
             logger: runtime.logger)
         let logger = runtime.logger
         app.beforeServerStarts {

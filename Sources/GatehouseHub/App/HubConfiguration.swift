@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 
 /// Everything `gatehouse serve` can be told, from flags, a config file or the environment.
 public struct HubConfiguration: Sendable {
@@ -32,6 +33,8 @@ public struct HubConfiguration: Sendable {
     public var pwnedRangeURL: String?
     /// Refuse new passwords while the range API cannot be reached (default: allow them).
     public var breachCheckFailsClosed: Bool
+    /// Who gets access tokens for a server with a known vulnerability: everyone, or its owner only until it updates.
+    public var vulnerableServerAccess: ReleaseService.VulnerablePolicy
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,
@@ -57,6 +60,7 @@ public struct HubConfiguration: Sendable {
         self.breachIndexPath = breachIndexPath
         self.pwnedRangeURL = nil
         self.breachCheckFailsClosed = false
+        self.vulnerableServerAccess = .everyone
     }
 
     /// The database URL in force.

@@ -51,6 +51,10 @@ public struct HubRuntime: Sendable {
                 breachCheck: rules.breachCheck),
             devices: DeviceService(environment: environment), twoFactor: twoFactor, recovery: recovery,
             incidents: IncidentService(environment: environment), servers: ServerService(environment: environment),
+            releases: ReleaseService(
+                environment: environment,
+                artifactDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("releases"),
+                vulnerablePolicy: configuration.vulnerableServerAccess),
             configuration: configuration)
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,

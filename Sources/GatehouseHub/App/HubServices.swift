@@ -13,6 +13,7 @@ public struct HubServices: Sendable {
     public let recovery: RecoveryService
     public let incidents: IncidentService
     public let servers: ServerService
+    public let releases: ReleaseService
     public let configuration: HubConfiguration
 
     /// The caller's address: the socket peer, or the first X-Forwarded-For hop behind a trusted proxy.

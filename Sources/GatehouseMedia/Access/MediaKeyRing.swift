@@ -53,7 +53,9 @@ public final class MediaKeyRing: Sendable {
             logger.debug("hub keys refreshed", metadata: ["count": "\(keys.count)"])
             return true
         } catch {
-            logger.warning("could not fetch hub keys", metadata: ["error": "\(error)"])
+            if !Task.isCancelled {
+                logger.warning("could not fetch hub keys", metadata: ["error": "\(error)"])
+            }
             return false
         }
     }

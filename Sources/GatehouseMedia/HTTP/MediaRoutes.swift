@@ -7,7 +7,8 @@ struct MediaRoutes: Sendable {
 
     /// Item ids are exactly this many lower-case hex digits; anything else is refused before any lookup.
     static let itemIDLength = 24
-    static let chunkLength = 256 * 1024
+    /// Large reads keep per-chunk overhead low on multi-gigabyte files (measured: docs/benchmarks/media.md).
+    static let chunkLength = 1024 * 1024
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in StatusPage(server: server).html() }

@@ -29,6 +29,7 @@ struct ClaimService: Service {
             do {
                 wait = try await step()
             } catch {
+                if Task.isCancelled { return }
                 logger.warning("hub unreachable", metadata: ["error": "\(error)"])
                 wait = retryInterval
             }
