@@ -83,10 +83,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The media server.
+        .target(
+            name: "GatehouseMedia",
+            dependencies: [
+                "GatehouseCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "gatehouse",
             dependencies: [
-                "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseReleases", "PasswordCheck",
+                "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseMedia", "GatehouseReleases",
+                "PasswordCheck",
                 "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -94,7 +108,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["MediaCommand.swift"],
             swiftSettings: strict
         ),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
@@ -104,6 +117,14 @@ let package = Package(
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore"]),
+        .testTarget(
+            name: "GatehouseMediaTests",
+            dependencies: [
+                "GatehouseMedia",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "GatehouseHubTests",
             dependencies: [

@@ -6,7 +6,7 @@ struct Gatehouse: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "Gatehouse: a self-hosted account hub and media server.",
         subcommands: [
-            ServeCommand.self,
+            ServeCommand.self, MediaCommand.self,
             LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self,
             ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
             AdminCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
