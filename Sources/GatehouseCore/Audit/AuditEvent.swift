@@ -29,6 +29,7 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case roleChanged = "account.role_changed"
         case serverClaimed = "server.claimed"
         case serverRemoved = "server.removed"
+        case serverUpdate = "server.update"
         case incidentApplied = "incident.applied"
     }
 

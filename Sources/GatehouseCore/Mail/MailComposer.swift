@@ -147,6 +147,19 @@ public struct MailComposer: Sendable {
             action: ("See your servers", link("/account/servers")))
     }
 
+    public func updateFailed(to account: Account, serverName: String, version: String, reason: String, now: Date)
+        -> OutboxMessage
+    {
+        compose(
+            to: account.email, account: account, kind: "update_failed", now: now,
+            subject: "An update of \(serverName) was rolled back",
+            paragraphs: [
+                "Your media server \(serverName) tried to update to \(version), but the new version failed its health check.",
+                "It went back to the version it ran before and keeps working. Reason: \(reason)",
+            ],
+            action: ("See your servers", link("/account/servers")))
+    }
+
     /// Masks an address for display in a mail to someone else (`al***@example.com`).
     public static func mask(_ email: String) -> String {
         let parts = email.split(separator: "@", maxSplits: 1)

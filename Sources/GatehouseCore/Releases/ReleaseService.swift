@@ -165,6 +165,28 @@ public struct ReleaseService: Sendable {
                 + "It is closed to shared users until its owner updates it to \(advisory.fixed) or later.")
     }
 
+    /// A media server's report about an update: a rollback mails the owner; every outcome is in the owner's log.
+    public func recordUpdateReport(server: MediaServer, version: String, outcome: String, reason: String) async throws {
+        guard ["installed", "rolled_back", "available", "refused"].contains(outcome) else {
+            throw Error.invalid("outcome is installed, rolled_back, available or refused")
+        }
+        let now = env.clock.now()
+        guard let owner = try await env.store.session.account(id: server.ownerID) else { return }
+        let env = self.env
+        let detail = "\(server.name): \(outcome) \(String(version.prefix(40))) \(String(reason.prefix(300)))"
+        try await env.store.transaction { tx in
+            try await tx.appendAudit(
+                AuditRecord(accountID: owner.id, kind: .serverUpdate, ipAddress: "server:" + server.id, detail: detail),
+                at: now)
+            if outcome == "rolled_back" {
+                try await tx.enqueueMail(
+                    env.mail.updateFailed(
+                        to: owner, serverName: server.name, version: String(version.prefix(40)),
+                        reason: String(reason.prefix(300)), now: now))
+            }
+        }
+    }
+
     /// Mails owners of vulnerable servers: once when a server becomes vulnerable, then reminders with growing gaps.
     /// Returns how many mails it queued.
     @discardableResult

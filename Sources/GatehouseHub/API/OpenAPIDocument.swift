@@ -428,6 +428,21 @@ enum OpenAPIDocument {
               summary: Security advisories (affected range, fixed version, severity, summary)
               responses:
                 "200": {description: OK}
+          /servers/me/update-report:
+            post:
+              summary: A media server reports an update (installed, rolled_back, available, refused); a rollback mails the owner
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [version, outcome]
+                      properties:
+                        version: {type: string}
+                        outcome: {type: string, enum: [installed, rolled_back, available, refused]}
+                        reason: {type: string}
+              responses:
+                "204": {description: Recorded}
           /servers/me/revocations:
             get:
               summary: Server-sent events announcing revocations that concern this server (server credential)

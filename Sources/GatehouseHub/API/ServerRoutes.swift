@@ -66,6 +66,11 @@ enum ServerRoutes {
         var version: String
         var platform: String
     }
+    struct UpdateReport: Decodable {
+        var version: String
+        var outcome: String
+        var reason: String?
+    }
     struct Keys: Encodable {
         struct Key: Encodable {
             var kid: String
@@ -148,6 +153,13 @@ enum ServerRoutes {
             try await servers.heartbeat(server: server, version: body.version, platform: body.platform)
             // A new version may have made the server vulnerable (or safe): settle alerts now, not at the next poll.
             try await services.releases.sendDueAlerts()
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/servers/me/update-report", signedIn: false) { request, context in
+            let server = try await serverIdentity(request, servers)
+            let body = try await JSONBody.decode(UpdateReport.self, from: request, context: context)
+            try await services.releases.recordUpdateReport(
+                server: server, version: body.version, outcome: body.outcome, reason: body.reason ?? "")
             return JSONBody.noContent()
         }
         table.add(.get, "/servers/me/revocations", signedIn: false) { request, _ in

@@ -336,7 +336,7 @@ struct PageRoutes {
             "2fa.disabled": "Two-factor sign-in turned off", "2fa.failed": "Wrong two-factor code",
             "2fa.recovery_code_used": "Recovery code used", "2fa.recovery_codes_regenerated": "New recovery codes",
             "sudo.granted": "Identity confirmed", "mail.phrase_changed": "Anti-phishing phrase changed",
-            "incident.applied": "Security incident measures applied",
+            "incident.applied": "Security incident measures applied", "server.update": "Media server update",
         ]
         return names[kind] ?? kind
     }
