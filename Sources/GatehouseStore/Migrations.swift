@@ -19,6 +19,7 @@ enum Migrations {
             (4, [
                 "CREATE TABLE release_key_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)"
             ]),
+            (5, ["CREATE INDEX revocations_account ON revocations(account_id, all_devices, at_ms)"]),
         ]
     }
 

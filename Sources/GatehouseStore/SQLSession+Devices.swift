@@ -87,6 +87,15 @@ extension SQLSession {
         }
     }
 
+    func latestFullRevocation(accountID: String) async throws -> Date? {
+        guard
+            let milliseconds = try await first(
+                "SELECT MAX(at_ms) AS at FROM revocations WHERE account_id = \(bind: accountID) AND all_devices = 1"
+            )?.optionalInt("at")
+        else { return nil }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
     func latestRevocationSequence() async throws -> Int64 {
         try await first("SELECT MAX(seq) AS n FROM revocations")?.optionalInt("n") ?? 0
     }

@@ -16,6 +16,8 @@ public protocol DeviceStore: Sendable {
     func touchDevice(id: String, at: Date, ipAddress: String) async throws
     /// Revocations recorded after sequence number `after`, oldest first.
     func revocations(after: Int64, limit: Int) async throws -> [(sequence: Int64, revocation: Revocation)]
+    /// When every device of the account was last revoked at once, if ever.
+    func latestFullRevocation(accountID: String) async throws -> Date?
     /// The newest revocation's sequence number (0 when none).
     func latestRevocationSequence() async throws -> Int64
     /// Whether this client has ever signed in to the account successfully (for throttling and new-device mail).

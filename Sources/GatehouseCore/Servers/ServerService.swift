@@ -177,11 +177,19 @@ public struct ServerService: Sendable {
             guard !sections.isEmpty else { throw Error.noAccess }
         }
         let now = env.clock.now()
+        // Tokens carry whole seconds. A media server refuses every token of an account issued at or before a
+        // sign-out-everywhere, so a token minted in that same second would be refused too: date it one second later.
+        var issued = now.epochSeconds
+        if let revoked = try await env.store.session.latestFullRevocation(accountID: account.id),
+            revoked.epochSeconds >= issued
+        {
+            issued = revoked.epochSeconds + 1
+        }
         let signer = MediaTokenSigner(keyring: env.keyring)
-        let expires = now.addingTimeInterval(MediaTokenSigner.lifetime)
+        let expires = Date(epochSeconds: issued).addingTimeInterval(MediaTokenSigner.lifetime)
         let claims = MediaTokenClaims(
             typ: "media", kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
-            iat: now.epochSeconds, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
+            iat: issued, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
             sec: sections)
         return AccessToken(token: try signer.sign(claims), expiresAt: expires)
     }
