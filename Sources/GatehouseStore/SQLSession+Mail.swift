@@ -31,7 +31,7 @@ extension SQLSession {
 
     func markMailSent(id: String, at date: Date) async throws {
         try await exec(
-            "UPDATE outbox SET sent_at = \(bind: date.epochSeconds), attempts = attempts + 1, last_error = NULL WHERE id = \(bind: id)"
+            "UPDATE outbox SET sent_at = \(bind: date.epochSeconds), attempts = attempts + 1, last_error = NULL, text_body = '', html_body = '' WHERE id = \(bind: id)"
         )
     }
 

@@ -58,11 +58,14 @@ def test_register_verify_devices_revoke_sign_out_all_change_password(hub):
                  "devices.signed_out_all", "password.changed", "signin.failed"):
         assert kind in activity
 
-    # Nothing secret is on disk in a usable form: no credential, no password, and the password hashes are keyed.
+    # Nothing secret is on disk in a usable form: no credential, no password, no mailed token, and the password
+    # hashes are keyed.
+    mailed = re.findall(r"token=(gh[a-z]_[A-Za-z0-9_-]+)", " ".join(text_of(m) for m in hub.messages()))
+    assert mailed
     hub.stop()
     db_files = glob.glob(os.path.join(hub.data, "gatehouse.sqlite*"))
     raw = b"".join(open(p, "rb").read() for p in db_files)
-    for secret in (laptop, phone, tv, PASSWORD, NEW_PASSWORD):
+    for secret in (laptop, phone, tv, PASSWORD, NEW_PASSWORD, *mailed):
         assert secret.encode() not in raw
     connection = sqlite3.connect(os.path.join(hub.data, "gatehouse.sqlite"))
     hashes = [row[0] for row in connection.execute("SELECT password_hash FROM credentials")]

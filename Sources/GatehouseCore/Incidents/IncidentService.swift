@@ -96,14 +96,11 @@ public struct IncidentService: Sendable {
                     return (done, [])
                 }
                 let work = accounts.map { account -> IncidentAccountWork in
-                    var token: OpaqueToken?
-                    if fresh.forceReset { token = OpaqueToken.generate(prefix: "ghr") }
                     let notice =
                         fresh.notify
                         ? env.mail.incidentNotice(
-                            to: account, reason: fresh.reason, resetRequired: fresh.forceReset, token: token?.value,
-                            now: now) : nil
-                    return IncidentAccountWork(account: account, resetTokenDigest: token?.digest, notice: notice)
+                            to: account, reason: fresh.reason, resetRequired: fresh.forceReset, now: now) : nil
+                    return IncidentAccountWork(account: account, resetTokenDigest: nil, notice: notice)
                 }
                 let next = try await tx.applyIncidentBatch(
                     fresh, work: work, resetExpiresAt: now.addingTimeInterval(max(env.settings.resetLifetime, 86_400)),

@@ -7,12 +7,33 @@ public struct MailComposer: Sendable {
     public let publicURL: String
     /// The product name shown in mails.
     public let productName: String
+    /// Seals message bodies at rest: mails carry single-use tokens, and the outbox is in the database.
+    public let sealer: SecretBox?
 
-    public init(publicURL: String, productName: String = "Gatehouse") {
+    public init(publicURL: String, productName: String = "Gatehouse", sealer: SecretBox? = nil) {
         var url = publicURL
         while url.hasSuffix("/") { url.removeLast() }
         self.publicURL = url
         self.productName = productName
+        self.sealer = sealer
+    }
+
+    /// The prefix of a sealed body in the outbox.
+    public static let sealedPrefix = "gh-sealed:"
+
+    /// Opens a body sealed by this composer (plain bodies pass through).
+    public func openBody(_ body: String, messageID: String) throws -> String {
+        guard body.hasPrefix(Self.sealedPrefix) else { return body }
+        guard let sealer else { throw SecretBox.Error.unknownKey }
+        let plain = try sealer.open(String(body.dropFirst(Self.sealedPrefix.count)), owner: "mail:" + messageID)
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    private func seal(_ body: String, messageID: String) -> String {
+        guard let sealer, let sealed = try? sealer.seal(Array(body.utf8), owner: "mail:" + messageID) else {
+            return body
+        }
+        return Self.sealedPrefix + sealed
     }
 
     /// A link to a page of the hub, with an optional token in the query.
@@ -119,16 +140,18 @@ public struct MailComposer: Sendable {
             action: ("Review your security settings", link("/account/security")))
     }
 
-    public func incidentNotice(to account: Account, reason: String, resetRequired: Bool, token: String?, now: Date)
-        -> OutboxMessage
-    {
+    /// The notice of an incident. It carries no reset token (a million live tokens in mail queues and inboxes would
+    /// be a prize of their own): the link leads to the reset form, and signing in with the old password mails a
+    /// fresh link too.
+    public func incidentNotice(to account: Account, reason: String, resetRequired: Bool, now: Date) -> OutboxMessage {
         var paragraphs = ["A security notice about your account \(account.username):", reason]
         if resetRequired {
-            paragraphs.append("As a precaution your password must be reset, and every device was signed out.")
+            paragraphs.append(
+                "As a precaution your password must be reset, and every device was signed out. Ask for a reset link "
+                    + "below; it is mailed to this address.")
         }
         paragraphs.append("We recommend turning on two-factor sign-in.")
-        let action: (String, String)? =
-            resetRequired && token != nil ? ("Reset your password", link("/reset-password", token: token)) : nil
+        let action: (String, String)? = resetRequired ? ("Reset your password", link("/forgot-password")) : nil
         return compose(
             to: account.email, account: account, kind: "incident_notice", now: now,
             subject: "Important security notice", paragraphs: paragraphs, action: action)
@@ -189,15 +212,20 @@ public struct MailComposer: Sendable {
         let footer = "\(productName) will never ask for your password by mail. Sign in only at \(publicURL)."
         text += "-- \n" + footer + "\n"
         html += "<p style=\"color:#666;font-size:small\">" + HTML.escape(footer) + "</p></body></html>"
+        let id = SecureRandom.identifier()
         return OutboxMessage(
-            id: SecureRandom.identifier(), recipient: recipient, subject: subject, textBody: text, htmlBody: html,
-            kind: kind, createdAt: now, nextAttemptAt: now)
+            id: id, recipient: recipient, subject: subject, textBody: seal(text, messageID: id),
+            htmlBody: seal(html, messageID: id), kind: kind, createdAt: now, nextAttemptAt: now)
     }
 }
 
 /// HTML escaping for text placed in markup.
 public enum HTML {
     public static func escape(_ text: String) -> String {
+        // Most text has nothing to escape: check the bytes first (this runs for every mail of an incident).
+        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {

@@ -38,7 +38,8 @@ public struct HubRuntime: Sendable {
             breachIndexPath: configuration.breachIndexPath, rangeURL: configuration.pwnedRangeURL,
             failsClosed: configuration.breachCheckFailsClosed, logger: logger)
         let environment = HubEnvironment(
-            store: store, hasher: hasher, rules: rules, mail: MailComposer(publicURL: configuration.publicURL),
+            store: store, hasher: hasher, rules: rules,
+            mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)),
             clock: SystemWallClock(), revocations: RevocationBus(),
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
             settings: AccountSettings(firstAccountIsAdmin: configuration.firstAccountIsAdmin), logger: logger)

@@ -9,6 +9,7 @@ import ServiceLifecycle
 /// (with the same Message-ID), never lose one.
 struct MailDeliveryService: Service {
     let store: any HubStore
+    let composer: MailComposer
     let transport: any MailTransport
     let pollInterval: Duration
     let retryBase: Double
@@ -28,8 +29,11 @@ struct MailDeliveryService: Service {
     func deliverDue(limit: Int = 50) async throws -> Int {
         let now = Date()
         let due = try await store.session.dueMail(now: now, limit: limit)
-        for message in due {
+        for sealed in due {
+            var message = sealed
             do {
+                message.textBody = try composer.openBody(sealed.textBody, messageID: sealed.id)
+                message.htmlBody = try composer.openBody(sealed.htmlBody, messageID: sealed.id)
                 try await transport.deliver(message)
                 try await store.session.markMailSent(id: message.id, at: Date())
             } catch {
