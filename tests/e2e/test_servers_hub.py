@@ -177,6 +177,19 @@ def test_signed_releases_advisories_alerts_and_policy():
         time.sleep(1)
         alerts = [m for m in hub.messages() if m["Subject"] == "Update your media server den"]
         assert len(alerts) == 1, "the owner of a newly vulnerable server is mailed once, not at every check"
+        # The owner sees it on the servers page too.
+        from browser import fill, make_browser, shot, submit
+        browser = make_browser()
+        try:
+            browser.get(hub.url + "/sign-in")
+            fill(browser, "identifier", "owen")
+            fill(browser, "password", PASSWORD)
+            submit(browser, "/sign-in")
+            browser.get(hub.url + "/account/servers")
+            assert "vulnerable: update now" in browser.page_source and "GH-1 (high)" in browser.page_source
+            shot(browser, "22-servers")
+        finally:
+            browser.quit()
         refused = hub.api("POST", f"/servers/{server_id}/token", token=friend)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "server_vulnerable"
         assert "GH-1" in refused.json()["error"]["message"]

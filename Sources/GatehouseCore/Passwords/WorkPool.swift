@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A bounded pool of threads for CPU-heavy work (password hashing), kept off the event loops.
 ///
 /// `threads` workers take jobs from a queue of at most `queueLimit` waiting jobs. Past that bound
@@ -34,6 +38,7 @@ public final class WorkPool: Sendable {
         for index in 0..<self.threads {
             let state = self.state
             let thread = Thread {
+                Self.lowerPriority()
                 while true {
                     state.condition.lock()
                     while state.jobs.isEmpty && !state.isStopped { state.condition.wait() }
@@ -50,6 +55,15 @@ public final class WorkPool: Sendable {
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+
+    /// Hashing is the one CPU-heavy job: its threads yield to the event loops and the database thread (nice 10), so
+    /// a burst of sign-ins never slows every other request behind it.
+    private static func lowerPriority() {
+        #if canImport(Glibc)
+        // On Linux the nice value belongs to the thread, and `who == 0` names the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
     }
 
     deinit {

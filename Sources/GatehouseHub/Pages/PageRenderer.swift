@@ -15,7 +15,7 @@ final class PageRenderer: Sendable {
             "verify-email": PageTemplates.verifyEmail, "sign-in": PageTemplates.signIn,
             "sign-in-code": PageTemplates.signInCode, "forgot-password": PageTemplates.forgotPassword,
             "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,
-            "security": PageTemplates.security, "admin": PageTemplates.admin, "error": PageTemplates.error,
+            "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
         ]
         for (name, text) in templates {
             do {

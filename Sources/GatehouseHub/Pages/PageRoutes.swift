@@ -69,6 +69,7 @@ struct PageRoutes {
         router.post("/account/security/devices/sign-out-all") { request, context in
             try await signOutAll(request, context)
         }
+        ServerPages(pages: self).register(on: router)
         AdminPages(pages: self).register(on: router)
     }
 

@@ -18,6 +18,7 @@ enum PageTemplates {
           {{#signedIn}}
             <a href="/account">Account</a>
             <a href="/account/security">Security</a>
+            <a href="/account/servers">Servers</a>
             {{#isAdmin}}<a href="/admin">Operators</a>{{/isAdmin}}
             <form method="post" action="/sign-out" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
@@ -254,6 +255,43 @@ enum PageTemplates {
           </tbody>
         </table>
         </section>
+        """
+
+    static let servers = """
+        <h1>Media servers</h1>
+        <section>
+        <h2>Your servers</h2>
+        {{#hasOwned}}
+        <ul class="servers">
+        {{#owned}}
+          <li class="server" data-server-id="{{id}}">
+            <div><strong>{{name}}</strong> <span class="tag {{tagClass}}">{{statusText}}</span>
+            <br><span class="hint">version {{version}}{{#latest}} · latest {{latest}}{{/latest}} · {{platform}} · last seen {{lastSeen}}</span>
+            {{#advisories}}<p class="error">{{.}}</p>{{/advisories}}</div>
+            <form method="post" action="/account/servers/{{id}}/remove">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary">Remove</button>
+            </form>
+          </li>
+        {{/owned}}
+        </ul>
+        {{/hasOwned}}
+        {{^hasOwned}}<p>No servers yet.</p>{{/hasOwned}}
+        <form method="post" action="/account/servers/claim" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="claim_code">Claim a server with the code it shows</label>
+          <input id="claim_code" name="code" autocomplete="off" placeholder="ABCD-EFGH"
+            {{#errors.claim}}aria-invalid="true" aria-describedby="claim-error"{{/errors.claim}}>
+          {{#errors.claim}}<p class="error" id="claim-error">{{errors.claim}}</p>{{/errors.claim}}
+          <button type="submit">Claim server</button>
+        </form>
+        </section>
+        {{#hasShared}}
+        <section>
+        <h2>Shared with you</h2>
+        <ul class="servers">{{#shared}}<li class="server"><strong>{{name}}</strong> <span class="hint">{{url}}</span></li>{{/shared}}</ul>
+        </section>
+        {{/hasShared}}
         """
 
     static let admin = """

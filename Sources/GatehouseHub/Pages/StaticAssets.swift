@@ -38,7 +38,11 @@ enum StaticAssets {
         .tag.ok { color: var(--ok); } .tag.warn { color: var(--warn); }
         .codes { columns: 2; font-size: 1.05rem; }
         .qr { display: block; margin: .5rem 0; image-rendering: pixelated; max-width: 100%; height: auto; }
-        ul.devices { list-style: none; padding: 0; margin: 0; }
+        ul.devices, ul.servers { list-style: none; padding: 0; margin: 0; }
+        li.server { display: flex; justify-content: space-between; align-items: center; gap: 1rem; padding: .6rem 0;
+                    border-bottom: 1px solid var(--line); }
+        li.server button { margin-top: 0; }
+        .tag.bad { color: var(--danger); }
         li.device { display: flex; justify-content: space-between; align-items: center; gap: 1rem; padding: .6rem 0;
                     border-bottom: 1px solid var(--line); }
         li.device button { margin-top: 0; }
