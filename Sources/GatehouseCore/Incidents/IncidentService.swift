@@ -74,46 +74,83 @@ public struct IncidentService: Sendable {
     }
 
     /// Processes the incident's remaining accounts, `batchSize` per transaction, calling `progress` after each.
+    ///
+    /// The batches form a pipeline: while one batch's transaction writes, the notices of the next are composed on
+    /// another core. Each transaction applies only if the incident's cursor is still where its accounts were read
+    /// (another run may have moved it), so no account is processed twice.
     @discardableResult
     public func run(
         incidentID: String, batchSize: Int = 1_000, progress: @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Incident {
         guard var incident = try await env.store.session.incident(id: incidentID) else { throw Error.notFound }
         let env = self.env
+        let session = env.store.session
+        var cursor = incident.cursor
+        var accounts = incident.state == .running ? try await session.incidentBatch(incident, limit: batchSize) : []
+        var work = compose(accounts, for: incident, now: env.clock.now())
         while incident.state == .running {
-            let current = incident
             let now = env.clock.now()
-            let (updated, revoked) = try await env.store.transaction { tx -> (Incident, [String]) in
-                // Re-read inside the transaction: another run may have advanced the cursor.
-                guard let fresh = try await tx.incident(id: current.id), fresh.state == .running else {
-                    return (try await tx.incident(id: current.id) ?? current, [])
+            if accounts.isEmpty {
+                let finalCursor = cursor
+                try await env.store.transaction { tx in
+                    guard let fresh = try await tx.incident(id: incidentID), fresh.state == .running,
+                        fresh.cursor == finalCursor
+                    else { return }
+                    try await tx.setIncidentState(id: incidentID, state: .applied, at: now)
                 }
-                let accounts = try await tx.incidentBatch(fresh, limit: batchSize)
-                if accounts.isEmpty {
-                    try await tx.setIncidentState(id: fresh.id, state: .applied, at: now)
-                    var done = fresh
-                    done.state = .applied
-                    return (done, [])
+                incident = try await session.incident(id: incidentID) ?? incident
+                if incident.state == .running {
+                    cursor = incident.cursor
+                    accounts = try await session.incidentBatch(incident, limit: batchSize)
+                    work = compose(accounts, for: incident, now: now)
                 }
-                let work = accounts.map { account -> IncidentAccountWork in
-                    let notice =
-                        fresh.notify
-                        ? env.mail.incidentNotice(
-                            to: account, reason: fresh.reason, resetRequired: fresh.forceReset, now: now) : nil
-                    return IncidentAccountWork(account: account, resetTokenDigest: nil, notice: notice)
-                }
-                let next = try await tx.applyIncidentBatch(
-                    fresh, work: work, resetExpiresAt: now.addingTimeInterval(max(env.settings.resetLifetime, 86_400)),
-                    at: now)
-                return (next, fresh.signOutAll || fresh.forceReset ? accounts.map(\.id) : [])
+                continue
             }
-            for accountID in revoked {
-                env.announce(Revocation(accountID: accountID, deviceIDs: [], allDevices: true, at: now))
+            // Read the next batch now (quick), compose it while this batch is written.
+            var ahead = incident
+            ahead.cursor = accounts[accounts.count - 1].id
+            let nextAccounts = try await session.incidentBatch(ahead, limit: batchSize)
+            let current = incident
+            let expected = cursor
+            let batch = work
+            async let nextWork = compose(nextAccounts, for: current, now: now)
+            let updated = try await env.store.transaction { tx -> Incident in
+                var reading = current
+                reading.cursor = expected
+                return try await tx.applyIncidentBatch(
+                    reading, work: batch, resetExpiresAt: now.addingTimeInterval(env.settings.resetLifetime), at: now)
+            }
+            let composed = await nextWork
+            if updated.cursor == ahead.cursor {
+                if current.signOutAll || current.forceReset {
+                    for account in accounts {
+                        env.announce(Revocation(accountID: account.id, deviceIDs: [], allDevices: true, at: now))
+                    }
+                }
+                cursor = ahead.cursor
+                accounts = nextAccounts
+                work = composed
+            } else {
+                // Another run moved the cursor: start again from where it is.
+                cursor = updated.cursor
+                accounts = updated.state == .running ? try await session.incidentBatch(updated, limit: batchSize) : []
+                work = compose(accounts, for: updated, now: now)
             }
             incident = updated
             progress(Progress(processed: incident.processed, total: incident.total))
         }
         return incident
+    }
+
+    /// The per-account work of a batch: the notice mail, when the incident notifies.
+    private func compose(_ accounts: [Account], for incident: Incident, now: Date) -> [IncidentAccountWork] {
+        accounts.map { account in
+            let notice =
+                incident.notify
+                ? env.mail.incidentNotice(to: account, reason: incident.reason, resetRequired: incident.forceReset, now: now)
+                : nil
+            return IncidentAccountWork(account: account, resetTokenDigest: nil, notice: notice)
+        }
     }
 
     public func list() async throws -> [Incident] {
