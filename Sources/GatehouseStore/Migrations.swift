@@ -20,6 +20,7 @@ enum Migrations {
                 "CREATE TABLE release_key_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)"
             ]),
             (5, ["CREATE INDEX revocations_account ON revocations(account_id, all_devices, at_ms)"]),
+            (6, ["ALTER TABLE outbox ADD COLUMN template TEXT"]),
         ]
     }
 

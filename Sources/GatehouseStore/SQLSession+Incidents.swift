@@ -127,13 +127,13 @@ extension SQLSession {
             try await run { db in
                 var insert = db.insert(into: "outbox").columns(
                     "id", "recipient", "subject", "text_body", "html_body", "kind", "created_at", "attempts",
-                    "next_attempt_at")
+                    "next_attempt_at", "template")
                 for message in chunk {
                     insert = insert.values(
                         SQLBind(message.id), SQLBind(message.recipient), SQLBind(message.subject),
                         SQLBind(message.textBody), SQLBind(message.htmlBody), SQLBind(message.kind),
                         SQLBind(message.createdAt.epochSeconds), SQLBind(Int64(0)),
-                        SQLBind(message.nextAttemptAt.epochSeconds))
+                        SQLBind(message.nextAttemptAt.epochSeconds), SQLBind(message.template))
                 }
                 try await insert.run()
             }

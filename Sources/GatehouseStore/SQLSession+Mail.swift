@@ -6,10 +6,11 @@ extension SQLSession {
     func enqueueMail(_ message: OutboxMessage) async throws {
         try await exec(
             """
-            INSERT INTO outbox (id, recipient, subject, text_body, html_body, kind, created_at, attempts, next_attempt_at)
+            INSERT INTO outbox (id, recipient, subject, text_body, html_body, kind, created_at, attempts, next_attempt_at,
+                template)
             VALUES (\(bind: message.id), \(bind: message.recipient), \(bind: message.subject), \(bind: message.textBody),
                 \(bind: message.htmlBody), \(bind: message.kind), \(bind: message.createdAt.epochSeconds),
-                \(bind: Int64(message.attempts)), \(bind: message.nextAttemptAt.epochSeconds))
+                \(bind: Int64(message.attempts)), \(bind: message.nextAttemptAt.epochSeconds), \(bind: message.template))
             """)
     }
 
@@ -25,7 +26,8 @@ extension SQLSession {
                 textBody: try row.string("text_body"), htmlBody: try row.string("html_body"),
                 kind: try row.string("kind"), createdAt: try row.date("created_at"),
                 attempts: Int(try row.int("attempts")), nextAttemptAt: try row.date("next_attempt_at"),
-                sentAt: try row.optionalDate("sent_at"), lastError: try row.optionalString("last_error"))
+                sentAt: try row.optionalDate("sent_at"), lastError: try row.optionalString("last_error"),
+                template: try row.optionalString("template"))
         }
     }
 

@@ -142,13 +142,28 @@ public struct IncidentService: Sendable {
         return incident
     }
 
+    /// Renders a notice stored as a reference (at delivery time); nil when the incident or account is gone.
+    public func renderNotice(_ message: OutboxMessage) async throws -> OutboxMessage? {
+        guard let template = message.template, template.hasPrefix("incident:") else { return message }
+        let parts = template.dropFirst("incident:".count).split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let incident = try await env.store.session.incident(id: parts[0]),
+            let account = try await env.store.session.account(id: parts[1])
+        else { return nil }
+        let composed = env.mail.incidentNotice(
+            to: account, reason: incident.reason, resetRequired: incident.forceReset, now: message.createdAt)
+        var rendered = message
+        rendered.subject = composed.subject
+        rendered.textBody = try env.mail.openBody(composed.textBody, messageID: composed.id)
+        rendered.htmlBody = try env.mail.openBody(composed.htmlBody, messageID: composed.id)
+        rendered.template = nil
+        return rendered
+    }
+
     /// The per-account work of a batch: the notice mail, when the incident notifies.
     private func compose(_ accounts: [Account], for incident: Incident, now: Date) -> [IncidentAccountWork] {
         accounts.map { account in
             let notice =
-                incident.notify
-                ? env.mail.incidentNotice(to: account, reason: incident.reason, resetRequired: incident.forceReset, now: now)
-                : nil
+                incident.notify ? env.mail.incidentNoticeReference(to: account, incidentID: incident.id, now: now) : nil
             return IncidentAccountWork(account: account, resetTokenDigest: nil, notice: notice)
         }
     }

@@ -140,6 +140,15 @@ public struct MailComposer: Sendable {
             action: ("Review your security settings", link("/account/security")))
     }
 
+    /// An outbox row for an incident notice, rendered at delivery with ``incidentNotice(to:reason:resetRequired:now:)``.
+    public func incidentNoticeReference(to account: Account, incidentID: String, now: Date) -> OutboxMessage {
+        OutboxMessage(
+            id: SecureRandom.identifier(), recipient: account.email, subject: Self.incidentSubject, textBody: "",
+            htmlBody: "", kind: "incident_notice", createdAt: now, nextAttemptAt: now, template: "incident:" + incidentID + ":" + account.id)
+    }
+
+    static let incidentSubject = "Important security notice"
+
     /// The notice of an incident. It carries no reset token (a million live tokens in mail queues and inboxes would
     /// be a prize of their own): the link leads to the reset form, and signing in with the old password mails a
     /// fresh link too.
@@ -154,7 +163,7 @@ public struct MailComposer: Sendable {
         let action: (String, String)? = resetRequired ? ("Reset your password", link("/forgot-password")) : nil
         return compose(
             to: account.email, account: account, kind: "incident_notice", now: now,
-            subject: "Important security notice", paragraphs: paragraphs, action: action)
+            subject: Self.incidentSubject, paragraphs: paragraphs, action: action)
     }
 
     public func serverVulnerable(to account: Account, serverName: String, advisory: String, now: Date)

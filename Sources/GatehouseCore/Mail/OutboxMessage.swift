@@ -14,11 +14,16 @@ public struct OutboxMessage: Sendable, Equatable {
     public var nextAttemptAt: Date
     public var sentAt: Date?
     public var lastError: String?
+    /// Set for messages rendered at delivery instead of stored whole (`incident:<incident id>`): an incident's
+    /// million notices differ only in the account, so each row holds a reference, not two kilobytes of body.
+    public var template: String?
 
     public init(
         id: String, recipient: String, subject: String, textBody: String, htmlBody: String, kind: String,
-        createdAt: Date, attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, lastError: String? = nil
+        createdAt: Date, attempts: Int = 0, nextAttemptAt: Date, sentAt: Date? = nil, lastError: String? = nil,
+        template: String? = nil
     ) {
+        self.template = template
         self.id = id
         self.recipient = recipient
         self.subject = subject

@@ -70,7 +70,8 @@ public enum HubApplication {
                 metadata: ["host": "\(configuration.mail.smtpHost)", "port": "\(configuration.mail.smtpPort)"])
         }
         let delivery = MailDeliveryService(
-            store: runtime.store, composer: runtime.services.environment.mail, transport: transport,
+            store: runtime.store, composer: runtime.services.environment.mail,
+            incidents: runtime.services.incidents, transport: transport,
             pollInterval: .milliseconds(Int(configuration.mail.pollInterval * 1000)),
             retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger)
         var app = Application(

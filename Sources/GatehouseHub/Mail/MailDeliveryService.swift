@@ -10,6 +10,7 @@ import ServiceLifecycle
 struct MailDeliveryService: Service {
     let store: any HubStore
     let composer: MailComposer
+    let incidents: IncidentService
     let transport: any MailTransport
     let pollInterval: Duration
     let retryBase: Double
@@ -32,8 +33,17 @@ struct MailDeliveryService: Service {
         for sealed in due {
             var message = sealed
             do {
-                message.textBody = try composer.openBody(sealed.textBody, messageID: sealed.id)
-                message.htmlBody = try composer.openBody(sealed.htmlBody, messageID: sealed.id)
+                if sealed.template != nil {
+                    guard let rendered = try await incidents.renderNotice(sealed) else {
+                        try await store.session.markMailFailed(
+                            id: sealed.id, error: "its incident or account is gone", nextAttemptAt: Date(), giveUp: true)
+                        continue
+                    }
+                    message = rendered
+                } else {
+                    message.textBody = try composer.openBody(sealed.textBody, messageID: sealed.id)
+                    message.htmlBody = try composer.openBody(sealed.htmlBody, messageID: sealed.id)
+                }
                 try await transport.deliver(message)
                 try await store.session.markMailSent(id: message.id, at: Date())
             } catch {
