@@ -87,6 +87,7 @@ let package = Package(
         .target(
             name: "GatehouseMedia",
             dependencies: [
+                "GatehouseReleases",
                 "GatehouseCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -120,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseMediaTests",
             dependencies: [
-                "GatehouseMedia",
+                "GatehouseMedia", "GatehouseReleases",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -9,7 +9,8 @@ scripts/install-test-deps.sh
 
 RUN_DIR="$(mktemp -d /tmp/gatehouse-test.XXXXXX)"
 chmod 755 "$RUN_DIR"
-PG_PORT="${GATEHOUSE_TEST_PG_PORT:-55432}"
+# A free port, so a PostgreSQL already running on this machine is no obstacle.
+PG_PORT="${GATEHOUSE_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 cleanup() {
     if [ -f "$RUN_DIR/pg/data/postmaster.pid" ]; then
         runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$RUN_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseReleases
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -26,6 +27,34 @@ public func buildMediaServer(
 ) async throws -> some ApplicationProtocol {
     let server = try await MediaServer(configuration: configuration, logger: logger)
     return server.makeApplication()
+}
+
+/// How a media server run ended.
+public enum MediaServerExit: Sendable, Equatable {
+    /// Shut down (a signal).
+    case stopped
+    /// An update was installed and `current` switched: the supervisor should restart into it.
+    case updateStaged
+}
+
+/// Runs the media server until a signal stops it or its updater stages a new version. Staging shuts the server
+/// down gracefully (requests in flight finish) before returning `.updateStaged`.
+public func runMediaServer(configuration: MediaServerConfiguration, logger: Logger) async throws -> MediaServerExit {
+    let server = try await MediaServer(configuration: configuration, logger: logger)
+    let app = server.makeApplication()
+    guard let updater = server.makeUpdateService() else {
+        try await app.runService()
+        return .stopped
+    }
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [
+                .init(service: app),
+                .init(service: updater, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+    return updater.hasStagedUpdate ? .updateStaged : .stopped
 }
 
 /// The media server's parts, wired from a configuration. Tests build one and drive its parts directly.
@@ -132,6 +161,20 @@ final class MediaServer: Sendable {
                 })
         }
         return services
+    }
+
+    /// The updater, when updates are configured and a hub is used.
+    func makeUpdateService() -> UpdateService? {
+        guard let settings = configuration.updates, let hub else { return nil }
+        guard let running = SemanticVersion(configuration.version) else {
+            logger.warning("updates off: the running version is not a release version", metadata: [
+                "version": "\(configuration.version)"
+            ])
+            return nil
+        }
+        return UpdateService(
+            hub: hub, credential: credential, settings: settings, running: running,
+            dataFolder: configuration.dataFolder, logger: logger)
     }
 
     func makeRouter() -> Router<BasicRequestContext> {

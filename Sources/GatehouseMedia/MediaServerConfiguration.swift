@@ -8,6 +8,7 @@ import Foundation
 /// - `--data DIR` → `dataFolder`; `--host`/`--port` → `host`/`port`; `--hub URL` → `hubURL`;
 ///   `--public-url URL` → `publicURL` (what the hub and devices use to reach this server); `--name` → `name`.
 /// - the executable's version → `version`.
+/// - `--updates`, `--update-channel`, `--release-key`, `--update-interval` → `updates` (see `Updates`).
 /// - `--offline-key BASE64URL --offline-server-id ID` (testing and benchmarks only) → `offline`.
 public struct MediaServerConfiguration: Sendable {
     /// One library folder.
@@ -97,6 +98,8 @@ public struct MediaServerConfiguration: Sendable {
     public var rescanInterval: Double
     /// When set, no hub is used (see `OfflineIdentity`).
     public var offline: OfflineIdentity?
+    /// Automatic updates; nil turns the updater off (as does offline mode).
+    public var updates: Updates?
 
     /// Creates a configuration.
     public init(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseMedia
+import GatehouseReleases
 import Logging
 
 /// `gatehouse media`: run a media server that serves its library to devices the hub authorized.
@@ -10,13 +11,25 @@ struct MediaCommand: AsyncParsableCommand {
         abstract: "Run a media server: scan library folders and serve them to devices the hub authorized.",
         discussion: """
             On first start the server shows a claim code (log and http://HOST:PORT/); claim it with \
-            `gatehouse servers claim CODE`. Example:
+            `gatehouse servers claim CODE`. It keeps itself patched: with the hub's release key pinned \
+            (--release-key), it installs security fixes by default (--updates all|notify to change), restarting \
+            into the new version and switching back if it fails its health check. Example:
               gatehouse media --library Movies=/srv/movies --library /srv/Music --data /var/lib/gatehouse-media \\
-                --hub https://hub.example --public-url http://den.local:32400
+                --hub https://hub.example --public-url http://den.local:32400 --release-key r1:BASE64URL
             """)
 
     /// Reported to the hub and shown on the status page.
     static let version = "0.1.0"
+
+    /// The version this process reports: `version`, unless the environment variable `GATEHOUSE_VERSION_OVERRIDE`
+    /// names another release version. A testing aid only: it lets a test build pose as version A or B of the
+    /// update tests (docs/update-protocol.md); nothing else depends on it.
+    static func reportedVersion(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let override = environment["GATEHOUSE_VERSION_OVERRIDE"], SemanticVersion(override) != nil {
+            return override
+        }
+        return version
+    }
 
     @Option(
         name: .customLong("library"), help: "A library folder: NAME=PATH, or PATH (the folder name is the section).")
@@ -43,6 +56,30 @@ struct MediaCommand: AsyncParsableCommand {
     @Option(help: "Seconds between library rescans.")
     var rescanInterval: Double = 60
 
+    @Option(help: "Automatic updates: security (install security fixes), all (every newer release) or notify.")
+    var updates: String = UpdatePolicy.security.rawValue
+
+    @Option(help: "Release channel to follow: stable or beta (beta also takes stable releases).")
+    var updateChannel: String = "stable"
+
+    @Option(
+        help: ArgumentHelp(
+            "The hub's release key, ID:BASE64URL (printed by `gatehouse releases publish`); needed to install updates.",
+            valueName: "id:key"))
+    var releaseKey: String?
+
+    @Option(help: "Seconds between update checks.")
+    var updateInterval: Double = 3600
+
+    @Option(help: ArgumentHelp("Seconds from start to the first update check.", visibility: .hidden))
+    var updateFirstCheck: Double = 10
+
+    @Option(help: ArgumentHelp("Seconds a new version has to pass its health check.", visibility: .hidden))
+    var healthTimeout: Double = 30
+
+    @Flag(help: ArgumentHelp("Run the server itself (the supervisor starts it so).", visibility: .hidden))
+    var serve = false
+
     @Option(
         help: ArgumentHelp(
             "Testing and benchmarks only: trust this Ed25519 public key (base64url, kid s1) instead of the hub's.",
@@ -59,6 +96,16 @@ struct MediaCommand: AsyncParsableCommand {
         if benchVerify == nil {
             guard !libraries.isEmpty else { throw ValidationError("give at least one --library") }
             guard hub != nil || offlineKey != nil else { throw ValidationError("--hub is required") }
+            guard UpdatePolicy(rawValue: updates) != nil else {
+                throw ValidationError("--updates is security, all or notify")
+            }
+            guard ["stable", "beta"].contains(updateChannel) else {
+                throw ValidationError("--update-channel is stable or beta")
+            }
+            if let releaseKey, MediaServerConfiguration.Updates.releaseKey(argument: releaseKey) == nil {
+                throw ValidationError("--release-key is ID:BASE64URL of a 32-byte Ed25519 public key")
+            }
+            guard updateInterval >= 1 else { throw ValidationError("--update-interval is at least 1 second") }
         }
     }
 
@@ -70,16 +117,45 @@ struct MediaCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "gatehouse.media")
         logger.logLevel = .info
+        // Offline mode has no hub and so no updates: it runs the server in this process.
+        if !serve && offlineKey == nil {
+            logger = Logger(label: "gatehouse.media.supervisor")
+            logger.logLevel = .info
+            throw ExitCode(await makeSupervisor(logger: logger).run())
+        }
         var configuration = MediaServerConfiguration(
             sections: libraries.map(MediaServerConfiguration.Section.init(argument:)),
             dataFolder: data, host: host, port: port, hubURL: hub, publicURL: publicURL, name: name,
-            version: Self.version, rescanInterval: rescanInterval)
+            version: Self.reportedVersion(), rescanInterval: rescanInterval)
+        configuration.updates = .init(
+            policy: UpdatePolicy(rawValue: updates) ?? .security, channel: updateChannel,
+            releaseKey: releaseKey.flatMap(MediaServerConfiguration.Updates.releaseKey(argument:)),
+            checkInterval: updateInterval, firstCheckDelay: updateFirstCheck, isSupervised: serve)
         if let offlineKey {
             configuration.offline = try .init(serverID: offlineServerId, publicKeyBase64URL: offlineKey)
             configuration.hubURL = nil
+            configuration.updates = nil
             logger.warning("offline mode: no hub, no claim, no revocations; for testing only")
         }
-        let app = try await buildMediaServer(configuration: configuration, logger: logger)
-        try await app.runService()
+        if try await runMediaServer(configuration: configuration, logger: logger) == .updateStaged {
+            throw ExitCode(MediaSupervisor.updateStagedExitCode)
+        }
+    }
+
+    /// The supervisor runs this same command with `--serve` added, from the installed build when there is one.
+    private func makeSupervisor(logger: Logger) -> MediaSupervisor {
+        let arguments = Array(CommandLine.arguments.dropFirst()) + ["--serve"]
+        let own =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
+        let probeHost: String
+        switch host {
+        case "0.0.0.0", "": probeHost = "127.0.0.1"
+        case "::": probeHost = "[::1]"
+        default: probeHost = host.contains(":") ? "[\(host)]" : host
+        }
+        return MediaSupervisor(
+            ownExecutable: own, childArguments: arguments, dataFolder: data,
+            healthURL: "http://\(probeHost):\(port)/healthz", healthTimeout: healthTimeout, logger: logger)
     }
 }

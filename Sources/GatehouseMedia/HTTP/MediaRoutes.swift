@@ -13,6 +13,10 @@ struct MediaRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in StatusPage(server: server).html() }
         router.get("/api/status") { _, _ in try StatusPage(server: server).json() }
+        // The supervisor's health check after an update: up, serving, and which version it runs.
+        router.get("/healthz") { _, _ in
+            try JSONResponse.make(["status": "ok", "version": server.configuration.version])
+        }
         router.get("/api/library/sections") { request, _ in try await sections(request) }
         router.get("/api/library/sections/{name}/items") { request, context in
             try await sectionItems(request, name: context.parameters.require("name"))

@@ -125,7 +125,7 @@ public struct HubClient: HubKeySource {
 
     enum Verb { case get, post }
 
-    private func send<Body: Encodable>(
+    func send<Body: Encodable>(
         _ method: Verb, _ path: String, credential: String?, json: Body?
     ) async throws -> (UInt, Data) {
         var request = HTTPClientRequest(url: url(path))
@@ -146,7 +146,7 @@ public struct HubClient: HubKeySource {
         return (response.status.code, Data(body.readableBytesView))
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {

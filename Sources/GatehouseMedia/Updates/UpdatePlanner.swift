@@ -72,7 +72,8 @@ struct UpdatePlanner: Sendable {
             return .refuse(version: claimedVersion.description, reason: "\(error)")
         }
         guard accepts(channel: manifest.channel) else {
-            return .refuse(version: manifest.version.description, reason: "\(ReleaseError.wrongChannel(manifest.channel))")
+            let reason = "\(ReleaseError.wrongChannel(manifest.channel))"
+            return .refuse(version: manifest.version.description, reason: reason)
         }
         if let seen = state.seen[channel] {
             if manifest.version < seen.version
@@ -99,7 +100,8 @@ struct UpdatePlanner: Sendable {
         case .notify:
             return .available(manifest)
         case .security:
-            return fixesRunningVersion(manifest.version, advisories: advisories) ? .install(manifest) : .available(manifest)
+            let isFix = fixesRunningVersion(manifest.version, advisories: advisories)
+            return isFix ? .install(manifest) : .available(manifest)
         }
     }
 
