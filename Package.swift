@@ -111,6 +111,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The SMTP benchmark's driver (Benchmarks/smtp_bench.py runs it).
+        .executableTarget(name: "smtp-bench", dependencies: ["SMTPClient"], path: "Benchmarks/smtp_bench"),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
