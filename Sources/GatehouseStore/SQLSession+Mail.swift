@@ -69,6 +69,16 @@ extension SQLSession {
         return (Int(try row.int("failures")), try row.date("last_failure"))
     }
 
+    func throttleStates(keys: [String]) async throws -> [String: (failures: Int, lastFailure: Date)] {
+        guard !keys.isEmpty else { return [:] }
+        let list = SQLList(keys.map { SQLBind($0) })
+        var states: [String: (failures: Int, lastFailure: Date)] = [:]
+        for row in try await all("SELECT key, failures, last_failure FROM throttle WHERE key IN (\(list))") {
+            states[try row.string("key")] = (Int(try row.int("failures")), try row.date("last_failure"))
+        }
+        return states
+    }
+
     func recordThrottleFailure(key: String, at date: Date) async throws {
         let cutoff = date.epochSeconds - 86_400
         try await exec(

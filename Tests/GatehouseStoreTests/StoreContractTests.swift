@@ -243,3 +243,16 @@ struct StoreContractTests {
         }
     }
 }
+
+extension StoreContractTests {
+    @Test("throttle: several keys read in one query", arguments: Backend.allCases)
+    func throttleStates(backend: Backend) async throws {
+        try await withStore(backend) { (store: SQLStore) async throws in
+            try await store.session.recordThrottleFailure(key: "ip:9", at: now)
+            try await store.session.recordThrottleFailure(key: "id:x", at: now)
+            try await store.session.recordThrottleFailure(key: "id:x", at: now)
+            let states = try await store.session.throttleStates(keys: ["ip:9", "id:x", "id:none"])
+            #expect(states["ip:9"]?.failures == 1 && states["id:x"]?.failures == 2 && states["id:none"] == nil)
+        }
+    }
+}

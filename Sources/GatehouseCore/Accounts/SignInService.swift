@@ -92,8 +92,12 @@ public struct SignInService: Sendable {
             accountID: account?.id ?? "", clientIdentifier: info.clientIdentifier)
         let addressKey = "ip:" + caller.ipAddress
         let accountKey = "id:" + canonical
-        var wait = try await throttleWait(key: addressKey, policy: .perAddress, now: now)
-        let accountState = try await session.throttleState(key: accountKey)
+        let states = try await session.throttleStates(keys: [addressKey, accountKey])
+        let accountState = states[accountKey]
+        var wait = 0
+        if let address = states[addressKey] {
+            wait = ThrottlePolicy.perAddress.wait(failures: address.failures, lastFailure: address.lastFailure, now: now)
+        }
         if !knownClient, let accountState {
             wait = max(
                 wait,
@@ -186,10 +190,5 @@ public struct SignInService: Sendable {
             }
             return SignedIn(account: account, device: device, token: token)
         }
-    }
-
-    private func throttleWait(key: String, policy: ThrottlePolicy, now: Date) async throws -> Int {
-        guard let state = try await env.store.session.throttleState(key: key) else { return 0 }
-        return policy.wait(failures: state.failures, lastFailure: state.lastFailure, now: now)
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 public protocol ThrottleStore: Sendable {
     /// The failure count and time of the last failure for `key`.
     func throttleState(key: String) async throws -> (failures: Int, lastFailure: Date)?
+    /// The states of several keys in one query (sign-in reads the address's and the identifier's together).
+    func throttleStates(keys: [String]) async throws -> [String: (failures: Int, lastFailure: Date)]
     func recordThrottleFailure(key: String, at: Date) async throws
     func clearThrottle(key: String) async throws
 }
