@@ -7,7 +7,7 @@ struct MediaRoutes: Sendable {
 
     /// Item ids are exactly this many lower-case hex digits; anything else is refused before any lookup.
     static let itemIDLength = 24
-    /// Large reads keep per-chunk overhead low on multi-gigabyte files (measured: docs/benchmarks/media.md).
+    /// Large reads keep per-chunk overhead low on multi-gigabyte files (measured: docs/benchmarks.md, media section).
     static let chunkLength = 1024 * 1024
 
     func register(on router: Router<BasicRequestContext>) {
