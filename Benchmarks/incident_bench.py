@@ -53,6 +53,9 @@ import time
 
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "e2e"))
+from hubkit import seed_accounts as seed  # noqa: E402  (the tests' bulk seeding, shared)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SINK = os.path.join(ROOT, "tests", "support", "smtp_sink.py")
 REASON = "An intruder copied usernames, emails and password hashes from our database on 27 November."
@@ -121,28 +124,6 @@ def make_schema(binary, data):
     """A first `gatehouse serve` creates the data folder and schema; the hub then stops."""
     Hub(binary, data).start().wait_ready().stop()
     return os.path.join(data, "gatehouse.sqlite")
-
-
-def seed(database, count):
-    """Bulk-creates accounts with one live device each (hashes are placeholders: nobody signs in with them)."""
-    db = sqlite3.connect(database)
-    with db:
-        db.executemany(
-            "INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, role, reset_required,"
-            " created_at) VALUES (?, ?, ?, ?, ?, 1, 'user', 0, 1800000000)",
-            ((f"acct{i:07d}", f"user{i}", f"user{i}", f"user{i}@example.com", f"user{i}@example.com")
-             for i in range(count)))
-        db.executemany(
-            "INSERT INTO credentials (account_id, password_hash, changed_at) VALUES (?, 'placeholder', 1800000000)",
-            ((f"acct{i:07d}",) for i in range(count)))
-        db.executemany(
-            "INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform,"
-            " ip_address, created_at, last_seen_at, reauthenticated_at, token_digest)"
-            " VALUES (?, ?, 'api', 'c', 'Phone', 'App', '1', 'iOS', '192.0.2.1', 1800000000, 1800000000,"
-            " 1800000000, ?)",
-            ((f"dev{i:07d}", f"acct{i:07d}", f"digest{i:07d}") for i in range(count)))
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
 
 
 def run_incident(binary, data, batch_size, extra=()):

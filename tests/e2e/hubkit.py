@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -224,3 +225,25 @@ class SMTPSink:
 
     def wait_for_mail(self, predicate, timeout=20):
         return wait_for_mail(self.folder, predicate, timeout)
+
+
+def seed_accounts(database, count):
+    """Bulk-creates accounts with one live device each (hashes are placeholders: nobody signs in with them)."""
+    db = sqlite3.connect(database)
+    with db:
+        db.executemany(
+            "INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, role, reset_required,"
+            " created_at) VALUES (?, ?, ?, ?, ?, 1, 'user', 0, 1800000000)",
+            ((f"acct{i:07d}", f"user{i}", f"user{i}", f"user{i}@example.com", f"user{i}@example.com")
+             for i in range(count)))
+        db.executemany(
+            "INSERT INTO credentials (account_id, password_hash, changed_at) VALUES (?, 'placeholder', 1800000000)",
+            ((f"acct{i:07d}",) for i in range(count)))
+        db.executemany(
+            "INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform,"
+            " ip_address, created_at, last_seen_at, reauthenticated_at, token_digest)"
+            " VALUES (?, ?, 'api', 'c', 'Phone', 'App', '1', 'iOS', '192.0.2.1', 1800000000, 1800000000,"
+            " 1800000000, ?)",
+            ((f"dev{i:07d}", f"acct{i:07d}", f"digest{i:07d}") for i in range(count)))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()

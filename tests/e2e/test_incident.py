@@ -8,30 +8,9 @@ import sqlite3
 import subprocess
 import time
 
-from hubkit import Hub, gatehouse_bin
+from hubkit import Hub, gatehouse_bin, seed_accounts as seed
 
 ACCOUNTS = int(os.environ.get("GATEHOUSE_INCIDENT_ACCOUNTS", "100000"))
-
-
-def seed(database, count):
-    """Bulk-creates accounts with one live device each (hashes are placeholders: nobody signs in here)."""
-    db = sqlite3.connect(database)
-    with db:
-        db.executemany(
-            "INSERT INTO accounts (id, username, username_key, email, email_key, email_verified, role, reset_required,"
-            " created_at) VALUES (?, ?, ?, ?, ?, 1, 'user', 0, 1800000000)",
-            ((f"acct{i:07d}", f"user{i}", f"user{i}", f"user{i}@example.com", f"user{i}@example.com")
-             for i in range(count)))
-        db.executemany(
-            "INSERT INTO credentials (account_id, password_hash, changed_at) VALUES (?, 'placeholder', 1800000000)",
-            ((f"acct{i:07d}",) for i in range(count)))
-        db.executemany(
-            "INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform,"
-            " ip_address, created_at, last_seen_at, reauthenticated_at, token_digest)"
-            " VALUES (?, ?, 'api', 'c', 'Phone', 'App', '1', 'iOS', '192.0.2.1', 1800000000, 1800000000,"
-            " 1800000000, ?)",
-            ((f"dev{i:07d}", f"acct{i:07d}", f"digest{i:07d}") for i in range(count)))
-    db.close()
 
 
 def incident_ids(hub):
@@ -57,7 +36,7 @@ def test_incident_survives_sigkill_and_processes_each_account_once():
         command = declare if not ids else [gatehouse_bin(), "incident", "resume", ids[0], "--data", hub.data,
                                            "--batch-size", "500"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(rng.uniform(0.2, 1.0))  # the whole run takes several seconds: three kills land mid-work
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
