@@ -1,9 +1,11 @@
 """A real browser (Debian's chromium through chromedriver) for page tests."""
 
 import os
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -32,14 +34,35 @@ def shot(driver, name):
 
 
 def fill(driver, field_id, text):
-    element = driver.find_element(By.ID, field_id)
-    element.clear()
-    element.send_keys(text)
+    for attempt in range(5):
+        try:
+            element = driver.find_element(By.ID, field_id)
+            element.clear()
+            element.send_keys(text)
+            return
+        except (StaleElementReferenceException, WebDriverException) as error:
+            if attempt == 4 or not ("does not belong to the document" in str(error) or
+                                    isinstance(error, StaleElementReferenceException)):
+                raise
+            time.sleep(0.3)
 
 
 def submit(driver, form_action):
-    """Submits a form and waits for the next page to load."""
-    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type=submit]'))
+    """Submits a form and waits for the next page to load.
+
+    Chromium now and then answers a click with "Node with given id does not belong to the document" when the
+    element was looked up just as the page settled; the click did not happen then, so the lookup is retried.
+    """
+    selector = f'form[action="{form_action}"] button[type=submit]'
+    for attempt in range(5):
+        try:
+            click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, selector))
+            return
+        except (StaleElementReferenceException, WebDriverException) as error:
+            if attempt == 4 or not ("does not belong to the document" in str(error) or
+                                    isinstance(error, StaleElementReferenceException)):
+                raise
+            time.sleep(0.3)
 
 
 def click_and_wait(driver, element):
