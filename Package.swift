@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseHubTests",
             dependencies: [
-                "GatehouseHub", "GatehouseCore", "GatehouseStore",
+                "GatehouseHub", "GatehouseCore", "GatehouseStore", "Argon2",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

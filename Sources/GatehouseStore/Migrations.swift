@@ -21,6 +21,13 @@ enum Migrations {
             ]),
             (5, ["CREATE INDEX revocations_account ON revocations(account_id, all_devices, at_ms)"]),
             (6, ["ALTER TABLE outbox ADD COLUMN template TEXT"]),
+            (7, [
+                // The known-device secret (OWASP device cookie): a keyed digest, cleared on password change.
+                "ALTER TABLE devices ADD COLUMN known_digest TEXT",
+                "CREATE INDEX devices_known ON devices(account_id, known_digest)",
+                // An e-mail change waits here until the new address is verified.
+                "ALTER TABLE accounts ADD COLUMN pending_email TEXT",
+            ]),
         ]
     }
 

@@ -69,6 +69,11 @@ extension SQLSession {
         }
     }
 
+    func lockAccountCreation() async throws {
+        // SQLite runs one transaction at a time already; PostgreSQL needs a lock held until commit.
+        if dialect == .postgres { try await exec("SELECT pg_advisory_xact_lock(7261002)") }
+    }
+
     func accountCount() async throws -> Int {
         Int(try await first("SELECT COUNT(*) AS n FROM accounts")?.int("n") ?? 0)
     }

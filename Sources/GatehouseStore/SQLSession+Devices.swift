@@ -124,9 +124,25 @@ extension SQLSession {
         )
     }
 
-    func hasSignedInBefore(accountID: String, clientIdentifier: String) async throws -> Bool {
+    func setKnownDigest(deviceID: String, digest: String) async throws {
+        try await exec("UPDATE devices SET known_digest = \(bind: digest) WHERE id = \(bind: deviceID)")
+    }
+
+    func isKnownDevice(accountID: String, knownDigest: String) async throws -> Bool {
         try await first(
-            "SELECT 1 AS one FROM devices WHERE account_id = \(bind: accountID) AND client_identifier = \(bind: clientIdentifier) LIMIT 1"
+            """
+            SELECT 1 AS one FROM devices WHERE account_id = \(bind: accountID) AND known_digest = \(bind: knownDigest)
+                AND revoked_at IS NULL LIMIT 1
+            """
         ) != nil
+    }
+
+    func forgetKnownDevices(accountID: String) async throws {
+        try await exec("UPDATE devices SET known_digest = NULL WHERE account_id = \(bind: accountID)")
+    }
+
+    func replaceTokenDigest(deviceID: String, from old: String, to new: String) async throws {
+        try await exec(
+            "UPDATE devices SET token_digest = \(bind: new) WHERE id = \(bind: deviceID) AND token_digest = \(bind: old)")
     }
 }

@@ -90,6 +90,40 @@ extension SQLSession {
             """)
     }
 
+    func reserveAttempt(key: String, policy: ThrottlePolicy, now: Date) async throws -> Int {
+        // Compare-and-swap on (failures, last_failure): a concurrent reservation changes the row, so this one
+        // matches nothing and reads again. Each round admits at most one of the racers, on both databases.
+        for _ in 0..<24 {
+            if let row = try await first("SELECT failures, last_failure FROM throttle WHERE key = \(bind: key)") {
+                let failures = try row.int("failures")
+                let last = try row.int("last_failure")
+                let expired = now.timeIntervalSince(Date(epochSeconds: last)) >= policy.window
+                let counted = expired ? 0 : Int(failures)
+                let wait = policy.wait(failures: counted, lastFailure: Date(epochSeconds: last), now: now)
+                if wait > 0 { return wait }
+                let swapped = try await changes(
+                    """
+                    UPDATE throttle SET failures = \(bind: Int64(counted + 1)), last_failure = \(bind: now.epochSeconds)
+                    WHERE key = \(bind: key) AND failures = \(bind: failures) AND last_failure = \(bind: last)
+                    """)
+                if swapped == 1 { return 0 }
+            } else {
+                let inserted = try await changes(
+                    """
+                    INSERT INTO throttle (key, failures, last_failure) VALUES (\(bind: key), 1, \(bind: now.epochSeconds))
+                    ON CONFLICT (key) DO NOTHING
+                    """)
+                if inserted == 1 { return 0 }
+            }
+        }
+        // Heavy contention on one key: answer "later" rather than let anyone through unreserved.
+        return 1
+    }
+
+    func refundAttempt(key: String) async throws {
+        try await exec("UPDATE throttle SET failures = failures - 1 WHERE key = \(bind: key) AND failures > 0")
+    }
+
     func clearThrottle(key: String) async throws {
         try await exec("DELETE FROM throttle WHERE key = \(bind: key)")
     }
@@ -130,6 +164,26 @@ extension SQLSession {
         let deleted = try await changes(
             "DELETE FROM one_time_tokens WHERE digest = \(bind: digest) AND purpose = \(bind: purpose.rawValue)")
         return deleted == 1 ? token : nil
+    }
+
+    func reserveTokenAttempt(purpose: OneTimeToken.Purpose, digest: String, limit: Int, now: Date) async throws -> Bool {
+        try await changes(
+            """
+            UPDATE one_time_tokens SET attempts = attempts + 1
+            WHERE digest = \(bind: digest) AND purpose = \(bind: purpose.rawValue) AND attempts < \(bind: Int64(limit))
+                AND expires_at > \(bind: now.epochSeconds)
+            """) == 1
+    }
+
+    func trimLiveTokens(purpose: OneTimeToken.Purpose, accountID: String, keeping: Int, now: Date) async throws {
+        try await exec(
+            """
+            DELETE FROM one_time_tokens WHERE account_id = \(bind: accountID) AND purpose = \(bind: purpose.rawValue)
+                AND (expires_at <= \(bind: now.epochSeconds) OR digest NOT IN (
+                    SELECT digest FROM one_time_tokens WHERE account_id = \(bind: accountID)
+                        AND purpose = \(bind: purpose.rawValue) AND expires_at > \(bind: now.epochSeconds)
+                    ORDER BY expires_at DESC, digest LIMIT \(bind: Int64(keeping))))
+            """)
     }
 
     func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int {

@@ -45,6 +45,8 @@ struct StoredCredential: Codable {
     var token: String
     var deviceID: String
     var username: String
+    /// The known-device secret the hub issued at sign-in (sent back at the next sign-in).
+    var knownDeviceToken: String?
 
     static var path: String {
         let env = ProcessInfo.processInfo.environment

@@ -53,9 +53,11 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let password = readSecret(prompt: "Password for \(username): ")
             try await withRuntime(hub) { runtime in
-                let account = try await runtime.services.accounts.register(
-                    username: username, email: email, password: password, caller: Caller(ipAddress: "operator"),
-                    role: .admin)
+                guard
+                    let account = try await runtime.services.accounts.register(
+                        username: username, email: email, password: password, caller: Caller(ipAddress: "operator"),
+                        role: .admin)
+                else { throw ValidationError("no account was created") }
                 print("created admin \(account.username) (\(account.id)); a verification mail was queued")
             }
         }

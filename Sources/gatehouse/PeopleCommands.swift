@@ -17,11 +17,14 @@ struct LoginCommand: AsyncParsableCommand {
         let identifier = user ?? { FileHandle.standardError.write(Data("Username or email: ".utf8)); return readLine() ?? "" }()
         let password = readSecret(prompt: "Password: ")
         let host = ProcessInfo.processInfo.hostName
-        let clientID = (try? StoredCredential.load().deviceID).map { "cli-" + $0 } ?? "cli-" + UUID().uuidString
-        let device: [String: Any] = [
-            "client_identifier": clientID, "name": deviceName ?? "gatehouse CLI on \(host)",
+        // The hub recognises this device by the known-device secret it issued, never by anything we choose.
+        var device: [String: Any] = [
+            "client_identifier": "cli-" + UUID().uuidString, "name": deviceName ?? "gatehouse CLI on \(host)",
             "product": "gatehouse CLI", "version": "1", "platform": "Linux",
         ]
+        if let previous = try? StoredCredential.load(), previous.hub == base, let known = previous.knownDeviceToken {
+            device["known_device_token"] = known
+        }
         let client = HubClient(baseURL: base, token: nil)
         var (_, json) = try await client.request(
             .POST, "/sessions", body: ["identifier": identifier, "password": password, "device": device])
@@ -35,7 +38,10 @@ struct LoginCommand: AsyncParsableCommand {
             let account = object["account"] as? [String: Any]
         else { throw ValidationError("unexpected answer from the hub") }
         let username = account["username"] as? String ?? identifier
-        try StoredCredential(hub: base, token: token, deviceID: deviceID, username: username).save()
+        try StoredCredential(
+            hub: base, token: token, deviceID: deviceID, username: username,
+            knownDeviceToken: object["known_device_token"] as? String
+        ).save()
         print("Signed in as \(username). Credential saved to \(StoredCredential.path)")
     }
 }
@@ -79,10 +85,10 @@ struct DevicesCommand: AsyncParsableCommand {
                     (device["current"] as? Bool == true ? "* " : "  ") + (device["id"] as? String ?? ""),
                     device["name"] as? String ?? "", device["product"] as? String ?? "",
                     device["platform"] as? String ?? "", device["ip_address"] as? String ?? "",
-                    device["last_seen_at"] as? String ?? "",
+                    device["last_seen_at"] as? String ?? "", device["expires_at"] as? String ?? "",
                 ]
             }
-            printTable(header: ["  ID", "NAME", "PRODUCT", "PLATFORM", "IP", "LAST SEEN"], rows: rows)
+            printTable(header: ["  ID", "NAME", "PRODUCT", "PLATFORM", "IP", "LAST SEEN", "EXPIRES"], rows: rows)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatehouseCore
 import GatehouseHub
 import Hummingbird
 
@@ -70,10 +71,28 @@ struct ServeCommand: AsyncParsableCommand {
         if let retry = env["GATEHOUSE_MAIL_RETRY_SECONDS"].flatMap(Double.init) {
             configuration.mail.retryBaseSeconds = retry
         }
+        configuration.deviceLifetimes = try Self.deviceLifetimes(env)
         let logger = hub.makeLogger()
         let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
         let app = try HubApplication.make(runtime: runtime)
         try await app.runService()
         await runtime.shutdown()
+    }
+
+    /// Device credential lifetimes from GATEHOUSE_{BROWSER,APP}_{IDLE,MAX}_DAYS.
+    static func deviceLifetimes(_ env: [String: String]) throws -> DeviceLifetimes {
+        var lifetimes = DeviceLifetimes()
+        func days(_ name: String, _ current: TimeInterval) throws -> TimeInterval {
+            guard let text = env[name] else { return current }
+            guard let value = Double(text), value > 0, value <= 3_650 else {
+                throw ValidationError("\(name) is a number of days between 0 and 3650")
+            }
+            return value * 86_400
+        }
+        lifetimes.browserIdle = try days("GATEHOUSE_BROWSER_IDLE_DAYS", lifetimes.browserIdle)
+        lifetimes.browserAbsolute = try days("GATEHOUSE_BROWSER_MAX_DAYS", lifetimes.browserAbsolute)
+        lifetimes.appIdle = try days("GATEHOUSE_APP_IDLE_DAYS", lifetimes.appIdle)
+        lifetimes.appAbsolute = try days("GATEHOUSE_APP_MAX_DAYS", lifetimes.appAbsolute)
+        return lifetimes
     }
 }

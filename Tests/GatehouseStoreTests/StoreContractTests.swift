@@ -86,8 +86,10 @@ struct StoreContractTests {
             }
             #expect(try await store.session.device(tokenDigest: "digest1")?.id == "d1")
             #expect(try await store.session.devices(accountID: erin.id).count == 3)
-            #expect(try await store.session.hasSignedInBefore(accountID: erin.id, clientIdentifier: "c2"))
-            #expect(!(try await store.session.hasSignedInBefore(accountID: erin.id, clientIdentifier: "c9")))
+            try await store.session.setKnownDigest(deviceID: "d2", digest: "known2")
+            #expect(try await store.session.isKnownDevice(accountID: erin.id, knownDigest: "known2"))
+            #expect(!(try await store.session.isKnownDevice(accountID: erin.id, knownDigest: "known9")))
+            #expect(!(try await store.session.isKnownDevice(accountID: "someone-else", knownDigest: "known2")))
             #expect(try await store.session.revokeDevice(id: "d1", accountID: erin.id, at: now))
             #expect(!(try await store.session.revokeDevice(id: "d1", accountID: erin.id, at: now)))
             #expect(!(try await store.session.revokeDevice(id: "d2", accountID: "someone-else", at: now)))

@@ -64,6 +64,9 @@ public enum AccountNames {
         return nil
     }
 
+    /// The longest username or e-mail typed at sign-in, in UTF-8 bytes.
+    public static let maximumIdentifierBytes = 320
+
     /// The form identifiers are compared in: lower case, trimmed.
     public static func canonical(_ identifier: String) -> String {
         identifier.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()

@@ -46,38 +46,69 @@ public struct AccountService: Sendable {
     }
 
     let env: HubEnvironment
+    let confirmation: PasswordConfirmation
+    let secondFactors: TwoFactorService
 
     public init(environment: HubEnvironment) {
         self.env = environment
+        self.secondFactors = TwoFactorService(environment: environment)
+        self.confirmation = PasswordConfirmation(environment: environment, secondFactors: secondFactors)
     }
 
-    /// Creates an account and mails a verification link.
+    /// Sign-ups per address: 10 an hour, then one a minute doubling to one an hour.
+    public static let signUpAddressPolicy = ThrottlePolicy(
+        freeAttempts: 10, baseDelay: 60, maximumDelay: 3_600, window: 3_600)
+    /// Mails about sign-ups and verification to one address: 3 an hour.
+    public static let signUpMailPolicy = ThrottlePolicy(
+        freeAttempts: 3, baseDelay: 3_600, maximumDelay: 3_600, window: 3_600)
+    /// What every accepted sign-up answers, whether or not the username or address was free.
+    public static let signUpAcceptedMessage =
+        "Check your mail: we sent the next step to the address you gave. It expires in 24 hours."
+
+    /// Accepts a sign-up. The answer is the same whether or not the username or the address is taken: a new
+    /// account gets its verification link, the owner of a taken address is told someone tried, and a taken
+    /// username is explained to the address given. Nothing tells an outsider who has an account.
+    ///
+    /// Returns the new account when one was created (for the operators' CLI and tests; routes show nothing of it).
+    @discardableResult
     public func register(username: String, email: String, password: String, caller: Caller, role: Account.Role? = nil)
-        async throws -> Account
+        async throws -> Account?
     {
         let username = username.trimmingCharacters(in: .whitespaces)
         let email = email.trimmingCharacters(in: .whitespaces)
         if let reason = AccountNames.validateUsername(username) { throw Error.invalidUsername(reason) }
         if let reason = AccountNames.validateEmail(email) { throw Error.invalidEmail(reason) }
+        guard password.utf8.count <= PasswordText.maximumBytes else {
+            throw RequestError(status: 422, code: "password_too_long", message: "Use a shorter password.")
+        }
+        let now = env.clock.now()
+        let session = env.store.session
+        // The address's budget is spent before any expensive work (the strength estimate, the hash).
+        if role == nil {
+            let wait = try await session.reserveAttempt(
+                key: "signup-ip:" + caller.addressKey, policy: Self.signUpAddressPolicy, now: now)
+            if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        }
         let normalized = PasswordText.normalize(password)
         let problems = await env.rules.problems(password: normalized, context: [username, email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
         let hash = try await env.hasher.hash(normalized)
-        let now = env.clock.now()
         let token = OpaqueToken.generate(prefix: "ghv")
         let env = self.env
         do {
             return try await env.store.transaction { tx in
                 var assignedRole = role ?? .user
-                if role == nil, env.settings.firstAccountIsAdmin, try await tx.accountCount() == 0 {
-                    assignedRole = .admin
+                if role == nil, env.settings.firstAccountIsAdmin {
+                    // Decided inside the transaction, under a lock, so two racing sign-ups never both become admin.
+                    try await tx.lockAccountCreation()
+                    if try await tx.accountCount() == 0 { assignedRole = .admin }
                 }
                 let account = Account(
                     id: SecureRandom.identifier(), username: username, email: email, role: assignedRole, createdAt: now)
                 try await tx.insertAccount(account, passwordHash: hash)
                 try await tx.issueToken(
                     OneTimeToken(
-                        purpose: .verifyEmail, accountID: account.id, digest: token.digest, payload: email,
+                        purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value), payload: email,
                         expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)))
                 try await tx.enqueueMail(env.mail.verifyEmail(to: account, token: token.value, now: now))
                 try await tx.appendAudit(
@@ -85,54 +116,140 @@ public struct AccountService: Sendable {
                 return account
             }
         } catch StoreError.conflict {
-            throw Error.taken
+            if role != nil { throw Error.taken }
+            try await tellAboutTakenSignUp(username: username, email: email, caller: caller, now: now)
+            return nil
         }
     }
 
-    /// Confirms an email address with the mailed token.
-    public func verifyEmail(token: String, caller: Caller) async throws -> Account {
-        let digest = Digest.sha256Hex(token)
-        let now = env.clock.now()
+    /// A sign-up collided: tell the owner of the address (or, when only the username was taken, the address given),
+    /// at most a few times an hour per address.
+    private func tellAboutTakenSignUp(username: String, email: String, caller: Caller, now: Date) async throws {
+        let session = env.store.session
+        let wait = try await session.reserveAttempt(
+            key: "signup-mail:" + AccountNames.canonical(email), policy: Self.signUpMailPolicy, now: now)
+        guard wait == 0 else { return }
         let env = self.env
-        let account = try await env.store.transaction { tx -> Account? in
+        if let owner = try await session.account(identifier: email) {
+            try await env.store.transaction { tx in
+                try await tx.enqueueMail(env.mail.signUpAttempt(to: owner, now: now))
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: owner.id, kind: .signUpAttempted, ipAddress: caller.ipAddress,
+                        detail: "sign-up with this address refused"), at: now)
+            }
+        } else {
+            let stranger = Account(id: "", username: username, email: email, createdAt: now)
+            try await env.store.transaction { tx in
+                try await tx.enqueueMail(env.mail.usernameTaken(to: stranger, now: now))
+            }
+        }
+    }
+
+    /// Confirms an address with the mailed token. For a new account that marks it verified. For an e-mail change
+    /// this is the moment the change takes effect: the old address gets a link, valid 7 days, that undoes it.
+    public func verifyEmail(token: String, caller: Caller) async throws -> Account {
+        guard token.utf8.count <= 128 else { throw Error.invalidToken }
+        let digest = env.digest(token)
+        let now = env.clock.now()
+        let revert = OpaqueToken.generate(prefix: "ghe")
+        let env = self.env
+        let result = try await env.store.transaction { tx -> (Account, changed: Bool)? in
             guard let stored = try await tx.consumeToken(purpose: .verifyEmail, digest: digest, now: now),
-                var account = try await tx.account(id: stored.accountID),
-                account.email == stored.payload
+                var account = try await tx.account(id: stored.accountID)
             else { return nil }
+            if account.email == stored.payload {
+                account.isEmailVerified = true
+                try await tx.updateAccount(account)
+                try await tx.appendAudit(
+                    AuditRecord(accountID: account.id, kind: .emailVerified, ipAddress: caller.ipAddress), at: now)
+                return (account, false)
+            }
+            let oldAddress = account.email
+            account.email = stored.payload
             account.isEmailVerified = true
             try await tx.updateAccount(account)
+            try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
+            try await tx.issueToken(
+                OneTimeToken(
+                    purpose: .emailRevert, accountID: account.id, digest: env.digest(revert.value), payload: oldAddress,
+                    expiresAt: now.addingTimeInterval(Self.revertLifetime)))
+            try await tx.enqueueMail(
+                env.mail.emailChangedWithRevert(to: oldAddress, account: account, token: revert.value, now: now))
             try await tx.appendAudit(
-                AuditRecord(accountID: account.id, kind: .emailVerified, ipAddress: caller.ipAddress), at: now)
-            return account
+                AuditRecord(
+                    accountID: account.id, kind: .emailChanged, ipAddress: caller.ipAddress,
+                    detail: "from \(MailComposer.mask(oldAddress)) to \(MailComposer.mask(account.email))"), at: now)
+            return (account, true)
         }
-        guard let account else { throw Error.invalidToken }
+        guard let (account, _) = result else { throw Error.invalidToken }
         env.cache.evict(accountID: account.id)
         return account
     }
 
-    /// Sends a fresh verification link (the old one stops working).
-    public func resendVerification(account: Account) async throws {
+    /// What an e-mail change request answers, whether or not the new address was free.
+    public static let emailChangeAcceptedMessage =
+        "Check the new address: the change takes effect once it is confirmed. Your current address was told."
+
+    /// How long the old address can undo an e-mail change.
+    public static let revertLifetime: TimeInterval = 7 * 86_400
+
+    /// Undoes an e-mail change from the link mailed to the old address: the old address comes back, every device
+    /// is signed out, and the password must be reset (the link for that goes to the restored address).
+    public func revertEmailChange(token: String, caller: Caller) async throws {
+        guard token.utf8.count <= 128 else { throw Error.invalidToken }
+        let digest = env.digest(token)
+        let now = env.clock.now()
+        let env = self.env
+        let restored = try await env.store.transaction { tx -> (Account, [String])? in
+            guard let stored = try await tx.consumeToken(purpose: .emailRevert, digest: digest, now: now),
+                var account = try await tx.account(id: stored.accountID)
+            else { return nil }
+            let intruderAddress = account.email
+            account.email = stored.payload
+            account.isEmailVerified = true
+            account.isResetRequired = true
+            try await tx.updateAccount(account)
+            for purpose in [OneTimeToken.Purpose.verifyEmail, .passwordReset, .signInChallenge] {
+                try await tx.voidTokens(purpose: purpose, accountID: account.id)
+            }
+            try await tx.forgetKnownDevices(accountID: account.id)
+            let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .emailChangeReverted, ipAddress: caller.ipAddress,
+                    detail: "back from \(MailComposer.mask(intruderAddress)); devices signed out: \(revoked.count)"),
+                at: now)
+            return (account, revoked)
+        }
+        guard let (account, revoked) = restored else { throw Error.invalidToken }
+        env.announce(Revocation(accountID: account.id, deviceIDs: revoked, allDevices: true, at: now))
+        try await RecoveryService(environment: env).sendForcedResetLink(account: account, caller: caller)
+    }
+
+    /// Sends a fresh verification link (the old one stops working), a few times an hour at most.
+    public func resendVerification(account: Account, caller: Caller) async throws {
         guard !account.isEmailVerified else { return }
         let now = env.clock.now()
+        let wait = try await env.store.session.reserveAttempt(
+            key: "verify-mail:" + account.id, policy: Self.signUpMailPolicy, now: now)
+        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         let token = OpaqueToken.generate(prefix: "ghv")
         let env = self.env
         try await env.store.transaction { tx in
             try await tx.issueToken(
                 OneTimeToken(
-                    purpose: .verifyEmail, accountID: account.id, digest: token.digest, payload: account.email,
+                    purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value), payload: account.email,
                     expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)))
             try await tx.enqueueMail(env.mail.verifyEmail(to: account, token: token.value, now: now))
         }
     }
 
-    /// Checks a password against the account's stored hash (for re-authentication and sensitive changes).
-    public func checkPassword(account: Account, password: String) async throws -> Bool {
-        guard let stored = try await env.store.session.passwordHash(accountID: account.id) else { return false }
-        return try await env.hasher.verify(PasswordText.normalize(password), against: stored).isValid
-    }
-
     /// Validates a new password against the rules and the account's history.
     public func validateNewPassword(_ password: String, for account: Account) async throws -> String {
+        guard password.utf8.count <= PasswordText.maximumBytes else {
+            throw RequestError(status: 422, code: "password_too_long", message: "Use a shorter password.")
+        }
         let normalized = PasswordText.normalize(password)
         let problems = await env.rules.problems(password: normalized, context: [account.username, account.email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
@@ -147,12 +264,24 @@ public struct AccountService: Sendable {
         return normalized
     }
 
-    /// Changes the password after checking the current one. Signs out every other device unless asked not to.
+    /// Sensitive changes on an account with a second factor need a recent full sign-in or re-authentication.
+    public func requireRecentIfTwoFactor(account: Account, device: Device) async throws {
+        guard try await secondFactors.isEnabled(accountID: account.id) else { return }
+        try DeviceService(environment: env).requireRecentAuthentication(device)
+    }
+
+    /// Changes the password after checking the current one (under the sign-in budget). Signs out every other
+    /// device unless asked not to; voids reset and verification links and every known-device secret.
     public func changePassword(
-        account: Account, currentPassword: String, newPassword: String, signOutOtherDevices: Bool, caller: Caller
+        account: Account, device: Device, currentPassword: String, newPassword: String, signOutOtherDevices: Bool,
+        caller: Caller
     ) async throws {
-        guard try await checkPassword(account: account, password: currentPassword) else {
-            try await audit(account.id, .signInFailed, caller, detail: "password change: wrong current password")
+        try await requireRecentIfTwoFactor(account: account, device: device)
+        do {
+            try await confirmation.confirm(
+                account: account, password: currentPassword, caller: caller, purpose: "password change",
+                requireCodeWhenEnabled: false)
+        } catch SignInService.Error.invalidCredentials {
             throw Error.wrongPassword
         }
         let normalized = try await validateNewPassword(newPassword, for: account)
@@ -165,6 +294,9 @@ public struct AccountService: Sendable {
             if signOutOtherDevices {
                 revoked = try await tx.revokeDevices(accountID: account.id, keeping: caller.deviceID, at: now)
             }
+            try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
+            try await tx.voidTokens(purpose: .verifyEmail, accountID: account.id)
+            try await tx.forgetKnownDevices(accountID: account.id)
             try await tx.enqueueMail(env.mail.passwordChanged(to: account, now: now, signedOutOthers: signOutOtherDevices))
             try await tx.appendAudit(
                 AuditRecord(
@@ -177,45 +309,54 @@ public struct AccountService: Sendable {
         }
     }
 
-    /// Changes the email after checking the password; tells the old address and asks to verify the new one.
-    public func changeEmail(account: Account, password: String, newEmail: String, caller: Caller) async throws
-        -> Account
+    /// Asks to change the e-mail address after checking the password (under the sign-in budget). Nothing changes
+    /// until the new address confirms; the old address is told at once and, once the change happens, gets a link
+    /// that undoes it. The answer is the same whether or not the new address is taken.
+    public func changeEmail(account: Account, device: Device, password: String, newEmail: String, caller: Caller)
+        async throws
     {
+        try await requireRecentIfTwoFactor(account: account, device: device)
         let newEmail = newEmail.trimmingCharacters(in: .whitespaces)
         if let reason = AccountNames.validateEmail(newEmail) { throw Error.invalidEmail(reason) }
-        guard try await checkPassword(account: account, password: password) else { throw Error.wrongPassword }
-        let now = env.clock.now()
-        let token = OpaqueToken.generate(prefix: "ghv")
-        let env = self.env
         do {
-            let updated = try await env.store.transaction { tx -> Account in
-                var updated = account
-                updated.email = newEmail
-                updated.isEmailVerified = false
-                try await tx.updateAccount(updated)
+            try await confirmation.confirm(
+                account: account, password: password, caller: caller, purpose: "e-mail change",
+                requireCodeWhenEnabled: false)
+        } catch SignInService.Error.invalidCredentials {
+            throw Error.wrongPassword
+        }
+        let now = env.clock.now()
+        let session = env.store.session
+        let wait = try await session.reserveAttempt(
+            key: "verify-mail:" + account.id, policy: Self.signUpMailPolicy, now: now)
+        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        let token = OpaqueToken.generate(prefix: "ghv")
+        let taken = try await session.account(identifier: newEmail)
+        let env = self.env
+        try await env.store.transaction { tx in
+            if let taken, taken.id != account.id {
+                try await tx.enqueueMail(env.mail.emailAlreadyInUse(to: newEmail, account: taken, now: now))
+            } else {
+                var pending = account
+                pending.email = newEmail
                 try await tx.issueToken(
                     OneTimeToken(
-                        purpose: .verifyEmail, accountID: account.id, digest: token.digest, payload: newEmail,
+                        purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value), payload: newEmail,
                         expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)))
-                try await tx.enqueueMail(env.mail.emailChanged(to: account.email, account: updated, now: now))
-                try await tx.enqueueMail(env.mail.verifyEmail(to: updated, token: token.value, now: now))
-                try await tx.appendAudit(
-                    AuditRecord(
-                        accountID: account.id, kind: .emailChanged, ipAddress: caller.ipAddress,
-                        detail: "from \(MailComposer.mask(account.email)) to \(MailComposer.mask(newEmail))"), at: now)
-                return updated
+                try await tx.enqueueMail(env.mail.verifyEmail(to: pending, token: token.value, now: now))
             }
-            env.cache.evict(accountID: account.id)
-            return updated
-        } catch StoreError.conflict {
-            throw Error.taken
+            try await tx.enqueueMail(env.mail.emailChangeRequested(to: account, newAddress: newEmail, now: now))
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .emailChangeRequested, ipAddress: caller.ipAddress,
+                    detail: "to \(MailComposer.mask(newEmail))"), at: now)
         }
     }
 
     /// Sets or clears the anti-phishing phrase shown in every mail.
     public func setAntiPhishingPhrase(account: Account, phrase: String?, caller: Caller) async throws -> Account {
         let trimmed = phrase?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let trimmed, trimmed.count > 64 {
+        if let trimmed, trimmed.unicodeScalars.count > 64 {
             throw RequestError(status: 422, code: "invalid_phrase", message: "Use at most 64 characters.")
         }
         let now = env.clock.now()
@@ -233,13 +374,4 @@ public struct AccountService: Sendable {
         return updated
     }
 
-    private func audit(_ accountID: String, _ kind: AuditEvent.Kind, _ caller: Caller, detail: String = "")
-        async throws
-    {
-        let now = env.clock.now()
-        try await env.store.transaction { tx in
-            try await tx.appendAudit(
-                AuditRecord(accountID: accountID, kind: kind, ipAddress: caller.ipAddress, detail: detail), at: now)
-        }
-    }
 }

@@ -17,6 +17,8 @@ public protocol AccountStore: Sendable {
     /// Looks an account up by username or email, case-insensitively.
     func account(identifier: String) async throws -> Account?
     func updateAccount(_ account: Account) async throws
+    /// Serialises account creation until the transaction ends (the first-admin decision depends on it).
+    func lockAccountCreation() async throws
     func accountCount() async throws -> Int
     /// Accounts whose username or email contains `text` (operators' search), at most `limit`.
     func searchAccounts(_ text: String, limit: Int) async throws -> [Account]

@@ -5,6 +5,10 @@ public struct SignedIn: Sendable {
     public var account: Account
     public var device: Device
     public var token: OpaqueToken
+    /// The known-device secret (OWASP's device cookie): shown once, sent back at the next sign-in from this
+    /// device to skip the per-account delay and the new-sign-in mail. Dies with the device and with a password
+    /// change.
+    public var knownDeviceToken: OpaqueToken
 }
 
 /// What the password step answers.
@@ -78,31 +82,40 @@ public struct SignInService: Sendable {
     }
 
     /// The password step.
+    ///
+    /// Every attempt is reserved before the password is checked (per address, and per account unless the client
+    /// proves it is a known device of the account), so concurrent guesses can never pass more attempts than the
+    /// policies allow. A known device has a budget of its own and is never held up by the per-address one.
     public func signIn(
-        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller
+        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
+        knownDeviceToken: String? = nil
     ) async throws -> SignInOutcome {
+        guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
+        else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
         let normalized = PasswordText.normalize(password)
         let session = env.store.session
         let now = env.clock.now()
 
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
-        // The same queries run whether or not the account exists.
-        let knownClient = try await session.hasSignedInBefore(
-            accountID: account?.id ?? "", clientIdentifier: info.clientIdentifier)
-        let addressKey = "ip:" + caller.ipAddress
-        let accountKey = "id:" + canonical
-        let states = try await session.throttleStates(keys: [addressKey, accountKey])
-        let accountState = states[accountKey]
-        var wait = 0
-        if let address = states[addressKey] {
-            wait = ThrottlePolicy.perAddress.wait(failures: address.failures, lastFailure: address.lastFailure, now: now)
+        var isKnown = false
+        if let account, let knownDeviceToken, OpaqueToken.hasShape(knownDeviceToken, prefix: "ghk") {
+            isKnown = try await session.isKnownDevice(accountID: account.id, knownDigest: env.digest(knownDeviceToken))
         }
-        if !knownClient, let accountState {
-            wait = max(
-                wait,
-                ThrottlePolicy.perAccount.wait(
-                    failures: accountState.failures, lastFailure: accountState.lastFailure, now: now))
+        let addressKey = "ip:" + caller.addressKey
+        let accountKey =
+            isKnown
+            ? "known:" + env.digest(knownDeviceToken ?? "")
+            : HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
+        var wait = 0
+        var reservedAddress = false
+        if !isKnown {
+            wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
+            reservedAddress = wait == 0
+        }
+        if wait == 0 {
+            wait = try await session.reserveAttempt(key: accountKey, policy: .perAccount, now: now)
+            if wait > 0, reservedAddress { try await session.refundAttempt(key: addressKey) }
         }
         if wait > 0 {
             try await env.store.transaction { tx in
@@ -124,8 +137,6 @@ public struct SignInService: Sendable {
         }
         guard let account, case .valid(let needsRehash) = verification else {
             try await env.store.transaction { tx in
-                try await tx.recordThrottleFailure(key: addressKey, at: now)
-                try await tx.recordThrottleFailure(key: accountKey, at: now)
                 try await tx.appendAudit(
                     AuditRecord(
                         accountID: account?.id ?? AuditEvent.systemChain, kind: .signInFailed,
@@ -134,7 +145,9 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        if accountState != nil { try await session.clearThrottle(key: accountKey) }
+        // A right password gives its attempts back: the account's budget is cleared, the address's refunded.
+        try await session.clearThrottle(key: accountKey)
+        if reservedAddress { try await session.refundAttempt(key: addressKey) }
 
         if needsRehash {
             let fresh = try await env.hasher.hash(normalized)
@@ -154,33 +167,43 @@ public struct SignInService: Sendable {
         }
         if try await secondFactors.isEnabled(accountID: account.id) {
             let challenge = try await secondFactors.issueChallenge(
-                account: account, info: info, kind: kind, caller: caller)
+                account: account, info: info, kind: kind, caller: caller, isKnownDevice: isKnown)
             return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
         }
         return .signedIn(
-            try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: knownClient))
+            try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown))
+    }
+
+    /// Re-authentication on a signed-in device ("sudo mode"): the password and, when two-factor sign-in is on, a
+    /// current code, checked together under the account's sign-in budget. Either one wrong gives the same answer,
+    /// so a stolen credential cannot test the password alone; every failure is in the security log.
+    public func reauthenticate(account: Account, device: Device, password: String, code: String?, caller: Caller)
+        async throws
+    {
+        try await PasswordConfirmation(environment: env, secondFactors: secondFactors).confirm(
+            account: account, password: password, code: code, caller: caller, purpose: "re-authentication")
+        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
     public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
         let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
         return try await completeSignIn(
-            account: pending.account, info: pending.info, kind: pending.kind, caller: caller)
+            account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
+            isKnownClient: pending.isKnownDevice)
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
     func completeSignIn(
-        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool? = nil
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool
     ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
-            var isKnown = isKnownClient ?? false
-            if isKnownClient == nil {
-                isKnown = try await tx.hasSignedInBefore(accountID: account.id, clientIdentifier: info.clientIdentifier)
-            }
-            let (device, token) = try await DeviceService.createDevice(
-                in: tx, account: account, info: info, kind: kind, ipAddress: caller.ipAddress, now: now)
+            let isKnown = isKnownClient
+            let (device, token, known) = try await DeviceService.createDevice(
+                in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
+                now: now)
             try await tx.appendAudit(
                 AuditRecord(
                     accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
@@ -188,7 +211,7 @@ public struct SignInService: Sendable {
             if !isKnown {
                 try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
             }
-            return SignedIn(account: account, device: device, token: token)
+            return SignedIn(account: account, device: device, token: token, knownDeviceToken: known)
         }
     }
 }

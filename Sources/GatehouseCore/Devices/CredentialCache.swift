@@ -12,7 +12,14 @@ public final class CredentialCache: Sendable {
         public var cachedAt: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Bumped by every eviction. A request that read the store before an eviction carries the older value and
+        /// is not allowed to store what it read (it may be a credential revoked in between).
+        var generation: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
     private let lifetime: TimeInterval
     private let capacity: Int
 
@@ -22,28 +29,35 @@ public final class CredentialCache: Sendable {
     }
 
     public func lookup(_ digest: String, now: Date) -> Entry? {
-        entries.withLock { entries in
-            guard let entry = entries[digest] else { return nil }
+        state.withLock { state in
+            guard let entry = state.entries[digest] else { return nil }
             if now.timeIntervalSince(entry.cachedAt) > lifetime {
-                entries.removeValue(forKey: digest)
+                state.entries.removeValue(forKey: digest)
                 return nil
             }
             return entry
         }
     }
 
-    public func store(_ digest: String, account: Account, device: Device, now: Date) {
+    /// The current generation: read it before reading the store, and hand it back to ``store(_:account:device:now:generation:)``.
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Stores an entry read from the store, unless an eviction happened since `generation` was read.
+    public func store(_ digest: String, account: Account, device: Device, now: Date, generation: UInt64) {
         guard lifetime > 0 else { return }
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[digest] = Entry(account: account, device: device, cachedAt: now)
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[digest] = Entry(account: account, device: device, cachedAt: now)
         }
     }
 
-    /// Drops every entry of `accountID` (or only the given devices).
+    /// Drops every entry of `accountID` (or only the given devices), and stops any read begun before now from
+    /// being stored.
     public func evict(accountID: String, deviceIDs: [String]? = nil) {
-        entries.withLock { entries in
-            entries = entries.filter { _, entry in
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = state.entries.filter { _, entry in
                 guard entry.account.id == accountID else { return true }
                 guard let deviceIDs else { return false }
                 return !deviceIDs.contains(entry.device.id)
@@ -52,6 +66,9 @@ public final class CredentialCache: Sendable {
     }
 
     public func removeAll() {
-        entries.withLock { $0.removeAll() }
+        state.withLock {
+            $0.generation &+= 1
+            $0.entries.removeAll()
+        }
     }
 }

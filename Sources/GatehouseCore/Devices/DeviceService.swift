@@ -20,37 +20,61 @@ public struct DeviceService: Sendable {
     }
 
     /// Creates a device for a successful sign-in, inside the caller's transaction. Returns it with its
-    /// credential, which is shown once and never stored.
+    /// credential and its known-device secret, both shown once and stored only as keyed digests. The client's
+    /// self-chosen identifier is kept only as a keyed digest too: it is never shown back and never trusted.
     public static func createDevice(
-        in tx: any StoreSession, account: Account, info: Device.Info, kind: Device.Kind, ipAddress: String, now: Date
-    ) async throws -> (Device, OpaqueToken) {
+        in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
+        kind: Device.Kind, ipAddress: String, now: Date
+    ) async throws -> (Device, OpaqueToken, known: OpaqueToken) {
+        var stored = info
+        stored.clientIdentifier = env.digest("client:" + info.clientIdentifier)
         let device = Device(
-            id: SecureRandom.identifier(), accountID: account.id, kind: kind, info: info, ipAddress: ipAddress,
+            id: SecureRandom.identifier(), accountID: account.id, kind: kind, info: stored, ipAddress: ipAddress,
             createdAt: now, lastSeenAt: now)
         let token = OpaqueToken.generate(prefix: "ghd")
-        try await tx.insertDevice(device, tokenDigest: token.digest)
-        return (device, token)
+        let known = OpaqueToken.generate(prefix: "ghk")
+        try await tx.insertDevice(device, tokenDigest: env.digest(token.value))
+        try await tx.setKnownDigest(deviceID: device.id, digest: env.digest(known.value))
+        return (device, token, known)
     }
 
-    /// The account and device behind a credential, or nil when it is unknown, malformed or revoked.
+    /// The account and device behind a credential, or nil when it is unknown, malformed, revoked or expired.
     public func authenticate(token: String, ipAddress: String) async throws -> (Account, Device)? {
         guard OpaqueToken.hasShape(token, prefix: "ghd") else { return nil }
-        let digest = Digest.sha256Hex(token)
+        let digest = env.digest(token)
         let now = env.clock.now()
         if let entry = env.cache.lookup(digest, now: now) {
+            guard env.settings.deviceLifetimes.expiry(of: entry.device) > now else { return nil }
             return (entry.account, entry.device)
         }
-        guard let device = try await env.store.session.device(tokenDigest: digest),
-            let account = try await env.store.session.account(id: device.accountID)
-        else { return nil }
+        // Read the generation first: if a revocation evicts while this request reads the store, what it read
+        // must not go back into the cache.
+        let generation = env.cache.generation
+        let session = env.store.session
+        var found = try await session.device(tokenDigest: digest)
+        if found == nil {
+            // Credentials issued before token digests were keyed: upgrade in place on first use.
+            let legacy = Digest.sha256Hex(token)
+            if let device = try await session.device(tokenDigest: legacy) {
+                try await session.replaceTokenDigest(deviceID: device.id, from: legacy, to: digest)
+                found = device
+            }
+        }
+        guard let device = found, let account = try await session.account(id: device.accountID) else { return nil }
+        guard env.settings.deviceLifetimes.expiry(of: device) > now else { return nil }
         var seen = device
         if now.timeIntervalSince(device.lastSeenAt) >= Self.touchInterval || device.ipAddress != ipAddress {
-            try await env.store.session.touchDevice(id: device.id, at: now, ipAddress: ipAddress)
+            try await session.touchDevice(id: device.id, at: now, ipAddress: ipAddress)
             seen.lastSeenAt = now
             seen.ipAddress = ipAddress
         }
-        env.cache.store(digest, account: account, device: seen, now: now)
+        env.cache.store(digest, account: account, device: seen, now: now, generation: generation)
         return (account, seen)
+    }
+
+    /// When the device's credential stops working unless it is used again.
+    public func expiry(of device: Device) -> Date {
+        env.settings.deviceLifetimes.expiry(of: device)
     }
 
     /// The account's live devices.
@@ -106,5 +130,11 @@ public struct DeviceService: Sendable {
     /// True when the device proved the password recently enough for a sensitive change.
     public func isRecentlyAuthenticated(_ device: Device) -> Bool {
         env.clock.now().timeIntervalSince(device.reauthenticatedAt) <= env.settings.reauthenticationWindow
+    }
+
+    /// Throws ``AccountService/Error/reauthenticationRequired`` unless the device proved the password recently.
+    /// Every sensitive change calls this in its service, so the API, the pages and the CLI all get it.
+    public func requireRecentAuthentication(_ device: Device) throws {
+        guard isRecentlyAuthenticated(device) else { throw AccountService.Error.reauthenticationRequired }
     }
 }

@@ -20,6 +20,12 @@ public protocol DeviceStore: Sendable {
     func latestFullRevocation(accountID: String) async throws -> Date?
     /// The newest revocation's sequence number (0 when none).
     func latestRevocationSequence() async throws -> Int64
-    /// Whether this client has ever signed in to the account successfully (for throttling and new-device mail).
-    func hasSignedInBefore(accountID: String, clientIdentifier: String) async throws -> Bool
+    /// Binds the known-device secret (a keyed digest) to a device.
+    func setKnownDigest(deviceID: String, digest: String) async throws
+    /// Whether a live device of the account holds this known-device secret (for throttling and new-device mail).
+    func isKnownDevice(accountID: String, knownDigest: String) async throws -> Bool
+    /// Voids every known-device secret of the account (after a password change or reset).
+    func forgetKnownDevices(accountID: String) async throws
+    /// Moves a device to a new credential digest (upgrading a legacy unkeyed digest in place).
+    func replaceTokenDigest(deviceID: String, from old: String, to new: String) async throws
 }

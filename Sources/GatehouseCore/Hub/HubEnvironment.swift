@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -17,12 +18,19 @@ public struct AccountSettings: Sendable {
     public var challengeLifetime: TimeInterval
     /// Failed codes allowed per challenge.
     public var challengeAttempts: Int
+    /// Live second-factor challenges kept per account; issuing another drops the oldest.
+    public var liveChallengesPerAccount: Int
+    /// How long a device credential lives without use, and at most, per kind of device.
+    public var deviceLifetimes: DeviceLifetimes
 
     public init(
         firstAccountIsAdmin: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
         verificationLifetime: TimeInterval = 86_400, resetLifetime: TimeInterval = 1_800,
-        challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5
+        challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5, liveChallengesPerAccount: Int = 3,
+        deviceLifetimes: DeviceLifetimes = DeviceLifetimes()
     ) {
+        self.liveChallengesPerAccount = liveChallengesPerAccount
+        self.deviceLifetimes = deviceLifetimes
         self.firstAccountIsAdmin = firstAccountIsAdmin
         self.reauthenticationWindow = reauthenticationWindow
         self.passwordHistoryDepth = passwordHistoryDepth
@@ -30,6 +38,32 @@ public struct AccountSettings: Sendable {
         self.resetLifetime = resetLifetime
         self.challengeLifetime = challengeLifetime
         self.challengeAttempts = challengeAttempts
+    }
+}
+
+/// Idle and absolute lifetimes of device credentials. A browser is used often and is easy to lose, so its
+/// limits are shorter than a TV's, which may sit unused for months.
+public struct DeviceLifetimes: Sendable, Equatable {
+    public var browserIdle: TimeInterval
+    public var browserAbsolute: TimeInterval
+    public var appIdle: TimeInterval
+    public var appAbsolute: TimeInterval
+
+    public init(
+        browserIdle: TimeInterval = 30 * 86_400, browserAbsolute: TimeInterval = 90 * 86_400,
+        appIdle: TimeInterval = 180 * 86_400, appAbsolute: TimeInterval = 400 * 86_400
+    ) {
+        self.browserIdle = browserIdle
+        self.browserAbsolute = browserAbsolute
+        self.appIdle = appIdle
+        self.appAbsolute = appAbsolute
+    }
+
+    /// When `device` stops working unless used again.
+    public func expiry(of device: Device) -> Date {
+        let (idle, absolute) =
+            device.kind == .browser ? (browserIdle, browserAbsolute) : (appIdle, appAbsolute)
+        return min(device.lastSeenAt.addingTimeInterval(idle), device.createdAt.addingTimeInterval(absolute))
     }
 }
 
@@ -45,6 +79,10 @@ public struct HubEnvironment: Sendable {
     public let keyring: Keyring
     public let settings: AccountSettings
     public let logger: Logger
+    /// The key of token digests: HMAC-SHA-256 under a key derived from the keyring's first pepper, so that a copy
+    /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
+    /// rotation does not void every credential.
+    private let digestKey: [UInt8]
 
     public init(
         store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
@@ -61,6 +99,22 @@ public struct HubEnvironment: Sendable {
         self.keyring = keyring
         self.settings = settings
         self.logger = logger
+        self.digestKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: keyring.peppers[0].material),
+            info: Array("gatehouse token digest v1".utf8), outputByteCount: 32
+        ).withUnsafeBytes { Array($0) }
+    }
+
+    /// The keyed digest the store keeps of a bearer token or one-time code.
+    public func digest(_ token: String) -> String {
+        "k1:" + Encoding.hex(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: digestKey)))
+    }
+
+    /// A throttle key for an account: by id when it exists, else by the identifier typed (which behaves the same
+    /// from outside, so the throttle tells no one whether an account exists).
+    public static func accountThrottleKey(accountID: String?, identifier: String) -> String {
+        if let accountID { return "acct:" + accountID }
+        return "id:" + AccountNames.canonical(identifier)
     }
 
     /// Announces a revocation the store has just recorded: empties this instance's cache at once (so the very next
@@ -81,4 +135,7 @@ public struct Caller: Sendable {
         self.ipAddress = ipAddress
         self.deviceID = deviceID
     }
+
+    /// The address as throttles key it.
+    public var addressKey: String { ipAddress }
 }

@@ -93,6 +93,67 @@ public struct MailComposer: Sendable {
             action: nil)
     }
 
+    /// To the owner of an address someone tried to register again: the sign-up form answers alike either way, so
+    /// the person who owns the address is the only one told.
+    public func signUpAttempt(to account: Account, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "signup_attempt", now: now,
+            subject: "Someone tried to create an account with your address",
+            paragraphs: [
+                "Someone tried to create a new account with this address, which already belongs to your account \(account.username).",
+                "If it was you, sign in instead, or reset your password if you forgot it. If not, you can ignore this mail: nothing changed.",
+            ],
+            action: ("Reset password", link("/forgot-password")))
+    }
+
+    /// To the address given at a sign-up whose username was taken (the form answered as if it worked).
+    public func usernameTaken(to stranger: Account, now: Date) -> OutboxMessage {
+        compose(
+            to: stranger.email, account: stranger, kind: "username_taken", now: now,
+            subject: "Choose another username",
+            paragraphs: [
+                "Someone asked to create an account with this address and the username \(stranger.username), which is already taken.",
+                "If it was you, sign up again with another username. If not, you can ignore this mail.",
+            ],
+            action: ("Sign up", link("/sign-up")))
+    }
+
+    /// To a new address that already belongs to another account: the change form answered as if it worked.
+    public func emailAlreadyInUse(to address: String, account: Account, now: Date) -> OutboxMessage {
+        compose(
+            to: address, account: account, kind: "email_in_use", now: now,
+            subject: "This address is already in use",
+            paragraphs: [
+                "Someone asked to move an account to this address, but it already belongs to an account here, so nothing changed.",
+                "If you did not ask for this, you can ignore this mail.",
+            ],
+            action: nil)
+    }
+
+    /// To the old address when an e-mail change was requested (it takes effect only once the new address confirms).
+    public func emailChangeRequested(to account: Account, newAddress: String, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "email_change_requested", now: now,
+            subject: "A change of your email address was requested",
+            paragraphs: [
+                "Someone signed in to your account \(account.username) asked to change its address to \(Self.mask(newAddress)).",
+                "Nothing changes until the new address is confirmed. If it is confirmed, we will mail this address a link that undoes the change.",
+            ],
+            action: ("Review your account", link("/account/security")))
+    }
+
+    /// To the old address once the change took effect: a link, valid 7 days, that undoes it.
+    public func emailChangedWithRevert(to oldAddress: String, account: Account, token: String, now: Date) -> OutboxMessage {
+        compose(
+            to: oldAddress, account: account, kind: "email_changed", now: now,
+            subject: "Your email address was changed",
+            paragraphs: [
+                "The email address of your account \(account.username) was changed to \(Self.mask(account.email)).",
+                "If this was not you, open the link below within 7 days: it puts this address back, signs out every device and asks for a new password.",
+            ],
+            action: ("This wasn't me: undo the change", link("/email/revert", token: token)))
+    }
+
     public func newSignIn(to account: Account, device: Device, now: Date) -> OutboxMessage {
         compose(
             to: account.email, account: account, kind: "new_signin", now: now,

@@ -24,6 +24,9 @@ public protocol PasswordHashing: Sendable {
 
 /// Password text as it is hashed: Unicode NFKC, so the same password typed on different keyboards matches.
 public enum PasswordText {
+    /// The longest password accepted anywhere, in UTF-8 bytes (not characters: one grapheme can carry kilobytes).
+    public static let maximumBytes = 4_096
+
     public static func normalize(_ password: String) -> String {
         password.precomposedStringWithCompatibilityMapping
     }

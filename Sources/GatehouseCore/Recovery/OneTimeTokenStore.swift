@@ -7,6 +7,8 @@ public struct OneTimeToken: Sendable, Equatable {
         case passwordReset = "password_reset"
         case signInChallenge = "signin_challenge"
         case serverClaim = "server_claim"
+        /// A link to the old address after an e-mail change: undoes it, signs everyone out, forces a reset.
+        case emailRevert = "email_revert"
     }
 
     public var purpose: Purpose
@@ -35,6 +37,11 @@ public protocol OneTimeTokenStore: Sendable {
     func peekToken(purpose: OneTimeToken.Purpose, digest: String, now: Date) async throws -> OneTimeToken?
     /// Uses a token: returns it and deletes it, atomically; nil when unknown, used or expired.
     func consumeToken(purpose: OneTimeToken.Purpose, digest: String, now: Date) async throws -> OneTimeToken?
+    /// Reserves one attempt on a live token when fewer than `limit` were made; false when the token is used up,
+    /// expired or unknown. Atomic: concurrent callers never pass more than `limit` attempts in total.
+    func reserveTokenAttempt(purpose: OneTimeToken.Purpose, digest: String, limit: Int, now: Date) async throws -> Bool
+    /// Deletes expired tokens of the purpose for the account, and all but the newest `keeping` live ones.
+    func trimLiveTokens(purpose: OneTimeToken.Purpose, accountID: String, keeping: Int, now: Date) async throws
     /// Counts a failed attempt against a token; returns the new count.
     func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws

@@ -5,8 +5,11 @@ import Foundation
 /// Asking for a reset answers the same whether or not the account exists: the lookup and mail happen after the
 /// answer, on a background task, so neither the body nor the time tells an outsider anything.
 public struct RecoveryService: Sendable {
-    /// Most reset mails per account per hour, so the form cannot be used to flood someone's inbox.
+    /// Most reset mails per account per hour, so the form cannot be used to flood someone's inbox. The one window
+    /// every reset-mail count uses.
     static let mailPolicy = ThrottlePolicy(freeAttempts: 5, baseDelay: 3_600, maximumDelay: 3_600, window: 3_600)
+    /// Reset requests per address: 20 an hour, then one a minute doubling to one an hour.
+    static let addressPolicy = ThrottlePolicy(freeAttempts: 20, baseDelay: 60, maximumDelay: 3_600, window: 3_600)
 
     let env: HubEnvironment
 
@@ -29,9 +32,12 @@ public struct RecoveryService: Sendable {
     /// The work behind ``requestReset(identifier:caller:)``, exposed for tests and the CLI.
     public func processResetRequest(identifier: String, caller: Caller) async throws {
         let canonical = AccountNames.canonical(identifier)
-        guard !canonical.isEmpty, let account = try await env.store.session.account(identifier: canonical) else {
-            return
-        }
+        guard !canonical.isEmpty, canonical.utf8.count <= AccountNames.maximumIdentifierBytes else { return }
+        let now = env.clock.now()
+        // Per address, before the lookup: the answer is the same either way, this only bounds the work and mail.
+        let wait = try await env.store.session.reserveAttempt(
+            key: "reset-ip:" + caller.addressKey, policy: Self.addressPolicy, now: now)
+        guard wait == 0, let account = try await env.store.session.account(identifier: canonical) else { return }
         try await issueResetLink(account: account, caller: caller, forced: false)
     }
 
@@ -57,12 +63,16 @@ public struct RecoveryService: Sendable {
         try await issueResetLink(account: flagged, caller: caller, forced: true)
     }
 
+    /// Mails a reset link, only ever to a verified address: an address nobody proved to own must not be able to
+    /// take the account over.
     private func issueResetLink(account: Account, caller: Caller, forced: Bool) async throws {
         let now = env.clock.now()
+        guard account.isEmailVerified else {
+            env.logger.notice("no reset link: the account's address is not verified", metadata: ["account": "\(account.id)"])
+            return
+        }
         let key = "reset-mail:" + account.id
-        if let state = try await env.store.session.throttleState(key: key),
-            Self.mailPolicy.wait(failures: state.failures, lastFailure: state.lastFailure, now: now) > 0
-        {
+        guard try await env.store.session.reserveAttempt(key: key, policy: Self.mailPolicy, now: now) == 0 else {
             return
         }
         let token = OpaqueToken.generate(prefix: "ghr")
@@ -70,9 +80,8 @@ public struct RecoveryService: Sendable {
         try await env.store.transaction { tx in
             try await tx.issueToken(
                 OneTimeToken(
-                    purpose: .passwordReset, accountID: account.id, digest: token.digest, payload: "",
+                    purpose: .passwordReset, accountID: account.id, digest: env.digest(token.value), payload: "",
                     expiresAt: now.addingTimeInterval(env.settings.resetLifetime)))
-            try await tx.recordThrottleFailure(key: key, at: now)
             try await tx.enqueueMail(env.mail.passwordReset(to: account, token: token.value, now: now, forced: forced))
             try await tx.appendAudit(
                 AuditRecord(
@@ -84,13 +93,14 @@ public struct RecoveryService: Sendable {
     /// Whether a reset token is live (the reset page checks before showing the form).
     public func isValidResetToken(_ token: String) async throws -> Bool {
         try await env.store.session.peekToken(
-            purpose: .passwordReset, digest: Digest.sha256Hex(token), now: env.clock.now()) != nil
+            purpose: .passwordReset, digest: env.digest(token), now: env.clock.now()) != nil
     }
 
     /// Sets a new password with a mailed token: the rules apply and it must differ from the old ones; every
     /// device is signed out; the reset flag clears. A second factor, when on, is still asked at the next sign-in.
     public func confirmReset(token: String, newPassword: String, caller: Caller) async throws {
-        let digest = Digest.sha256Hex(token)
+        guard token.utf8.count <= 128 else { throw AccountService.Error.invalidToken }
+        let digest = env.digest(token)
         let now = env.clock.now()
         guard let stored = try await env.store.session.peekToken(purpose: .passwordReset, digest: digest, now: now),
             let account = try await env.store.session.account(id: stored.accountID)
@@ -104,12 +114,14 @@ public struct RecoveryService: Sendable {
                 var current = try await tx.account(id: account.id)
             else { return nil }
             try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
+            try await tx.voidTokens(purpose: .verifyEmail, accountID: account.id)
+            try await tx.forgetKnownDevices(accountID: account.id)
             try await tx.setPasswordHash(accountID: account.id, hash: hash, at: now)
             current.isResetRequired = false
             try await tx.updateAccount(current)
             let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
-            try await tx.clearThrottle(key: "id:" + AccountNames.canonical(account.username))
-            try await tx.clearThrottle(key: "id:" + AccountNames.canonical(account.email))
+            try await tx.clearThrottle(
+                key: HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username))
             try await tx.enqueueMail(env.mail.passwordChanged(to: current, now: now, signedOutOthers: true))
             try await tx.appendAudit(
                 AuditRecord(

@@ -111,7 +111,7 @@ public struct ServerService: Sendable {
 
     public func heartbeat(server: MediaServer, version: String, platform: String) async throws {
         try await env.store.session.recordHeartbeat(
-            serverID: server.id, version: String(version.prefix(40)), platform: String(platform.prefix(60)),
+            serverID: server.id, version: version.clipped(toScalars: 40), platform: platform.clipped(toScalars: 60),
             at: env.clock.now())
     }
 
@@ -136,26 +136,31 @@ public struct ServerService: Sendable {
         guard removed else { throw Error.notFound }
     }
 
-    /// Shares sections of the owner's server with another account (by username or email).
+    /// Shares sections of the owner's server with another account (by username or email). The answer is the same
+    /// whether or not such an account exists, so sharing cannot be used to find out who has an account.
     public func share(serverID: String, sections: [String], with identifier: String, by owner: Account) async throws {
         let server = try await ownedServer(serverID, owner)
-        guard let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id else {
-            throw RequestError(status: 404, code: "account_not_found", message: "No other account matches that name.")
-        }
+        guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
+            let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
+        else { return }
         let now = env.clock.now()
         for section in sections where !section.isEmpty {
-            try await env.store.session.share(serverID: server.id, section: String(section.prefix(100)), accountID: friend.id, at: now)
+            try await env.store.session.share(serverID: server.id, section: section.clipped(toScalars: 100), accountID: friend.id, at: now)
         }
     }
 
     /// Takes a share back (one section, or all when `section` is nil). Tokens already issued for it lapse within
     /// their five-minute lifetime; the media server also drops them when it sees the revocation.
+    ///
+    /// It answers alike whether or not the account exists or had a share, and it announces a revocation only when a
+    /// share was really taken back: looping it against someone who never had one changes nothing for them.
     public func unshare(serverID: String, section: String?, from identifier: String, by owner: Account) async throws {
         let server = try await ownedServer(serverID, owner)
-        guard let friend = try await env.store.session.account(identifier: identifier) else {
-            throw RequestError(status: 404, code: "account_not_found", message: "No account matches that name.")
-        }
-        _ = try await env.store.session.unshare(serverID: server.id, section: section, accountID: friend.id)
+        guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
+            let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
+        else { return }
+        let removed = try await env.store.session.unshare(serverID: server.id, section: section, accountID: friend.id)
+        guard removed > 0 else { return }
         env.revocations.publish(
             Revocation(accountID: friend.id, deviceIDs: [], allDevices: true, at: env.clock.now()))
     }

@@ -69,3 +69,13 @@ public enum Encoding {
         return Array(data)
     }
 }
+
+extension String {
+    /// The first `limit` Unicode scalars. Limits count scalars (or UTF-8 bytes), never characters: one grapheme
+    /// cluster can carry kilobytes of combining marks.
+    public func clipped(toScalars limit: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in unicodeScalars.prefix(limit) { scalars.append(scalar) }
+        return String(scalars)
+    }
+}

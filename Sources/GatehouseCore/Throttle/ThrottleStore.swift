@@ -8,6 +8,12 @@ public protocol ThrottleStore: Sendable {
     /// The states of several keys in one query (sign-in reads the address's and the identifier's together).
     func throttleStates(keys: [String]) async throws -> [String: (failures: Int, lastFailure: Date)]
     func recordThrottleFailure(key: String, at: Date) async throws
+    /// Reserves one attempt under `policy` atomically, before the attempt is evaluated: 0 means reserved (the
+    /// counter already holds it), anything else is the number of seconds to wait. Concurrent callers can never
+    /// together pass more attempts than the policy allows.
+    func reserveAttempt(key: String, policy: ThrottlePolicy, now: Date) async throws -> Int
+    /// Gives back one reserved attempt (a success that should not count against the budget).
+    func refundAttempt(key: String) async throws
     func clearThrottle(key: String) async throws
 }
 

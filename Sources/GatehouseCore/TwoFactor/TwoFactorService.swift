@@ -5,6 +5,8 @@ import Foundation
 public struct PendingSignIn: Sendable, Codable {
     public var info: Device.Info
     public var kind: Device.Kind
+    /// The password step was made with a valid known-device secret.
+    public var isKnownDevice: Bool?
 }
 
 /// TOTP enrolment, recovery codes, second-factor challenges and re-authentication ("sudo mode").
@@ -111,8 +113,9 @@ public struct TwoFactorService: Sendable {
         return codes
     }
 
-    /// Turns two-factor sign-in off (the caller checks re-authentication first).
-    public func disable(account: Account, caller: Caller) async throws {
+    /// Turns two-factor sign-in off. Needs a recent re-authentication on the device asking.
+    public func disable(account: Account, device: Device, caller: Caller) async throws {
+        try DeviceService(environment: env).requireRecentAuthentication(device)
         guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
         let now = env.clock.now()
         let env = self.env
@@ -125,8 +128,9 @@ public struct TwoFactorService: Sendable {
         }
     }
 
-    /// Replaces the recovery codes (the caller checks re-authentication first).
-    public func regenerateRecoveryCodes(account: Account, caller: Caller) async throws -> [String] {
+    /// Replaces the recovery codes. Needs a recent re-authentication on the device asking.
+    public func regenerateRecoveryCodes(account: Account, device: Device, caller: Caller) async throws -> [String] {
+        try DeviceService(environment: env).requireRecentAuthentication(device)
         guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
         let codes = Self.makeRecoveryCodes()
         let digests = codes.map { recoveryDigest($0) }
@@ -145,58 +149,72 @@ public struct TwoFactorService: Sendable {
         try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: false)
     }
 
-    /// Issues a single-use challenge for the second step of a sign-in.
-    public func issueChallenge(account: Account, info: Device.Info, kind: Device.Kind, caller: Caller) async throws
-        -> String
-    {
+    /// Issues a single-use challenge for the second step of a sign-in. At most
+    /// ``AccountSettings/liveChallengesPerAccount`` stay live per account: a new one drops the oldest.
+    public func issueChallenge(
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownDevice: Bool = false
+    ) async throws -> String {
         let token = OpaqueToken.generate(prefix: "ghc")
-        let payload = String(decoding: try JSONEncoder().encode(PendingSignIn(info: info, kind: kind)), as: UTF8.self)
+        let payload = String(
+            decoding: try JSONEncoder().encode(PendingSignIn(info: info, kind: kind, isKnownDevice: isKnownDevice)),
+            as: UTF8.self)
         let now = env.clock.now()
-        try await env.store.session.issueToken(
-            OneTimeToken(
-                purpose: .signInChallenge, accountID: account.id, digest: token.digest, payload: payload,
-                expiresAt: now.addingTimeInterval(env.settings.challengeLifetime)))
+        let env = self.env
+        try await env.store.transaction { tx in
+            try await tx.issueToken(
+                OneTimeToken(
+                    purpose: .signInChallenge, accountID: account.id, digest: env.digest(token.value), payload: payload,
+                    expiresAt: now.addingTimeInterval(env.settings.challengeLifetime)))
+            try await tx.trimLiveTokens(
+                purpose: .signInChallenge, accountID: account.id, keeping: env.settings.liveChallengesPerAccount,
+                now: now)
+        }
         return token.value
     }
 
-    /// Answers a challenge; the challenge is used up on success or after too many wrong codes.
+    /// Answers a challenge. The attempt is reserved on the challenge before the code is looked at, so no more
+    /// than ``AccountSettings/challengeAttempts`` codes are ever evaluated per challenge, however many arrive at
+    /// once; the per-account code budget holds across all of an account's challenges.
     public func answerChallenge(_ challenge: String, code: String, caller: Caller) async throws
-        -> (account: Account, info: Device.Info, kind: Device.Kind)
+        -> (account: Account, info: Device.Info, kind: Device.Kind, isKnownDevice: Bool)
     {
-        let digest = Digest.sha256Hex(challenge)
+        guard challenge.utf8.count <= 64, code.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
+        let digest = env.digest(challenge)
         let now = env.clock.now()
         let session = env.store.session
         guard let token = try await session.peekToken(purpose: .signInChallenge, digest: digest, now: now),
             let account = try await session.account(id: token.accountID),
             let pending = try? JSONDecoder().decode(PendingSignIn.self, from: Data(token.payload.utf8))
         else { throw SignInService.Error.invalidChallenge }
+        guard
+            try await session.reserveTokenAttempt(
+                purpose: .signInChallenge, digest: digest, limit: env.settings.challengeAttempts, now: now)
+        else {
+            _ = try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now)
+            throw SignInService.Error.invalidChallenge
+        }
         guard try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true) else {
-            let attempts = try await session.countTokenAttempt(purpose: .signInChallenge, digest: digest)
-            if attempts >= env.settings.challengeAttempts {
-                _ = try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now)
-            }
             throw SignInService.Error.invalidCode
         }
         guard try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now) != nil else {
             throw SignInService.Error.invalidChallenge
         }
-        return (account, pending.info, pending.kind)
+        return (account, pending.info, pending.kind, pending.isKnownDevice ?? false)
     }
 
-    /// TOTP (once per time step) or, when allowed, a recovery code (once ever). Throttled per account.
+    /// TOTP (once per time step) or, when allowed, a recovery code (once ever). The attempt is reserved in the
+    /// per-account budget before the code is checked.
     private func checkCode(account: Account, code: String, caller: Caller, allowRecoveryCode: Bool) async throws
         -> Bool
     {
         let now = env.clock.now()
         let key = "2fa:" + account.id
         let session = env.store.session
-        if let state = try await session.throttleState(key: key) {
-            let wait = Self.accountPolicy.wait(failures: state.failures, lastFailure: state.lastFailure, now: now)
-            if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
-        }
         guard let enrollment = try await session.totpEnrollment(accountID: account.id), enrollment.isConfirmed else {
             throw Error.notEnabled
         }
+        let wait = try await session.reserveAttempt(key: key, policy: Self.accountPolicy, now: now)
+        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         let totp = TOTP(secret: try box.open(enrollment.sealedSecret, owner: account.id))
         if let step = totp.matchingStep(for: code, at: now),
             try await session.claimTOTPStep(accountID: account.id, step: step)
@@ -223,7 +241,6 @@ public struct TwoFactorService: Sendable {
         }
         let env = self.env
         try await env.store.transaction { tx in
-            try await tx.recordThrottleFailure(key: key, at: now)
             try await tx.appendAudit(
                 AuditRecord(accountID: account.id, kind: .twoFactorFailed, ipAddress: caller.ipAddress), at: now)
             // Wrong codes after a right password mean someone has the password: tell the owner, once per run.

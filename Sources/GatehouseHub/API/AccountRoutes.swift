@@ -33,20 +33,21 @@ struct DeviceView: Encodable {
     var product: String
     var version: String
     var platform: String
-    var clientIdentifier: String
     var kind: String
     var ipAddress: String
     var createdAt: Date
     var lastSeenAt: Date
+    /// When the credential stops working unless the device is used again (idle and absolute limits).
+    var expiresAt: Date?
     var current: Bool
 
-    init(_ device: Device, currentID: String?) {
+    init(_ device: Device, currentID: String?, expiresAt: Date? = nil) {
+        self.expiresAt = expiresAt
         id = device.id
         name = device.info.name
         product = device.info.product
         version = device.info.version
         platform = device.info.platform
-        clientIdentifier = device.info.clientIdentifier
         kind = device.kind.rawValue
         ipAddress = device.ipAddress
         createdAt = device.createdAt
@@ -83,10 +84,11 @@ enum AccountRoutes {
         let encoded = AccountJSONCache()
         table.add(.post, "/accounts", signedIn: false) { request, context in
             let body = try await JSONBody.decode(Register.self, from: request, context: context)
-            let account = try await services.accounts.register(
+            try await services.accounts.register(
                 username: body.username, email: body.email, password: body.password,
                 caller: services.caller(request, context))
-            return try JSONBody.response(AccountView(account), status: .created)
+            return try JSONBody.response(
+                Message(message: AccountService.signUpAcceptedMessage), status: .accepted)
         }
         table.add(.post, "/account/verify-email", signedIn: false) { request, context in
             let body = try await JSONBody.decode(Token.self, from: request, context: context)
@@ -99,27 +101,34 @@ enum AccountRoutes {
             let body = try encoded.body(for: account) { try JSONBody.encoder.encode(AccountView(account)) }
             return JSONBody.response(encoded: body)
         }
-        table.add(.post, "/account/resend-verification", signedIn: true) { _, context in
-            try await services.accounts.resendVerification(account: try context.requireIdentity().account)
+        table.add(.post, "/account/revert-email", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(Token.self, from: request, context: context)
+            try await services.accounts.revertEmailChange(token: body.token, caller: services.caller(request, context))
+            return try JSONBody.response(
+                Message(
+                    message: "Your address is back. Every device was signed out; we mailed a link to set a new password."))
+        }
+        table.add(.post, "/account/resend-verification", signedIn: true) { request, context in
+            try await services.accounts.resendVerification(
+                account: try context.requireIdentity().account, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: "If the address is not yet confirmed, a new link is on its way."))
         }
         table.add(.post, "/account/password", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ChangePassword.self, from: request, context: context)
-            try await requireRecentIfTwoFactor(identity, services: services)
             try await services.accounts.changePassword(
-                account: identity.account, currentPassword: body.currentPassword, newPassword: body.newPassword,
+                account: identity.account, device: identity.device, currentPassword: body.currentPassword, newPassword: body.newPassword,
                 signOutOtherDevices: body.signOutOtherDevices ?? true, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: "Your password was changed."))
         }
         table.add(.post, "/account/email", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ChangeEmail.self, from: request, context: context)
-            try await requireRecentIfTwoFactor(identity, services: services)
-            let account = try await services.accounts.changeEmail(
-                account: identity.account, password: body.password, newEmail: body.newEmail,
+            try await services.accounts.changeEmail(
+                account: identity.account, device: identity.device, password: body.password, newEmail: body.newEmail,
                 caller: services.caller(request, context))
-            return try JSONBody.response(AccountView(account))
+            return try JSONBody.response(
+                Message(message: AccountService.emailChangeAcceptedMessage), status: .accepted)
         }
         table.add(.put, "/account/anti-phishing-phrase", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
@@ -127,14 +136,6 @@ enum AccountRoutes {
             let account = try await services.accounts.setAntiPhishingPhrase(
                 account: identity.account, phrase: body.phrase, caller: services.caller(request, context))
             return try JSONBody.response(AccountView(account))
-        }
-    }
-
-    /// Sensitive changes on an account with a second factor need a recent full sign-in or re-authentication.
-    static func requireRecentIfTwoFactor(_ identity: HubIdentity, services: HubServices) async throws {
-        guard try await services.twoFactor.isEnabled(accountID: identity.account.id) else { return }
-        guard services.devices.isRecentlyAuthenticated(identity.device) else {
-            throw AccountService.Error.reauthenticationRequired
         }
     }
 }

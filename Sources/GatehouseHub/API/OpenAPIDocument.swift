@@ -46,16 +46,17 @@ enum OpenAPIDocument {
                 product: {type: string}
                 version: {type: string}
                 platform: {type: string}
-                client_identifier: {type: string}
                 kind: {type: string, enum: [api, browser]}
                 ip_address: {type: string}
                 created_at: {type: string, format: date-time}
                 last_seen_at: {type: string, format: date-time}
+                expires_at: {type: string, format: date-time, description: When the credential stops working unless the device is used again (idle and absolute limits).}
                 current: {type: boolean}
             DeviceInput:
               type: object
               properties:
-                client_identifier: {type: string}
+                client_identifier: {type: string, description: Informational only; stored keyed and never shown back.}
+                known_device_token: {type: string, description: The known-device secret from this device's last sign-in (skips the per-account delay and the new-sign-in mail).}
                 name: {type: string}
                 product: {type: string}
                 version: {type: string}
@@ -63,7 +64,8 @@ enum OpenAPIDocument {
             SignedIn:
               type: object
               properties:
-                token: {type: string, description: Shown once; the hub keeps only its SHA-256.}
+                token: {type: string, description: Shown once; the hub keeps only a keyed digest.}
+                known_device_token: {type: string, description: Keep it and send it as device.known_device_token at the next sign-in from this device.}
                 device: {$ref: "#/components/schemas/Device"}
                 account: {$ref: "#/components/schemas/Account"}
             Message:
@@ -79,7 +81,7 @@ enum OpenAPIDocument {
         paths:
           /accounts:
             post:
-              summary: Register an account (a verification link is mailed)
+              summary: Sign up. The answer is the same whether or not the username or address is taken; the next step arrives by mail.
               requestBody:
                 required: true
                 content:
@@ -92,9 +94,17 @@ enum OpenAPIDocument {
                         email: {type: string}
                         password: {type: string}
               responses:
-                "201": {description: Created, content: {application/json: {schema: {$ref: "#/components/schemas/Account"}}}}
-                "409": {$ref: "#/components/responses/Error"}
+                "202": {description: Accepted, content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}}
                 "422": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
+          /account/revert-email:
+            post:
+              summary: Undo an e-mail change with the link mailed to the old address (signs out every device and requires a reset)
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [token], properties: {token: {type: string}}}}}
+              responses:
+                "200": {description: Restored}
+                "400": {$ref: "#/components/responses/Error"}
           /account/verify-email:
             post:
               summary: Confirm an email address with the mailed token
@@ -136,7 +146,7 @@ enum OpenAPIDocument {
                 "422": {$ref: "#/components/responses/Error"}
           /account/email:
             post:
-              summary: Change the email address (the old address is told)
+              summary: Ask to change the email address. It takes effect once the new address confirms; the old address is told and can undo it for 7 days. The answer is the same whether or not the new address is taken.
               security: [{device: []}]
               requestBody:
                 content:
@@ -148,8 +158,9 @@ enum OpenAPIDocument {
                         password: {type: string}
                         new_email: {type: string}
               responses:
-                "200": {description: Changed}
+                "202": {description: Accepted, content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}}
                 "403": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /account/anti-phishing-phrase:
             put:
               summary: Set the phrase every genuine mail shows

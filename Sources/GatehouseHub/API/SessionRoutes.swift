@@ -9,13 +9,15 @@ enum SessionRoutes {
         var product: String?
         var version: String?
         var platform: String?
+        /// The known-device secret this device was given at its last sign-in, if any.
+        var knownDeviceToken: String?
 
         /// Trimmed, bounded fields, with defaults for what the client did not say.
         func info() throws -> Device.Info {
             func clean(_ value: String?, _ fallback: String, limit: Int = 100) -> String {
                 let trimmed = (value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 let visible = String(trimmed.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f })
-                return visible.isEmpty ? fallback : String(visible.prefix(limit))
+                return visible.isEmpty ? fallback : visible.clipped(toScalars: limit)
             }
             return Device.Info(
                 clientIdentifier: clean(clientIdentifier, SecureRandom.identifier(), limit: 128),
@@ -37,6 +39,8 @@ enum SessionRoutes {
 
     struct SignedInView: Encodable {
         var token: String
+        /// Keep it and send it as `device.known_device_token` at the next sign-in from this device.
+        var knownDeviceToken: String
         var device: DeviceView
         var account: AccountView
     }
@@ -57,13 +61,10 @@ enum SessionRoutes {
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/sessions", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
-            guard body.password.utf8.count <= 4096, body.identifier.utf8.count <= 320 else {
-                throw SignInService.Error.invalidCredentials
-            }
             let info = try (body.device ?? DeviceInput()).info()
             let outcome = try await services.signIn.signIn(
                 identifier: body.identifier, password: body.password, info: info, kind: .api,
-                caller: services.caller(request, context))
+                caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken)
             switch outcome {
             case .signedIn(let signedIn):
                 return try JSONBody.response(view(signedIn), status: .created)
@@ -86,23 +87,16 @@ enum SessionRoutes {
         table.add(.post, "/session/reauthenticate", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(Reauthenticate.self, from: request, context: context)
-            let caller = services.caller(request, context)
-            guard try await services.accounts.checkPassword(account: identity.account, password: body.password) else {
-                throw AccountService.Error.wrongPassword
-            }
-            if try await services.twoFactor.isEnabled(accountID: identity.account.id) {
-                guard let code = body.code,
-                    try await services.twoFactor.verifyCode(account: identity.account, code: code, caller: caller)
-                else { throw SignInService.Error.invalidCode }
-            }
-            try await services.devices.markReauthenticated(account: identity.account, caller: caller)
+            try await services.signIn.reauthenticate(
+                account: identity.account, device: identity.device, password: body.password, code: body.code,
+                caller: services.caller(request, context))
             return try JSONBody.response(Message(message: "Confirmed. Sensitive changes are allowed for a few minutes."))
         }
     }
 
     static func view(_ signedIn: SignedIn) -> SignedInView {
         SignedInView(
-            token: signedIn.token.value, device: DeviceView(signedIn.device, currentID: signedIn.device.id),
+            token: signedIn.token.value, knownDeviceToken: signedIn.knownDeviceToken.value, device: DeviceView(signedIn.device, currentID: signedIn.device.id),
             account: AccountView(signedIn.account))
     }
 }
@@ -115,7 +109,10 @@ enum DeviceRoutes {
         table.add(.get, "/devices", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
             let devices = try await services.devices.devices(of: identity.account)
-            return try JSONBody.response(devices.map { DeviceView($0, currentID: identity.device.id) })
+            return try JSONBody.response(
+                devices.map {
+                    DeviceView($0, currentID: identity.device.id, expiresAt: services.devices.expiry(of: $0))
+                })
         }
         table.add(.delete, "/devices/{id}", signedIn: true) { request, context in
             let identity = try context.requireIdentity()

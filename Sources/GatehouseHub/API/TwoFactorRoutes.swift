@@ -40,19 +40,14 @@ enum TwoFactorRoutes {
         }
         table.add(.delete, "/account/2fa", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            guard services.devices.isRecentlyAuthenticated(identity.device) else {
-                throw AccountService.Error.reauthenticationRequired
-            }
-            try await services.twoFactor.disable(account: identity.account, caller: services.caller(request, context))
+            try await services.twoFactor.disable(
+                account: identity.account, device: identity.device, caller: services.caller(request, context))
             return JSONBody.noContent()
         }
         table.add(.post, "/account/2fa/recovery-codes", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            guard services.devices.isRecentlyAuthenticated(identity.device) else {
-                throw AccountService.Error.reauthenticationRequired
-            }
             let codes = try await services.twoFactor.regenerateRecoveryCodes(
-                account: identity.account, caller: services.caller(request, context))
+                account: identity.account, device: identity.device, caller: services.caller(request, context))
             return try JSONBody.response(Codes(recoveryCodes: codes))
         }
     }

@@ -35,6 +35,8 @@ public struct HubConfiguration: Sendable {
     public var breachCheckFailsClosed: Bool
     /// Who gets access tokens for a server with a known vulnerability: everyone, or its owner only until it updates.
     public var vulnerableServerAccess: ReleaseService.VulnerablePolicy
+    /// Idle and absolute lifetimes of device credentials.
+    public var deviceLifetimes = DeviceLifetimes()
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

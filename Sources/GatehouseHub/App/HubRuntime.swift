@@ -42,7 +42,9 @@ public struct HubRuntime: Sendable {
             mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)),
             clock: SystemWallClock(), revocations: RevocationBus(),
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
-            settings: AccountSettings(firstAccountIsAdmin: configuration.firstAccountIsAdmin), logger: logger)
+            settings: AccountSettings(
+                firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes),
+            logger: logger)
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)
         let services = HubServices(

@@ -70,10 +70,16 @@ struct AdminPages {
         }
     }
 
-    /// The signed-in admin, nil when not signed in; 403 for a signed-in non-admin.
+    /// The signed-in admin, nil when not signed in; 403 for a signed-in non-admin. Changes (every POST) also need
+    /// a recent re-authentication: without one the admin is sent to "Confirm it's you" first.
     private func admin(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
         guard let identity = try await pages.signedIn(request, context) else { return nil }
-        guard identity.account.role == .admin else { throw RequestError.forbidden }
+        let authorization = AdminAuthorization(environment: services.environment)
+        if request.method == .post {
+            try authorization.authorizeChange(account: identity.account, device: identity.device)
+        } else {
+            try authorization.requireAdmin(identity.account)
+        }
         return identity
     }
 

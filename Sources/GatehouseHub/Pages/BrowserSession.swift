@@ -8,7 +8,8 @@ import Hummingbird
 struct BrowserSession: Sendable {
     static let sessionCookie = "__Host-gh_session"
     static let csrfCookie = "__Host-gh_csrf"
-    static let clientCookie = "__Host-gh_client"
+    /// The known-device secret of this browser (see ``SignedIn/knownDeviceToken``).
+    static let knownCookie = "__Host-gh_known"
 
     let services: HubServices
     let origin: String
@@ -76,15 +77,6 @@ struct BrowserSession: Sendable {
             expected = mac("anonymous:" + cookie)
         }
         guard ConstantTime.equals(token, expected) else { throw forbidden }
-    }
-
-    /// A stable per-browser identifier, so "new sign-in" mail goes out once per browser, not once per sign-in.
-    func clientIdentifier(_ request: Request) -> (String, cookie: String?) {
-        if let existing = request.cookies[Self.clientCookie]?.value, existing.count == 22 {
-            return (existing, nil)
-        }
-        let fresh = Encoding.base64URL(SecureRandom.bytes(16))
-        return (fresh, Self.cookie(Self.clientCookie, fresh, maxAge: 5 * 365 * 86_400))
     }
 
     /// "Chrome on Linux" and the like, from the User-Agent.

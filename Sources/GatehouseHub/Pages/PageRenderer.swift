@@ -16,6 +16,7 @@ final class PageRenderer: Sendable {
             "sign-in-code": PageTemplates.signInCode, "forgot-password": PageTemplates.forgotPassword,
             "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,
             "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
+            "confirm": PageTemplates.confirm, "email-revert": PageTemplates.emailRevert,
         ]
         for (name, text) in templates {
             do {

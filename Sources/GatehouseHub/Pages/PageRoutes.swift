@@ -63,6 +63,19 @@ struct PageRoutes {
             try await disableTwoFactor(request, context)
         }
         router.post("/account/security/phrase") { request, context in try await setPhrase(request, context) }
+        router.get("/account/confirm") { request, context in
+            guard try await session.identity(request, context) != nil else { return redirect("/sign-in") }
+            let next = Self.localPath(request.uri.queryParameters["next"].map(String.init))
+            return try await show("confirm", "Confirm it's you", ["next": next], request, context)
+        }
+        router.post("/account/confirm") { request, context in try await confirmIdentity(request, context) }
+        router.get("/email/revert") { request, context in
+            let token = request.uri.queryParameters["token"].map(String.init) ?? ""
+            return try await show(
+                "email-revert", "Undo the e-mail change",
+                token.isEmpty ? ["error": "This link is incomplete."] : ["token": token], request, context)
+        }
+        router.post("/email/revert") { request, context in try await revertEmail(request, context) }
         router.post("/account/security/devices/:id/sign-out") { request, context in
             try await signOutDevice(request, context)
         }
@@ -134,12 +147,11 @@ struct PageRoutes {
         let username = fields["username"] ?? ""
         let email = fields["email"] ?? ""
         do {
-            _ = try await services.accounts.register(
+            try await services.accounts.register(
                 username: username, email: email, password: fields["password"] ?? "", caller: caller(request, context))
             return try await show(
                 "check-mail", "Check your mail",
-                ["heading": "Check your mail", "message": "We sent a link to \(email). Open it to confirm your address, then sign in."],
-                request, context)
+                ["heading": "Check your mail", "message": AccountService.signUpAcceptedMessage], request, context)
         } catch let error as AccountService.Error {
             var errors: [String: String] = [:]
             switch error {
@@ -174,23 +186,21 @@ struct PageRoutes {
     func signIn(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let fields = try await form(request, context, identity: try await signedIn(request, context))
         let identifier = fields["identifier"] ?? ""
-        let (clientID, clientCookie) = session.clientIdentifier(request)
         let described = BrowserSession.describe(userAgent: request.headers[.userAgent])
         let info = Device.Info(
-            clientIdentifier: clientID, name: described.name, product: described.product, version: described.version,
+            clientIdentifier: "browser", name: described.name, product: described.product, version: described.version,
             platform: described.platform)
         do {
             let outcome = try await services.signIn.signIn(
                 identifier: identifier, password: fields["password"] ?? "", info: info, kind: .browser,
-                caller: caller(request, context))
+                caller: caller(request, context), knownDeviceToken: request.cookies[BrowserSession.knownCookie]?.value)
             switch outcome {
             case .signedIn(let signedIn):
-                return redirect("/account", cookies: sessionCookies(signedIn) + (clientCookie.map { [$0] } ?? []))
+                return redirect("/account", cookies: sessionCookies(signedIn))
             case .secondFactorRequired(let challenge, _):
                 return renderer.page(
                     "sign-in-code", title: "Two-factor sign-in", data: ["challenge": challenge],
-                    frame: try await frame(
-                        try await signedIn(request, context), request, cookies: clientCookie.map { [$0] } ?? []))
+                    frame: try await frame(try await signedIn(request, context), request))
             }
         } catch let error as SignInService.Error {
             var response = try await show(
@@ -220,7 +230,12 @@ struct PageRoutes {
     }
 
     func sessionCookies(_ signedIn: SignedIn) -> [String] {
-        [BrowserSession.cookie(BrowserSession.sessionCookie, signedIn.token.value, maxAge: 30 * 86_400)]
+        [
+            BrowserSession.cookie(BrowserSession.sessionCookie, signedIn.token.value, maxAge: 90 * 86_400),
+            // The known-device secret outlives the session cookie: it is what makes the next sign-in from this
+            // browser a known one (no per-account delay, no new-sign-in mail). It dies with the device.
+            BrowserSession.cookie(BrowserSession.knownCookie, signedIn.knownDeviceToken.value, maxAge: 400 * 86_400),
+        ]
     }
 
     func signOut(_ request: Request, _ context: HubRequestContext) async throws -> Response {
@@ -346,9 +361,8 @@ struct PageRoutes {
         guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         do {
-            try await AccountRoutes.requireRecentIfTwoFactor(identity, services: services)
             try await services.accounts.changePassword(
-                account: identity.account, currentPassword: fields["current_password"] ?? "",
+                account: identity.account, device: identity.device, currentPassword: fields["current_password"] ?? "",
                 newPassword: fields["new_password"] ?? "", signOutOtherDevices: fields["sign_out_others"] == "1",
                 caller: caller(request, context, identity))
             return try await securityPage(identity, request, context, flash: "Your password was changed.")
@@ -386,17 +400,64 @@ struct PageRoutes {
         let fields = try await form(request, context, identity: identity)
         let caller = caller(request, context, identity)
         do {
-            guard try await services.accounts.checkPassword(account: identity.account, password: fields["password"] ?? "")
-            else { throw AccountService.Error.wrongPassword }
-            guard try await services.twoFactor.verifyCode(account: identity.account, code: fields["code"] ?? "", caller: caller)
-            else { throw SignInService.Error.invalidCode }
-            try await services.devices.markReauthenticated(account: identity.account, caller: caller)
-            try await services.twoFactor.disable(account: identity.account, caller: caller)
+            try await services.signIn.reauthenticate(
+                account: identity.account, device: identity.device, password: fields["password"] ?? "",
+                code: fields["code"] ?? "", caller: caller)
+            var confirmed = identity.device
+            confirmed.reauthenticatedAt = services.environment.clock.now()
+            try await services.twoFactor.disable(account: identity.account, device: confirmed, caller: caller)
             return try await securityPage(identity, request, context, flash: "Two-factor sign-in is off.")
         } catch let error as any PublicError {
             return try await securityPage(
                 identity, request, context, extra: ["errors": ["disable": error.message]],
                 status: HTTPResponse.Status(code: error.status))
+        }
+    }
+
+    /// Only a path on this site, so `next` can never send anyone elsewhere.
+    static func localPath(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.utf8.count <= 200,
+            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f })
+        else { return "/account" }
+        return next
+    }
+
+    /// "Confirm it's you": the password (and code) again, for sensitive changes after the re-authentication window.
+    func confirmIdentity(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        let fields = try await form(request, context, identity: identity)
+        let next = Self.localPath(fields["next"])
+        do {
+            try await services.signIn.reauthenticate(
+                account: identity.account, device: identity.device, password: fields["password"] ?? "",
+                code: fields["code"], caller: caller(request, context, identity))
+            return redirect(next)
+        } catch let error as SignInService.Error {
+            var response = try await show(
+                "confirm", "Confirm it's you", ["next": next, "error": error.message], request, context,
+                status: HTTPResponse.Status(code: error.status))
+            if let retry = error.retryAfter { response.headers[.retryAfter] = String(retry) }
+            return response
+        }
+    }
+
+    /// The old address's "this wasn't me" link after an e-mail change.
+    func revertEmail(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        do {
+            try await services.accounts.revertEmailChange(token: fields["token"] ?? "", caller: caller(request, context))
+            return try await show(
+                "check-mail", "Address restored",
+                [
+                    "heading": "Your address is back",
+                    "message":
+                        "Every device was signed out. We mailed a link to this address to choose a new password before anyone can sign in again.",
+                ], request, context,
+                cookies: [BrowserSession.cookie(BrowserSession.sessionCookie, "", maxAge: 0)])
+        } catch let error as AccountService.Error {
+            return try await show(
+                "email-revert", "Undo the e-mail change", ["error": error.message], request, context,
+                status: .badRequest)
         }
     }
 

@@ -67,6 +67,35 @@ enum PageTemplates {
         <p>{{message}}</p>
         """
 
+    static let confirm = """
+        <h1>Confirm it's you</h1>
+        <p>This change needs your password again{{#twoFactor}} and a current code{{/twoFactor}}.</p>
+        {{#error}}<p class="error" id="confirm-error">{{error}}</p>{{/error}}
+        <form method="post" action="/account/confirm" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="next" value="{{next}}">
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
+          <label for="code">Two-factor code (if it is on)</label>
+          <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code">
+          <button type="submit">Confirm</button>
+        </form>
+        """
+
+    static let emailRevert = """
+        <h1>Undo the e-mail change</h1>
+        {{#error}}<p class="error">{{error}}</p>{{/error}}
+        {{^error}}
+        <p>Your account's e-mail address was changed. If it was not you, undo it: your old address comes back, every
+        device is signed out, and you choose a new password from a link we mail to your old address.</p>
+        <form method="post" action="/email/revert">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="token" value="{{token}}">
+          <button type="submit">This wasn't me: undo the change</button>
+        </form>
+        {{/error}}
+        """
+
     static let verifyEmail = """
         <h1>Confirm your email address</h1>
         {{#error}}<p class="error">{{error}}</p>{{/error}}

@@ -1,0 +1,334 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GatehouseHub
+
+/// What a stolen cookie, a curious outsider or a mail bomber gets from the account flows: nothing.
+@Suite("Attacks: accounts")
+struct AccountAbuseTests {
+    @Test("a stolen credential is no password oracle: 30 wrong re-authentications get 429 and are logged", arguments: Backend.allCases)
+    func stolenCredentialCannotGuessThePassword(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("alice")
+            let token = try await hub.signIn("alice").token.value
+            let before = hub.hasher.verified
+            try await hub.withRouter { client in
+                var statuses: [Int] = []
+                for index in 0..<30 {
+                    let response = try await client.execute(
+                        uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
+                        body: JSON.body(["password": "wrong-guess-\(index)"]))
+                    statuses.append(Int(response.status.code))
+                }
+                #expect(statuses.prefix(5).allSatisfy { $0 == 401 }, "\(statuses)")
+                #expect(statuses.suffix(25).allSatisfy { $0 == 429 }, "\(statuses)")
+            }
+            #expect(hub.hasher.verified - before <= ThrottlePolicy.perAccount.freeAttempts)
+            let log = try await hub.audit(account.id)
+            #expect(log.filter { $0.kind == "signin.failed" && $0.detail.contains("re-authentication") }.count == 5)
+            #expect(log.contains { $0.kind == "signin.throttled" && $0.detail.contains("re-authentication") })
+        }
+    }
+
+    @Test("with two-factor on, a wrong password and a wrong code get the same answer", arguments: Backend.allCases)
+    func reauthenticationDoesNotTellPasswordFromCode(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("bea")
+            let token = try await hub.signIn("bea").token.value
+            _ = try await ConcurrentGuessingTests.enableTwoFactor(hub, account)
+            try await hub.withRouter { client in
+                let wrongPassword = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": "nope", "code": "000000"]))
+                let wrongCode = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": TestHub.password, "code": "000000"]))
+                #expect(wrongPassword.status == wrongCode.status)
+                #expect(String(buffer: wrongPassword.body) == String(buffer: wrongCode.body))
+            }
+        }
+    }
+
+    @Test("sign-up tells no one who has an account: taken and free addresses answer alike", arguments: Backend.allCases)
+    func signUpDoesNotEnumerateAccounts(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("carla")
+            try await hub.withRouter { client in
+                let free = try await client.execute(
+                    uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
+                    body: JSON.body(["username": "newbie", "email": "newbie@example.com", "password": TestHub.password]))
+                let taken = try await client.execute(
+                    uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
+                    body: JSON.body(["username": "other", "email": "carla@example.com", "password": TestHub.password]))
+                let takenName = try await client.execute(
+                    uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
+                    body: JSON.body(["username": "carla", "email": "fresh@example.com", "password": TestHub.password]))
+                #expect(free.status == .accepted)
+                #expect(taken.status == free.status && takenName.status == free.status)
+                #expect(String(buffer: taken.body) == String(buffer: free.body))
+                #expect(String(buffer: takenName.body) == String(buffer: free.body))
+            }
+            #expect(try await hub.mail(to: "carla@example.com").contains { $0.subject.contains("tried to create") })
+            #expect(try await hub.mail(to: "fresh@example.com").contains { $0.subject.contains("another username") })
+            #expect(try await hub.mail(to: "newbie@example.com").contains { $0.subject.contains("Confirm") })
+        }
+    }
+
+    @Test("e-mail change answers alike whether or not the new address is taken", arguments: Backend.allCases)
+    func emailChangeDoesNotEnumerateAccounts(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("dina")
+            try await hub.makeAccount("ezra")
+            let token = try await hub.signIn("dina").token.value
+            try await hub.withRouter { client in
+                let taken = try await client.execute(
+                    uri: "/api/v1/account/email", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": TestHub.password, "new_email": "ezra@example.com"]))
+                let free = try await client.execute(
+                    uri: "/api/v1/account/email", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": TestHub.password, "new_email": "dina2@example.com"]))
+                #expect(taken.status == free.status)
+                #expect(String(buffer: taken.body) == String(buffer: free.body))
+            }
+        }
+    }
+
+    @Test("e-mail takeover drill: the change waits for the new address; the old one undoes it, signs out and forces a reset", arguments: Backend.allCases)
+    func emailTakeoverIsUndoneByTheOldAddress(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let victim = try await hub.makeAccount("gail")
+            let stolen = try await hub.signIn("gail")
+            let services = hub.services
+            try await services.accounts.changeEmail(
+                account: victim, device: stolen.device, password: TestHub.password, newEmail: "thief@evil.example",
+                caller: Caller(ipAddress: "198.51.100.66", deviceID: stolen.device.id))
+            // Nothing changed yet: a reset still goes to the victim.
+            #expect(try await hub.store.session.account(id: victim.id)?.email == "gail@example.com")
+            #expect(try await hub.mail(to: "gail@example.com").contains { $0.subject.contains("change of your email") })
+            let confirm = try await hub.token(in: "thief@evil.example", subject: "Confirm", prefix: "ghv")
+            _ = try await services.accounts.verifyEmail(token: confirm, caller: Caller(ipAddress: "198.51.100.66"))
+            #expect(try await hub.store.session.account(id: victim.id)?.email == "thief@evil.example")
+            let revert = try await hub.token(in: "gail@example.com", subject: "address was changed", prefix: "ghe")
+            try await services.accounts.revertEmailChange(token: revert, caller: Caller(ipAddress: "192.0.2.7"))
+            let restored = try #require(try await hub.store.session.account(id: victim.id))
+            #expect(restored.email == "gail@example.com" && restored.isEmailVerified && restored.isResetRequired)
+            #expect(try await services.devices.authenticate(token: stolen.token.value, ipAddress: "x") == nil)
+            _ = try await hub.token(in: "gail@example.com", subject: "Reset", prefix: "ghr")
+            // The link works once.
+            await #expect(throws: AccountService.Error.self) {
+                try await services.accounts.revertEmailChange(token: revert, caller: Caller(ipAddress: "192.0.2.7"))
+            }
+        }
+    }
+
+    @Test("a reset link mailed before a password change no longer works", arguments: Backend.allCases)
+    func resetLinkDiesWithPasswordChange(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("hana")
+            let signedIn = try await hub.signIn("hana")
+            try await hub.services.recovery.processResetRequest(identifier: "hana", caller: Caller(ipAddress: "1.2.3.4"))
+            let link = try await hub.token(in: "hana@example.com", subject: "Reset", prefix: "ghr")
+            try await hub.services.accounts.changePassword(
+                account: account, device: signedIn.device, currentPassword: TestHub.password,
+                newPassword: "a-different-long-passphrase-77", signOutOtherDevices: true,
+                caller: Caller(ipAddress: "192.0.2.1", deviceID: signedIn.device.id))
+            #expect(!(try await hub.services.recovery.isValidResetToken(link)))
+            await #expect(throws: AccountService.Error.self) {
+                try await hub.services.recovery.confirmReset(
+                    token: link, newPassword: "attacker-chosen-passphrase-1", caller: Caller(ipAddress: "1.2.3.4"))
+            }
+        }
+    }
+
+    @Test("resets go only to verified addresses", arguments: Backend.allCases)
+    func resetNeverGoesToAnUnverifiedAddress(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            var account = try await hub.makeAccount("ivan")
+            account.isEmailVerified = false
+            try await hub.store.session.updateAccount(account)
+            try await hub.services.recovery.processResetRequest(identifier: "ivan", caller: Caller(ipAddress: "1.2.3.4"))
+            #expect(!(try await hub.mail(to: "ivan@example.com").contains { $0.subject.contains("Reset") }))
+        }
+    }
+
+    @Test("resend-verification cannot be used to bomb a mailbox", arguments: Backend.allCases)
+    func resendVerificationIsThrottled(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            var account = try await hub.makeAccount("jay")
+            account.isEmailVerified = false
+            try await hub.store.session.updateAccount(account)
+            var throttled = 0
+            for _ in 0..<20 {
+                do {
+                    try await hub.services.accounts.resendVerification(account: account, caller: Caller(ipAddress: "x"))
+                } catch SignInService.Error.throttled {
+                    throttled += 1
+                }
+            }
+            #expect(throttled == 20 - AccountService.signUpMailPolicy.freeAttempts)
+        }
+    }
+
+    @Test("a copied client identifier does not make a device known; the server-issued secret does", arguments: Backend.allCases)
+    func knownDeviceNeedsTheIssuedSecret(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("kim")
+            let owner = try await hub.signIn("kim")
+            // An attacker spends the account's budget, reusing the owner's client identifier.
+            for index in 0..<8 {
+                _ = try? await hub.services.signIn.signIn(
+                    identifier: "kim", password: "guess-\(index)", info: TestHub.info("kim"), kind: .api,
+                    caller: Caller(ipAddress: "203.0.113.\(index)"))
+            }
+            await #expect(throws: SignInService.Error.self) {
+                _ = try await hub.services.signIn.signIn(
+                    identifier: "kim", password: TestHub.password, info: TestHub.info("kim"), kind: .api,
+                    caller: Caller(ipAddress: "203.0.113.99"))
+            }
+            // The owner's device, with the secret the hub issued, signs in at once, and no new-sign-in mail goes out.
+            let mailsBefore = try await hub.mail(to: "kim@example.com").filter { $0.subject.contains("New sign-in") }
+            _ = try await hub.signIn("kim", address: "203.0.113.1", known: owner.knownDeviceToken.value)
+            let mailsAfter = try await hub.mail(to: "kim@example.com").filter { $0.subject.contains("New sign-in") }
+            #expect(mailsAfter.count == mailsBefore.count)
+            // The API never shows client identifiers back.
+            try await hub.withRouter { client in
+                let response = try await client.execute(
+                    uri: "/api/v1/devices", method: .get, headers: JSON.bearer(owner.token.value))
+                #expect(!String(buffer: response.body).contains("client-kim"))
+                #expect(!String(buffer: response.body).contains("client_identifier"))
+            }
+        }
+    }
+
+    @Test("the known-device secret dies with a password change", arguments: Backend.allCases)
+    func knownDeviceSecretDiesWithPasswordChange(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("lena")
+            let first = try await hub.signIn("lena")
+            try await hub.services.accounts.changePassword(
+                account: account, device: first.device, currentPassword: TestHub.password,
+                newPassword: "another-long-passphrase-88", signOutOtherDevices: false,
+                caller: Caller(ipAddress: "192.0.2.1", deviceID: first.device.id))
+            #expect(
+                !(try await hub.store.session.isKnownDevice(
+                    accountID: account.id, knownDigest: hub.environment.digest(first.knownDeviceToken.value))))
+        }
+    }
+
+    @Test("device credentials expire after idle time and at their absolute limit", arguments: Backend.allCases)
+    func deviceCredentialsExpire(backend: Backend) async throws {
+        let lifetimes = DeviceLifetimes(browserIdle: 100, browserAbsolute: 1_000, appIdle: 200, appAbsolute: 500)
+        try await withHub(backend, settings: AccountSettings(deviceLifetimes: lifetimes)) { hub in
+            try await hub.makeAccount("moe")
+            let token = try await hub.signIn("moe").token.value
+            let devices = hub.services.devices
+            for _ in 0..<4 {
+                hub.clock.advance(110)
+                #expect(try await devices.authenticate(token: token, ipAddress: "192.0.2.10") != nil)
+            }
+            hub.clock.advance(110)  // 550 s after sign-in: past the absolute limit of an app
+            #expect(try await devices.authenticate(token: token, ipAddress: "192.0.2.10") == nil)
+            let idle = try await hub.signIn("moe").token.value
+            hub.clock.advance(201)
+            #expect(try await devices.authenticate(token: idle, ipAddress: "192.0.2.10") == nil)
+        }
+    }
+
+    @Test("admin changes need a recent re-authentication, not just an admin's cookie", arguments: Backend.allCases)
+    func adminChangesNeedRecentReauthentication(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            var admin = try await hub.makeAccount("root")
+            admin.role = .admin
+            try await hub.store.session.updateAccount(admin)
+            let signedIn = try await hub.signIn("root")
+            let authorization = AdminAuthorization(environment: hub.environment)
+            #expect(throws: Never.self) { try authorization.authorizeChange(account: admin, device: signedIn.device) }
+            hub.clock.advance(hub.environment.settings.reauthenticationWindow + 1)
+            #expect(throws: AccountService.Error.reauthenticationRequired) {
+                try authorization.authorizeChange(account: admin, device: signedIn.device)
+            }
+            let user = try await hub.makeAccount("plain")
+            #expect(throws: RequestError.self) { try authorization.requireAdmin(user) }
+        }
+    }
+
+    @Test("first-account-is-admin makes exactly one admin under racing sign-ups", arguments: Backend.allCases)
+    func firstAdminRaceMakesOneAdmin(backend: Backend) async throws {
+        try await withHub(backend, configure: { $0.firstAccountIsAdmin = true }) { hub in
+            let accounts = hub.services.accounts
+            let results = await withTaskGroup(of: Result<Account?, any Error>.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        do {
+                            return .success(
+                                try await accounts.register(
+                                    username: "racer\(index)", email: "racer\(index)@example.com",
+                                    password: TestHub.password, caller: Caller(ipAddress: "203.0.113.\(index)")))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                var all: [Result<Account?, any Error>] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            let made = results.compactMap { try? $0.get() }
+            for case .failure(let error) in results { Issue.record("sign-up failed: \(String(reflecting: error))") }
+            #expect(made.count == 20)
+            #expect(made.filter { $0.role == .admin }.count == 1)
+        }
+    }
+
+    @Test("a password beyond the byte limit is refused before any hashing (one grapheme can carry kilobytes)", arguments: [Backend.sqlite])
+    func oversizedPasswordIsRefusedCheaply(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("nia")
+            let before = hub.hasher.verified
+            let zalgo = "a" + String(repeating: "\u{0301}", count: 3_000)
+            #expect(zalgo.count == 1)
+            await #expect(throws: SignInService.Error.invalidCredentials) {
+                _ = try await hub.services.signIn.signIn(
+                    identifier: "nia", password: zalgo, info: TestHub.info("x"), kind: .api,
+                    caller: Caller(ipAddress: "203.0.113.5"))
+            }
+            #expect(hub.hasher.verified == before)
+        }
+    }
+
+    @Test("a copied database cannot confirm a guessed token: digests are keyed", arguments: Backend.allCases)
+    func tokenDigestsAreKeyed(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("olga")
+            let signedIn = try await hub.signIn("olga")
+            let plain = Digest.sha256Hex(signedIn.token.value)
+            #expect(try await hub.store.session.device(tokenDigest: plain) == nil)
+            let keyed = hub.environment.digest(signedIn.token.value)
+            #expect(keyed.hasPrefix("k1:") && keyed != "k1:" + plain)
+            #expect(try await hub.store.session.device(tokenDigest: keyed)?.id == signedIn.device.id)
+        }
+    }
+
+    @Test("a flood from the owner's address never blocks the owner's known device", arguments: Backend.allCases)
+    func addressFloodDoesNotBlockKnownDevice(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("pia")
+            let owner = try await hub.signIn("pia", address: "192.0.2.50")
+            // Someone behind the same address (a shared NAT) burns the address's budget on other names.
+            for index in 0..<40 {
+                _ = try? await hub.services.signIn.signIn(
+                    identifier: "nobody\(index)", password: "x", info: TestHub.info("bot"), kind: .api,
+                    caller: Caller(ipAddress: "192.0.2.50"))
+            }
+            await #expect(throws: SignInService.Error.self) {
+                _ = try await hub.services.signIn.signIn(
+                    identifier: "pia", password: TestHub.password, info: TestHub.info("new"), kind: .api,
+                    caller: Caller(ipAddress: "192.0.2.50"))
+            }
+            _ = try await hub.signIn("pia", address: "192.0.2.50", known: owner.knownDeviceToken.value)
+        }
+    }
+}
