@@ -41,6 +41,37 @@ enum FrequencyLists {
     /// The length in characters of the longest bundled word; longer substrings need no lookup.
     static let longestWord: Int = ranked.keys.reduce(0) { max($0, $1.unicodeScalars.count) }
 
+    /// Every pair and every triple of adjacent scalars found in a bundled word: a substring holding any other pair
+    /// or triple cannot be a bundled word, and neither can a longer substring around it.
+    static let adjacentScalars: AdjacentScalars = {
+        var adjacent = AdjacentScalars()
+        for word in ranked.keys { adjacent.insert(contentsOf: Array(word.unicodeScalars)) }
+        return adjacent
+    }()
+
     /// The lower-case common passwords, for the policy's "common password" rule.
     static let commonPasswords: Set<String> = Set(passwordsText.split(separator: "\n").map(String.init))
+}
+
+/// Pairs and triples of adjacent Unicode scalars, each packed into one integer (a scalar value takes 21 bits).
+struct AdjacentScalars: Sendable {
+    private(set) var pairs = Set<UInt64>()
+    private(set) var triples = Set<UInt64>()
+
+    static func pair(_ first: Unicode.Scalar, _ second: Unicode.Scalar) -> UInt64 {
+        UInt64(first.value) << 21 | UInt64(second.value)
+    }
+
+    static func triple(_ first: Unicode.Scalar, _ second: Unicode.Scalar, _ third: Unicode.Scalar) -> UInt64 {
+        pair(first, second) << 21 | UInt64(third.value)
+    }
+
+    mutating func insert(contentsOf word: [Unicode.Scalar]) {
+        for index in word.indices.dropLast() {
+            pairs.insert(Self.pair(word[index], word[index + 1]))
+            if index + 2 < word.count {
+                triples.insert(Self.triple(word[index], word[index + 1], word[index + 2]))
+            }
+        }
+    }
 }

@@ -24,19 +24,37 @@ public struct PasswordContext: Sendable, Equatable {
         self.extraWords = extraWords
     }
 
-    /// The context as lower-case words: each value whole, and split at anything that is not a letter or digit
-    /// (so `jane.doe@example.com` gives `jane.doe@example.com`, `jane.doe`, `jane`, `doe`, `example`, `com`).
+    /// The context as lower-case words: each value whole, the e-mail address's local part and domain, then every
+    /// value split at anything that is not a letter or digit (so `jane.doe@example.com` gives
+    /// `jane.doe@example.com`, `jane.doe`, `example.com`, `jane`, `doe`, `example`, `com`).
+    ///
+    /// Whole values and address parts come before the pieces, and the account's own details before
+    /// ``extraWords``: the strength estimator uses only the first few dozen words (of at most 64 Unicode scalars),
+    /// so a long display name cannot push the e-mail address out.
     public var words: [String] {
         var words: [String] = []
-        func add(_ value: String) {
-            let lower = PasswordPolicy.normalize(value).lowercased()
-            guard !lower.isEmpty, !words.contains(lower) else { return }
+        var seen = Set<String>()
+        func add(_ value: some StringProtocol) {
+            let lower = PasswordPolicy.normalize(String(value)).lowercased()
+            guard !lower.isEmpty, seen.insert(lower).inserted else { return }
             words.append(lower)
         }
-        for value in [username, displayName, email].compactMap({ $0 }) + [serviceName] + extraWords {
+        func addParts(of value: String) {
             add(value)
-            if let at = value.lastIndex(of: "@") { add(String(value[..<at])) }
-            for piece in value.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) { add(String(piece)) }
+            if let at = value.lastIndex(of: "@") {
+                add(value[..<at])
+                add(value[value.index(after: at)...])
+            }
+        }
+        func addPieces(of value: String) {
+            for piece in value.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) { add(piece) }
+        }
+        let details = [username, email, displayName].compactMap { $0 } + [serviceName]
+        details.forEach(addParts)
+        details.forEach(addPieces)
+        for value in extraWords {
+            addParts(of: value)
+            addPieces(of: value)
         }
         return words
     }

@@ -20,8 +20,16 @@ extension PatternMatcher {
     func dateMatches(in password: [Unicode.Scalar]) -> [PatternMatch] {
         var matches: [PatternMatch] = []
         let count = password.count
-        for i in 0..<max(0, count - 3) {
+        // Which characters can be part of a date, so that substrings that cannot be dates are skipped unread.
+        let isDigit = password.map { Self.digitValue($0) != nil }
+        let isSeparator = password.map { Self.separators.contains($0) || $0.properties.isWhitespace }
+        var separatorsBefore = [0]
+        for index in password.indices {
+            separatorsBefore.append(separatorsBefore[index] + (isSeparator[index] ? 1 : 0))
+        }
+        for i in 0..<max(0, count - 3) where isDigit[i...(i + 2)].allSatisfy({ $0 }) {
             for j in (i + 3)..<min(count, i + 8) {
+                guard isDigit[j] else { break }
                 let token = Array(password[i...j])
                 let digits = token.compactMap(Self.digitValue)
                 guard digits.count == token.count, let splits = Self.digitSplits[token.count] else { continue }
@@ -42,8 +50,11 @@ extension PatternMatcher {
                         kind: .date(year: best.year, month: best.month, day: best.day, separator: nil)))
             }
         }
-        for i in 0..<max(0, count - 5) {
+        for i in 0..<max(0, count - 5) where isDigit[i] {
             for j in (i + 5)..<min(count, i + 10) {
+                guard isDigit[j] || isSeparator[j] else { break }
+                // Exactly two separators (the same one twice, checked below) and digits between them.
+                guard separatorsBefore[j + 1] - separatorsBefore[i] == 2, isDigit[j] else { continue }
                 let token = Array(password[i...j])
                 guard let parts = Self.separatedNumbers(token), let date = Self.dayMonthYear(parts.numbers) else {
                     continue
@@ -54,12 +65,15 @@ extension PatternMatcher {
                         kind: .date(year: date.year, month: date.month, day: date.day, separator: parts.separator)))
             }
         }
-        let kept = matches.enumerated().filter { index, match in
-            !matches.enumerated().contains { otherIndex, other in
-                otherIndex != index && other.i <= match.i && other.j >= match.j
-                    && !(other.i == match.i && other.j == match.j)
+        // Drop dates inside another, longer date. Dates span at most 10 characters, so only those starting up to 9
+        // before a date's end can hold it.
+        var endsByStart = [[Int]](repeating: [], count: count)
+        for match in matches { endsByStart[match.i].append(match.j) }
+        let kept = matches.filter { match in
+            !(max(0, match.j - 9)...match.i).contains { start in
+                endsByStart[start].contains { end in end >= match.j && (start, end) != (match.i, match.j) }
             }
-        }.map(\.element)
+        }
         return Self.sorted(kept)
     }
 

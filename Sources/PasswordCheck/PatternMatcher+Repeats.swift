@@ -2,13 +2,14 @@ extension PatternMatcher {
     // MARK: Repeats
 
     /// Repeated runs such as `aaaa` or `abcabc`, each scored by the guesses of its base token times the count.
-    func repeatMatches(in password: [Unicode.Scalar]) -> [PatternMatch] {
+    func repeatMatches(in password: [Unicode.Scalar], l33tBudget: inout Int) -> [PatternMatch] {
         var matches: [PatternMatch] = []
         var position = 0
         while position < password.count {
             guard let found = Self.leftmostRepeat(in: password, from: position) else { break }
             let base = Array(password[found.start..<(found.start + found.period)])
-            let analysis = MatchSequenceSearch.mostGuessable(base, matches: allMatches(in: base))
+            let baseMatches = allMatches(in: base, l33tBudget: &l33tBudget)
+            let analysis = MatchSequenceSearch.mostGuessable(base, matches: baseMatches)
             let length = found.length
             matches.append(
                 PatternMatch(
