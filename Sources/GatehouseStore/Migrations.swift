@@ -25,8 +25,6 @@ enum Migrations {
                 // The known-device secret (OWASP device cookie): a keyed digest, cleared on password change.
                 "ALTER TABLE devices ADD COLUMN known_digest TEXT",
                 "CREATE INDEX devices_known ON devices(account_id, known_digest)",
-                // An e-mail change waits here until the new address is verified.
-                "ALTER TABLE accounts ADD COLUMN pending_email TEXT",
             ]),
         ]
     }

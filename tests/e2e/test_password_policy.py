@@ -10,7 +10,7 @@ import threading
 import pytest
 import requests
 
-from hubkit import Hub, register, sign_in
+from hubkit import Hub, register, sign_in, verify
 
 GOOD = "harvest-comet-velvet-29"
 BREACHED = "pelican-sunrise-marble-47"  # a fine password, until it leaks
@@ -71,6 +71,7 @@ def test_breached_passwords_are_refused_and_a_later_breach_flags_the_account():
     hub = Hub().start()
     try:
         register(hub, "sam", BREACHED)
+        verify(hub, "sam@example.com")  # reset links go only to verified addresses
         sign_in(hub, "sam", BREACHED)
         hub.stop()
         # The password leaks elsewhere: the operator imports the new corpus and restarts with it.
@@ -123,7 +124,7 @@ def test_range_api_with_padding_and_failure_mode(mode):
         outage = hub.api("POST", "/accounts", json={"username": "vera", "email": "vera@example.com",
                                                     "password": "mosaic-falcon-ribbon-62"})
         if mode == "fail-open":
-            assert outage.status_code == 201, outage.text
+            assert outage.status_code == 202, outage.text
         else:
             assert outage.status_code == 422 and "breach_check_unavailable" in outage.json()["error"]["details"]
     finally:

@@ -26,7 +26,7 @@ def mail_hub():
 def register_verified(hub, sink, username):
     response = hub.api("POST", "/accounts", json={"username": username, "email": f"{username}@example.com",
                                                   "password": PASSWORD})
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     message = sink.wait_for_mail(lambda m: m["To"] == f"{username}@example.com" and "Confirm" in m["Subject"])
     assert hub.api("POST", "/account/verify-email", json={"token": token_in(message, "ghv")}).status_code == 200
 
@@ -124,7 +124,7 @@ def test_delivery_faults_then_exactly_once(fault):
         for name in names:
             response = hub.api("POST", "/accounts", json={"username": name, "email": f"{name}@example.com",
                                                           "password": PASSWORD})
-            assert response.status_code == 201
+            assert response.status_code == 202
         time.sleep(2)
         if fault == "down":
             sink = SMTPSink(sink.folder, port=sink.port, tls=False).start()
