@@ -34,7 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "The first account to register becomes an admin.")
     var firstAccountIsAdmin = false
 
-    @Flag(help: "Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).")
+    @Option(
+        help: ArgumentHelp(
+            "A reverse proxy (IPv4 or IPv6 CIDR, e.g. 10.0.0.0/8, fd00::/8, 192.0.2.7) whose X-Forwarded-For is "
+                + "believed; repeatable. The client is the right-most forwarded hop that is not a trusted proxy. "
+                + "Env: GATEHOUSE_TRUSTED_PROXIES (comma-separated).",
+            valueName: "cidr"))
+    var trustedProxy: [String] = []
+
+    @Flag(help: "Deprecated: the same as --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1 (a proxy on this machine).")
     var trustForwardedFor = false
 
     @Flag(help: "Add the /bench/hello reference route used by the benchmarks.")
@@ -45,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
         let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
         var configuration = hub.configuration(port: port, host: host ?? env["GATEHOUSE_HOST"] ?? "127.0.0.1")
         configuration.firstAccountIsAdmin = firstAccountIsAdmin
-        configuration.trustForwardedFor = trustForwardedFor
+        configuration.trustedProxies = try Self.trustedProxies(
+            options: trustedProxy, environment: env["GATEHOUSE_TRUSTED_PROXIES"], loopback: trustForwardedFor)
         configuration.benchmarkMode = benchmarkMode
         if let transport = (mail ?? env["GATEHOUSE_MAIL"]) {
             guard let value = MailSettings.Transport(rawValue: transport) else {
@@ -73,6 +82,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.deviceLifetimes = try Self.deviceLifetimes(env)
         let logger = hub.makeLogger()
+        if trustForwardedFor {
+            logger.warning(
+                "--trust-forwarded-for is deprecated: it now means --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1")
+        }
+        if !configuration.trustedProxies.isEmpty {
+            logger.info(
+                "client addresses come from X-Forwarded-For behind trusted proxies",
+                metadata: ["proxies": "\(configuration.trustedProxies.map(\.description).joined(separator: ", "))"])
+        }
         let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
         let app = try HubApplication.make(runtime: runtime)
         try await app.runService()
@@ -94,5 +112,25 @@ struct ServeCommand: AsyncParsableCommand {
         lifetimes.appIdle = try days("GATEHOUSE_APP_IDLE_DAYS", lifetimes.appIdle)
         lifetimes.appAbsolute = try days("GATEHOUSE_APP_MAX_DAYS", lifetimes.appAbsolute)
         return lifetimes
+    }
+
+    /// The trusted proxies from `--trusted-proxy` (or, without it, `GATEHOUSE_TRUSTED_PROXIES`) and the deprecated
+    /// `--trust-forwarded-for`; a malformed network stops the start with a message naming it.
+    static func trustedProxies(options: [String], environment: String?, loopback: Bool) throws -> [IPNetwork] {
+        var texts = options
+        if texts.isEmpty, let environment {
+            texts = environment.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        var networks: [IPNetwork] = []
+        for text in texts {
+            do {
+                networks.append(try IPNetwork(text))
+            } catch {
+                throw ValidationError("--trusted-proxy: \(error)")
+            }
+        }
+        if loopback { networks += IPNetwork.loopback.filter { !networks.contains($0) } }
+        return networks
     }
 }

@@ -128,14 +128,16 @@ public struct HubEnvironment: Sendable {
 
 /// Who is asking: the client address and, when signed in, the device.
 public struct Caller: Sendable {
+    /// The client address for display and audit records (canonical text, or `unknown`).
     public var ipAddress: String
     public var deviceID: String?
+
+    /// The key the caller's address-based throttles count under: the IPv4 address, or the IPv6 /64 it is in
+    /// (see ``ClientAddress/throttleKey(for:)-(String)``).
+    public var addressKey: String { ClientAddress.throttleKey(for: ipAddress) }
 
     public init(ipAddress: String, deviceID: String? = nil) {
         self.ipAddress = ipAddress
         self.deviceID = deviceID
     }
-
-    /// The address as throttles key it.
-    public var addressKey: String { ipAddress }
 }

@@ -29,18 +29,13 @@ enum JSONBody {
             throw RequestError(
                 status: 415, code: "unsupported_media_type", message: "Send the body as application/json.")
         }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw RequestError(status: 413, code: "body_too_large", message: "The request body is too large.")
-        } catch is NIOTooManyBytesError {
-            throw RequestError(status: 413, code: "body_too_large", message: "The request body is too large.")
-        }
+        let buffer = try await BodyReader.collect(request, context: context)
         let bytes = Data(buffer.readableBytesView)
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw RequestError.badRequest("The body is not valid UTF-8.", code: "invalid_utf8")
+        }
+        guard !BodyReader.containsNUL(json: bytes) else {
+            throw BodyReader.nulCharacter
         }
         do {
             return try decoder.decode(T.self, from: bytes)
@@ -93,6 +88,59 @@ enum JSONBody {
             }
         }
         return out
+    }
+}
+
+/// Reading request bodies, for JSON and forms alike: every way a body can be broken on the wire is a 4xx.
+enum BodyReader {
+    static let nulCharacter = RequestError.badRequest("The body contains a NUL character.", code: "invalid_character")
+
+    /// The whole body: 413 past the context's limit, 400 when it is cut short or badly framed (a chunk size that
+    /// is not hex, a connection closed before Content-Length bytes arrived, and the like).
+    static func collect(_ request: Request, context: HubRequestContext) async throws -> ByteBuffer {
+        var request = request
+        do {
+            return try await request.collectBody(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw RequestError(status: 413, code: "body_too_large", message: "The request body is too large.")
+        } catch is NIOTooManyBytesError {
+            throw RequestError(status: 413, code: "body_too_large", message: "The request body is too large.")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // HTTPParserError from NIO's decoder, or the connection ending mid-body.
+            throw malformed
+        }
+    }
+
+    /// The answer to a body NIO could not parse.
+    static let malformed = RequestError.badRequest(
+        "The request body could not be read: it was cut short or its framing is invalid.", code: "malformed_body")
+
+    /// Whether JSON text holds a NUL, raw or as the escape `\u0000` in a string (which would otherwise reach the
+    /// database, where PostgreSQL refuses it in text).
+    static func containsNUL(json bytes: Data) -> Bool {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == 0 { return true }
+            if byte == UInt8(ascii: "\\") {
+                let next = bytes.index(after: index)
+                guard next < bytes.endIndex else { return false }
+                if bytes[next] == UInt8(ascii: "u"), bytes.distance(from: next, to: bytes.endIndex) >= 5,
+                    bytes[bytes.index(next, offsetBy: 1)..<bytes.index(next, offsetBy: 5)].allSatisfy({
+                        $0 == UInt8(ascii: "0")
+                    })
+                {
+                    return true
+                }
+                // Skip the escaped character, so `\\u0000` (a backslash, then text) is not mistaken for a NUL.
+                index = bytes.index(after: next)
+                continue
+            }
+            index = bytes.index(after: index)
+        }
+        return false
     }
 }
 

@@ -22,6 +22,7 @@ public enum HubApplication {
         let router = Router(context: HubRequestContext.self)
         let pages = PageRenderer()
         router.add(middleware: HubErrorMiddleware(pages: pages))
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: runtime.configuration.trustedProxies))
         router.get("/healthz") { _, _ in
             try JSONBody.response(["status": "ok"])
         }

@@ -19,8 +19,9 @@ public struct HubConfiguration: Sendable {
     public var argon2Iterations: Int
     /// Whether the first account to register becomes an admin.
     public var firstAccountIsAdmin: Bool
-    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
-    public var trustForwardedFor: Bool
+    /// Reverse proxies whose `X-Forwarded-For` is believed: when the socket peer is in one of these networks, the
+    /// client is the right-most forwarded hop that is not itself a trusted proxy. Empty: the peer is the client.
+    public var trustedProxies: [IPNetwork]
     /// Adds a `/bench/hello` route for the benchmark's reference figure.
     public var benchmarkMode: Bool
     /// Requests waiting for a hashing thread before the hub answers 503.
@@ -42,7 +43,7 @@ public struct HubConfiguration: Sendable {
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,
         publicURL: String? = nil, databaseURL: String? = nil, keyringPath: String? = nil,
         mail: MailSettings = MailSettings(), argon2MemoryKiB: Int = 19_456, argon2Iterations: Int = 2,
-        firstAccountIsAdmin: Bool = false, trustForwardedFor: Bool = false, benchmarkMode: Bool = false,
+        firstAccountIsAdmin: Bool = false, trustedProxies: [IPNetwork] = [], benchmarkMode: Bool = false,
         hashQueueLimit: Int = 64, credentialCacheSeconds: Double = 30, breachIndexPath: String? = nil
     ) {
         self.dataDirectory = dataDirectory
@@ -55,7 +56,7 @@ public struct HubConfiguration: Sendable {
         self.argon2MemoryKiB = argon2MemoryKiB
         self.argon2Iterations = argon2Iterations
         self.firstAccountIsAdmin = firstAccountIsAdmin
-        self.trustForwardedFor = trustForwardedFor
+        self.trustedProxies = trustedProxies
         self.benchmarkMode = benchmarkMode
         self.hashQueueLimit = hashQueueLimit
         self.credentialCacheSeconds = credentialCacheSeconds

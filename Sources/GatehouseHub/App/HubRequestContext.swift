@@ -15,10 +15,20 @@ public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
     /// The CSRF token of a browser session (pages only).
     public var csrfToken: String?
     public let remoteAddress: SocketAddress?
+    /// The client's address for display, audit and throttles: the socket peer, or what ``ClientAddressMiddleware``
+    /// found in `X-Forwarded-For` behind a trusted proxy. `unknown` when the peer has no IP address.
+    public var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.clientAddress = Self.peerAddress(source.channel.remoteAddress)?.description ?? "unknown"
+    }
+
+    /// The socket peer as an ``IPAddress`` (IPv4-mapped IPv6 peers as IPv4).
+    static func peerAddress(_ address: SocketAddress?) -> IPAddress? {
+        guard let text = address?.ipAddress else { return nil }
+        return IPAddress(text)?.unmapped
     }
 
     /// Bodies above this are refused with 413 before they are read in full.

@@ -16,17 +16,31 @@ public struct HubServices: Sendable {
     public let releases: ReleaseService
     public let configuration: HubConfiguration
 
-    /// The caller's address: the socket peer, or the first X-Forwarded-For hop behind a trusted proxy.
+    /// The caller: the client address ``ClientAddressMiddleware`` worked out once for the request, and the device
+    /// when signed in.
     func caller(_ request: Request, _ context: HubRequestContext) -> Caller {
-        var address = "unknown"
-        if configuration.trustForwardedFor,
-            let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first
-        {
-            address = forwarded.trimmingCharacters(in: .whitespaces)
-        } else if let peer = context.remoteAddress?.ipAddress {
-            address = peer
+        Caller(ipAddress: context.clientAddress, deviceID: context.identity?.device.id)
+    }
+}
+
+/// Works out the client address once per request (``HubRequestContext/clientAddress``): the socket peer, or, when
+/// the peer is a trusted proxy, the right-most `X-Forwarded-For` hop that is not a trusted proxy (see
+/// ``ClientAddress/resolve(peer:forwardedFor:trustedProxies:)``). Without trusted proxies the header is ignored.
+struct ClientAddressMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let trustedProxies: [IPNetwork]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard !trustedProxies.isEmpty, let peer = HubRequestContext.peerAddress(context.remoteAddress) else {
+            return try await next(request, context)
         }
-        return Caller(ipAddress: String(address.prefix(64)), deviceID: context.identity?.device.id)
+        var context = context
+        let forwarded = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
+        let client = ClientAddress.resolve(peer: peer, forwardedFor: forwarded, trustedProxies: trustedProxies)
+        context.clientAddress = client.description
+        return try await next(request, context)
     }
 }
 

@@ -2,9 +2,11 @@ import Foundation
 import GatehouseCore
 import Hummingbird
 import Logging
+import NIOHTTP1
 
-/// Maps every error to a response in one place: domain errors to their status and JSON body, anything else to an
-/// opaque 500 logged with the request id. Also stamps the request id and security headers on every answer.
+/// Maps every error to a response in one place: domain errors to their status and JSON body, a request NIO could not
+/// parse to 400 (the connection is closed after it), anything else to an opaque 500 logged with the request id. Also
+/// stamps the request id and security headers on every answer.
 struct HubErrorMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
 
@@ -27,6 +29,10 @@ struct HubErrorMiddleware: RouterMiddleware {
             response.headers[.location] = "/account/confirm?next=" + back
         } catch {
             response = errorResponse(error, request: request, context: context)
+            if error is HTTPParserError || error as? RequestError == BodyReader.malformed {
+                // The framing of the rest of the stream cannot be trusted: answer and close.
+                response.headers[.connection] = "close"
+            }
         }
         response.headers[.init("X-Request-Id")!] = requestID
         SecurityHeaders.apply(to: &response.headers, request: request)
@@ -46,6 +52,12 @@ struct HubErrorMiddleware: RouterMiddleware {
             message = error.message
             details = error.details.isEmpty ? nil : error.details
             retryAfter = error.retryAfter
+        case let error as HTTPParserError:
+            // A body that is badly framed or cut short, read somewhere that did not go through `BodyReader`.
+            status = 400
+            code = "malformed_body"
+            message = BodyReader.malformed.message
+            context.logger.debug("HTTP parse error: \(error)")
         case let error as HTTPError:
             status = Int(error.status.code)
             switch error.status {

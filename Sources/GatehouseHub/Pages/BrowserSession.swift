@@ -105,28 +105,29 @@ struct BrowserSession: Sendable {
     }
 }
 
-/// `application/x-www-form-urlencoded` bodies.
+/// `application/x-www-form-urlencoded` bodies: 413 past the size limit, 400 for a body cut short or badly framed,
+/// for text that is not UTF-8 (raw or percent-encoded), for broken percent escapes and for NUL characters.
 enum FormBody {
+    static let invalidUTF8 = RequestError.badRequest("The form is not valid UTF-8.", code: "invalid_utf8")
+
     static func decode(_ request: Request, context: HubRequestContext) async throws -> [String: String] {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch {
-            throw RequestError(status: 413, code: "body_too_large", message: "The form is too large.")
-        }
-        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        let buffer = try await BodyReader.collect(request, context: context)
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else { throw invalidUTF8 }
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = decodeComponent(parts[0])
-            let value = parts.count > 1 ? decodeComponent(parts[1]) : ""
+            let key = try decodeComponent(parts[0])
+            let value = try parts.count > 1 ? decodeComponent(parts[1]) : ""
             if fields[key] == nil { fields[key] = value }
         }
         return fields
     }
 
-    private static func decodeComponent(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+    private static func decodeComponent(_ text: Substring) throws -> String {
+        guard let decoded = text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+            throw invalidUTF8
+        }
+        guard !decoded.unicodeScalars.contains("\u{0}") else { throw BodyReader.nulCharacter }
+        return decoded
     }
 }
