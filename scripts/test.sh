@@ -21,6 +21,8 @@ trap cleanup EXIT
 
 scripts/start-postgres.sh "$RUN_DIR/pg" "$PG_PORT"
 export GATEHOUSE_TEST_POSTGRES_URL="postgres://postgres:unused@127.0.0.1:${PG_PORT}/gatehouse_test"
+# PostgreSQL cases are required here: without a server they would fail rather than skip.
+export GATEHOUSE_REQUIRE_POSTGRES=1
 
 echo "== building"
 swift build --build-tests
