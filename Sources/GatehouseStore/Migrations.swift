@@ -21,6 +21,12 @@ enum Migrations {
             ]),
             (5, ["CREATE INDEX revocations_account ON revocations(account_id, all_devices, at_ms)"]),
             (6, ["ALTER TABLE outbox ADD COLUMN template TEXT"]),
+            // 9 (7 and 8 are taken by other branches): advisories and the release list arrive signed by the
+            // offline release key and are served as given.
+            (9, [
+                "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
+                "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
+            ]),
         ]
     }
 
