@@ -389,6 +389,48 @@ def test_hostile_hub_keys_advisories_release_lists_and_bogus_releases_are_refuse
         hub.stop()
 
 
+def test_a_hub_key_rotation_reaches_a_pinned_media_server_only_through_the_endorsement_chain(tmp_path):
+    """The real hub's side of the chain: `gatehouse keys rotate` adds s2, the key endpoint endorses it with s1, and a
+    media server that pinned s1 at claim time accepts tokens signed with s2."""
+    hub = Hub().start()
+    media = None
+    try:
+        register(hub, "owen", PASSWORD)
+        owner = sign_in(hub, "owen", PASSWORD)
+        media = start_media(hub.url, OfflineKey("r1").pin)
+        server_id = claim(hub, media, owner)
+        pin_file = os.path.join(media.data, "hub-keys.json")
+        wait_until(lambda: os.path.exists(pin_file), what="the pin")
+        with open(pin_file) as f:
+            assert [k["kid"] for k in json.load(f)["keys"]] == ["s1"]
+
+        hub.stop()
+        hub.cli("keys", "rotate")
+        hub.start()
+        keys = hub.api("GET", "/keys/media").json()["keys"]
+        assert [k["kid"] for k in keys] == ["s1", "s2"] and "signature" not in keys[0]
+        assert keys[1]["signed_by"] == "s1"
+        from nacl.signing import VerifyKey
+        VerifyKey(b64url_decode(keys[0]["public_key"])).verify(
+            f"gatehouse-media-key-v1\ns2\n{keys[1]['public_key']}".encode(), b64url_decode(keys[1]["signature"]))
+
+        def sections_status():
+            response = hub.api("POST", f"/servers/{server_id}/token", token=owner)
+            token = response.json()["token"]
+            assert json.loads(b64url_decode(token.split(".")[1]))["kid"] == "s2"
+            return requests.get(media.url + "/api/library/sections", timeout=5,
+                                headers={"Authorization": "Bearer " + token}).status_code
+        wait_until(lambda: sections_status() == 200, what="a token signed by the rotated key")
+        with open(pin_file) as f:
+            assert sorted(k["kid"] for k in json.load(f)["keys"]) == ["s1", "s2"]
+        assert not [a for a in media.status()["alerts"] if "key" in a]
+        assert media.stop() == 0
+    finally:
+        if media:
+            media.stop()
+        hub.stop()
+
+
 # --- 3. DNS rebinding ----------------------------------------------------------------------------------------
 
 
