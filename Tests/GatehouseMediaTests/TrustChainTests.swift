@@ -214,4 +214,44 @@ struct HubTrustTests {
         #expect(guardian.verdict(authority: "192.168.1.5:32400", peer: lan) == .hideCode)
         #expect(guardian.verdict(authority: "localhost.evil.example", peer: loopback) == .misdirected)
     }
+
+    @Test("A 401 from the hub (a removal, or a lie) never unclaims: the server says so and keeps its claim")
+    func forged401CannotUnclaimTheServer() async throws {
+        let library = try TestLibrary()
+        let signer = TestSigner()
+        let hub = FakeHub(signer: signer)
+        let hubApp = Application(router: hub.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await hubApp.test(.live) { hubClient in
+            let hubPort = try #require(hubClient.port)
+            var configuration = MediaServerConfiguration(
+                sections: [.init(name: "Movies", path: library.sectionPath("Movies"))],
+                dataFolder: library.dataFolder.path, port: 0, hubURL: "http://127.0.0.1:\(hubPort)", name: "den",
+                version: "1.2.3")
+            configuration.heartbeatInterval = 0.2
+            let server = try await MediaServer(
+                configuration: configuration, logger: quietLogger, probe: MediaProbe(executable: nil))
+            try await server.makeApplication().test(.live) { client in
+                _ = try await eventually { hub.credentialDigest }
+                hub.claim()
+                _ = try await eventually { server.identity.serverID }
+                let pin = library.dataFolder.appendingPathComponent("hub-keys.json").path
+                #expect(FileManager.default.fileExists(atPath: pin))
+                hub.refuseServer(true)
+                _ = try await eventually { server.alerts.messages.first { $0.contains("401") } }
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(server.identity.serverID == TestLibrary.serverID)
+                #expect(server.credentialStore.loadClaim()?.serverID == TestLibrary.serverID)
+                #expect(FileManager.default.fileExists(atPath: pin))
+                try await client.execute(uri: "/api/status", method: .get) { response in
+                    let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
+                    let status = try #require(json as? [String: Any])
+                    #expect(status["claimed"] as? Bool == true)
+                    #expect((status["alerts"] as? [String])?.first?.contains("401") == true)
+                }
+                hub.refuseServer(false)
+                _ = try await eventually { server.alerts.messages.isEmpty ? true : nil }
+            }
+            hub.stopStreaming()
+        }
+    }
 }
