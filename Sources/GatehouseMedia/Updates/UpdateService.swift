@@ -102,7 +102,7 @@ final class UpdateService: Service, Sendable {
     func check() async -> Bool {
         await reportMarkers()
         guard var state = stateStore.load(pin: settings.releaseKey) else {
-            logger.notice("updates off: no release key pinned (--release-key ID:KEY, printed by the hub's publisher)")
+            logger.notice("updates off: no release key pinned (--release-key ID:KEY, printed by `gatehouse releases keygen`)")
             return false
         }
         let listing: ReleaseListing
