@@ -4,7 +4,7 @@ import GatehouseReleases
 /// Releases, advisories, each server's update status, owner alerts for vulnerable servers, and the access policy
 /// for them.
 public struct ReleaseService: Sendable {
-    public enum Error: PublicError, Equatable {
+    public enum Error: PublicError, Equatable, CustomStringConvertible {
         case invalid(String)
         case duplicate(String)
         case notFound
@@ -30,6 +30,8 @@ public struct ReleaseService: Sendable {
             case .notFound: "No such release."
             }
         }
+        /// The message, so the operator commands print it as is.
+        public var description: String { message }
     }
 
     /// A server's standing.
