@@ -44,7 +44,7 @@ struct MediaCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port: Int = 32400
 
-    @Option(help: "Base URL of the Gatehouse hub.")
+    @Option(help: "Base URL of the Gatehouse hub: https://, or http:// only to this machine (localhost).")
     var hub: String?
 
     @Option(help: "URL at which devices reach this server (sent to the hub when claiming).")
