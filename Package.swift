@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),
-        .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore"]),
+        .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore", "GatehouseReleases"]),
         .testTarget(
             name: "GatehouseMediaTests",
             dependencies: [

@@ -8,12 +8,16 @@ import ServiceLifecycle
 /// Errors building a media server from its configuration.
 public enum MediaServerConfigurationError: Error, Equatable, CustomStringConvertible {
     case noHub
+    case insecureHub(String)
     case duplicateSection(String)
     case missingFolder(String)
 
     public var description: String {
         switch self {
         case .noHub: "a hub URL is required (--hub)"
+        case .insecureHub(let url):
+            "refusing the hub URL \(url): a hub that is not on this machine must be reached over https:// "
+                + "(http:// is accepted only for localhost, 127.0.0.1 and [::1]), so the network cannot answer for it"
         case .duplicateSection(let name): "two library folders are named \(name)"
         case .missingFolder(let path): "library folder not found: \(path)"
         }
@@ -70,6 +74,10 @@ final class MediaServer: Sendable {
     let httpClient: HTTPClient?
     let credentialStore: ServerCredentialStore
     let credential: CredentialHolder
+    /// What the owner must know about trust in the hub (status page and console).
+    let alerts: TrustAlerts
+    /// Who may see the claim code (docs/media-protocol.md, "Claim").
+    let claimCodeGuard: ClaimCodeGuard
 
     init(
         configuration: MediaServerConfiguration, logger: Logger, keySource: (any HubKeySource)? = nil,
@@ -93,6 +101,10 @@ final class MediaServer: Sendable {
         revocations = RevocationState()
         let holder = CredentialHolder()
         credential = holder
+        let alerts = TrustAlerts(logger: logger)
+        self.alerts = alerts
+        claimCodeGuard = ClaimCodeGuard(publicURL: configuration.publicURL, bindHost: configuration.host)
+        var pinning: MediaKeyRing.Pinning?
 
         let source: any HubKeySource
         if let offline = configuration.offline {
@@ -102,6 +114,7 @@ final class MediaServer: Sendable {
             httpClient = nil
         } else {
             guard let hubURL = configuration.hubURL else { throw MediaServerConfigurationError.noHub }
+            try MediaServerConfiguration.checkHubURL(hubURL)
             let client = HTTPClient(
                 eventLoopGroupProvider: .singleton,
                 configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(45))))
@@ -110,14 +123,26 @@ final class MediaServer: Sendable {
             hub = hubClient
             source = keySource ?? hubClient
             holder.set(try ServerCredentialStore(dataFolder: dataFolder).loadOrCreateCredential())
+            let claimed: ServerIdentity
             if let record = ServerCredentialStore(dataFolder: dataFolder).loadClaim() {
-                identity = ServerIdentity(
-                    .claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
+                claimed = ServerIdentity(.claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
             } else {
-                identity = ServerIdentity()
+                claimed = ServerIdentity()
             }
+            identity = claimed
+            pinning = MediaKeyRing.Pinning(
+                store: ServerCredentialStore(dataFolder: dataFolder).keyPin, alerts: alerts,
+                isClaimed: { claimed.serverID != nil })
         }
-        let ring = MediaKeyRing(source: source, logger: logger)
+        let ring =
+            if let pinning {
+                MediaKeyRing(
+                    source: source, pinning: pinning, logger: logger,
+                    unknownKeyRefetchInterval: configuration.keyRefetchInterval)
+            } else {
+                MediaKeyRing(
+                    source: source, logger: logger, unknownKeyRefetchInterval: configuration.keyRefetchInterval)
+            }
         keys = ring
         verifier = MediaTokenVerifier(keys: ring, revocations: revocations, identity: identity)
         let sections = configuration.sections.map { LibrarySection(name: $0.name, path: $0.path, kind: $0.kind) }
@@ -148,7 +173,8 @@ final class MediaServer: Sendable {
                 ClaimService(
                     hub: hub, store: credentialStore, identity: identity, credential: credential,
                     serverName: configuration.name, version: configuration.version, platform: Self.platform,
-                    publicURL: configuration.publicURL, logger: logger))
+                    publicURL: configuration.publicURL, keys: keys, alerts: alerts, logger: logger,
+                    heartbeatInterval: configuration.heartbeatInterval))
             // Fetched in the background so an unreachable hub never delays the start.
             services.append(PeriodicService(interval: 600, runImmediately: true) { await keys.refresh() })
             services.append(
@@ -174,11 +200,11 @@ final class MediaServer: Sendable {
         }
         return UpdateService(
             hub: hub, credential: credential, settings: settings, running: running,
-            dataFolder: configuration.dataFolder, logger: logger)
+            dataFolder: configuration.dataFolder, alerts: alerts, logger: logger)
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    func makeRouter() -> Router<MediaRequestContext> {
+        let router = Router(context: MediaRequestContext.self)
         MediaRoutes(server: self).register(on: router)
         return router
     }

@@ -100,6 +100,26 @@ public struct MediaServerConfiguration: Sendable {
     public var offline: OfflineIdentity?
     /// Automatic updates; nil turns the updater off (as does offline mode).
     public var updates: Updates?
+    /// Seconds between heartbeats to the hub (a 401 is noticed at the next one).
+    public var heartbeatInterval: Double = 30
+    /// Least seconds between key fetches caused by tokens naming an unknown key id.
+    public var keyRefetchInterval: Double = 30
+
+    /// Refuses a hub URL that the network could answer for: anything but `https://`, except `http://` to this
+    /// machine (`localhost`, `127.0.0.1`/`127.x.x.x`, `[::1]`).
+    public static func checkHubURL(_ url: String) throws(MediaServerConfigurationError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased(), !host.isEmpty
+        else { throw .insecureHub(url) }
+        if scheme == "https" { return }
+        guard scheme == "http" else { throw .insecureHub(url) }
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let isLoopback =
+            bare == "localhost" || bare == "::1"
+            || (bare.hasPrefix("127.") && bare.split(separator: ".").count == 4
+                && bare.split(separator: ".").allSatisfy { UInt8($0) != nil })
+        guard isLoopback else { throw .insecureHub(url) }
+    }
 
     /// Creates a configuration.
     public init(

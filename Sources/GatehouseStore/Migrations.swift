@@ -26,6 +26,12 @@ enum Migrations {
                 "ALTER TABLE devices ADD COLUMN known_digest TEXT",
                 "CREATE INDEX devices_known ON devices(account_id, known_digest)",
             ]),
+            // 9 (7 and 8 are taken by other branches): advisories and the release list arrive signed by the
+            // offline release key and are served as given.
+            (9, [
+                "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
+                "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
+            ]),
         ]
     }
 

@@ -42,12 +42,29 @@ extension SQLSession {
     }
 
     func insertAdvisory(_ advisory: Advisory) async throws {
+        let signed = try advisory.signed.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? ""
         try await exec(
             """
-            INSERT INTO advisories (id, affected, fixed, severity, summary, created_at)
+            INSERT INTO advisories (id, affected, fixed, severity, summary, created_at, signed)
             VALUES (\(bind: advisory.id), \(bind: advisory.affected), \(bind: advisory.fixed), \(bind: advisory.severity),
-                \(bind: advisory.summary), \(bind: advisory.createdAt.epochSeconds))
+                \(bind: advisory.summary), \(bind: advisory.createdAt.epochSeconds), \(bind: signed))
             """)
+    }
+
+    func storeReleaseList(sequence: Int64, signed: SignedReleaseList) async throws {
+        let document = String(decoding: try JSONEncoder().encode(signed), as: UTF8.self)
+        try await exec("INSERT INTO release_lists (sequence, document) VALUES (\(bind: sequence), \(bind: document))")
+    }
+
+    func recentReleaseLists(limit: Int) async throws -> [(sequence: Int64, signed: SignedReleaseList)] {
+        try await all("SELECT sequence, document FROM release_lists ORDER BY sequence DESC LIMIT \(bind: Int64(limit))")
+            .compactMap { row in
+                guard
+                    let signed = try? JSONDecoder().decode(
+                        SignedReleaseList.self, from: Data(try row.string("document").utf8))
+                else { return nil }
+                return (try row.int("sequence"), signed)
+            }
     }
 
     func advisories() async throws -> [Advisory] {
@@ -55,7 +72,8 @@ extension SQLSession {
             Advisory(
                 id: try row.string("id"), affected: try row.string("affected"), fixed: try row.string("fixed"),
                 severity: try row.string("severity"), summary: try row.string("summary"),
-                createdAt: try row.date("created_at"))
+                createdAt: try row.date("created_at"),
+                signed: try? JSONDecoder().decode(SignedAdvisory.self, from: Data(try row.string("signed").utf8)))
         }
     }
 

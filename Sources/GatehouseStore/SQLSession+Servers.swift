@@ -23,6 +23,10 @@ extension SQLSession {
             """)
     }
 
+    func purgeExpiredClaims(before date: Date) async throws -> Int {
+        try await changes("DELETE FROM server_claims WHERE expires_at <= \(bind: date.epochSeconds)")
+    }
+
     func completeClaim(codeDigest: String, serverID: String, ownerID: String, at date: Date) async throws -> MediaServer? {
         guard
             let row = try await first(

@@ -10,8 +10,8 @@ struct MediaCommand: AsyncParsableCommand {
         commandName: "media",
         abstract: "Run a media server: scan library folders and serve them to devices the hub authorized.",
         discussion: """
-            On first start the server shows a claim code (log and http://HOST:PORT/); claim it with \
-            `gatehouse servers claim CODE`. It keeps itself patched: with the hub's release key pinned \
+            On first start the server shows a claim code (log, and http://localhost:PORT/ on its own machine); \
+            claim it with `gatehouse servers claim CODE`. A hub on another machine must be an https:// URL. It keeps itself patched: with the hub's release key pinned \
             (--release-key), it installs security fixes by default (--updates all|notify to change), restarting \
             into the new version and switching back if it fails its health check. Example:
               gatehouse media --library Movies=/srv/movies --library /srv/Music --data /var/lib/gatehouse-media \\
@@ -44,7 +44,7 @@ struct MediaCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port: Int = 32400
 
-    @Option(help: "Base URL of the Gatehouse hub.")
+    @Option(help: "Base URL of the Gatehouse hub: https://, or http:// only to this machine (localhost).")
     var hub: String?
 
     @Option(help: "URL at which devices reach this server (sent to the hub when claiming).")
@@ -64,7 +64,7 @@ struct MediaCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The hub's release key, ID:BASE64URL (printed by `gatehouse releases publish`); needed to install updates.",
+            "The release key to pin, ID:BASE64URL (printed by `gatehouse releases keygen`); needed to install updates.",
             valueName: "id:key"))
     var releaseKey: String?
 
@@ -76,6 +76,12 @@ struct MediaCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Seconds a new version has to pass its health check.", visibility: .hidden))
     var healthTimeout: Double = 30
+
+    @Option(help: ArgumentHelp("Seconds between heartbeats to the hub.", visibility: .hidden))
+    var heartbeatInterval: Double = 30
+
+    @Option(help: ArgumentHelp("Least seconds between key fetches for unknown key ids.", visibility: .hidden))
+    var keyRefetchInterval: Double = 30
 
     @Flag(help: ArgumentHelp("Run the server itself (the supervisor starts it so).", visibility: .hidden))
     var serve = false
@@ -96,6 +102,13 @@ struct MediaCommand: AsyncParsableCommand {
         if benchVerify == nil {
             guard !libraries.isEmpty else { throw ValidationError("give at least one --library") }
             guard hub != nil || offlineKey != nil else { throw ValidationError("--hub is required") }
+            if let hub, offlineKey == nil {
+                do {
+                    try MediaServerConfiguration.checkHubURL(hub)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
+            }
             guard UpdatePolicy(rawValue: updates) != nil else {
                 throw ValidationError("--updates is security, all or notify")
             }
@@ -127,6 +140,8 @@ struct MediaCommand: AsyncParsableCommand {
             sections: libraries.map(MediaServerConfiguration.Section.init(argument:)),
             dataFolder: data, host: host, port: port, hubURL: hub, publicURL: publicURL, name: name,
             version: Self.reportedVersion(), rescanInterval: rescanInterval)
+        configuration.heartbeatInterval = max(0.5, heartbeatInterval)
+        configuration.keyRefetchInterval = max(0.5, keyRefetchInterval)
         configuration.updates = .init(
             policy: UpdatePolicy(rawValue: updates) ?? .security, channel: updateChannel,
             releaseKey: releaseKey.flatMap(MediaServerConfiguration.Updates.releaseKey(argument:)),

@@ -13,6 +13,7 @@ final class FakeHub: @unchecked Sendable {
     private var digest: String?
     private var claimed = false
     private var refusing = false
+    private var refusingServer = false
     private var streams: [AsyncStream<String>.Continuation] = []
     private(set) var claimRequests: [[String: Any]] = []
     private(set) var helloTimes: [Int64] = []
@@ -27,6 +28,9 @@ final class FakeHub: @unchecked Sendable {
     var hellos: [Int64] { lock.withLock { helloTimes } }
 
     func claim() { lock.withLock { claimed = true } }
+
+    /// Makes the hub answer 401 to the server's credential (as after a removal, or a hub that lies).
+    func refuseServer(_ refuse: Bool) { lock.withLock { refusingServer = refuse } }
 
     /// Sends one revocation event to every open stream.
     func revoke(account: String, devices: [String], allDevices: Bool) {
@@ -60,7 +64,7 @@ final class FakeHub: @unchecked Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ghs_") else { return false }
         let credential = String(header.dropFirst("Bearer ".count))
         let hex = SHA256.hash(data: Array(credential.utf8)).map { String(format: "%02x", $0) }.joined()
-        return lock.withLock { hex == digest && claimed }
+        return lock.withLock { hex == digest && claimed && !refusingServer }
     }
 
     func router() -> Router<BasicRequestContext> {

@@ -5,7 +5,7 @@ import Testing
 @testable import GatehouseMedia
 
 /// A release key and the manifests it signs, the way the hub's publisher makes them.
-private struct Publisher {
+struct Publisher {
     let key: ReleaseSigningKey
 
     init(id: String = "r1") {
@@ -29,20 +29,29 @@ private struct Publisher {
     func keyList(_ sequence: Int, keys: [ReleaseKeyList.Key]) throws -> SignedKeyList {
         try key.sign(ReleaseKeyList(sequence: sequence, keys: keys))
     }
+
+    func advisory(_ id: String, affected: String, fixed: String) throws -> PublishedAdvisory {
+        PublishedAdvisory(
+            id: id,
+            signed: try key.sign(
+                AdvisoryDocument(
+                    id: id, affected: affected, fixed: fixed, severity: "high", summary: "",
+                    date: "2025-06-01T10:00:00Z")))
+    }
 }
 
-private func planner(_ policy: UpdatePolicy = .all, running: String = "1.0.0", channel: String = "stable")
+func planner(_ policy: UpdatePolicy = .all, running: String = "1.0.0", channel: String = "stable")
     throws -> UpdatePlanner
 {
     UpdatePlanner(policy: policy, channel: channel, running: try #require(SemanticVersion(running)))
 }
 
-private func installs(_ decision: UpdateDecision) -> String? {
+func installs(_ decision: UpdateDecision) -> String? {
     if case .install(let manifest) = decision { return manifest.version.description }
     return nil
 }
 
-private func refusal(_ decision: UpdateDecision) -> String? {
+func refusal(_ decision: UpdateDecision) -> String? {
     if case .refuse(_, let reason) = decision { return reason }
     return nil
 }
@@ -64,11 +73,10 @@ struct UpdatePlannerTests {
     func policies() throws {
         let publisher = Publisher()
         let listing = ReleaseListing(releases: [try publisher.release("1.1.0")], keyLists: [])
-        let covering = SecurityAdvisory(
-            id: "GH-1", affected: ">=1.0.0, <1.1.0", fixed: "1.1.0", severity: "high", summary: "")
-        let elsewhere = SecurityAdvisory(id: "GH-2", affected: "<0.9.0", fixed: "0.9.0", severity: "high", summary: "")
-        let later = SecurityAdvisory(id: "GH-3", affected: "*", fixed: "1.2.0", severity: "high", summary: "")
-        func decide(_ policy: UpdatePolicy, _ advisories: [SecurityAdvisory]) throws -> UpdateDecision {
+        let covering = try publisher.advisory("GH-1", affected: ">=1.0.0, <1.1.0", fixed: "1.1.0")
+        let elsewhere = try publisher.advisory("GH-2", affected: "<0.9.0", fixed: "0.9.0")
+        let later = try publisher.advisory("GH-3", affected: "*", fixed: "1.2.0")
+        func decide(_ policy: UpdatePolicy, _ advisories: [PublishedAdvisory]) throws -> UpdateDecision {
             var state = UpdateState(pinned: try publisher.pin)
             return try planner(policy).plan(listing: listing, advisories: advisories, state: &state)
         }
@@ -172,17 +180,20 @@ struct UpdatePlannerTests {
         #expect(installs(decision) == "1.1.0")
     }
 
-    @Test("A key list that names a trusted signer but does not verify is refused and changes nothing")
+    @Test("A key list that names a trusted signer but does not verify is refused, skipped and changes nothing")
     func brokenChain() throws {
         let first = Publisher(id: "r1")
         let intruder = Publisher(id: "r1")
         let forged = try intruder.keyList(1, keys: [try intruder.pin])
         var state = UpdateState(pinned: try first.pin)
-        let decision = try planner().plan(
-            listing: .init(releases: [try intruder.release("1.1.0")], keyLists: [forged]), advisories: [],
-            state: &state)
-        #expect(refusal(decision) == "\(ReleaseError.brokenKeyChain(1))")
+        let plan = try planner().evaluate(
+            listing: .init(releases: [try intruder.release("1.1.0"), try first.release("1.0.5")], keyLists: [forged]),
+            advisories: [], state: &state)
+        #expect(plan.refused.contains(.init(version: "key list 1", reason: "\(ReleaseError.brokenKeyChain(1))")))
+        #expect(plan.refused.contains(.init(version: "1.1.0", reason: "\(ReleaseError.badSignature)")))
         #expect(state.trusted == [try first.pin] && state.keySequence == -1)
+        // The broken list stops nothing: the genuine release behind it still installs.
+        #expect(installs(plan.decision) == "1.0.5")
     }
 
     @Test("A rolled-back version is not tried again")

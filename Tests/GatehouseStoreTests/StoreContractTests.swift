@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseReleases
 import GatehouseStore
 import Testing
 
@@ -255,6 +256,34 @@ extension StoreContractTests {
             try await store.session.recordThrottleFailure(key: "id:x", at: now)
             let states = try await store.session.throttleStates(keys: ["ip:9", "id:x", "id:none"])
             #expect(states["ip:9"]?.failures == 1 && states["id:x"]?.failures == 2 && states["id:none"] == nil)
+        }
+    }
+
+    @Test("trust chain: expired claims are purged; signed advisories and release lists come back as stored",
+        arguments: Backend.allCases)
+    func trustChain(backend: Backend) async throws {
+        try await withStore(backend) { (store: SQLStore) async throws in
+            for (code, expires) in [("old", now.addingTimeInterval(-1)), ("live", now.addingTimeInterval(600))] {
+                try await store.session.insertClaim(
+                    ServerClaim(
+                        codeDigest: code, name: code, version: "1.0.0", platform: "linux", url: "",
+                        credentialDigest: "digest-" + code, expiresAt: expires))
+            }
+            #expect(try await store.session.purgeExpiredClaims(before: now) == 1)
+            #expect(try await store.session.purgeExpiredClaims(before: now) == 0)
+            #expect(try await store.session.purgeExpiredClaims(before: now.addingTimeInterval(600)) == 1)
+            let signed = SignedAdvisory(advisory: "eyJ9", keyID: "r1", signature: "c2ln")
+            try await store.session.insertAdvisory(
+                Advisory(
+                    id: "GH-1", affected: "<1.0.0", fixed: "1.0.0", severity: "high", summary: "s", createdAt: now,
+                    signed: signed))
+            #expect(try await store.session.advisories().map(\.signed) == [signed])
+            for sequence in [Int64(5), 9, 7] {
+                try await store.session.storeReleaseList(
+                    sequence: sequence, signed: SignedReleaseList(list: "l\(sequence)", keyID: "r1", signature: "s"))
+            }
+            #expect(try await store.session.recentReleaseLists(limit: 2).map(\.sequence) == [9, 7])
+            #expect(try await store.session.recentReleaseLists(limit: 1).first?.signed.list == "l9")
         }
     }
 }

@@ -147,7 +147,14 @@ def test_signed_releases_advisories_alerts_and_policy():
         artifact = os.path.join(tempfile.mkdtemp(), "gatehouse-1.1.0")
         with open(artifact, "wb") as f:
             f.write(os.urandom(300_000))
-        published = hub.cli("releases", "publish", "--version", "1.1.0", "--artifact", artifact, "--notes", "Fixes GH-1")
+        # The release key lives outside the hub's data folder (issue 13); inside it is refused.
+        key_file = os.path.join(tempfile.mkdtemp(), "release-key.json")
+        hub.cli("releases", "keygen", "--out", key_file, with_data=False)
+        inside = hub.cli("releases", "publish", "--version", "1.1.0", "--artifact", artifact,
+                         "--key", os.path.join(hub.data, "keys", "release-key.json"), check=False)
+        assert inside.returncode != 0 and "refused" in inside.stderr
+        published = hub.cli("releases", "publish", "--version", "1.1.0", "--artifact", artifact, "--notes", "Fixes GH-1",
+                            "--key", key_file)
         pin = published.stdout.split("media servers pin: ")[1].strip()
         kid, public_key = pin.split(":")
         listing = hub.api("GET", "/releases?channel=stable").json()
@@ -167,7 +174,12 @@ def test_signed_releases_advisories_alerts_and_policy():
         assert server.api("POST", "/servers/me/heartbeat", json={"version": "1.0.0", "platform": "linux"}).status_code == 204
         assert hub.api("POST", f"/servers/{server_id}/token", token=friend).status_code == 200
         hub.cli("advisories", "add", "--id", "GH-1", "--affected", ">=1.0.0, <1.1.0", "--fixed", "1.1.0",
-                "--severity", "high", "--summary", "Path traversal in the library API.")
+                "--severity", "high", "--summary", "Path traversal in the library API.", "--key", key_file)
+        # Served as signed: the advisory's signature verifies under the pinned release key.
+        served = hub.api("GET", "/advisories").json()[0]["signed"]
+        VerifyKey(b64url_decode(public_key)).verify(b64url_decode(served["advisory"]), b64url_decode(served["signature"]))
+        assert json.loads(b64url_decode(served["advisory"]))["affected"] == ">=1.0.0, <1.1.0"
+        assert hub.api("GET", "/releases?channel=stable").json()["release_list"]["key_id"] == kid
         status = hub.api("GET", "/servers", token=owner).json()["owned"][0]
         assert status["status"] == "vulnerable" and status["latest_version"] == "1.1.0"
         assert status["advisories"][0].startswith("GH-1 (high)")

@@ -4,7 +4,7 @@ import GatehouseReleases
 /// Releases, advisories, each server's update status, owner alerts for vulnerable servers, and the access policy
 /// for them.
 public struct ReleaseService: Sendable {
-    public enum Error: PublicError, Equatable {
+    public enum Error: PublicError, Equatable, CustomStringConvertible {
         case invalid(String)
         case duplicate(String)
         case notFound
@@ -30,6 +30,8 @@ public struct ReleaseService: Sendable {
             case .notFound: "No such release."
             }
         }
+        /// The message, so the operator commands print it as is.
+        public var description: String { message }
     }
 
     /// A server's standing.
@@ -73,15 +75,12 @@ public struct ReleaseService: Sendable {
     }
 
     /// Stores a signed manifest and its artifact after checking both: the signature against the current key chain
-    /// (starting from `pinned`), and the artifact's size and SHA-256 against the manifest.
-    public func upload(signed: SignedManifest, artifactAt source: String, pinned: ReleaseKeyList.Key) async throws
-        -> ReleaseManifest
-    {
-        var verifier = ReleaseVerifier(pinned: [pinned])
-        try verifier.follow(try await keyLists())
+    /// (starting from the registered root), and the artifact's size and SHA-256 against the manifest.
+    public func upload(signed: SignedManifest, artifactAt source: String) async throws -> ReleaseManifest {
+        let chain = try await verifier()
         let manifest: ReleaseManifest
         do {
-            manifest = try verifier.verify(signed)
+            manifest = try chain.verify(signed)
         } catch {
             throw Error.invalid("The manifest does not verify: \(error).")
         }
@@ -115,23 +114,116 @@ public struct ReleaseService: Sendable {
         try await env.store.session.releases(channel: channel)
     }
 
-    public func addAdvisory(id: String, affected: String, fixed: String, severity: String, summary: String)
-        async throws -> Advisory
-    {
-        guard !id.isEmpty, id.count <= 64 else { throw Error.invalid("Give the advisory an id of at most 64 characters.") }
-        guard VersionRange(affected) != nil else { throw Error.invalid("--affected is a range like '>=1.0.0, <1.4.2'.") }
-        guard SemanticVersion(fixed) != nil else { throw Error.invalid("--fixed is a version like 1.4.2.") }
-        guard ["low", "medium", "high", "critical"].contains(severity) else {
-            throw Error.invalid("--severity is low, medium, high or critical.")
+    /// Stores an advisory the release key signed (offline), as given, after checking its signature against the
+    /// registered key chain. The hub cannot make one itself: it never holds the release key.
+    public func addAdvisory(signed: SignedAdvisory) async throws -> Advisory {
+        let chain = try await verifier()
+        let document: AdvisoryDocument
+        do {
+            document = try chain.verify(signed)
+        } catch {
+            throw Error.invalid("The advisory does not verify: \(error).")
         }
-        if try await env.store.session.advisories().contains(where: { $0.id == id }) {
-            throw Error.duplicate("Advisory \(id)")
+        if try await env.store.session.advisories().contains(where: { $0.id == document.id }) {
+            throw Error.duplicate("Advisory \(document.id)")
         }
         let advisory = Advisory(
-            id: id, affected: affected, fixed: fixed, severity: severity, summary: String(summary.prefix(2_000)),
-            createdAt: env.clock.now())
+            id: document.id, affected: document.affected, fixed: document.fixed, severity: document.severity,
+            summary: document.summary, createdAt: env.clock.now(), signed: signed)
         try await env.store.session.insertAdvisory(advisory)
         return advisory
+    }
+
+    /// The verifier of the registered chain: the root (key list 0, self-signed) followed through every later list.
+    func verifier() async throws -> ReleaseVerifier {
+        let lists = try await keyLists()
+        guard let root = lists.first, let bytes = Base64URL.decode(root.list),
+            let list = try? JSONDecoder().decode(ReleaseKeyList.self, from: Data(bytes)), list.sequence == 0,
+            let first = list.keys.first
+        else {
+            throw Error.invalid(
+                "No release key is registered yet: upload the root key list (`gatehouse releases keygen` writes it "
+                    + "beside the key as FILE.pub) with `gatehouse releases upload --key-list FILE.pub`.")
+        }
+        // A list that does not verify (written into the database by someone without the key) is skipped: it
+        // neither moves trust nor blocks the genuine lists after it.
+        var verifier = ReleaseVerifier(pinned: [first])
+        for list in lists {
+            var next = verifier
+            do {
+                try next.follow([list])
+                verifier = next
+            } catch {
+                continue
+            }
+        }
+        return verifier
+    }
+
+    /// The first key of the chain, as media servers pin it.
+    public func rootKey() async throws -> ReleaseKeyList.Key? {
+        guard let root = try await keyLists().first, let bytes = Base64URL.decode(root.list),
+            let list = try? JSONDecoder().decode(ReleaseKeyList.self, from: Data(bytes))
+        else { return nil }
+        return list.keys.first
+    }
+
+    /// Registers a key list: list 0 (the root, signed by its own key) when none is registered, else the next
+    /// sequence, signed by a key the chain trusts now (a rotation).
+    public func registerKeyList(_ signed: SignedKeyList) async throws -> ReleaseKeyList {
+        guard let bytes = Base64URL.decode(signed.list),
+            let list = try? JSONDecoder().decode(ReleaseKeyList.self, from: Data(bytes)), !list.keys.isEmpty
+        else { throw Error.invalid("The key list is malformed.") }
+        let existing = try await keyLists()
+        var verifier: ReleaseVerifier
+        if existing.isEmpty {
+            guard list.sequence == 0 else { throw Error.invalid("The first key list is the root list, sequence 0.") }
+            verifier = ReleaseVerifier(pinned: list.keys)
+        } else {
+            guard list.sequence == existing.count else {
+                throw Error.invalid("The next key list has sequence \(existing.count), not \(list.sequence).")
+            }
+            verifier = try await self.verifier()
+        }
+        do {
+            try verifier.follow([signed])
+        } catch {
+            throw Error.invalid("The key list does not verify against the registered chain: \(error).")
+        }
+        try await env.store.session.appendKeyList(sequence: list.sequence, signed: signed)
+        return list
+    }
+
+    /// Stores a release list the release key signed, when it verifies and is newer than the one served now.
+    public func uploadList(_ signed: SignedReleaseList) async throws -> ReleaseList {
+        let chain = try await verifier()
+        let list: ReleaseList
+        do {
+            list = try chain.verify(signed)
+        } catch {
+            throw Error.invalid("The release list does not verify: \(error).")
+        }
+        guard list.expiryDate.map({ $0 > env.clock.now() }) ?? false else {
+            throw Error.invalid("The release list has expired (\(list.expires)); sign a fresh one.")
+        }
+        if let current = try await newestVerifiedList(chain), current.sequence >= list.sequence {
+            throw Error.duplicate("A release list with sequence \(current.sequence)")
+        }
+        try await env.store.session.storeReleaseList(sequence: list.sequence, signed: signed)
+        return list
+    }
+
+    /// The newest signed release list that verifies against the registered chain, served as given (a list someone
+    /// wrote into the database without the key never hides the genuine one).
+    public func releaseList() async throws -> SignedReleaseList? {
+        guard let chain = try? await verifier() else { return nil }
+        return try await newestVerifiedList(chain)?.signed
+    }
+
+    private func newestVerifiedList(_ chain: ReleaseVerifier) async throws
+        -> (sequence: Int64, signed: SignedReleaseList)?
+    {
+        try await env.store.session.recentReleaseLists(limit: 50).first { (try? chain.verify($0.signed)) != nil }
     }
 
     public func advisories() async throws -> [Advisory] {

@@ -24,14 +24,21 @@ public struct Advisory: Sendable, Equatable, Codable {
     public var severity: String
     public var summary: String
     public var createdAt: Date
+    /// The advisory as the release key signed it, served to media servers as given (nil for advisories stored
+    /// before advisories were signed: media servers ignore those).
+    public var signed: SignedAdvisory?
 
-    public init(id: String, affected: String, fixed: String, severity: String, summary: String, createdAt: Date) {
+    public init(
+        id: String, affected: String, fixed: String, severity: String, summary: String, createdAt: Date,
+        signed: SignedAdvisory? = nil
+    ) {
         self.id = id
         self.affected = affected
         self.fixed = fixed
         self.severity = severity
         self.summary = summary
         self.createdAt = createdAt
+        self.signed = signed
     }
 }
 
@@ -58,6 +65,10 @@ public protocol ReleaseStore: Sendable {
     func keyLists() async throws -> [SignedKeyList]
     func insertAdvisory(_ advisory: Advisory) async throws
     func advisories() async throws -> [Advisory]
+    /// Keeps a signed release list; `sequence` must be new.
+    func storeReleaseList(sequence: Int64, signed: SignedReleaseList) async throws
+    /// The release lists with the highest sequences, newest first.
+    func recentReleaseLists(limit: Int) async throws -> [(sequence: Int64, signed: SignedReleaseList)]
     func allServers() async throws -> [MediaServer]
     func alertState(serverID: String) async throws -> ServerAlertState?
     /// Moves a server's alert state from `expected` to `next` (compare-and-set, so two hub instances never both mail).

@@ -35,8 +35,40 @@ public struct MediaTokenSigner: Sendable {
         return signed + "." + Encoding.base64URL(signature)
     }
 
-    /// The public keys media servers verify with, as the keys endpoint publishes them.
-    public func publishedKeys() -> [(kid: String, publicKey: String)] {
-        keyring.publicSigningKeys().map { ($0.id, Encoding.base64URL($0.publicKey)) }
+    /// One published key. Every key after the first carries an endorsement: the previous key's Ed25519 signature
+    /// over `endorsementMessage`, so a media server that pinned the keys at claim time accepts a rotated key only
+    /// through this chain (docs/media-protocol.md, "Hub keys").
+    public struct PublishedKey: Sendable, Equatable {
+        public var kid: String
+        public var publicKey: String
+        public var signedBy: String?
+        public var signature: String?
+    }
+
+    /// What the previous key signs to endorse key `kid`: `gatehouse-media-key-v1\n<kid>\n<public key, base64url>`.
+    public static func endorsementMessage(kid: String, publicKey: String) -> [UInt8] {
+        Array("gatehouse-media-key-v1\n\(kid)\n\(publicKey)".utf8)
+    }
+
+    /// The public keys media servers verify with, as the keys endpoint publishes them, oldest first, each after the
+    /// first endorsed by the one before it.
+    public func publishedKeys() -> [PublishedKey] {
+        var published: [PublishedKey] = []
+        var previous: (id: String, key: Curve25519.Signing.PrivateKey)?
+        for key in keyring.signingKeys {
+            guard let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: key.material) else { continue }
+            let publicKey = Encoding.base64URL(Array(privateKey.publicKey.rawRepresentation))
+            var entry = PublishedKey(kid: key.id, publicKey: publicKey, signedBy: nil, signature: nil)
+            if let previous,
+                let signature = try? previous.key.signature(
+                    for: Self.endorsementMessage(kid: key.id, publicKey: publicKey))
+            {
+                entry.signedBy = previous.id
+                entry.signature = Encoding.base64URL(Array(signature))
+            }
+            published.append(entry)
+            previous = (key.id, privateKey)
+        }
+        return published
     }
 }

@@ -103,6 +103,12 @@ public struct ServerService: Sendable {
         return server
     }
 
+    /// Deletes claim codes past their expiry (the hub's periodic cleanup); returns how many.
+    @discardableResult
+    public func purgeExpiredClaims() async throws -> Int {
+        try await env.store.session.purgeExpiredClaims(before: env.clock.now())
+    }
+
     /// The server behind a server credential (`ghs_…`), if it is still registered.
     public func authenticate(credential: String) async throws -> MediaServer? {
         guard OpaqueToken.hasShape(credential, prefix: "ghs") else { return nil }

@@ -56,6 +56,8 @@ public protocol ServerStore: Sendable {
     func insertClaim(_ claim: ServerClaim) async throws
     /// Turns a live claim into a server owned by `ownerID`; nil when the code is unknown or expired.
     func completeClaim(codeDigest: String, serverID: String, ownerID: String, at: Date) async throws -> MediaServer?
+    /// Deletes every claim that expired at or before `date`; returns how many.
+    func purgeExpiredClaims(before date: Date) async throws -> Int
     /// The live server whose credential has this digest.
     func server(credentialDigest: String) async throws -> MediaServer?
     func server(id: String) async throws -> MediaServer?

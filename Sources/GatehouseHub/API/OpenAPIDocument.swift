@@ -403,7 +403,7 @@ enum OpenAPIDocument {
             get:
               summary: Public Ed25519 keys media servers verify access tokens with
               responses:
-                "200": {description: "{keys: [{kid, public_key}]}"}
+                "200": {description: "{keys: [{kid, public_key, signed_by?, signature?}]}; each key after the first is endorsed by the previous one"}
           /servers/me:
             get:
               summary: A media server learns whether it is claimed (server credential)
@@ -421,11 +421,11 @@ enum OpenAPIDocument {
                 "204": {description: Recorded}
           /releases:
             get:
-              summary: Signed release manifests (optionally of one channel) and the signed release-key lists
+              summary: Signed release manifests (optionally of one channel), the signed release-key lists and the signed release list
               parameters:
                 - {name: channel, in: query, required: false, schema: {type: string, enum: [stable, beta]}}
               responses:
-                "200": {description: "{releases: [{manifest, key_id, signature}], key_lists: [...]}"}
+                "200": {description: "{releases: [{manifest, key_id, signature}], key_lists: [...], release_list?: {list, key_id, signature}}"}
           /releases/{version}/artifact:
             get:
               summary: A release's artifact (check its size and SHA-256 against the signed manifest)
@@ -436,7 +436,7 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Error"}
           /advisories:
             get:
-              summary: Security advisories (affected range, fixed version, severity, summary)
+              summary: Security advisories (affected range, fixed version, severity, summary, and the release key's signed form)
               responses:
                 "200": {description: OK}
           /servers/me/update-report:

@@ -10,6 +10,8 @@ enum ReleaseRoutes {
     struct Listing: Encodable {
         var releases: [SignedManifest]
         var keyLists: [SignedKeyList]
+        /// The newest release list the release key signed (absent until one is uploaded).
+        var releaseList: SignedReleaseList?
     }
 
     struct AdvisoryView: Encodable {
@@ -18,6 +20,8 @@ enum ReleaseRoutes {
         var fixed: String
         var severity: String
         var summary: String
+        /// The advisory as the release key signed it; media servers act on nothing else.
+        var signed: SignedAdvisory?
 
         init(_ advisory: Advisory) {
             id = advisory.id
@@ -25,6 +29,7 @@ enum ReleaseRoutes {
             fixed = advisory.fixed
             severity = advisory.severity
             summary = advisory.summary
+            signed = advisory.signed
         }
     }
 
@@ -35,7 +40,7 @@ enum ReleaseRoutes {
             return try JSONBody.response(
                 Listing(
                     releases: try await releases.releases(channel: channel).map(\.signed),
-                    keyLists: try await releases.keyLists()))
+                    keyLists: try await releases.keyLists(), releaseList: try await releases.releaseList()))
         }
         table.add(.get, "/releases/{version}/artifact", signedIn: false) { _, context in
             let version = try context.parameters.require("version")

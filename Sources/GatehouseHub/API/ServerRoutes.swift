@@ -75,6 +75,8 @@ enum ServerRoutes {
         struct Key: Encodable {
             var kid: String
             var publicKey: String
+            var signedBy: String?
+            var signature: String?
         }
         var keys: [Key]
     }
@@ -141,7 +143,11 @@ enum ServerRoutes {
         }
         table.add(.get, "/keys/media", signedIn: false) { _, _ in
             let keys = MediaTokenSigner(keyring: services.environment.keyring).publishedKeys()
-            return try JSONBody.response(Keys(keys: keys.map { Keys.Key(kid: $0.kid, publicKey: $0.publicKey) }))
+            return try JSONBody.response(
+                Keys(
+                    keys: keys.map {
+                        Keys.Key(kid: $0.kid, publicKey: $0.publicKey, signedBy: $0.signedBy, signature: $0.signature)
+                    }))
         }
         table.add(.get, "/servers/me", signedIn: false) { request, _ in
             let server = try await serverIdentity(request, servers)

@@ -19,6 +19,7 @@ public enum MediaError: Error, Equatable, Sendable {
     case ownerOnly
     case notFound
     case rangeNotSatisfiable(fileSize: Int64)
+    case misdirected
 
     /// HTTP status of the answer.
     public var status: HTTPResponse.Status {
@@ -29,6 +30,7 @@ public enum MediaError: Error, Equatable, Sendable {
         case .notShared, .ownerOnly: .forbidden
         case .notFound: .notFound
         case .rangeNotSatisfiable: .rangeNotSatisfiable
+        case .misdirected: .misdirectedRequest
         }
     }
 
@@ -50,6 +52,7 @@ public enum MediaError: Error, Equatable, Sendable {
         case .ownerOnly: "owner_only"
         case .notFound: "not_found"
         case .rangeNotSatisfiable: "range_not_satisfiable"
+        case .misdirected: "misdirected_request"
         }
     }
 
@@ -71,6 +74,8 @@ public enum MediaError: Error, Equatable, Sendable {
         case .ownerOnly: "Only the owner of this server may do this."
         case .notFound: "Not found."
         case .rangeNotSatisfiable: "The requested range cannot be served."
+        case .misdirected:
+            "This server does not answer for that host name. Open it as http://localhost:PORT/ on its own machine."
         }
     }
 }

@@ -10,9 +10,13 @@ struct MediaRoutes: Sendable {
     /// Large reads keep per-chunk overhead low on multi-gigabyte files (measured: docs/benchmarks.md, media section).
     static let chunkLength = 1024 * 1024
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in StatusPage(server: server).html() }
-        router.get("/api/status") { _, _ in try StatusPage(server: server).json() }
+    func register(on router: Router<MediaRequestContext>) {
+        router.get("/") { request, context in
+            try StatusPage(server: server, showCode: claimCodeVisible(request, context)).html()
+        }
+        router.get("/api/status") { request, context in
+            try StatusPage(server: server, showCode: claimCodeVisible(request, context)).json()
+        }
         // The supervisor's health check after an update: up, serving, and which version it runs.
         router.get("/healthz") { _, _ in
             try JSONResponse.make(["status": "ok", "version": server.configuration.version])
@@ -40,6 +44,16 @@ struct MediaRoutes: Sendable {
     }
 
     // MARK: Access
+
+    /// Whether this request may see the claim code; throws 421 for a host name this server does not answer for.
+    func claimCodeVisible(_ request: Request, _ context: MediaRequestContext) throws(MediaError) -> Bool {
+        let authority = request.head.authority
+        switch server.claimCodeGuard.verdict(authority: authority, peer: context.remoteAddress) {
+        case .showCode: return true
+        case .hideCode: return false
+        case .misdirected: throw .misdirected
+        }
+    }
 
     /// The bearer token from the `Authorization` header, else from `?token=` (for media elements).
     static func token(in request: Request) -> String? {
@@ -100,7 +114,7 @@ struct MediaRoutes: Sendable {
 
     // MARK: Stream
 
-    private func stream(_ request: Request, context: BasicRequestContext, id: String) async throws -> Response {
+    private func stream(_ request: Request, context: MediaRequestContext, id: String) async throws -> Response {
         let (_, item) = try await authorizedItem(request, id: id)
         guard let file = MediaFile.open(item: item, library: server.library) else { throw MediaError.notFound }
         var headers: HTTPFields = [

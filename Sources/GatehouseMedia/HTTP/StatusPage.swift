@@ -2,8 +2,11 @@ import Foundation
 import Hummingbird
 
 /// `GET /` and `GET /api/status`: whether the server is claimed, its claim code, server id and version.
+/// The claim code appears only when `showCode` (a loopback peer that named this machine as localhost); the
+/// alerts about trust in the hub always do, so the owner sees them.
 struct StatusPage {
     let server: MediaServer
+    let showCode: Bool
 
     struct Status: Encodable {
         var claimed: Bool
@@ -14,8 +17,9 @@ struct StatusPage {
         var version: String
         var sections: Int
         var items: Int
+        var alerts: [String]
         enum CodingKeys: String, CodingKey {
-            case claimed, name, version, sections, items
+            case claimed, name, version, sections, items, alerts
             case claimCode = "claim_code"
             case claimExpiresAt = "claim_expires_at"
             case serverID = "server_id"
@@ -25,15 +29,17 @@ struct StatusPage {
     var status: Status {
         var status = Status(
             claimed: false, name: server.configuration.name, version: server.configuration.version,
-            sections: server.library.sections.count, items: server.library.itemCount)
+            sections: server.library.sections.count, items: server.library.itemCount, alerts: server.alerts.messages)
         switch server.identity.current {
         case .claimed(let serverID, _, let name):
             status.claimed = true
             status.serverID = serverID
             status.name = name
         case .unclaimed(let code, let expiresAt):
-            status.claimCode = code
-            status.claimExpiresAt = expiresAt
+            if showCode {
+                status.claimCode = code
+                status.claimExpiresAt = expiresAt
+            }
         }
         return status
     }
@@ -53,13 +59,18 @@ struct StatusPage {
                 <p style="font-size:2em;font-family:monospace">\(HTML.escape(code))</p>
                 <p>or run <code>gatehouse servers claim \(HTML.escape(code))</code></p>
                 """
+        } else if !showCode {
+            claim = "<p>Not claimed yet. The claim code shows on the server's console and at http://localhost:PORT/ on its own machine.</p>"
         } else {
             claim = "<p>Not claimed yet; waiting for the hub to issue a claim code.</p>"
         }
+        let alerts = status.alerts.map { "<p style=\"color:#a00\"><strong>Attention:</strong> \(HTML.escape($0))</p>" }
+            .joined(separator: "\n")
         let page = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Gatehouse media server</title></head>
             <body><h1>\(HTML.escape(status.name))</h1>
+            \(alerts)
             \(claim)
             <p>Version \(HTML.escape(status.version)) · \(status.sections) sections · \(status.items) items</p>
             </body></html>

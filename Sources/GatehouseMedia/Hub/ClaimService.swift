@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs the claim flow, then the heartbeat; returns to the unclaimed state if the hub removes the server.
+/// Runs the claim flow (pinning the hub's keys when the claim lands), then the heartbeat. A 401 once claimed never
+/// unclaims the server: it raises an alert (console and status page) and keeps its claim until the owner decides.
 struct ClaimService: Service {
     let hub: HubClient
     let store: ServerCredentialStore
@@ -12,9 +13,11 @@ struct ClaimService: Service {
     let version: String
     let platform: String
     let publicURL: String?
+    let keys: MediaKeyRing
+    let alerts: TrustAlerts
     let logger: Logger
-    var pollInterval: Double = 2
     var heartbeatInterval: Double = 30
+    var pollInterval: Double = 2
     var retryInterval: Double = 5
 
     func run() async throws {
@@ -50,19 +53,25 @@ struct ClaimService: Service {
         case .claimed:
             let alive = try await hub.heartbeat(credential: secret, version: version, platform: platform)
             if !alive, try await hub.me(credential: secret) == nil {
-                // Removed on the hub: forget the claim and start over with a new credential.
-                logger.warning("the hub no longer knows this server; it must be claimed again")
-                store.removeClaim()
-                credential.set(try store.replaceCredential())
-                identity.update(.unclaimed(code: nil, expiresAt: nil))
-                return 0
+                // Removed on the hub, or a hub (or an impostor) that lies: never forget the claim on its word.
+                alerts.raise(
+                    .hubCredential,
+                    "The hub refuses this server's credential (401). The server keeps its claim and waits for its "
+                        + "owner: if you removed it on the hub, stop it, delete server.json and hub-keys.json in its "
+                        + "data folder and start it again to claim it anew.")
+                return heartbeatInterval
             }
+            alerts.clear(.hubCredential)
             return heartbeatInterval
         case .unclaimed(let code, let expiresAt):
             if let info = try await hub.me(credential: secret) {
                 let record = ServerCredentialStore.ClaimRecord(
                     serverID: info.serverID, ownerID: info.ownerID, name: info.name ?? serverName)
                 try store.saveClaim(record)
+                // Trust on the claim: the hub's keys now are the pin; later keys must be endorsed by it. Pinned
+                // before the claim shows, so the first token after it verifies.
+                keys.forgetPin()
+                await keys.refresh(pinningNow: true)
                 identity.update(.claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
                 logger.info("claimed on the hub", metadata: ["server_id": "\(record.serverID)"])
                 return heartbeatInterval

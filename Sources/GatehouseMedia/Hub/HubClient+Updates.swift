@@ -15,11 +15,11 @@ extension HubClient {
         return try decode(ReleaseListing.self, data)
     }
 
-    /// `GET /advisories`.
-    func advisories() async throws -> [SecurityAdvisory] {
+    /// `GET /advisories`: each entry's signed form (the caller verifies it; entries without one are ignored).
+    func advisories() async throws -> [PublishedAdvisory] {
         let (status, data) = try await send(.get, "/api/v1/advisories", credential: nil, json: nil as Never?)
         guard status == 200 else { throw Failure.unexpectedStatus(status) }
-        return try decode([SecurityAdvisory].self, data)
+        return try decode([PublishedAdvisory].self, data)
     }
 
     /// `POST /servers/me/update-report`; false when the hub answers 401 (not claimed).

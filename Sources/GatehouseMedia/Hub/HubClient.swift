@@ -88,29 +88,38 @@ public struct HubClient: HubKeySource {
         return true
     }
 
-    /// Fetches the hub's published media-token keys.
+    /// Fetches the hub's published media-token keys (bare, without checking the chain).
     public func fetchKeys() async throws -> [String: HubPublicKey] {
+        var keys: [String: HubPublicKey] = [:]
+        for key in try await fetchPublishedKeys() { keys[key.kid] = key.key }
+        return keys
+    }
+
+    /// Fetches the hub's published media-token keys with their endorsements.
+    public func fetchPublishedKeys() async throws -> [PublishedHubKey] {
         struct Document: Decodable {
             struct Key: Decodable {
                 var kid: String
                 var publicKey: String
+                var signedBy: String?
+                var signature: String?
                 enum CodingKeys: String, CodingKey {
                     case kid
                     case publicKey = "public_key"
+                    case signedBy = "signed_by"
+                    case signature
                 }
             }
             var keys: [Key]
         }
         let (status, data) = try await send(.get, "/api/v1/keys/media", credential: nil, json: nil as Never?)
         guard status == 200 else { throw Failure.unexpectedStatus(status) }
-        var keys: [String: HubPublicKey] = [:]
-        for key in try decode(Document.self, data).keys {
-            guard let raw = Base64URL.decode(key.publicKey),
-                let publicKey = try? HubPublicKey(rawRepresentation: raw)
-            else { continue }
-            keys[key.kid] = publicKey
+        return try decode(Document.self, data).keys.compactMap { key in
+            guard let raw = Base64URL.decode(key.publicKey), let publicKey = try? HubPublicKey(rawRepresentation: raw)
+            else { return nil }
+            return PublishedHubKey(
+                kid: key.kid, key: publicKey, signedBy: key.signedBy, signature: key.signature.flatMap { Base64URL.decode($0) })
         }
-        return keys
     }
 
     /// Opens the revocation event stream; the caller reads the body.

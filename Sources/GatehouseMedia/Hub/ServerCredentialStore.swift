@@ -27,6 +27,8 @@ struct ServerCredentialStore: Sendable {
 
     var credentialFile: URL { dataFolder.appendingPathComponent("server-credential") }
     var claimFile: URL { dataFolder.appendingPathComponent("server.json") }
+    /// The hub keys pinned at claim time, beside the credential.
+    var keyPin: HubKeyPinStore { HubKeyPinStore(dataFolder: dataFolder) }
 
     /// SHA-256 of the credential string, lower-case hex: what the hub stores.
     static func digest(of credential: String) -> String {
@@ -71,18 +73,10 @@ struct ServerCredentialStore: Sendable {
         try? FileManager.default.removeItem(at: claimFile)
     }
 
-    /// Writes through a temporary file created 0600 and renamed, so the secret is never readable by others.
     private func writePrivate(_ bytes: [UInt8], to file: URL) throws {
-        try? FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
-        let temporary = file.path + ".tmp"
-        unlink(temporary)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure.cannotWrite(file.lastPathComponent) }
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
-        close(descriptor)
-        guard written == bytes.count, synced == 0, rename(temporary, file.path) == 0 else {
-            unlink(temporary)
+        do {
+            try PrivateFile.store(bytes, to: file)
+        } catch {
             throw Failure.cannotWrite(file.lastPathComponent)
         }
     }

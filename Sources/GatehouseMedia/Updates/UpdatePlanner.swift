@@ -15,20 +15,40 @@ public enum UpdatePolicy: String, Sendable, CaseIterable {
 struct ReleaseListing: Sendable, Decodable, Equatable {
     var releases: [SignedManifest]
     var keyLists: [SignedKeyList]
+    /// The release key's signed list of everything published, with its expiry.
+    var releaseList: SignedReleaseList? = nil
 
     enum CodingKeys: String, CodingKey {
         case releases
         case keyLists = "key_lists"
+        case releaseList = "release_list"
     }
 }
 
-/// One entry of `GET /api/v1/advisories`.
-struct SecurityAdvisory: Sendable, Decodable, Equatable {
-    var id: String
-    var affected: String
-    var fixed: String
-    var severity: String
-    var summary: String
+/// One entry of `GET /api/v1/advisories`. Only `signed` counts: the plain fields are for people, and an entry
+/// without a signature that verifies against the pinned release keys is ignored (and reported).
+struct PublishedAdvisory: Sendable, Decodable, Equatable {
+    var id: String?
+    var signed: SignedAdvisory?
+
+    init(id: String? = nil, signed: SignedAdvisory?) {
+        self.id = id
+        self.signed = signed
+    }
+}
+
+/// Something the planner refused to trust: a release, an advisory or a key list, and why.
+struct UpdateRefusal: Sendable, Equatable {
+    var version: String
+    var reason: String
+}
+
+/// One check's full outcome: the decision, every entry skipped on the way, and warnings about the release list
+/// (missing, stale, replayed, or naming entries the hub withholds) for the owner.
+struct UpdatePlan: Sendable, Equatable {
+    var decision: UpdateDecision = .upToDate
+    var refused: [UpdateRefusal] = []
+    var warnings: [String] = []
 }
 
 /// What one check concluded.
@@ -43,34 +63,81 @@ enum UpdateDecision: Sendable, Equatable {
     case refuse(version: String, reason: String)
 }
 
-/// Decides what to do with a listing: follows the key lists, verifies the newest release of the channel, and applies
-/// the downgrade, replay and policy rules (docs/update-protocol.md). Pure: the caller fetches and persists.
+/// Decides what to do with a listing: follows the key lists, checks the signed release list, verifies releases from
+/// the newest down (skipping every entry that does not verify, so a bogus newest release blocks nothing), and
+/// applies the downgrade, replay and policy rules with verified advisories only (docs/update-protocol.md). Pure: the
+/// caller fetches and persists.
 struct UpdatePlanner: Sendable {
     var policy: UpdatePolicy
     var channel: String
     var running: SemanticVersion
 
-    func plan(listing: ReleaseListing, advisories: [SecurityAdvisory], state: inout UpdateState) -> UpdateDecision {
-        if let refusal = follow(listing.keyLists, state: &state) { return refusal }
+    func plan(
+        listing: ReleaseListing, advisories: [PublishedAdvisory] = [], state: inout UpdateState, now: Date = Date()
+    ) -> UpdateDecision {
+        evaluate(listing: listing, advisories: advisories, state: &state, now: now).decision
+    }
 
-        // The newest release the listing claims, read before verification only to choose which one to verify;
-        // nothing unverified is acted on. Older releases never stand in for a newest one that fails.
+    func evaluate(
+        listing: ReleaseListing, advisories published: [PublishedAdvisory], state: inout UpdateState,
+        now: Date = Date()
+    ) -> UpdatePlan {
+        var plan = UpdatePlan()
+        plan.refused = follow(listing.keyLists, state: &state)
+        let verifier = ReleaseVerifier(pinned: state.trusted)
+
+        // Advisories: only those the release key signed.
+        var advisories: [AdvisoryDocument] = []
+        for entry in published {
+            let name = "advisory \(entry.id ?? "?")"
+            guard let signed = entry.signed else {
+                plan.refused.append(.init(version: name, reason: "unsigned advisory: ignored"))
+                continue
+            }
+            do {
+                advisories.append(try verifier.verify(signed))
+            } catch {
+                plan.refused.append(.init(version: name, reason: "advisory ignored: \(error)"))
+            }
+        }
+        plan.warnings = checkList(listing, advisories: published, verifier: verifier, state: &state, now: now)
+
+        // Releases, newest claimed first; the claimed version only orders them, nothing unverified is acted on.
         let claimed = listing.releases.compactMap { signed -> (SignedManifest, SemanticVersion)? in
             guard let bytes = GatehouseReleases.Base64URL.decode(signed.manifest),
                 let manifest = try? JSONDecoder().decode(ReleaseManifest.self, from: Data(bytes)),
                 accepts(channel: manifest.channel)
             else { return nil }
             return (signed, manifest.version)
+        }.sorted { $0.1 > $1.1 }
+        var releaseRefusals: [UpdateRefusal] = []
+        var chosen: ReleaseManifest?
+        for (signed, claimedVersion) in claimed {
+            do {
+                chosen = try verifier.verify(signed)
+                break
+            } catch {
+                releaseRefusals.append(.init(version: claimedVersion.description, reason: "\(error)"))
+            }
         }
-        guard let (newest, claimedVersion) = claimed.max(by: { $0.1 < $1.1 }) else { return .upToDate }
+        plan.refused.append(contentsOf: releaseRefusals)
+        guard let manifest = chosen else {
+            if let first = releaseRefusals.first ?? plan.refused.first(where: { $0.version.hasPrefix("key list") }) {
+                plan.decision = .refuse(version: first.version, reason: first.reason)
+            }
+            return plan
+        }
+        plan.decision = decide(manifest, advisories: advisories, state: &state)
+        if case .refuse(let version, let reason) = plan.decision {
+            plan.refused.append(.init(version: version, reason: reason))
+        }
+        return plan
+    }
 
-        let verifier = ReleaseVerifier(pinned: state.trusted)
-        let manifest: ReleaseManifest
-        do {
-            manifest = try verifier.verify(newest)
-        } catch {
-            return .refuse(version: claimedVersion.description, reason: "\(error)")
-        }
+    /// The rules for the newest verified release.
+    private func decide(_ manifest: ReleaseManifest, advisories: [AdvisoryDocument], state: inout UpdateState)
+        -> UpdateDecision
+    {
         guard accepts(channel: manifest.channel) else {
             let reason = "\(ReleaseError.wrongChannel(manifest.channel))"
             return .refuse(version: manifest.version.description, reason: reason)
@@ -105,16 +172,63 @@ struct UpdatePlanner: Sendable {
         }
     }
 
+    /// Checks the signed release list: present, signed by a trusted key, not older than one seen before, not
+    /// expired, and everything it names for this channel served unaltered. Returns warnings for the owner.
+    private func checkList(
+        _ listing: ReleaseListing, advisories: [PublishedAdvisory], verifier: ReleaseVerifier,
+        state: inout UpdateState, now: Date
+    ) -> [String] {
+        guard let signed = listing.releaseList else {
+            return ["The hub serves no signed release list: it may be withholding releases or advisories."]
+        }
+        let list: ReleaseList
+        do {
+            list = try verifier.verify(signed)
+        } catch {
+            return ["The hub's release list does not verify against the pinned release keys (\(error)); ignored."]
+        }
+        if let seen = state.listSequence, list.sequence < seen {
+            return [
+                "The hub serves an older release list (\(list.sequence)) than one seen before (\(seen)): a replay, "
+                    + "so releases or advisories may be withheld."
+            ]
+        }
+        state.listSequence = list.sequence
+        var warnings: [String] = []
+        guard let expiry = list.expiryDate, expiry > now else {
+            return [
+                "The signed release list expired at \(list.expires): the hub is frozen or withholding newer "
+                    + "releases and advisories (or the operator has not signed a fresh list)."
+            ]
+        }
+        var served: [String: String] = [:]
+        for release in listing.releases {
+            guard let bytes = GatehouseReleases.Base64URL.decode(release.manifest),
+                let manifest = try? JSONDecoder().decode(ReleaseManifest.self, from: Data(bytes))
+            else { continue }
+            served[manifest.version.description] = SignedDigest.hex(bytes)
+        }
+        for entry in list.releases where accepts(channel: entry.channel ?? "stable") && served[entry.name] != entry.sha256 {
+            warnings.append("Release \(entry.name) is in the signed release list but the hub withholds or alters it.")
+        }
+        let servedAdvisories = Set(advisories.compactMap { $0.signed?.digest })
+        for entry in list.advisories where !servedAdvisories.contains(entry.sha256) {
+            warnings.append("Advisory \(entry.name) is in the signed release list but the hub withholds or alters it.")
+        }
+        return warnings
+    }
+
     /// Accepts, in sequence order, each key list after the last one accepted that a trusted key signed. A list
     /// signed by a key never trusted here is skipped (it belongs to a part of the chain before the pin); a list that
-    /// names a trusted signer but does not verify is refused.
-    private func follow(_ lists: [SignedKeyList], state: inout UpdateState) -> UpdateDecision? {
+    /// names a trusted signer but does not verify is skipped and returned as refused (it never stops the check).
+    private func follow(_ lists: [SignedKeyList], state: inout UpdateState) -> [UpdateRefusal] {
         let ordered = lists.compactMap { signed -> (SignedKeyList, Int)? in
             guard let bytes = GatehouseReleases.Base64URL.decode(signed.list),
                 let list = try? JSONDecoder().decode(ReleaseKeyList.self, from: Data(bytes))
             else { return nil }
             return (signed, list.sequence)
         }.sorted { $0.1 < $1.1 }
+        var refused: [UpdateRefusal] = []
         var verifier = ReleaseVerifier(pinned: state.trusted)
         for (signed, sequence) in ordered where sequence > state.keySequence {
             do {
@@ -122,14 +236,15 @@ struct UpdatePlanner: Sendable {
             } catch ReleaseError.unknownKey {
                 continue
             } catch {
-                return .refuse(version: "key list \(sequence)", reason: "\(error)")
+                refused.append(.init(version: "key list \(sequence)", reason: "\(error)"))
+                continue
             }
             state.keySequence = sequence
             state.trusted = verifier.trusted.sorted { $0.key < $1.key }.map {
                 ReleaseKeyList.Key(id: $0.key, publicKey: GatehouseReleases.Base64URL.encode($0.value))
             }
         }
-        return nil
+        return refused
     }
 
     /// The beta channel also takes stable releases; stable takes only stable ones.
@@ -138,7 +253,7 @@ struct UpdatePlanner: Sendable {
     }
 
     /// True when an advisory covers the running version and `candidate` is at or past its fixed version.
-    func fixesRunningVersion(_ candidate: SemanticVersion, advisories: [SecurityAdvisory]) -> Bool {
+    func fixesRunningVersion(_ candidate: SemanticVersion, advisories: [AdvisoryDocument]) -> Bool {
         advisories.contains { advisory in
             guard let range = VersionRange(advisory.affected), let fixed = SemanticVersion(advisory.fixed) else {
                 return false

@@ -15,6 +15,7 @@ final class UpdateService: Service, Sendable {
     let running: SemanticVersion
     let versions: VersionsFolder
     let stateStore: UpdateStateStore
+    let alerts: TrustAlerts
     let logger: Logger
     /// How long to wait for the supervisor's health check to settle before reporting on it.
     let settleTimeout: Double = 120
@@ -24,8 +25,9 @@ final class UpdateService: Service, Sendable {
 
     init(
         hub: HubClient, credential: CredentialHolder, settings: MediaServerConfiguration.Updates,
-        running: SemanticVersion, dataFolder: String, logger: Logger
+        running: SemanticVersion, dataFolder: String, alerts: TrustAlerts, logger: Logger
     ) {
+        self.alerts = alerts
         self.hub = hub
         self.credential = credential
         self.settings = settings
@@ -100,22 +102,34 @@ final class UpdateService: Service, Sendable {
     func check() async -> Bool {
         await reportMarkers()
         guard var state = stateStore.load(pin: settings.releaseKey) else {
-            logger.notice("updates off: no release key pinned (--release-key ID:KEY, printed by the hub's publisher)")
+            logger.notice("updates off: no release key pinned (--release-key ID:KEY, printed by `gatehouse releases keygen`)")
             return false
         }
         let listing: ReleaseListing
-        let advisories: [SecurityAdvisory]
+        let advisories: [PublishedAdvisory]
         do {
             listing = try await hub.releases(channel: settings.channel)
-            advisories = settings.policy == .security ? try await hub.advisories() : []
+            advisories = try await hub.advisories()
         } catch {
             logger.warning("update check failed", metadata: ["error": "\(error)"])
             return false
         }
         let planner = UpdatePlanner(policy: settings.policy, channel: settings.channel, running: running)
-        let decision = planner.plan(listing: listing, advisories: advisories, state: &state)
+        let plan = planner.evaluate(listing: listing, advisories: advisories, state: &state)
         save(state)
-        switch decision {
+        // Every entry that did not verify is skipped and reported; none of them stops a valid release.
+        for refusal in plan.refused {
+            await refuse(version: refusal.version, reason: refusal.reason)
+        }
+        if plan.warnings.isEmpty {
+            alerts.clear(.releaseList)
+        } else {
+            alerts.raise(.releaseList, plan.warnings.joined(separator: " "))
+            for warning in plan.warnings {
+                await reportOnce(version: "release-list", outcome: "refused", reason: warning)
+            }
+        }
+        switch plan.decision {
         case .upToDate:
             return false
         case .available(let manifest):
@@ -124,8 +138,8 @@ final class UpdateService: Service, Sendable {
                 await reportOnce(version: manifest.version.description, outcome: "available", reason: manifest.notes)
             }
             return false
-        case .refuse(let version, let reason):
-            await refuse(version: version, reason: reason)
+        case .refuse:
+            // Reported with the other refusals above.
             return false
         case .install(let manifest):
             guard settings.isSupervised else {

@@ -21,6 +21,8 @@ struct UpdateState: Sendable, Codable, Equatable {
     var seen: [String: Seen]
     /// Versions rolled back after a failed health check.
     var rejected: [String]
+    /// The sequence of the newest signed release list seen; an older one later is a replay.
+    var listSequence: Int64?
 
     /// A fresh state trusting only the pinned key.
     init(pinned: ReleaseKeyList.Key) {
@@ -34,6 +36,7 @@ struct UpdateState: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case pinned, trusted, seen, rejected
         case keySequence = "key_sequence"
+        case listSequence = "list_sequence"
     }
 }
 
