@@ -25,6 +25,7 @@ export GATEHOUSE_TEST_POSTGRES_URL="postgres://postgres:unused@127.0.0.1:${PG_PO
 echo "== building"
 swift build --build-tests
 export GATEHOUSE_BIN="$ROOT/.build/debug/gatehouse"
+export GATEHOUSE_WEBAUTHN_VERIFY_BIN="$ROOT/.build/debug/webauthn-verify"
 
 echo "== Swift tests"
 swift test --skip-build
