@@ -192,7 +192,10 @@ struct StrictJSON {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if (0xD800...0xDBFF).contains(scalar) {
-                        try expect("\\u")
+                        guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                            bytes[position + 1] == UInt8(ascii: "u")
+                        else { throw Failure(reason: "unpaired surrogate") }
+                        position += 2
                         let low = try hex4()
                         guard (0xDC00...0xDFFF).contains(low) else { throw Failure(reason: "unpaired surrogate") }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
