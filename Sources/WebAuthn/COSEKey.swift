@@ -24,7 +24,7 @@ public struct COSEPublicKey: Sendable {
     private enum Key: Sendable {
         case p256(x963: [UInt8])
         case ed25519(raw: [UInt8])
-        case rsa(spki: [UInt8], bits: Int)
+        case rsa(n: [UInt8], e: [UInt8], bits: Int)
     }
 
     /// The smallest RSA modulus accepted, in bits.
@@ -34,13 +34,20 @@ public struct COSEPublicKey: Sendable {
 
     /// Decodes a COSE_Key that must be exactly the given bytes (no trailing data).
     public init(cose bytes: [UInt8]) throws(WebAuthnError) {
+        try self.init(cose: bytes, validateWithCrypto: true)
+    }
+
+    /// `validateWithCrypto: false` skips building the swift-crypto key up front (the point or modulus is then checked
+    /// when a signature is verified, which builds it anyway): the assertion path uses it for keys stored at
+    /// registration, so each assertion builds the key once.
+    init(cose bytes: [UInt8], validateWithCrypto: Bool) throws(WebAuthnError) {
         let value: CBORValue
         do { value = try CBORDecoder(maxDepth: 4, maxInputSize: 2048).decode(bytes) } catch { throw .malformedCBOR(error) }
-        try self.init(value: value, encoded: bytes)
+        try self.init(value: value, encoded: bytes, validateWithCrypto: validateWithCrypto)
     }
 
     /// Decodes an already-parsed COSE_Key; `encoded` is kept as the key's stored form.
-    init(value: CBORValue, encoded: [UInt8]) throws(WebAuthnError) {
+    init(value: CBORValue, encoded: [UInt8], validateWithCrypto: Bool = true) throws(WebAuthnError) {
         guard case .map = value else { throw .malformedPublicKey("COSE key is not a map") }
         guard let kty = value[intKey: 1]?.int64Value else { throw .malformedPublicKey("missing kty") }
         guard let algValue = value[intKey: 3]?.int64Value else { throw .malformedPublicKey("missing alg") }
@@ -54,17 +61,23 @@ public struct COSEPublicKey: Sendable {
             guard case .bytes(let x)? = value[intKey: -2], x.count == 32,
                 case .bytes(let y)? = value[intKey: -3], y.count == 32
             else { throw .malformedPublicKey("EC2 x and y must be 32-byte strings") }
-            do {
-                key = .p256(x963: try P256.Signing.PublicKey(x963Representation: [0x04] + x + y).x963Representation.map { $0 })
-            } catch { throw .malformedPublicKey("point not on P-256") }
+            key = .p256(x963: [0x04] + x + y)
+            if validateWithCrypto {
+                do { _ = try P256.Signing.PublicKey(x963Representation: [0x04] + x + y) } catch {
+                    throw .malformedPublicKey("point not on P-256")
+                }
+            }
         case .edDSA:
             guard kty == 1 else { throw .malformedPublicKey("EdDSA needs kty OKP") }
             guard value[intKey: -1]?.int64Value == 6 else { throw .malformedPublicKey("EdDSA needs curve Ed25519") }
             guard case .bytes(let x)? = value[intKey: -2], x.count == 32 else {
                 throw .malformedPublicKey("Ed25519 x must be a 32-byte string")
             }
-            do { key = .ed25519(raw: Array(try Curve25519.Signing.PublicKey(rawRepresentation: x).rawRepresentation)) } catch {
-                throw .malformedPublicKey("invalid Ed25519 key")
+            key = .ed25519(raw: x)
+            if validateWithCrypto {
+                do { _ = try Curve25519.Signing.PublicKey(rawRepresentation: x) } catch {
+                    throw .malformedPublicKey("invalid Ed25519 key")
+                }
             }
         case .rs256:
             guard kty == 3 else { throw .malformedPublicKey("RS256 needs kty RSA") }
@@ -80,11 +93,9 @@ public struct COSEPublicKey: Sendable {
             }
             let exponent = e.reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
             guard exponent >= 3 else { throw .malformedPublicKey("RSA exponent too small") }
-            do {
-                let rsa = try _RSA.Signing.PublicKey(n: n, e: e)
-                key = .rsa(spki: Array(rsa.derRepresentation), bits: rsa.keySizeInBits)
-            } catch {
-                throw .malformedPublicKey("invalid RSA key")
+            key = .rsa(n: n, e: e, bits: bits)
+            if validateWithCrypto {
+                do { _ = try _RSA.Signing.PublicKey(n: n, e: e) } catch { throw .malformedPublicKey("invalid RSA key") }
             }
         }
     }
@@ -105,7 +116,8 @@ public struct COSEPublicKey: Sendable {
                 let rsa = try _RSA.Signing.PublicKey(unsafeDERRepresentation: spki)
                 guard rsa.keySizeInBits >= Self.minimumRSABits else { throw WebAuthnError.rsaKeyTooSmall(bits: rsa.keySizeInBits) }
                 guard rsa.keySizeInBits <= Self.maximumRSABits else { throw WebAuthnError.malformedPublicKey("RSA modulus over 8192 bits") }
-                key = .rsa(spki: spki, bits: rsa.keySizeInBits)
+                let primitives = try rsa.getKeyPrimitives()
+                key = .rsa(n: Array(primitives.modulus), e: Array(primitives.publicExponent), bits: rsa.keySizeInBits)
             }
         } catch let error as WebAuthnError {
             throw error
@@ -126,10 +138,8 @@ public struct COSEPublicKey: Sendable {
         case .ed25519(let raw):
             guard signature.count == 64, let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
             return k.isValidSignature(signature, for: data)
-        case .rsa(let spki, let bits):
-            guard signature.count == (bits + 7) / 8, let k = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: spki) else {
-                return false
-            }
+        case .rsa(let n, let e, let bits):
+            guard signature.count == (bits + 7) / 8, let k = try? _RSA.Signing.PublicKey(n: n, e: e) else { return false }
             return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: data, padding: .insecurePKCS1v1_5)
         }
     }

@@ -180,7 +180,7 @@ public struct WebAuthnRelyingParty: Sendable {
         if let handle = response.response.userHandle, !handle.isEmpty {
             userHandle = try Self.decode(handle, field: "userHandle", limit: 64)
         }
-        let key = try COSEPublicKey(cose: storedPublicKey)
+        let key = try COSEPublicKey(cose: storedPublicKey, validateWithCrypto: false)
         guard acceptedAlgorithms.contains(key.algorithm) else { throw .unsupportedAlgorithm(key.algorithm.rawValue) }
         let clientDataHash = Array(SHA256.hash(data: clientDataBytes))
         guard key.isValidSignature(signature, for: authBytes + clientDataHash) else { throw .badSignature }

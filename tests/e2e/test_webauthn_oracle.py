@@ -531,3 +531,184 @@ def test_registration_result_fields_match_py_webauthn():
         assert fields["bs"] == ("1" if py.credential_backed_up else "0")
         assert fields["aaguid"] == AAGUID.hex() or fields["aaguid"] == py.aaguid.replace("-", "")
         assert fields["transports"] == "internal,hybrid"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Packed x5c: the attestation certificate requirements (WebAuthn §8.2.1) and chains to a configured root.
+# py_webauthn checks neither the leaf requirements nor (without roots) validity; python-fido2's PackedAttestation
+# checks the leaf requirements, so it is the oracle for those, and py_webauthn for chains to a root.
+
+
+def make_cert(subject_attrs, issuer_name, issuer_key, public_key, *, ca, basic_constraints=True, aaguid_ext=AAGUID,
+              aaguid_critical=False, not_after_days=365, not_before_days=-1):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder().subject_name(x509.Name(subject_attrs)).issuer_name(issuer_name)
+        .public_key(public_key).serial_number(random.getrandbits(64))
+        .not_valid_before(now + datetime.timedelta(days=not_before_days))
+        .not_valid_after(now + datetime.timedelta(days=not_after_days))
+    )
+    if basic_constraints:
+        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    if aaguid_ext is not None:
+        ext = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4"), b"\x04\x10" + aaguid_ext)
+        builder = builder.add_extension(ext, critical=aaguid_critical)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+LEAF_SUBJECT = [
+    x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Gatehouse Test"),
+    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
+    x509.NameAttribute(NameOID.COMMON_NAME, "Gatehouse Soft Authenticator"),
+]
+
+
+def der(cert):
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def x5c_case(factory, variant):
+    """A packed x5c registration whose certificates follow `variant`; returns (case, x5c, root to chain to)."""
+    rng = factory.rng
+    root, root_key = factory.root, factory.root_key
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    subject = list(LEAF_SUBJECT)
+    kwargs = {}
+    if variant == "ou_wrong":
+        subject[2] = x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Marketing")
+    if variant == "no_country":
+        subject = subject[1:]
+    if variant == "no_cn":
+        subject = subject[:3]
+    if variant == "leaf_is_ca":
+        kwargs["ca"] = True
+    if variant == "no_basic_constraints":
+        kwargs["basic_constraints"] = False
+    if variant == "aaguid_mismatch":
+        kwargs["aaguid_ext"] = bytes(16)
+    if variant == "aaguid_critical":
+        kwargs["aaguid_critical"] = True
+    if variant == "no_aaguid_ext":
+        kwargs["aaguid_ext"] = None
+    if variant == "expired":
+        kwargs["not_after_days"], kwargs["not_before_days"] = -1, -30
+    issuer_name, issuer_key, chain_extra = root.subject, root_key, []
+    if variant in ("intermediate", "intermediate_missing"):
+        inter_key = ec.generate_private_key(ec.SECP256R1())
+        inter = make_cert([x509.NameAttribute(NameOID.COMMON_NAME, "Gatehouse Test Intermediate")], root.subject,
+                          root_key, inter_key.public_key(), ca=True, aaguid_ext=None)
+        issuer_name, issuer_key = inter.subject, inter_key
+        if variant == "intermediate":
+            chain_extra = [der(inter)]
+    if variant == "other_root":
+        other_key = ec.generate_private_key(ec.SECP256R1())
+        issuer_name, issuer_key = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Someone Else's Root")]), other_key
+    leaf = make_cert(subject, issuer_name, issuer_key, leaf_key.public_key(), ca=kwargs.pop("ca", False), **kwargs)
+    x5c = [der(leaf)] + chain_extra
+
+    key = factory.key(rng.choice((ES256, EDDSA, RS256)))
+    challenge = rng.randbytes(32)
+    cred_id = rng.randbytes(32)
+    ad = auth_data(factory.rp_hash, UP | UV | AT, 0, AAGUID + len(cred_id).to_bytes(2, "big") + cred_id + key.cose())
+    cd = client_data("webauthn.create", challenge)
+    sig = leaf_key.sign(ad + hashlib.sha256(cd).digest(), ec.ECDSA(hashes.SHA256()))
+    att_obj = cbor2.dumps({"fmt": "packed", "attStmt": {"alg": ES256, "sig": sig, "x5c": x5c}, "authData": ad})
+    response = {
+        "id": b64u(cred_id), "rawId": b64u(cred_id), "type": "public-key",
+        "response": {"clientDataJSON": b64u(cd), "attestationObject": b64u(att_obj)}, "clientExtensionResults": {},
+    }
+    case = {"kind": "registration", "challenge": b64u(challenge), "origins": [ORIGIN], "rpId": RP_ID,
+            "requireUV": True, "response": response}
+    return case, att_obj, cd
+
+
+# variant -> (Gatehouse's expected result without roots, with the test root configured)
+X5C_VARIANTS = {
+    "good": ("ok x5c", "ok x5c-trusted"),
+    "no_aaguid_ext": ("ok x5c", "ok x5c-trusted"),
+    "ou_wrong": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "no_country": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "no_cn": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "leaf_is_ca": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "no_basic_constraints": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "aaguid_mismatch": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "aaguid_critical": ("invalidAttestationStatement", "invalidAttestationStatement"),
+    "expired": ("untrustedAttestation", "untrustedAttestation"),
+    "intermediate": ("ok x5c", "ok x5c-trusted"),
+    "intermediate_missing": ("ok x5c", "untrustedAttestation"),
+    "other_root": ("ok x5c", "untrustedAttestation"),
+}
+
+
+def fido2_packed_verdict(att_obj, cd, root_der):
+    from fido2.attestation.base import verify_x509_chain
+    from fido2.attestation.packed import PackedAttestation
+    from fido2.webauthn import AuthenticatorData
+    att = cbor2.loads(att_obj)
+    try:
+        PackedAttestation().verify(att["attStmt"], AuthenticatorData(att["authData"]), hashlib.sha256(cd).digest())
+        if root_der is not None:
+            verify_x509_chain(list(att["attStmt"]["x5c"]) + [root_der])
+        return True
+    except Exception:
+        return False
+
+
+def py_webauthn_packed_verdict(case, root_pem):
+    from webauthn.helpers.structs import AttestationFormat
+    roots = {AttestationFormat.PACKED: [root_pem]} if root_pem else None
+    try:
+        webauthn.verify_registration_response(
+            credential=case["response"], expected_challenge=base64.urlsafe_b64decode(case["challenge"] + "=="),
+            expected_rp_id=RP_ID, expected_origin=ORIGIN, require_user_verification=True,
+            supported_pub_key_algs=SUPPORTED, pem_root_certs_bytes_by_fmt=roots)
+        return True
+    except Exception:
+        return False
+
+
+def test_packed_x5c_certificates_against_fido2_and_py_webauthn():
+    rng = random.Random(SEED + 2)
+    factory = Factory(rng)
+    root_der = der(factory.root)
+    root_pem = factory.root.public_bytes(serialization.Encoding.PEM)
+    cases, meta = [], []
+    for round_ in range(4):
+        for variant in X5C_VARIANTS:
+            case, att_obj, cd = x5c_case(factory, variant)
+            for with_root in (False, True):
+                c = dict(case)
+                if with_root:
+                    c["attestationRoots"] = [b64u(root_der)]
+                cases.append(c)
+                meta.append((variant, with_root, att_obj, cd))
+    problems = []
+    counts = collections.Counter()
+    for c, (variant, with_root, att_obj, cd), line in zip(cases, meta, gatehouse(cases)):
+        expected = X5C_VARIANTS[variant][1 if with_root else 0]
+        if expected.startswith("ok "):
+            ok = line.startswith("ok ") and f" trust={expected[3:]} " in line
+        else:
+            ok = line == f"refused {expected}"
+        if not ok:
+            problems.append(f"{variant} roots={with_root}: Gatehouse {line!r}, expected {expected!r}")
+        gh = line.startswith("ok ")
+        # The leaf requirements: python-fido2. Chains to a root: both oracles. Validity: neither checks it
+        # (py_webauthn only with roots, through OpenSSL's store), so "expired" is Gatehouse's own.
+        f2 = fido2_packed_verdict(att_obj, cd, root_der if with_root else None)
+        pw = py_webauthn_packed_verdict(c, root_pem if with_root else None)
+        if variant == "expired":
+            counts["expired (Gatehouse only)"] += 1
+            if with_root and pw:
+                problems.append("py_webauthn accepted an expired leaf under a root")
+            continue
+        if gh != f2:
+            problems.append(f"{variant} roots={with_root}: Gatehouse {line!r}, python-fido2 {'ok' if f2 else 'refused'}")
+        leaf_meets_requirements = variant in ("good", "no_aaguid_ext", "intermediate", "intermediate_missing",
+                                              "other_root")
+        if with_root and leaf_meets_requirements and gh != pw:
+            problems.append(f"{variant} roots=True: Gatehouse {line!r}, py_webauthn {'ok' if pw else 'refused'}")
+        counts["agree"] += 1
+    print(f"\nx5c: {len(cases)} cases, {dict(counts)}, {len(problems)} problems")
+    assert not problems, "\n".join(problems[:30])
