@@ -499,10 +499,24 @@ def test_differential_against_py_webauthn():
             intended[mutation] += 1
         else:
             problems.append(f"{kind}/{mutation}/{alg}: py_webauthn {py!r}, Gatehouse {line!r}")
+    # A second opinion on the CBOR divergences: python-fido2's decoder refuses trailing bytes and indefinite lengths
+    # as Gatehouse does (it accepts non-shortest lengths, which CTAP2's canonical form forbids).
+    from fido2 import cbor as fido2_cbor
+    second = collections.Counter()
+    for case, (kind, mutation, alg) in zip(cases, labels):
+        if mutation in ("cbor_trailing", "cbor_indefinite"):
+            att_obj = base64.urlsafe_b64decode(case["response"]["response"]["attestationObject"] + "==")
+            try:
+                fido2_cbor.decode(att_obj)
+                second[mutation + " accepted by python-fido2"] += 1
+            except Exception:
+                second[mutation + " refused by python-fido2"] += 1
+    assert set(second) == {"cbor_trailing refused by python-fido2", "cbor_indefinite refused by python-fido2"}, second
     total = len(cases)
     print(f"\n{total} cases ({REGISTRATIONS} registrations, {ASSERTIONS} assertions): {agree} agree, "
           f"{sum(intended.values())} intended divergences {dict(intended)}, {len(problems)} problems")
     print("Gatehouse refusal reasons:", dict(sorted(reasons.items())))
+    print("second opinion:", dict(second))
     assert not problems, "\n".join(problems[:40])
     # Every intended divergence must actually occur (the list cannot go stale).
     for mutation in INTENDED_DIVERGENCES:
