@@ -52,7 +52,9 @@ INTENDED_DIVERGENCES = {
     "assert_at_flag": "unexpectedAttestedCredentialData",  # assertions carry no attested credential data
     "synced_zero_after_count": None,
     # An ES256 key labelled kty OKP: py_webauthn stores it with "none" attestation (it would fail at sign-in)
-    "kty_mismatch": "malformedPublicKey",  # BE credential reports 0 after a nonzero count: no clone flag (policy)
+    "kty_mismatch": "malformedPublicKey",
+    # An ES256 point off the curve: py_webauthn stores it with "none" or x5c attestation (it would fail at sign-in)
+    "point_off_curve": "malformedPublicKey",  # BE credential reports 0 after a nonzero count: no clone flag (policy)
 }
 
 
@@ -173,7 +175,7 @@ REGISTRATION_MUTATIONS = [
     "cbor_truncate", "cbor_trailing", "authdata_trailing", "fmt_not_text", "key_missing_x", "alg_mismatch",
     "alg_unsupported", "kty_mismatch", "rsa_1024", "cred_id_mismatch", "cbor_indefinite", "cbor_noncanonical",
     "cbor_duplicate_key", "cross_origin", "client_json_bad", "none_with_statement", "x5c_wrong_key",
-    "unknown_format",
+    "unknown_format", "point_off_curve",
 ]
 
 # mutation -> Gatehouse's expected refusal (None: accepted).
@@ -191,6 +193,7 @@ REGISTRATION_EXPECTED = {
     "cbor_duplicate_key": "malformedCBOR.duplicateMapKey", "cross_origin": "crossOriginNotAllowed",
     "client_json_bad": "malformedClientData", "none_with_statement": "invalidAttestationStatement",
     "x5c_wrong_key": "badSignature", "unknown_format": "unsupportedAttestationFormat",
+    "point_off_curve": "malformedPublicKey",
 }
 
 
@@ -212,6 +215,8 @@ class Factory:
     def registration(self, mutation, alg, fmt):
         rng = self.rng
         challenge = rng.randbytes(32)
+        if mutation == "point_off_curve":
+            alg = ES256
         key = self.small_rsa[0] if mutation == "rsa_1024" else self.key(alg)
         if mutation == "rsa_1024":
             alg = RS256
@@ -237,6 +242,10 @@ class Factory:
             cose = cbor2.dumps({1: 2, 3: -35, -1: 2, -2: nums.x.to_bytes(48, "big"), -3: nums.y.to_bytes(48, "big")})
         elif mutation == "kty_mismatch":
             cose = key.cose(kty_override={ES256: 1, EDDSA: 2, RS256: 2}[alg])
+        elif mutation == "point_off_curve":
+            nums = key.private.public_key().public_numbers()
+            cose = cbor2.dumps({1: 2, 3: ES256, -1: 1, -2: nums.x.to_bytes(32, "big"),
+                                -3: ((nums.y + 1) % (2**256)).to_bytes(32, "big")})
         else:
             cose = key.cose()
         attested = AAGUID + len(cred_id).to_bytes(2, "big") + cred_id + cose
@@ -376,6 +385,14 @@ class Factory:
             sig = b""
         if mutation == "authdata_truncated":
             ad = ad[:36]
+        if mutation == "authdata_random_flip":
+            b = bytearray(ad)
+            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+            ad = bytes(b)
+        if mutation == "client_data_random_flip":
+            b = bytearray(cd)
+            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+            cd = bytes(b)
         stored_key = key.cose()
         if mutation == "wrong_key":
             others = [k for k in self.keys[alg] if k is not key]
@@ -399,7 +416,7 @@ ASSERTION_MUTATIONS = [
     "no_uv_optional", "bs_without_be", "counter_regression", "counter_zero", "synced_zero", "synced_zero_after_count",
     "sig_flip", "sig_truncate", "sig_empty", "wrong_key", "authdata_truncated", "authdata_trailing",
     "client_data_after_signing", "stored_key_alg", "extensions", "ed_without_data", "assert_at_flag", "cross_origin",
-    "rsa_1024", "id_rawid_mismatch",
+    "rsa_1024", "id_rawid_mismatch", "authdata_random_flip", "client_data_random_flip",
 ]
 
 ASSERTION_EXPECTED = {
@@ -413,6 +430,7 @@ ASSERTION_EXPECTED = {
     "stored_key_alg": {"malformedPublicKey", "badSignature", "unsupportedAlgorithm"}, "extensions": None,
     "ed_without_data": "malformedCBOR.truncated", "assert_at_flag": "unexpectedAttestedCredentialData",
     "cross_origin": "crossOriginNotAllowed", "rsa_1024": "rsaKeyTooSmall", "id_rawid_mismatch": "credentialIdMismatch",
+    "authdata_random_flip": "any refusal", "client_data_random_flip": "any refusal",
 }
 
 SUPPORTED = [COSEAlgorithmIdentifier(ES256), COSEAlgorithmIdentifier(EDDSA), COSEAlgorithmIdentifier(RS256)]
@@ -486,7 +504,10 @@ def test_differential_against_py_webauthn():
             reasons[reason] += 1
         expected = (REGISTRATION_EXPECTED if kind == "registration" else ASSERTION_EXPECTED)[mutation]
         expected_set = expected if isinstance(expected, set) else {expected}
-        if verdict == "ok" and None not in expected_set or verdict != "ok" and reason not in expected_set:
+        if expected == "any refusal":
+            if verdict == "ok":
+                problems.append(f"{kind}/{mutation}/{alg}: Gatehouse accepted {line!r}")
+        elif verdict == "ok" and None not in expected_set or verdict != "ok" and reason not in expected_set:
             problems.append(f"{kind}/{mutation}/{alg}: Gatehouse said {line!r}, expected {expected}")
         py = oracle(case)
         py_accepts = py == "ok"
