@@ -264,3 +264,54 @@ struct EncodingTests {
         #expect(try AttestationCertificate.time(try generalized.read()) == 2_524_608_000)
     }
 }
+
+@Suite("Ceremony fuzz")
+struct CeremonyFuzzTests {
+    /// Mutated attestation objects and authenticator data through the full verification paths: never a trap, and
+    /// every input that differs from the signed original is refused.
+    @Test func mutatedCeremoniesNeverCrash() throws {
+        var rng = SplitMix64(state: 0x7765_6261_7574_686E)
+        let a = try SoftAuthenticator(.es256)
+        let key = try a.coseKey()
+        let registration = try a.register(SoftAuthenticator.Registration(challenge: challenge))
+        let assertion = try a.assert(SoftAuthenticator.Assertion(count: 3, challenge: challenge))
+        let object = try #require(Base64URL.decode(registration.response.attestationObject))
+        let authData = try #require(Base64URL.decode(assertion.response.authenticatorData))
+        var refused: [String: Int] = [:]
+        var accepted = 0, unchanged = 0
+        let iterations = 20_000
+        for i in 0..<iterations {
+            var input = i % 2 == 0 ? object : authData
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                guard !input.isEmpty else { break }
+                let at = Int.random(in: 0..<input.count, using: &rng)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: input[at] ^= 1 << UInt8.random(in: 0...7, using: &rng)
+                case 1: input[at] = UInt8.random(in: 0...255, using: &rng)
+                case 2: input.insert(UInt8.random(in: 0...255, using: &rng), at: at)
+                default: input.remove(at: at)
+                }
+            }
+            do {
+                if i % 2 == 0 {
+                    var r = registration
+                    r.response.attestationObject = Base64URL.encode(input)
+                    _ = try rp.verifyRegistration(response: r, expectedChallenge: challenge, requireUserVerification: false)
+                } else {
+                    var r = assertion
+                    r.response.authenticatorData = Base64URL.encode(input)
+                    _ = try rp.verifyAssertion(response: r, expectedChallenge: challenge, storedPublicKey: key,
+                                               storedSignCount: 0, requireUserVerification: false)
+                }
+                // Random edits sometimes cancel out (a byte replaced by itself, an insert then its removal).
+                if input == (i % 2 == 0 ? object : authData) { unchanged += 1 } else { accepted += 1 }
+            } catch {
+                refused[error.code, default: 0] += 1
+            }
+        }
+        #expect(accepted == 0)
+        #expect(refused.values.reduce(0, +) + unchanged == iterations)
+        print("ceremony fuzz: \(iterations) inputs, \(unchanged) unchanged by their edits and accepted, the rest refused:",
+              refused.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+    }
+}
