@@ -12,6 +12,7 @@ public enum Base64URL {
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        let symbols = alphabet
         var buffer: UInt32 = 0
         var bits = 0
         for b in bytes {
@@ -19,10 +20,10 @@ public enum Base64URL {
             bits += 8
             while bits >= 6 {
                 bits -= 6
-                out.append(alphabet[Int((buffer >> UInt32(bits)) & 0x3F)])
+                out.append(symbols[Int((buffer >> UInt32(bits)) & 0x3F)])
             }
         }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(6 - bits)) & 0x3F)]) }
+        if bits > 0 { out.append(symbols[Int((buffer << UInt32(6 - bits)) & 0x3F)]) }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -33,10 +34,11 @@ public enum Base64URL {
         if chars.count % 4 == 1 { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(chars.count * 3 / 4)
+        let table = reverse  // one lazy-global access, not one per character
         var buffer: UInt32 = 0
         var bits = 0
         for c in chars {
-            let v = reverse[Int(c)]
+            let v = table[Int(c)]
             guard v != 0xFF else { return nil }
             buffer = (buffer << 6) | UInt32(v)
             bits += 6
