@@ -48,6 +48,15 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // WebAuthn relying-party verification (CBOR, COSE keys, attestation, assertions); swift-crypto only, no hub knowledge.
+        .target(
+            name: "WebAuthn",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Domains: models, services and store protocols.
         .target(
             name: "GatehouseCore",
@@ -114,12 +123,23 @@ let package = Package(
         ),
         // The SMTP benchmark's driver (Benchmarks/smtp_bench.py runs it).
         .executableTarget(name: "smtp-bench", dependencies: ["SMTPClient"], path: "Benchmarks/smtp_bench"),
+        // Drives the WebAuthn module from JSON lines on stdin (tests/e2e/test_webauthn_oracle.py) and benchmarks it.
+        .executableTarget(
+            name: "webauthn-verify",
+            dependencies: ["WebAuthn"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
         .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),
+        .testTarget(
+            name: "WebAuthnTests",
+            dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore", "GatehouseReleases"]),
         .testTarget(
             name: "GatehouseMediaTests",

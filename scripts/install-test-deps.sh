@@ -13,7 +13,7 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     apt-get install -y -qq $missing >/dev/null
 fi
-if ! python3 -c "import argon2, nacl, pyotp, selenium, aiosmtpd, zxcvbn, requests, pytest, PIL, pexpect" 2>/dev/null; then
+if ! python3 -c "import argon2, nacl, pyotp, selenium, aiosmtpd, zxcvbn, requests, pytest, PIL, pexpect, webauthn, fido2, cryptography, cbor2" 2>/dev/null; then
     echo "== installing Python packages"
     python3 -m pip install -q -r tests/requirements.txt
 fi

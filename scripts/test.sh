@@ -27,6 +27,7 @@ export GATEHOUSE_REQUIRE_POSTGRES=1
 echo "== building"
 swift build --build-tests
 export GATEHOUSE_BIN="$ROOT/.build/debug/gatehouse"
+export GATEHOUSE_WEBAUTHN_VERIFY_BIN="$ROOT/.build/debug/webauthn-verify"
 
 echo "== Swift tests"
 swift test --skip-build
