@@ -118,7 +118,10 @@ let package = Package(
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
-        .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),
+        .testTarget(
+            name: "GatehouseCoreTests",
+            dependencies: ["GatehouseCore", "Argon2", "PasswordCheck", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore"]),
         .testTarget(
             name: "GatehouseMediaTests",

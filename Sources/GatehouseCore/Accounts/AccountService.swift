@@ -60,7 +60,7 @@ public struct AccountService: Sendable {
         if let reason = AccountNames.validateUsername(username) { throw Error.invalidUsername(reason) }
         if let reason = AccountNames.validateEmail(email) { throw Error.invalidEmail(reason) }
         let normalized = PasswordText.normalize(password)
-        let problems = await env.rules.problems(password: normalized, context: [username, email])
+        let problems = try await env.rules.problems(password: normalized, context: [username, email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
         let hash = try await env.hasher.hash(normalized)
         let now = env.clock.now()
@@ -134,7 +134,7 @@ public struct AccountService: Sendable {
     /// Validates a new password against the rules and the account's history.
     public func validateNewPassword(_ password: String, for account: Account) async throws -> String {
         let normalized = PasswordText.normalize(password)
-        let problems = await env.rules.problems(password: normalized, context: [account.username, account.email])
+        let problems = try await env.rules.problems(password: normalized, context: [account.username, account.email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
         var previous = try await env.store.session.passwordHistory(
             accountID: account.id, limit: env.settings.passwordHistoryDepth)
