@@ -16,7 +16,8 @@ struct PasswordHashingAttackTests {
     @Test func plantedHashWithHugeCostIsRefusedWithoutHashing() async throws {
         let pool = WorkPool(threads: 1, queueLimit: 0)
         defer { pool.shutdown() }
-        let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: cheap, pool: pool)
+        let hasher = try Argon2PasswordHasher(
+            keyring: keyring, parameters: cheap, pool: pool, logger: CapturedLogs().logger)
         let planted = [
             plantedHash(memoryKiB: 1 << 20, iterations: Int(UInt32.max), keyID: pepperID),
             plantedHash(memoryKiB: 64, iterations: Int(UInt32.max), keyID: pepperID),
@@ -82,7 +83,8 @@ struct PasswordHashingAttackTests {
         defer { pool.shutdown() }
         let old = Argon2.Parameters(memoryKiB: 128, iterations: 2, parallelism: 1)
         let new = Argon2.Parameters(memoryKiB: 256, iterations: 3, parallelism: 1)
-        let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: new, pool: pool)
+        let hasher = try Argon2PasswordHasher(
+            keyring: keyring, parameters: new, pool: pool, logger: CapturedLogs().logger)
         #expect(hasher.dummyParameters() == new)
         try await hasher.verifyDummy("anything")
 

@@ -86,6 +86,7 @@ public final class WorkPool: Sendable {
         for index in 0..<self.threads {
             let state = self.state
             let thread = Thread {
+                Self.markCurrentThread()
                 Self.lowerPriority()
                 while true {
                     state.condition.lock()
@@ -99,18 +100,23 @@ public final class WorkPool: Sendable {
                     job()
                 }
             }
-            thread.name = Self.threadNamePrefix + "\(index)"
+            thread.name = "gatehouse-work-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }
     }
 
-    /// Workers' thread names start with this.
-    static let threadNamePrefix = "gatehouse-work-"
+    /// The key a worker marks its thread dictionary with (on Linux, `Thread.current.name` inside the thread is the
+    /// system's name, which Foundation does not set from `Thread.name`).
+    private static let workerKey = "gatehouse.work-pool.worker"
+
+    private static func markCurrentThread() {
+        Thread.current.threadDictionary[workerKey] = true
+    }
 
     /// Whether the calling thread is one of a pool's workers (for tests and assertions).
     public static func isWorkerThread() -> Bool {
-        Thread.current.name?.hasPrefix(threadNamePrefix) ?? false
+        Thread.current.threadDictionary[workerKey] as? Bool ?? false
     }
 
     /// Hashing is the one CPU-heavy job: its threads yield to the event loops and the database thread (nice 10), so

@@ -79,9 +79,11 @@ public struct HubRuntime: Sendable {
             }
             // Still refuses invalid or over-limit settings: the override is about strength only.
             try Argon2PasswordHasher.checkSettings(parameters, allowWeak: true)
-            logger.error(
+            let warning =
                 "WEAK ARGON2 SETTINGS: password hashes are cheaper to crack than OWASP's minimum allows; "
-                    + "GATEHOUSE_ARGON2_ALLOW_WEAK is for tests and development only, never production",
+                + "GATEHOUSE_ARGON2_ALLOW_WEAK is for tests and development only, never production"
+            logger.error(
+                "\(warning)",
                 metadata: [
                     "memory_kib": "\(parameters.memoryKiB)", "iterations": "\(parameters.iterations)",
                 ])
