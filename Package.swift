@@ -134,7 +134,10 @@ let package = Package(
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
-        .testTarget(name: "GatehouseCoreTests", dependencies: ["GatehouseCore"]),
+        .testTarget(
+            name: "GatehouseCoreTests",
+            dependencies: ["GatehouseCore", "Argon2", "PasswordCheck", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "WebAuthnTests",
             dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],

@@ -29,6 +29,7 @@ struct HubOptions: ParsableArguments {
             databaseURL: database ?? env["GATEHOUSE_DATABASE_URL"], keyringPath: keyring ?? env["GATEHOUSE_KEYRING"])
         if let memory = env["GATEHOUSE_ARGON2_MEMORY_KIB"].flatMap(Int.init) { configuration.argon2MemoryKiB = memory }
         if let passes = env["GATEHOUSE_ARGON2_ITERATIONS"].flatMap(Int.init) { configuration.argon2Iterations = passes }
+        configuration.allowWeakArgon2 = env["GATEHOUSE_ARGON2_ALLOW_WEAK"] == "1"
         configuration.breachIndexPath = env["GATEHOUSE_BREACH_INDEX"]
         configuration.pwnedRangeURL = env["GATEHOUSE_PWNED_RANGE_URL"]
         configuration.breachCheckFailsClosed = env["GATEHOUSE_BREACH_CHECK"] == "fail-closed"

@@ -135,22 +135,14 @@ struct ClientAddressMiddlewareTests {
         }
     }
 
+    /// A live hub (real sockets, so the peer address is real) on the in-process harness: its manual clock never
+    /// moves, so throttle delays cannot run out while a slow machine works through the requests.
     func withHub(
         trustedProxies: [IPNetwork] = [], _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-edge-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let runtime = try await HubRuntime.open(
-            configuration: HubConfiguration(dataDirectory: folder.path, trustedProxies: trustedProxies), logger: logger)
-        let app = Application(router: HubApplication.makeRouter(runtime: runtime))
-        do {
+        try await GatehouseHubTests.withHub(.sqlite, configure: { $0.trustedProxies = trustedProxies }) { hub in
+            let app = Application(router: HubApplication.makeRouter(runtime: hub.runtime))
             try await app.test(.live, body)
-        } catch {
-            await runtime.shutdown()
-            throw error
         }
-        await runtime.shutdown()
     }
 }

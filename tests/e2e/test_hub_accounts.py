@@ -4,10 +4,13 @@ import glob
 import os
 import re
 import sqlite3
+import subprocess
+import tempfile
+import time
 
 import requests
 
-from hubkit import device, register, sign_in, text_of, verify
+from hubkit import Hub, device, free_port, gatehouse_bin, register, sign_in, text_of, verify
 
 PASSWORD = "violet-kestrel-harbour-42"
 NEW_PASSWORD = "quiet-lantern-orchard-77"
@@ -204,3 +207,70 @@ def test_operator_sign_out_reaches_a_running_hub_within_a_second(hub):
         status = hub.api("GET", "/account", token=token).status_code
         time.sleep(0.05)
     assert status == 401
+
+
+def test_planted_and_unkeyed_hashes_are_refused_quickly():
+    """A hash written into the database without the pepper, or with an enormous cost, never signs anyone in and
+    costs no hashing; the refusal is logged once per account and reason, without the hash (issue 12)."""
+    from argon2 import PasswordHasher
+
+    hub = Hub().start()
+    try:
+        register(hub, "victim", PASSWORD)
+        sign_in(hub, "victim", PASSWORD)
+        database = sqlite3.connect(os.path.join(hub.data, "gatehouse.sqlite"))
+        ((account_id, stored),) = database.execute("SELECT account_id, password_hash FROM credentials").fetchall()
+
+        def plant(value):
+            with database:
+                database.execute("UPDATE credentials SET password_hash = ? WHERE account_id = ?", (value, account_id))
+
+        def attempt():
+            started = time.monotonic()
+            response = hub.api("POST", "/sessions", json={"identifier": "victim", "password": PASSWORD,
+                                                          "device": device("laptop")})
+            return response.status_code, time.monotonic() - started
+
+        # Someone who can write the database but not read the keyring sets a password they know.
+        unkeyed = PasswordHasher(memory_cost=19456, time_cost=2, parallelism=1).hash(PASSWORD)
+        plant(unkeyed)
+        assert attempt()[0] == 401
+        # A planted cost that would pin a hashing thread for ever is refused before any hashing.
+        planted = re.sub(r"m=\d+,t=\d+", "m=1048576,t=4294967295", stored)
+        plant(planted)
+        for _ in range(2):
+            status, seconds = attempt()
+            assert status == 401 and seconds < 2, (status, seconds)
+        assert requests.get(hub.url + "/healthz", timeout=5).ok
+
+        plant(stored)
+        assert attempt()[0] == 201
+        log = open(hub.log_path).read()
+        refusals = [line for line in log.splitlines() if "stored password hash refused" in line]
+        assert len(refusals) == 2, refusals
+        assert any("unkeyed" in line for line in refusals) and any("cost_too_high" in line for line in refusals)
+        assert all(account_id in line for line in refusals)
+        for secret in (PASSWORD, stored, unkeyed, planted, unkeyed.split("$")[-1], stored.split("$")[-1]):
+            assert secret not in log
+    finally:
+        hub.stop()
+
+
+def test_weak_argon2_settings_refused_at_start():
+    """Below OWASP's minimum the hub does not start, unless the loudly logged test/dev override is set."""
+    weak = {"GATEHOUSE_ARGON2_MEMORY_KIB": "1024", "GATEHOUSE_ARGON2_ITERATIONS": "2"}
+    env = dict(os.environ, **weak)
+    env.pop("GATEHOUSE_ARGON2_ALLOW_WEAK", None)
+    data = tempfile.mkdtemp(prefix="gh-weak-")
+    result = subprocess.run([gatehouse_bin(), "serve", "--data", data, "--port", str(free_port())],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "OWASP" in result.stderr + result.stdout
+    assert not os.path.exists(os.path.join(data, "gatehouse.sqlite"))
+
+    hub = Hub(env={**weak, "GATEHOUSE_ARGON2_ALLOW_WEAK": "1"}).start()
+    try:
+        register(hub, "weakling", PASSWORD)
+        assert "WEAK ARGON2 SETTINGS" in open(hub.log_path).read()
+    finally:
+        hub.stop()

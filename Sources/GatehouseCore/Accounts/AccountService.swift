@@ -90,7 +90,7 @@ public struct AccountService: Sendable {
             if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         }
         let normalized = PasswordText.normalize(password)
-        let problems = await env.rules.problems(password: normalized, context: [username, email])
+        let problems = try await env.rules.problems(password: normalized, context: [username, email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
         let hash = try await env.hasher.hash(normalized)
         let token = OpaqueToken.generate(prefix: "ghv")
@@ -251,7 +251,7 @@ public struct AccountService: Sendable {
             throw RequestError(status: 422, code: "password_too_long", message: "Use a shorter password.")
         }
         let normalized = PasswordText.normalize(password)
-        let problems = await env.rules.problems(password: normalized, context: [account.username, account.email])
+        let problems = try await env.rules.problems(password: normalized, context: [account.username, account.email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
         var previous = try await env.store.session.passwordHistory(
             accountID: account.id, limit: env.settings.passwordHistoryDepth)

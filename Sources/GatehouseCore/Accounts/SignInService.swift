@@ -131,7 +131,7 @@ public struct SignInService: Sendable {
         if let account { storedHash = try await session.passwordHash(accountID: account.id) }
         var verification = PasswordVerification.invalid
         if let storedHash {
-            verification = try await env.hasher.verify(normalized, against: storedHash)
+            verification = try await env.hasher.verify(normalized, against: storedHash, accountID: account?.id)
         } else {
             try await env.hasher.verifyDummy(normalized)
         }

@@ -18,8 +18,21 @@ public protocol PasswordHashing: Sendable {
     func hash(_ password: String) async throws -> String
     /// Checks `password` against `storedHash` in constant time.
     func verify(_ password: String, against storedHash: String) async throws -> PasswordVerification
+    /// Checks `password` against `accountID`'s current `storedHash`: as ``verify(_:against:)``, and the account
+    /// id names the account in warnings about a refused stored hash and lets the hasher learn which parameters
+    /// real accounts' hashes use (see ``verifyDummy(_:)``). Defaults to ``verify(_:against:)``.
+    func verify(_ password: String, against storedHash: String, accountID: String?) async throws
+        -> PasswordVerification
     /// Spends the same work as a real verification, for unknown accounts.
     func verifyDummy(_ password: String) async throws
+}
+
+extension PasswordHashing {
+    public func verify(_ password: String, against storedHash: String, accountID: String?) async throws
+        -> PasswordVerification
+    {
+        try await verify(password, against: storedHash)
+    }
 }
 
 /// Password text as it is hashed: Unicode NFKC, so the same password typed on different keyboards matches.

@@ -4,11 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A bounded pool of threads for CPU-heavy work (password hashing), kept off the event loops.
+/// A bounded pool of threads for CPU-heavy work (password hashing, the password-strength estimate), kept off the
+/// event loops and off Swift's cooperative pool.
 ///
 /// `threads` workers take jobs from a queue of at most `queueLimit` waiting jobs. Past that bound
 /// ``run(_:)`` throws ``Overloaded`` at once, which the hub answers with 503 and Retry-After instead of letting
-/// work pile up without limit.
+/// work pile up without limit. ``runAsync(_:)`` does the same for async work (the password policy, whose breach
+/// lookup may await I/O): the pool is its task executor, so every synchronous stretch of it runs on a worker.
 public final class WorkPool: Sendable {
     /// The queue is full.
     public struct Overloaded: PublicError {
@@ -23,9 +25,54 @@ public final class WorkPool: Sendable {
         let condition = NSCondition()
         var jobs: [@Sendable () -> Void] = []
         var isStopped = false
+        /// Async works admitted by ``runAsync(_:)`` and not finished yet.
+        var asyncInFlight = 0
+
+        /// Counts in an async work, unless the pool is stopped, its queue full or `inFlightLimit` works in flight.
+        func admitAsync(queueLimit: Int, inFlightLimit: Int) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            guard !isStopped, jobs.count < queueLimit, asyncInFlight < inFlightLimit else { return false }
+            asyncInFlight += 1
+            return true
+        }
+
+        func finishAsync() {
+            condition.lock()
+            asyncInFlight -= 1
+            if isStopped && asyncInFlight == 0 { condition.broadcast() }
+            condition.unlock()
+        }
+
+        /// Stopped, and no async work left that may still queue a job: workers may leave once the queue is empty.
+        var isFinished: Bool { isStopped && asyncInFlight == 0 }
+
+        /// Queues a job with no bound (callers check the bound first).
+        func append(_ job: @escaping @Sendable () -> Void) {
+            condition.lock()
+            jobs.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// The pool as a task executor: each job of an async work becomes one queued job of the pool.
+    private final class Executor: TaskExecutor {
+        let state: State
+
+        init(state: State) {
+            self.state = state
+        }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            let executor = asUnownedTaskExecutor()
+            state.append { job.runSynchronously(on: executor) }
+        }
     }
 
     private let state = State()
+    private let executor: Executor
     /// Worker count.
     public let threads: Int
     /// Most jobs allowed to wait.
@@ -35,14 +82,16 @@ public final class WorkPool: Sendable {
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 64) {
         self.threads = max(1, threads)
         self.queueLimit = max(0, queueLimit)
+        self.executor = Executor(state: state)
         for index in 0..<self.threads {
             let state = self.state
             let thread = Thread {
+                Self.markCurrentThread()
                 Self.lowerPriority()
                 while true {
                     state.condition.lock()
-                    while state.jobs.isEmpty && !state.isStopped { state.condition.wait() }
-                    if state.jobs.isEmpty && state.isStopped {
+                    while state.jobs.isEmpty && !state.isFinished { state.condition.wait() }
+                    if state.jobs.isEmpty && state.isFinished {
                         state.condition.unlock()
                         return
                     }
@@ -55,6 +104,19 @@ public final class WorkPool: Sendable {
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+
+    /// The key a worker marks its thread dictionary with (on Linux, `Thread.current.name` inside the thread is the
+    /// system's name, which Foundation does not set from `Thread.name`).
+    private static let workerKey = "gatehouse.work-pool.worker"
+
+    private static func markCurrentThread() {
+        Thread.current.threadDictionary[workerKey] = true
+    }
+
+    /// Whether the calling thread is one of a pool's workers (for tests and assertions).
+    public static func isWorkerThread() -> Bool {
+        Thread.current.threadDictionary[workerKey] as? Bool ?? false
     }
 
     /// Hashing is the one CPU-heavy job: its threads yield to the event loops and the database thread (nice 10), so
@@ -70,7 +132,7 @@ public final class WorkPool: Sendable {
         shutdown()
     }
 
-    /// Stops the workers once the queue is drained.
+    /// Stops the workers once the queue is drained and every async work admitted has finished; new work is refused.
     public func shutdown() {
         state.condition.lock()
         state.isStopped = true
@@ -82,7 +144,7 @@ public final class WorkPool: Sendable {
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             state.condition.lock()
-            if state.jobs.count >= queueLimit {
+            if state.isStopped || state.jobs.count >= queueLimit {
                 state.condition.unlock()
                 continuation.resume(throwing: Overloaded())
                 return
@@ -93,5 +155,17 @@ public final class WorkPool: Sendable {
             state.condition.signal()
             state.condition.unlock()
         }
+    }
+
+    /// Runs async `work` with the pool as its task executor: its synchronous stretches run on the workers, never on
+    /// the cooperative pool, and its awaits (I/O) hold no worker.
+    ///
+    /// Admission is bounded like ``run(_:)``: ``Overloaded`` at once when the queue is full, or when
+    /// `threads + queueLimit` async works are already in flight (so works suspended on I/O cannot pile up either).
+    public func runAsync<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let state = self.state
+        guard state.admitAsync(queueLimit: queueLimit, inFlightLimit: threads + queueLimit) else { throw Overloaded() }
+        defer { state.finishAsync() }
+        return try await withTaskExecutorPreference(executor) { try await work() }
     }
 }

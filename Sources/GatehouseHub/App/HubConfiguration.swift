@@ -14,9 +14,12 @@ public struct HubConfiguration: Sendable {
     /// The keyring file; nil means `keys/keyring.json` in the data folder.
     public var keyringPath: String?
     public var mail: MailSettings
-    /// Argon2 memory (KiB) and passes for new password hashes; never below OWASP's minimum in production.
+    /// Argon2 memory (KiB) and passes for new password hashes; the hub refuses to start below OWASP's minimum
+    /// (m=19456 KiB with t=2, or an equivalent pair) unless ``allowWeakArgon2`` is set.
     public var argon2MemoryKiB: Int
     public var argon2Iterations: Int
+    /// Tests and development only: start with Argon2 settings below OWASP's minimum (logged loudly at start).
+    public var allowWeakArgon2: Bool
     /// Whether the first account to register becomes an admin.
     public var firstAccountIsAdmin: Bool
     /// Reverse proxies whose `X-Forwarded-For` is believed: when the socket peer is in one of these networks, the
@@ -55,6 +58,7 @@ public struct HubConfiguration: Sendable {
         self.mail = mail
         self.argon2MemoryKiB = argon2MemoryKiB
         self.argon2Iterations = argon2Iterations
+        self.allowWeakArgon2 = false
         self.firstAccountIsAdmin = firstAccountIsAdmin
         self.trustedProxies = trustedProxies
         self.benchmarkMode = benchmarkMode

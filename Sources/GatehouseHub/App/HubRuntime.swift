@@ -16,7 +16,11 @@ public struct HubRuntime: Sendable {
     public let logger: Logger
 
     /// Opens everything, creating the data folder, keyring and database on first run.
+    ///
+    /// - Throws: ``Argon2PasswordHasher/WeakSettings`` before touching anything when the Argon2 settings are below
+    ///   OWASP's minimum and ``HubConfiguration/allowWeakArgon2`` is not set.
     public static func open(configuration: HubConfiguration, logger: Logger) async throws -> HubRuntime {
+        let parameters = try argon2Parameters(configuration: configuration, logger: logger)
         let manager = FileManager.default
         try manager.createDirectory(
             atPath: configuration.dataDirectory, withIntermediateDirectories: true,
@@ -30,13 +34,12 @@ public struct HubRuntime: Sendable {
         }
         let store = try await SQLStore.open(url: configuration.resolvedDatabaseURL, logger: logger)
         logger.info("database ready", metadata: ["dialect": "\(store.dialectName)", "url": "\(redacted(configuration.resolvedDatabaseURL))"])
+        // One bounded pool for the CPU-heavy password work: Argon2 and the password policy's strength estimate.
         let pool = WorkPool(threads: ProcessInfo.processInfo.activeProcessorCount, queueLimit: configuration.hashQueueLimit)
-        let parameters = Argon2.Parameters(
-            memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations, parallelism: 1)
-        let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool)
+        let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool, logger: logger)
         let rules = try PolicyRules.make(
             breachIndexPath: configuration.breachIndexPath, rangeURL: configuration.pwnedRangeURL,
-            failsClosed: configuration.breachCheckFailsClosed, logger: logger)
+            failsClosed: configuration.breachCheckFailsClosed, pool: pool, logger: logger)
         let environment = HubEnvironment(
             store: store, hasher: hasher, rules: rules,
             mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)),
@@ -62,6 +65,32 @@ public struct HubRuntime: Sendable {
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,
             logger: logger)
+    }
+
+    /// The Argon2 parameters for new hashes, refused below OWASP's minimum unless the weak-settings override is set
+    /// (then logged loudly, at every start).
+    static func argon2Parameters(configuration: HubConfiguration, logger: Logger) throws -> Argon2.Parameters {
+        let parameters = Argon2.Parameters(
+            memoryKiB: configuration.argon2MemoryKiB, iterations: configuration.argon2Iterations, parallelism: 1)
+        do {
+            try Argon2PasswordHasher.checkSettings(parameters)
+        } catch {
+            guard configuration.allowWeakArgon2 else {
+                logger.critical("refusing to start: \(error)")
+                throw error
+            }
+            // Still refuses invalid or over-limit settings: the override is about strength only.
+            try Argon2PasswordHasher.checkSettings(parameters, allowWeak: true)
+            let warning =
+                "WEAK ARGON2 SETTINGS: password hashes are cheaper to crack than OWASP's minimum allows; "
+                + "GATEHOUSE_ARGON2_ALLOW_WEAK is for tests and development only, never production"
+            logger.error(
+                "\(warning)",
+                metadata: [
+                    "memory_kib": "\(parameters.memoryKiB)", "iterations": "\(parameters.iterations)",
+                ])
+        }
+        return parameters
     }
 
     /// Closes the database and stops the hashing threads.
