@@ -164,7 +164,7 @@ func withHub(
     var accountSettings = settings
     accountSettings.firstAccountIsAdmin = configuration.firstAccountIsAdmin || settings.firstAccountIsAdmin
     let environment = HubEnvironment(
-        store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, logger: logger),
+        store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, pool: pool, logger: logger),
         mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)), clock: clock,
         revocations: RevocationBus(), cache: CredentialCache(lifetime: 30), keyring: keyring,
         settings: accountSettings, logger: logger)
