@@ -169,7 +169,7 @@ struct Argon2Instance {
             } else {
                 pseudoRandom = memory[previous * WorkMemory.wordsPerBlock]
             }
-            let referenceLane = pass == 0 && slice == 0 ? lane : Int((pseudoRandom >> 32) % lanesCount)
+            let referenceLane = (pass == 0 && slice == 0) || lanes == 1 ? lane : Int((pseudoRandom >> 32) % lanesCount)
             let referenceIndex = referenceColumn(pass: pass, slice: slice, index: index,
                                                  sameLane: referenceLane == lane, pseudoRandom: pseudoRandom)
             let reference = referenceLane * laneLength + referenceIndex
@@ -208,6 +208,8 @@ struct Argon2Instance {
         let y = (UInt64(areaSize) &* x) >> 32
         let relative = areaSize - 1 - Int(y)
         let start = pass == 0 || slice == Self.syncPoints - 1 ? 0 : (slice + 1) * segmentLength
-        return (start + relative) % laneLength
+        // start < laneLength and relative < areaSize < laneLength: one conditional subtraction is the modulo.
+        let column = start + relative
+        return column >= laneLength ? column - laneLength : column
     }
 }
