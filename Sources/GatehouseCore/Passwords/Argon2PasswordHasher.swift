@@ -4,8 +4,9 @@ import Foundation
 /// Keyed Argon2id password hashes in PHC form, with the pepper's key id inside:
 /// `$argon2id$v=19$m=19456,t=2,p=1,keyid=cDE$salt$tag`.
 ///
-/// Hashing runs on a ``WorkPool`` sized to the cores with pooled, pre-touched Argon2 memory; past the pool's
-/// queue bound callers get ``WorkPool/Overloaded`` (503) instead of an unbounded queue.
+/// Hashing runs on a ``WorkPool`` sized to the cores with pooled Argon2 memory (faulted in by its first hash,
+/// released after a minute idle); past the pool's queue bound callers get ``WorkPool/Overloaded`` (503) instead
+/// of an unbounded queue.
 public final class Argon2PasswordHasher: PasswordHashing {
     public enum Error: Swift.Error {
         case unknownPepper(String)
