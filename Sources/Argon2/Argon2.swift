@@ -1,11 +1,14 @@
-/// Argon2 password hashing (RFC 9106) in pure Swift: Argon2d, Argon2i and Argon2id, versions 0x13 and 0x10.
+/// Argon2 password hashing (RFC 9106): Argon2d, Argon2i and Argon2id, versions 0x13 and 0x10.
+///
+/// Swift throughout, except the block function on x86-64, which has AVX2 and AVX-512F kernels in C chosen
+/// at run time (see ``Kernel``).
 ///
 /// ```swift
 /// let tag = try Argon2.hash(password: Array("password".utf8), salt: salt, parameters: .owaspMinimum)
 /// ```
 ///
 /// ``hash(password:salt:parameters:secret:associatedData:)`` takes fresh work memory for every call.
-/// A server that hashes often should keep an ``Argon2Hasher``, which reuses pre-touched memory and bounds
+/// A server that hashes often should keep an ``Argon2Hasher``, which reuses its work memory and bounds
 /// how many hashes run at once.
 public enum Argon2 {
     /// Which Argon2 function: data-dependent (d), data-independent (i), or the hybrid (id).
@@ -43,16 +46,19 @@ public enum Argon2 {
     ///   - parameters: variant, version, memory, passes, lanes and tag length.
     ///   - secret: the secret input K (a pepper), empty for none.
     ///   - associatedData: the associated data X, empty for none.
+    ///   - kernel: the block-function implementation; `nil` for ``Kernel/current`` (normally ``Kernel/best``).
     /// - Returns: `parameters.tagLength` bytes.
     /// - Throws: ``Argon2Error`` when a parameter or input length is outside the range RFC 9106 allows,
-    ///   or when the work memory cannot be allocated.
+    ///   when the work memory cannot be allocated, or when this CPU cannot run `kernel`.
     public static func hash(
-        password: [UInt8], salt: [UInt8], parameters: Parameters, secret: [UInt8] = [], associatedData: [UInt8] = []
+        password: [UInt8], salt: [UInt8], parameters: Parameters, secret: [UInt8] = [], associatedData: [UInt8] = [],
+        kernel: Kernel? = nil
     ) throws(Argon2Error) -> [UInt8] {
         try parameters.validate()
+        let kernel = try Kernel.resolve(kernel)
         let inputs = try Inputs(password: password, salt: salt, secret: secret, associatedData: associatedData)
-        let memory = try WorkMemory(blockCount: parameters.blockCount, preTouched: false)
-        return Argon2Instance(parameters: parameters, memory: memory.blocks).computeTag(inputs: inputs)
+        let memory = try WorkMemory(blockCount: parameters.blockCount)
+        return Argon2Instance(parameters: parameters, kernel: kernel, memory: memory.blocks).computeTag(inputs: inputs)
     }
 }
 

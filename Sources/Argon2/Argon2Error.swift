@@ -1,4 +1,4 @@
-/// Why Argon2 refused to hash: a parameter outside RFC 9106's ranges, an input too long, or no memory.
+/// Why Argon2 refused to hash: a parameter outside RFC 9106's ranges, an input too long, no memory, or a kernel this CPU cannot run.
 public enum Argon2Error: Error, Equatable, Sendable {
     /// The tag length is outside 4...2^32-1 bytes.
     case tagLengthOutOfRange(Int)
@@ -20,4 +20,6 @@ public enum Argon2Error: Error, Equatable, Sendable {
     case memoryLimitExceeded(kibibytes: Int, limit: Int)
     /// The system could not provide the work memory.
     case allocationFailed(bytes: Int)
+    /// The block-function kernel asked for needs instructions this CPU lacks (see ``Argon2/Kernel/available``).
+    case kernelUnavailable(Argon2.Kernel)
 }

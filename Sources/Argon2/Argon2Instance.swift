@@ -4,15 +4,18 @@ struct Argon2Instance {
     static let addressesPerBlock = 128
 
     let parameters: Argon2.Parameters
+    let kernel: Argon2.Kernel
     let memory: UnsafeMutablePointer<UInt64>
     let lanes: Int
     let laneLength: Int
     let segmentLength: Int
     let blockCount: Int
 
-    /// `memory` must hold at least `parameters.blockCount` blocks; parameters must be valid.
-    init(parameters: Argon2.Parameters, memory: UnsafeMutablePointer<UInt64>) {
+    /// `memory` must hold at least `parameters.blockCount` blocks; parameters must be valid and `kernel`
+    /// supported by this CPU.
+    init(parameters: Argon2.Parameters, kernel: Argon2.Kernel, memory: UnsafeMutablePointer<UInt64>) {
         self.parameters = parameters
+        self.kernel = kernel
         self.memory = memory
         lanes = parameters.parallelism
         blockCount = parameters.blockCount
@@ -134,6 +137,7 @@ struct Argon2Instance {
         let variant = parameters.variant
         let isDataIndependent = variant == .i || (variant == .id && pass == 0 && slice < 2)
         let xorInto = parameters.version == .v13 && pass > 0
+        let kernel = kernel
         let compressionState = scratch
         let zero = (scratch + 1 * WorkMemory.blockBytes).bindMemory(to: UInt64.self, capacity: 128)
         let addressInput = (scratch + 2 * WorkMemory.blockBytes).bindMemory(to: UInt64.self, capacity: 128)
@@ -158,26 +162,24 @@ struct Argon2Instance {
             if isDataIndependent {
                 if index % Self.addressesPerBlock == 0 || index == startIndex {
                     addressInput[6] &+= 1
-                    BlockCompressor.compress(zero, addressInput, into: addresses, xorInto: false,
-                                             scratch: compressionState)
-                    BlockCompressor.compress(zero, addresses, into: addresses, xorInto: false,
-                                             scratch: compressionState)
+                    kernel.compress(zero, addressInput, into: addresses, xorInto: false, scratch: compressionState)
+                    kernel.compress(zero, addresses, into: addresses, xorInto: false, scratch: compressionState)
                 }
                 pseudoRandom = addresses[index % Self.addressesPerBlock]
             } else {
                 pseudoRandom = memory[previous * WorkMemory.wordsPerBlock]
             }
-            let referenceLane = pass == 0 && slice == 0 ? lane : Int((pseudoRandom >> 32) % lanesCount)
+            let referenceLane = (pass == 0 && slice == 0) || lanes == 1 ? lane : Int((pseudoRandom >> 32) % lanesCount)
             let referenceIndex = referenceColumn(pass: pass, slice: slice, index: index,
                                                  sameLane: referenceLane == lane, pseudoRandom: pseudoRandom)
             let reference = referenceLane * laneLength + referenceIndex
             // Two call sites with constant flags, so each inlined copy is specialised.
             if xorInto {
-                BlockCompressor.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
-                                         xorInto: true, scratch: compressionState)
+                kernel.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
+                                xorInto: true, scratch: compressionState)
             } else {
-                BlockCompressor.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
-                                         xorInto: false, scratch: compressionState)
+                kernel.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
+                                xorInto: false, scratch: compressionState)
             }
             previous = current
             current += 1
@@ -206,6 +208,8 @@ struct Argon2Instance {
         let y = (UInt64(areaSize) &* x) >> 32
         let relative = areaSize - 1 - Int(y)
         let start = pass == 0 || slice == Self.syncPoints - 1 ? 0 : (slice + 1) * segmentLength
-        return (start + relative) % laneLength
+        // start < laneLength and relative < areaSize < laneLength: one conditional subtraction is the modulo.
+        let column = start + relative
+        return column >= laneLength ? column - laneLength : column
     }
 }

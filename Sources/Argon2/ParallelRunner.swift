@@ -151,6 +151,19 @@ final class Lock: @unchecked Sendable {
         pthread_cond_wait(condition, mutex)
     }
 
+    /// Waits on the condition for at most `timeout` (spurious and early wake-ups happen: re-check the state);
+    /// call only while holding the lock.
+    func wait(timeout: Duration) {
+        let parts = timeout.components
+        let nanoseconds = max(0, parts.seconds) * 1_000_000_000 + max(0, parts.attoseconds / 1_000_000_000) + 1
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let total = Int64(deadline.tv_nsec) + nanoseconds
+        deadline.tv_sec += Int(total / 1_000_000_000)
+        deadline.tv_nsec = Int(total % 1_000_000_000)
+        pthread_cond_timedwait(condition, mutex, &deadline)
+    }
+
     /// Wakes every waiter; call while holding the lock.
     func broadcast() {
         pthread_cond_broadcast(condition)

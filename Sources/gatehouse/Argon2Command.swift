@@ -27,7 +27,11 @@ struct Argon2Command: ParsableCommand {
               --verify PHC  check the password against a PHC string: prints
                             "Verification ok" (exit 0) or "Verification
                             failed" (exit 1)
+              --kernels     list the block-function kernels this CPU runs and
+                            the one run-time dispatch picks
             The password is all of standard input, a final newline included.
+            GATEHOUSE_ARGON2_KERNEL=portable|avx2|avx512 forces a kernel (an error
+            if this CPU lacks it).
             """
     )
 
@@ -51,6 +55,12 @@ struct Argon2Command: ParsableCommand {
     }
 
     func run() throws {
+        if arguments.contains("--kernels") {
+            print("available: \(Argon2.Kernel.available.map(\.rawValue).joined(separator: " "))")
+            print("dispatch: \(Argon2.Kernel.best)")
+            return
+        }
+        try Self.applyKernelEnvironment()
         let options = try Self.parse(arguments)
         let password = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         if let phc = options.verify {
@@ -166,6 +176,23 @@ struct Argon2Command: ParsableCommand {
         runAll(count)
         let seconds = Self.seconds(ContinuousClock.now - start)
         print(String(format: "%d threads x %d hashes: %.1f hashes/s", threads, count, Double(threads * count) / seconds))
+    }
+
+    /// Forces the kernel named by GATEHOUSE_ARGON2_KERNEL, if set (the library itself reads no environment).
+    static func applyKernelEnvironment() throws {
+        guard let name = ProcessInfo.processInfo.environment["GATEHOUSE_ARGON2_KERNEL"], !name.isEmpty else {
+            return
+        }
+        let names = Argon2.Kernel.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let kernel = Argon2.Kernel(rawValue: name) else {
+            throw ValidationError("GATEHOUSE_ARGON2_KERNEL=\(name) is not one of \(names)")
+        }
+        do {
+            try Argon2.Kernel.use(kernel)
+        } catch {
+            throw ValidationError("GATEHOUSE_ARGON2_KERNEL=\(name): this CPU cannot run it (available: "
+                                  + "\(Argon2.Kernel.available.map(\.rawValue).joined(separator: ", ")))")
+        }
     }
 
     /// Parses the reference tool's flags plus ours.

@@ -2,7 +2,8 @@
 
 Run: GATEHOUSE_BIN=path/to/gatehouse pytest tests/e2e/test_argon2.py
 The oracle is argon2-cffi's low-level API (argon2_ctx through cffi), which takes the secret K and the
-associated data X that the high-level API does not.
+associated data X that the high-level API does not. The kernel tests force each block-function kernel
+(GATEHOUSE_ARGON2_KERNEL) in turn; a kernel this CPU lacks is reported as skipped, with the reason.
 """
 
 import base64
@@ -34,8 +35,11 @@ def gatehouse():
     return path
 
 
-def run(gatehouse, args, password, check=True):
-    result = subprocess.run([gatehouse, "argon2", *args], input=password, capture_output=True, timeout=120)
+def run(gatehouse, args, password, check=True, kernel=None):
+    env = {k: v for k, v in os.environ.items() if k != "GATEHOUSE_ARGON2_KERNEL"}
+    if kernel:
+        env["GATEHOUSE_ARGON2_KERNEL"] = kernel
+    result = subprocess.run([gatehouse, "argon2", *args], input=password, capture_output=True, timeout=120, env=env)
     if check:
         assert result.returncode == 0, result.stderr.decode()
     return result
@@ -119,6 +123,63 @@ def random_case(rng):
         flag=flag, p=p, m=m, t=rng.randint(1, 4), tag=rng.randint(4, 128),
         password=rng.randbytes(rng.randint(0, 128)), salt=rng.randbytes(rng.randint(8, 64)),
         secret=rng.randbytes(rng.randint(0, 32)), ad=rng.randbytes(rng.randint(0, 32)))
+
+
+KERNELS = ["portable", "avx2", "avx512"]
+
+
+def available_kernels(gatehouse):
+    out = run(gatehouse, ["--kernels"], b"").stdout.decode()
+    available = out.splitlines()[0].split(":", 1)[1].split()
+    dispatch = out.splitlines()[1].split(":", 1)[1].strip()
+    return available, dispatch
+
+
+def require_kernel(gatehouse, kernel):
+    available, _ = available_kernels(gatehouse)
+    if kernel not in available:
+        pytest.skip(f"this CPU lacks the {kernel} kernel (it runs: {' '.join(available)})")
+
+
+def test_kernel_list(gatehouse):
+    available, dispatch = available_kernels(gatehouse)
+    assert available[0] == "portable" and dispatch == available[-1]
+    assert set(available) <= set(KERNELS)
+    for kernel in set(KERNELS) - set(available):
+        result = run(gatehouse, ["somesalt"], b"pw", check=False, kernel=kernel)
+        assert 0 < result.returncode < 128 and b"cannot run" in result.stderr
+    result = run(gatehouse, ["somesalt"], b"pw", check=False, kernel="sse9")
+    assert 0 < result.returncode < 128 and b"not one of" in result.stderr
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_rfc9106_vectors(gatehouse, kernel):
+    require_kernel(gatehouse, kernel)
+    for flag in ["-d", "-i", "-id"]:
+        result = run(gatehouse, [flag, "--salt-hex", RFC_SALT.hex(), "--secret-hex", RFC_SECRET.hex(),
+                                 "--ad-hex", RFC_AD.hex(), "-t", "3", "-k", "32", "-p", "4", "-l", "32", "-r"],
+                     RFC_PASSWORD, kernel=kernel)
+        assert result.stdout.decode().strip() == RFC_TAGS[flag], f"{kernel} {flag}"
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_oracle(gatehouse, kernel):
+    """60 random parameter sets (both versions) with the kernel forced: tags identical to libargon2's."""
+    require_kernel(gatehouse, kernel)
+    rng = random.Random(0x19 + KERNELS.index(kernel))
+    for index in range(60):
+        case = random_case(rng)
+        version = rng.choice([16, 19])
+        args = [case["flag"], "--salt-hex", case["salt"].hex(), "-t", str(case["t"]), "-k", str(case["m"]),
+                "-p", str(case["p"]), "-l", str(case["tag"]), "-v", "10" if version == 16 else "13", "-r"]
+        if case["secret"]:
+            args += ["--secret-hex", case["secret"].hex()]
+        if case["ad"]:
+            args += ["--ad-hex", case["ad"].hex()]
+        ours = run(gatehouse, args, case["password"], kernel=kernel).stdout.decode().strip()
+        expected = cffi_tag(case["password"], case["salt"], case["secret"], case["ad"], case["t"], case["m"],
+                            case["p"], case["tag"], TYPES[case["flag"]], version=version)
+        assert ours == expected.hex(), f"{kernel} case {index}: {case}, version {version}"
 
 
 def test_oracle_random_parameters(gatehouse):

@@ -7,8 +7,9 @@ import Synchronization
 /// Keyed Argon2id password hashes in PHC form, with the pepper's key id inside:
 /// `$argon2id$v=19$m=19456,t=2,p=1,keyid=cDE$salt$tag`.
 ///
-/// Hashing runs on a ``WorkPool`` sized to the cores with pooled, pre-touched Argon2 memory; past the pool's
-/// queue bound callers get ``WorkPool/Overloaded`` (503) instead of an unbounded queue.
+/// Hashing runs on a ``WorkPool`` sized to the cores with pooled Argon2 memory (faulted in by its first hash,
+/// released after a minute idle); past the pool's queue bound callers get ``WorkPool/Overloaded`` (503) instead
+/// of an unbounded queue.
 ///
 /// Verification trusts nothing in the stored string it did not write itself: before any hashing it refuses (as
 /// `.invalid`) a hash made without the keyring's pepper (no `keyid`), and one whose costs or sizes lie outside
