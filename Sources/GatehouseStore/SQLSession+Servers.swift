@@ -50,6 +50,11 @@ extension SQLSession {
         return server
     }
 
+    func replaceServerCredentialDigest(serverID: String, from old: String, to new: String) async throws {
+        try await exec(
+            "UPDATE servers SET credential_digest = \(bind: new) WHERE id = \(bind: serverID) AND credential_digest = \(bind: old)")
+    }
+
     func server(credentialDigest: String) async throws -> MediaServer? {
         try await first(
             "SELECT \(unsafeRaw: Self.serverColumns) FROM servers WHERE credential_digest = \(bind: credentialDigest) AND removed_at IS NULL"

@@ -81,6 +81,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.mail.retryBaseSeconds = retry
         }
         configuration.deviceLifetimes = try Self.deviceLifetimes(env)
+        if let text = env["GATEHOUSE_STUFFING_THRESHOLD"] {
+            guard let value = Int(text), value >= 0 else {
+                throw ValidationError("GATEHOUSE_STUFFING_THRESHOLD is a number of failed sign-ins per minute (0: off)")
+            }
+            configuration.stuffingThreshold = value
+        }
         let logger = hub.makeLogger()
         if trustForwardedFor {
             logger.warning(

@@ -109,7 +109,8 @@ public struct SignInService: Sendable {
             : HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
         var wait = 0
         var reservedAddress = false
-        if !isKnown {
+        if !isKnown { wait = env.breaker.wait(at: now) }
+        if !isKnown, wait == 0 {
             wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
             reservedAddress = wait == 0
         }
@@ -136,6 +137,7 @@ public struct SignInService: Sendable {
             try await env.hasher.verifyDummy(normalized)
         }
         guard let account, case .valid(let needsRehash) = verification else {
+            if !isKnown { env.breaker.recordFailure(at: now) }
             try await env.store.transaction { tx in
                 try await tx.appendAudit(
                     AuditRecord(

@@ -79,6 +79,8 @@ public struct HubEnvironment: Sendable {
     public let keyring: Keyring
     public let settings: AccountSettings
     public let logger: Logger
+    /// The hub-wide breaker against credential-stuffing waves.
+    public let breaker: SignInBreaker
     /// The key of token digests: HMAC-SHA-256 under a key derived from the keyring's first pepper, so that a copy
     /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
     /// rotation does not void every credential.
@@ -87,8 +89,9 @@ public struct HubEnvironment: Sendable {
     public init(
         store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
         clock: any WallClock, revocations: RevocationBus, cache: CredentialCache, keyring: Keyring,
-        settings: AccountSettings, logger: Logger
+        settings: AccountSettings, logger: Logger, breaker: SignInBreaker = SignInBreaker()
     ) {
+        self.breaker = breaker
         self.store = store
         self.hasher = hasher
         self.rules = rules

@@ -74,9 +74,10 @@ public struct ServerService: Sendable {
         let expiresAt = env.clock.now().addingTimeInterval(Self.claimLifetime)
         try await env.store.session.insertClaim(
             ServerClaim(
-                codeDigest: Digest.sha256Hex(Self.normalize(code)), name: name, version: clean(request.version, 40),
+                codeDigest: env.digest("claim:" + Self.normalize(code)), name: name, version: clean(request.version, 40),
                 platform: clean(request.platform, 60), url: clean(request.url, 300),
-                credentialDigest: request.credentialDigest.lowercased(), expiresAt: expiresAt))
+                credentialDigest: Self.keyedCredentialDigest(request.credentialDigest.lowercased(), env),
+                expiresAt: expiresAt))
         return (code, expiresAt)
     }
 
@@ -87,7 +88,7 @@ public struct ServerService: Sendable {
     /// The owner claims the server showing `code`.
     public func claim(code: String, by account: Account, caller: Caller) async throws -> MediaServer {
         let now = env.clock.now()
-        let digest = Digest.sha256Hex(Self.normalize(code))
+        let digest = env.digest("claim:" + Self.normalize(code))
         let server = try await env.store.transaction { tx -> MediaServer? in
             guard
                 let server = try await tx.completeClaim(
@@ -110,9 +111,23 @@ public struct ServerService: Sendable {
     }
 
     /// The server behind a server credential (`ghs_…`), if it is still registered.
+    ///
+    /// The media server sends only the SHA-256 of its credential when it asks to be claimed; the hub keeps an HMAC
+    /// of that under the keyring, so a copy of the database cannot confirm a guessed or stolen credential. Rows
+    /// from before keyed digests are upgraded on first use.
     public func authenticate(credential: String) async throws -> MediaServer? {
         guard OpaqueToken.hasShape(credential, prefix: "ghs") else { return nil }
-        return try await env.store.session.server(credentialDigest: Digest.sha256Hex(credential))
+        let plain = Digest.sha256Hex(credential)
+        let keyed = Self.keyedCredentialDigest(plain, env)
+        let session = env.store.session
+        if let server = try await session.server(credentialDigest: keyed) { return server }
+        guard let server = try await session.server(credentialDigest: plain) else { return nil }
+        try await session.replaceServerCredentialDigest(serverID: server.id, from: plain, to: keyed)
+        return server
+    }
+
+    static func keyedCredentialDigest(_ sha256Hex: String, _ env: HubEnvironment) -> String {
+        env.digest("server:" + sha256Hex)
     }
 
     public func heartbeat(server: MediaServer, version: String, platform: String) async throws {

@@ -60,6 +60,8 @@ public protocol ServerStore: Sendable {
     func purgeExpiredClaims(before date: Date) async throws -> Int
     /// The live server whose credential has this digest.
     func server(credentialDigest: String) async throws -> MediaServer?
+    /// Moves a server to a new credential digest (upgrading a legacy unkeyed digest in place).
+    func replaceServerCredentialDigest(serverID: String, from old: String, to new: String) async throws
     func server(id: String) async throws -> MediaServer?
     func servers(ownerID: String) async throws -> [MediaServer]
     func recordHeartbeat(serverID: String, version: String, platform: String, at: Date) async throws

@@ -41,6 +41,8 @@ public struct HubConfiguration: Sendable {
     public var vulnerableServerAccess: ReleaseService.VulnerablePolicy
     /// Idle and absolute lifetimes of device credentials.
     public var deviceLifetimes = DeviceLifetimes()
+    /// Failed sign-ins from unknown devices per minute that hold up every unknown device (0: off).
+    public var stuffingThreshold = 600
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

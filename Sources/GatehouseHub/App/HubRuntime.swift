@@ -47,7 +47,7 @@ public struct HubRuntime: Sendable {
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
             settings: AccountSettings(
                 firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes),
-            logger: logger)
+            logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold))
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)
         let services = HubServices(

@@ -331,4 +331,29 @@ struct AccountAbuseTests {
             _ = try await hub.signIn("pia", address: "192.0.2.50", known: owner.knownDeviceToken.value)
         }
     }
+
+    @Test("a credential-stuffing wave over many accounts and addresses trips the hub-wide breaker; known devices pass", arguments: Backend.allCases)
+    func stuffingWaveTripsTheBreaker(backend: Backend) async throws {
+        try await withHub(backend, stuffingThreshold: 30) { hub in
+            try await hub.makeAccount("quin")
+            let owner = try await hub.signIn("quin")
+            // One guess per account from one address each: no per-account or per-address limit is reached.
+            for index in 0..<30 {
+                _ = try? await hub.services.signIn.signIn(
+                    identifier: "victim\(index)", password: "leaked-\(index)", info: TestHub.info("bot"), kind: .api,
+                    caller: Caller(ipAddress: "198.18.\(index / 200).\(index % 200)"))
+            }
+            let before = hub.hasher.verified
+            await #expect(throws: SignInService.Error.throttled(seconds: 30)) {
+                _ = try await hub.services.signIn.signIn(
+                    identifier: "quin", password: TestHub.password, info: TestHub.info("new"), kind: .api,
+                    caller: Caller(ipAddress: "192.0.2.99"))
+            }
+            #expect(hub.hasher.verified == before)
+            _ = try await hub.signIn("quin", address: "192.0.2.99", known: owner.knownDeviceToken.value)
+            // The wave passes: a minute later unknown devices sign in again.
+            hub.clock.advance(61)
+            _ = try await hub.signIn("quin", address: "192.0.2.98")
+        }
+    }
 }

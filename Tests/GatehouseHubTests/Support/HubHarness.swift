@@ -129,7 +129,7 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Runs `body` against a fresh in-process hub on `backend`.
 func withHub(
-    _ backend: Backend, settings: AccountSettings = AccountSettings(),
+    _ backend: Backend, settings: AccountSettings = AccountSettings(), stuffingThreshold: Int = 600,
     configure: (inout HubConfiguration) -> Void = { _ in }, _ body: (TestHub) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test")
@@ -167,7 +167,7 @@ func withHub(
         store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, pool: pool, logger: logger),
         mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)), clock: clock,
         revocations: RevocationBus(), cache: CredentialCache(lifetime: 30), keyring: keyring,
-        settings: accountSettings, logger: logger)
+        settings: accountSettings, logger: logger, breaker: SignInBreaker(threshold: stuffingThreshold))
     let twoFactor = TwoFactorService(environment: environment)
     let recovery = RecoveryService(environment: environment)
     let services = HubServices(

@@ -1,0 +1,54 @@
+import Foundation
+import Synchronization
+
+/// A hub-wide breaker against credential stuffing: a flood of failed sign-ins spread over many accounts and many
+/// addresses, each of which stays under its own per-account and per-address limit.
+///
+/// It counts failed password checks from clients that are not known devices over the last minute. Past
+/// `threshold`, sign-ins from unknown devices get 429 with Retry-After until the rate falls again; known devices
+/// (the hub's own device secret) are never held up, so the owners of the accounts keep signing in. It lives in
+/// memory, per hub instance: each instance sees the share of the flood that reaches it.
+public final class SignInBreaker: Sendable {
+    private struct State {
+        /// Failures per second over the last `window` seconds, indexed by second modulo `window`.
+        var buckets: [Int]
+        var stamps: [Int64]
+    }
+
+    static let window = 60
+    public let threshold: Int
+    private let state: Mutex<State>
+
+    /// - Parameter threshold: failed unknown-device sign-ins per minute that open the breaker (0 turns it off).
+    public init(threshold: Int = 600) {
+        self.threshold = threshold
+        self.state = Mutex(State(buckets: Array(repeating: 0, count: Self.window), stamps: Array(repeating: -1, count: Self.window)))
+    }
+
+    /// Counts one failed sign-in from an unknown device.
+    public func recordFailure(at now: Date) {
+        let second = Int64(now.timeIntervalSince1970.rounded(.down))
+        let index = Int(second % Int64(Self.window))
+        state.withLock { state in
+            if state.stamps[index] != second {
+                state.stamps[index] = second
+                state.buckets[index] = 0
+            }
+            state.buckets[index] += 1
+        }
+    }
+
+    /// Seconds an unknown device should wait, or 0 when the breaker is closed.
+    public func wait(at now: Date) -> Int {
+        guard threshold > 0 else { return 0 }
+        let second = Int64(now.timeIntervalSince1970.rounded(.down))
+        let failures = state.withLock { state -> Int in
+            var total = 0
+            for index in 0..<Self.window where second - state.stamps[index] < Int64(Self.window) {
+                total += state.buckets[index]
+            }
+            return total
+        }
+        return failures >= threshold ? 30 : 0
+    }
+}
