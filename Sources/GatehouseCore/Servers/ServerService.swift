@@ -59,7 +59,12 @@ public struct ServerService: Sendable {
 
     /// Registers a claim request and returns its short code (8 characters from a 32-letter alphabet, 40 bits,
     /// valid 15 minutes).
-    public func requestClaim(_ request: ClaimRequest) async throws -> (code: String, expiresAt: Date) {
+    ///
+    /// Unauthenticated, so it spends the caller's address budget first: a flood cannot fill the claims table.
+    public func requestClaim(_ request: ClaimRequest, caller: Caller) async throws -> (code: String, expiresAt: Date) {
+        let wait = try await env.store.session.reserveAttempt(
+            key: "claim-ip:" + caller.addressKey, policy: Self.claimRequestPolicy, now: env.clock.now())
+        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         func clean(_ text: String, _ limit: Int) -> String {
             String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(limit))
         }
@@ -85,9 +90,22 @@ public struct ServerService: Sendable {
         code.uppercased().filter { $0.isLetter || $0.isNumber }
     }
 
-    /// The owner claims the server showing `code`.
+    /// Claim requests per address: 20 an hour, then one a minute doubling to an hour.
+    public static let claimRequestPolicy = ThrottlePolicy(
+        freeAttempts: 20, baseDelay: 60, maximumDelay: 3_600, window: 3_600)
+    /// Claim attempts (codes typed) per account and per address: 10, then 1 s doubling to an hour. With 40-bit codes
+    /// that live 15 minutes, guessing a live one is hopeless.
+    public static let claimAttemptPolicy = ThrottlePolicy(
+        freeAttempts: 10, baseDelay: 1, maximumDelay: 3_600, window: 86_400)
+
+    /// The owner claims the server showing `code`. Each attempt is reserved per account and per address first.
     public func claim(code: String, by account: Account, caller: Caller) async throws -> MediaServer {
         let now = env.clock.now()
+        let session = env.store.session
+        for key in ["claim-acct:" + account.id, "claim-try-ip:" + caller.addressKey] {
+            let wait = try await session.reserveAttempt(key: key, policy: Self.claimAttemptPolicy, now: now)
+            if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        }
         let digest = env.digest("claim:" + Self.normalize(code))
         let server = try await env.store.transaction { tx -> MediaServer? in
             guard
@@ -101,6 +119,7 @@ public struct ServerService: Sendable {
             return server
         }
         guard let server else { throw Error.unknownCode }
+        try await session.clearThrottle(key: "claim-acct:" + account.id)
         return server
     }
 

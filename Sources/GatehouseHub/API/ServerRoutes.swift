@@ -85,7 +85,7 @@ enum ServerRoutes {
         let servers = services.servers
         table.add(.post, "/servers/claims", signedIn: false) { request, context in
             let body = try await JSONBody.decode(ServerService.ClaimRequest.self, from: request, context: context)
-            let (code, expires) = try await servers.requestClaim(body)
+            let (code, expires) = try await servers.requestClaim(body, caller: services.caller(request, context))
             return try JSONBody.response(ClaimCode(code: code, expiresAt: expires.epochSeconds), status: .created)
         }
         table.add(.post, "/servers/claim", signedIn: true) { request, context in
