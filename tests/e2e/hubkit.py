@@ -159,6 +159,15 @@ def verify(hub, email_address):
     return response.json()
 
 
+def register_verified(hub, sink, username, password):
+    """Signs up through the API and confirms the address from the mail the SMTP sink received."""
+    response = hub.api("POST", "/accounts", json={"username": username, "email": f"{username}@example.com",
+                                                  "password": password})
+    assert response.status_code == 202, response.text
+    message = sink.wait_for_mail(lambda m: m["To"] == f"{username}@example.com" and "Confirm" in m["Subject"])
+    assert hub.api("POST", "/account/verify-email", json={"token": token_in(message, "ghv")}).status_code == 200
+
+
 def sign_in(hub, identifier, password, name="laptop", client=None, known=None, full=False):
     response = hub.api("POST", "/sessions", json={"identifier": identifier, "password": password,
                                                   "device": device(name, client, known)})

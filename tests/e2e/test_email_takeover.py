@@ -6,38 +6,15 @@ address back, signs every device out and forces a password reset. A reset link m
 stops working.
 """
 
-import os
-import tempfile
-
-import pytest
-
-from hubkit import Hub, SMTPSink, text_of, token_in
+from hubkit import register_verified, text_of, token_in
 
 PASSWORD = "cobalt-willow-thunder-18"
 NEW_PASSWORD = "saffron-glacier-piano-64"
 
 
-@pytest.fixture
-def mail_hub():
-    root = tempfile.mkdtemp(prefix="gh-takeover-")
-    sink = SMTPSink(os.path.join(root, "inbox"), auth=("hub", "sink-password")).start()
-    hub = Hub(env=sink.hub_env()).start()
-    yield hub, sink
-    hub.stop()
-    sink.stop()
-
-
-def register_verified(hub, sink, username):
-    response = hub.api("POST", "/accounts", json={"username": username, "email": f"{username}@example.com",
-                                                  "password": PASSWORD})
-    assert response.status_code == 202, response.text
-    message = sink.wait_for_mail(lambda m: m["To"] == f"{username}@example.com" and "Confirm" in m["Subject"])
-    assert hub.api("POST", "/account/verify-email", json={"token": token_in(message, "ghv")}).status_code == 200
-
-
 def test_email_takeover_is_undone_by_the_old_address(mail_hub):
     hub, sink = mail_hub
-    register_verified(hub, sink, "gail")
+    register_verified(hub, sink, "gail", PASSWORD)
     owner = hub.api("POST", "/sessions", json={"identifier": "gail", "password": PASSWORD}).json()["token"]
     stolen = hub.api("POST", "/sessions", json={"identifier": "gail", "password": PASSWORD}).json()["token"]
 
@@ -78,7 +55,7 @@ def test_email_takeover_is_undone_by_the_old_address(mail_hub):
 
 def test_reset_link_mailed_before_a_password_change_no_longer_works(mail_hub):
     hub, sink = mail_hub
-    register_verified(hub, sink, "hugo")
+    register_verified(hub, sink, "hugo", PASSWORD)
     token = hub.api("POST", "/sessions", json={"identifier": "hugo", "password": PASSWORD}).json()["token"]
     assert hub.api("POST", "/password-reset", json={"identifier": "hugo"}).status_code == 202
     mailed = sink.wait_for_mail(lambda m: m["To"] == "hugo@example.com" and m["Subject"] == "Reset your password")

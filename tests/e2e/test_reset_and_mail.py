@@ -7,28 +7,10 @@ import time
 
 import pytest
 
-from hubkit import Hub, SMTPSink, device, html_of, text_of, token_in
+from hubkit import register_verified, Hub, SMTPSink, device, html_of, text_of, token_in
 
 PASSWORD = "cobalt-willow-thunder-18"
 NEW_PASSWORD = "saffron-glacier-piano-64"
-
-
-@pytest.fixture
-def mail_hub():
-    root = tempfile.mkdtemp(prefix="gh-mail-")
-    sink = SMTPSink(os.path.join(root, "inbox"), auth=("hub", "sink-password")).start()
-    hub = Hub(env=sink.hub_env()).start()
-    yield hub, sink
-    hub.stop()
-    sink.stop()
-
-
-def register_verified(hub, sink, username):
-    response = hub.api("POST", "/accounts", json={"username": username, "email": f"{username}@example.com",
-                                                  "password": PASSWORD})
-    assert response.status_code == 202, response.text
-    message = sink.wait_for_mail(lambda m: m["To"] == f"{username}@example.com" and "Confirm" in m["Subject"])
-    assert hub.api("POST", "/account/verify-email", json={"token": token_in(message, "ghv")}).status_code == 200
 
 
 def reset_mails(sink, address):
@@ -37,7 +19,7 @@ def reset_mails(sink, address):
 
 def test_reset_through_smtp_single_use_newest_wins(mail_hub):
     hub, sink = mail_hub
-    register_verified(hub, sink, "hana")
+    register_verified(hub, sink, "hana", PASSWORD)
     phone = hub.api("POST", "/sessions", json={"identifier": "hana", "password": PASSWORD}).json()["token"]
 
     # The same answer for a known and an unknown account.
@@ -79,7 +61,7 @@ def test_reset_through_smtp_single_use_newest_wins(mail_hub):
 
 def test_forced_reset_only_after_a_correct_password(mail_hub):
     hub, sink = mail_hub
-    register_verified(hub, sink, "ivan")
+    register_verified(hub, sink, "ivan", PASSWORD)
     hub.cli("admin", "flag-reset", "ivan")
     wrong = hub.api("POST", "/sessions", json={"identifier": "ivan", "password": "not-the-password-9"})
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_credentials"
@@ -97,7 +79,7 @@ def test_forced_reset_only_after_a_correct_password(mail_hub):
 def test_reset_keeps_the_second_factor(mail_hub):
     import pyotp
     hub, sink = mail_hub
-    register_verified(hub, sink, "june")
+    register_verified(hub, sink, "june", PASSWORD)
     token = hub.api("POST", "/sessions", json={"identifier": "june", "password": PASSWORD}).json()["token"]
     secret = hub.api("POST", "/account/2fa/totp", token=token).json()["secret"]
     assert hub.api("POST", "/account/2fa/totp/confirm", token=token,
