@@ -186,6 +186,15 @@ extension SQLSession {
             """)
     }
 
+    func isAddressHeldForRevert(_ address: String, now: Date) async throws -> Bool {
+        try await first(
+            """
+            SELECT 1 AS one FROM one_time_tokens WHERE purpose = \(bind: OneTimeToken.Purpose.emailRevert.rawValue)
+                AND LOWER(payload) = \(bind: AccountNames.canonical(address)) AND expires_at > \(bind: now.epochSeconds)
+            LIMIT 1
+            """) != nil
+    }
+
     func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int {
         try await exec(
             "UPDATE one_time_tokens SET attempts = attempts + 1 WHERE digest = \(bind: digest) AND purpose = \(bind: purpose.rawValue)"

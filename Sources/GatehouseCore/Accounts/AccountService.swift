@@ -103,6 +103,8 @@ public struct AccountService: Sendable {
                     try await tx.lockAccountCreation()
                     if try await tx.accountCount() == 0 { assignedRole = .admin }
                 }
+                // An address that just lost an account to an e-mail change stays held until its revert link expires.
+                if try await tx.isAddressHeldForRevert(email, now: now) { throw StoreError.conflict(field: "email") }
                 let account = Account(
                     id: SecureRandom.identifier(), username: username, email: email, role: assignedRole, createdAt: now)
                 try await tx.insertAccount(account, passwordHash: hash)
@@ -138,7 +140,7 @@ public struct AccountService: Sendable {
                         accountID: owner.id, kind: .signUpAttempted, ipAddress: caller.ipAddress,
                         detail: "sign-up with this address refused"), at: now)
             }
-        } else {
+        } else if try await session.account(identifier: username) != nil {
             let stranger = Account(id: "", username: username, email: email, createdAt: now)
             try await env.store.transaction { tx in
                 try await tx.enqueueMail(env.mail.usernameTaken(to: stranger, now: now))
@@ -154,7 +156,9 @@ public struct AccountService: Sendable {
         let now = env.clock.now()
         let revert = OpaqueToken.generate(prefix: "ghe")
         let env = self.env
-        let result = try await env.store.transaction { tx -> (Account, changed: Bool)? in
+        let result: (Account, changed: Bool)?
+        do {
+            result = try await env.store.transaction { tx -> (Account, changed: Bool)? in
             guard let stored = try await tx.consumeToken(purpose: .verifyEmail, digest: digest, now: now),
                 var account = try await tx.account(id: stored.accountID)
             else { return nil }
@@ -181,6 +185,10 @@ public struct AccountService: Sendable {
                     accountID: account.id, kind: .emailChanged, ipAddress: caller.ipAddress,
                     detail: "from \(MailComposer.mask(oldAddress)) to \(MailComposer.mask(account.email))"), at: now)
             return (account, true)
+            }
+        } catch StoreError.conflict {
+            // The new address was taken in the meantime: the change cannot happen.
+            throw Error.invalidToken
         }
         guard let (account, _) = result else { throw Error.invalidToken }
         env.cache.evict(accountID: account.id)
@@ -201,7 +209,9 @@ public struct AccountService: Sendable {
         let digest = env.digest(token)
         let now = env.clock.now()
         let env = self.env
-        let restored = try await env.store.transaction { tx -> (Account, [String])? in
+        let restored: (Account, [String])?
+        do {
+            restored = try await env.store.transaction { tx -> (Account, [String])? in
             guard let stored = try await tx.consumeToken(purpose: .emailRevert, digest: digest, now: now),
                 var account = try await tx.account(id: stored.accountID)
             else { return nil }
@@ -221,6 +231,9 @@ public struct AccountService: Sendable {
                     detail: "back from \(MailComposer.mask(intruderAddress)); devices signed out: \(revoked.count)"),
                 at: now)
             return (account, revoked)
+            }
+        } catch StoreError.conflict {
+            throw Error.invalidToken
         }
         guard let (account, revoked) = restored else { throw Error.invalidToken }
         env.announce(Revocation(accountID: account.id, deviceIDs: revoked, allDevices: true, at: now))
@@ -332,10 +345,13 @@ public struct AccountService: Sendable {
         if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         let token = OpaqueToken.generate(prefix: "ghv")
         let taken = try await session.account(identifier: newEmail)
+        let held = try await session.isAddressHeldForRevert(newEmail, now: now)
         let env = self.env
         try await env.store.transaction { tx in
             if let taken, taken.id != account.id {
                 try await tx.enqueueMail(env.mail.emailAlreadyInUse(to: newEmail, account: taken, now: now))
+            } else if held {
+                try await tx.enqueueMail(env.mail.emailAlreadyInUse(to: newEmail, account: account, now: now))
             } else {
                 var pending = account
                 pending.email = newEmail

@@ -42,6 +42,9 @@ public protocol OneTimeTokenStore: Sendable {
     func reserveTokenAttempt(purpose: OneTimeToken.Purpose, digest: String, limit: Int, now: Date) async throws -> Bool
     /// Deletes expired tokens of the purpose for the account, and all but the newest `keeping` live ones.
     func trimLiveTokens(purpose: OneTimeToken.Purpose, accountID: String, keeping: Int, now: Date) async throws
+    /// Whether `address` is the old address of a live e-mail-change revert link: such an address stays held for
+    /// its owner, so nobody can register it in the meantime and block the revert.
+    func isAddressHeldForRevert(_ address: String, now: Date) async throws -> Bool
     /// Counts a failed attempt against a token; returns the new count.
     func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws

@@ -356,4 +356,26 @@ struct AccountAbuseTests {
             _ = try await hub.signIn("quin", address: "192.0.2.98")
         }
     }
+
+    @Test("an intruder cannot block the revert by registering the old address", arguments: Backend.allCases)
+    func oldAddressIsHeldUntilTheRevertLinkExpires(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let victim = try await hub.makeAccount("ruth")
+            let stolen = try await hub.signIn("ruth")
+            let services = hub.services
+            try await services.accounts.changeEmail(
+                account: victim, device: stolen.device, password: TestHub.password, newEmail: "thief@evil.example",
+                caller: Caller(ipAddress: "198.51.100.66", deviceID: stolen.device.id))
+            let confirm = try await hub.token(in: "thief@evil.example", subject: "Confirm", prefix: "ghv")
+            _ = try await services.accounts.verifyEmail(token: confirm, caller: Caller(ipAddress: "198.51.100.66"))
+            // The freed address cannot be taken by a new account while the revert link lives...
+            let squatter = try await services.accounts.register(
+                username: "squatter", email: "ruth@example.com", password: TestHub.password,
+                caller: Caller(ipAddress: "198.51.100.67"))
+            #expect(squatter == nil)
+            let revert = try await hub.token(in: "ruth@example.com", subject: "address was changed", prefix: "ghe")
+            try await services.accounts.revertEmailChange(token: revert, caller: Caller(ipAddress: "192.0.2.7"))
+            #expect(try await hub.store.session.account(id: victim.id)?.email == "ruth@example.com")
+        }
+    }
 }
