@@ -139,7 +139,7 @@ extension SQLSession {
     }
 
     func issueToken(_ token: OneTimeToken) async throws {
-        if token.purpose != .signInChallenge {
+        if token.purpose.voidsOlderTokens {
             try await voidTokens(purpose: token.purpose, accountID: token.accountID)
         }
         try await exec(

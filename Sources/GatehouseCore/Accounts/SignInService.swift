@@ -145,6 +145,18 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
+        // A passkey-only account (or an admin under `--admin-credential passkey`) does not sign in with its
+        // password, right or not: the same answer as a wrong password, and the attempt stays counted, so an
+        // outsider learns neither the policy nor whether the password was right.
+        if try await passwordSignInRefused(account) {
+            try await env.store.transaction { tx in
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .signInFailed, ipAddress: caller.ipAddress,
+                        detail: "password sign-in refused: passkey required"), at: now)
+            }
+            throw Error.invalidCredentials
+        }
         // A right password gives its attempts back: the account's budget is cleared, the address's refunded.
         try await session.clearThrottle(key: accountKey)
         if reservedAddress { try await session.refundAttempt(key: addressKey) }
@@ -172,6 +184,12 @@ public struct SignInService: Sendable {
         }
         return .signedIn(
             try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown))
+    }
+
+    /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
+    func passwordSignInRefused(_ account: Account) async throws -> Bool {
+        if account.role == .admin && env.settings.adminsNeedPasskey { return true }
+        return try await env.store.session.isPasskeyOnly(accountID: account.id)
     }
 
     /// Re-authentication on a signed-in device ("sudo mode"): the password and, when two-factor sign-in is on, a

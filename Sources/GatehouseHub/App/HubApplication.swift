@@ -44,6 +44,7 @@ public enum HubApplication {
             router: router, prefix: "/api/v1", authenticator: BearerAuthenticator(services: services))
         AccountRoutes.register(&table, services: services)
         SessionRoutes.register(&table, services: services)
+        PasskeyRoutes.register(&table, services: services)
         DeviceRoutes.register(&table, services: services)
         TwoFactorRoutes.register(&table, services: services)
         RecoveryRoutes.register(&table, services: services)

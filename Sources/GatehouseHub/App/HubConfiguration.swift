@@ -38,6 +38,8 @@ public struct HubConfiguration: Sendable {
     public var vulnerableServerAccess: ReleaseService.VulnerablePolicy
     /// Idle and absolute lifetimes of device credentials.
     public var deviceLifetimes = DeviceLifetimes()
+    /// Admins must sign in with a passkey (`--admin-credential passkey`).
+    public var adminsNeedPasskey = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

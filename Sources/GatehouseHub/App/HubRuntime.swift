@@ -43,7 +43,8 @@ public struct HubRuntime: Sendable {
             clock: SystemWallClock(), revocations: RevocationBus(),
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
             settings: AccountSettings(
-                firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes),
+                firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes,
+                adminsNeedPasskey: configuration.adminsNeedPasskey),
             logger: logger)
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)
