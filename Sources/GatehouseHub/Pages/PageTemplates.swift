@@ -10,6 +10,7 @@ enum PageTemplates {
         <title>{{title}} · Gatehouse</title>
         <link rel="stylesheet" href="/static/app.css">
         <script src="/static/app.js" defer></script>
+        <script src="/static/passkeys.js" defer></script>
         </head>
         <body>
         <header class="top">
@@ -120,6 +121,10 @@ enum PageTemplates {
           {{#error}}<p class="error" id="signin-error">{{error}}</p>{{/error}}
           <button type="submit">Sign in</button>
         </form>
+        <div id="passkey-signin" data-csrf="{{csrf}}" hidden>
+          <button type="button" class="secondary" id="passkey-signin-button">Sign in with a passkey</button>
+          <p class="error" id="passkey-signin-error" role="alert" hidden></p>
+        </div>
         <p><a href="/forgot-password">Forgot your password?</a> · <a href="/sign-up">Create an account</a></p>
         """
 
@@ -237,6 +242,44 @@ enum PageTemplates {
           </form>
         {{/twoFactor}}
         {{/enrollment}}
+        </section>
+
+        <section id="passkeys">
+        <h2>Passkeys</h2>
+        <p class="hint">Sign in with your fingerprint, face or screen lock instead of a password. We keep only the public half.</p>
+        {{#errors.passkeys}}<p class="error" role="alert">{{errors.passkeys}}</p>{{/errors.passkeys}}
+        <ul class="devices" id="passkey-list">
+        {{#passkeys}}
+          <li class="device passkey" data-passkey-id="{{id}}">
+            <div><strong class="passkey-name">{{name}}</strong>{{#synced}} <span class="tag ok">synced</span>{{/synced}}
+            <br><span class="hint">added {{created}} · last used {{lastUsed}}</span></div>
+            <form method="post" action="/account/security/passkeys/{{id}}/remove">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary">Remove</button>
+            </form>
+          </li>
+        {{/passkeys}}
+        {{^passkeys}}<li class="hint">No passkeys yet.</li>{{/passkeys}}
+        </ul>
+        <div id="passkey-add" data-csrf="{{csrf}}" hidden>
+          <label for="passkey_name">Name for a new passkey</label>
+          <input id="passkey_name" name="passkey_name" maxlength="64" placeholder="Laptop">
+          <button type="button" id="passkey-add-button">Add a passkey</button>
+          <p class="error" id="passkey-add-error" role="alert" hidden></p>
+        </div>
+        <noscript><p class="hint">Adding a passkey needs JavaScript.</p></noscript>
+        <form method="post" action="/account/security/passkey-only">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#passkeyOnly}}
+          <p><span class="tag ok">passkey only</span> Your password does not sign in.</p>
+          <input type="hidden" name="enabled" value="0">
+          <button type="submit" class="secondary">Allow password sign-in again</button>
+          {{/passkeyOnly}}
+          {{^passkeyOnly}}
+          <input type="hidden" name="enabled" value="1">
+          <button type="submit" class="secondary">Sign in with passkeys only</button>
+          {{/passkeyOnly}}
+        </form>
         </section>
 
         <section id="phrase">
