@@ -132,7 +132,7 @@ public struct PasskeyService: Sendable {
                 response: credential, expectedChallenge: challenge.bytes, requireUserVerification: true,
                 now: env.clock.now())
         } catch {
-            throw Error.refused((error as? WebAuthnError)?.code ?? "invalid")
+            throw Error.refused(error.code)
         }
         let now = env.clock.now()
         let passkey = Passkey(
@@ -376,9 +376,9 @@ public struct PasskeyService: Sendable {
                 response: credential, expectedChallenge: challenge.bytes, storedPublicKey: passkey.publicKey,
                 storedSignCount: UInt32(clamping: passkey.signCount), requireUserVerification: true)
         } catch {
-            try await fail((error as? WebAuthnError)?.code ?? "invalid")
+            try await fail(error.code)
         }
-        let env = self.env
+        let mail = env.mail
         try await env.store.transaction { tx in
             try await tx.recordPasskeyUse(
                 credentialID: passkey.id, signCount: Int64(verified.newSignCount), backupState: verified.backupState,
@@ -390,7 +390,7 @@ public struct PasskeyService: Sendable {
                         detail:
                             "\(passkey.name), \(passkey.id.prefix(12)): counter \(verified.newSignCount) after \(passkey.signCount)"
                     ), at: now)
-                try await tx.enqueueMail(env.mail.passkeyPossibleClone(to: account, name: passkey.name, now: now))
+                try await tx.enqueueMail(mail.passkeyPossibleClone(to: account, name: passkey.name, now: now))
             }
         }
         return account

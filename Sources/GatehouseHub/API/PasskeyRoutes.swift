@@ -6,8 +6,6 @@ import WebAuthn
 /// Passkeys: adding, listing and removing them, username-less sign-in, and re-authentication with one. The rules
 /// are all in ``PasskeyService``; these handlers only decode and encode.
 enum PasskeyRoutes {
-    struct Empty: Decodable {}
-
     struct RegisterBody: Decodable {
         var challengeId: String
         var name: String?
@@ -61,7 +59,7 @@ enum PasskeyRoutes {
     }()
 
     /// `{"challenge_id": ..., "public_key": <options>}`.
-    static func ceremony<Options>(_ ceremony: PasskeyCeremony<Options>) throws -> Response {
+    static func ceremony<Options: Sendable & Encodable>(_ ceremony: PasskeyCeremony<Options>) throws -> Response {
         let id = try webAuthnEncoder.encode(ceremony.challengeID)
         let options = try webAuthnEncoder.encode(ceremony.options)
         var data = Data("{\"challenge_id\":".utf8)

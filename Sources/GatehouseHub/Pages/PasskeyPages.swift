@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import GatehouseCore
 import Hummingbird
 import WebAuthn

@@ -249,13 +249,12 @@ struct PasskeyTests {
                 #expect(stillLocked.status == .forbidden)
 
                 // Alice's own challenge cannot be spent on Bob's device either, and Bob's own passkey works.
-                let (ownID, ownOptions): (String, [String: Any]) = try await {
-                    let r = try await client.execute(
-                        uri: "/api/v1/session/reauthenticate/passkey/options", method: .post,
-                        headers: JSON.bearer(bobToken), body: JSON.body([:]))
-                    let c = JSON.object(r)
-                    return (c["challenge_id"] as? String ?? "", c["public_key"] as? [String: Any] ?? [:])
-                }()
+                let ownResponse = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate/passkey/options", method: .post,
+                    headers: JSON.bearer(bobToken), body: JSON.body([:]))
+                let ownCeremony = JSON.object(ownResponse)
+                let ownID = ownCeremony["challenge_id"] as? String ?? ""
+                let ownOptions = ownCeremony["public_key"] as? [String: Any] ?? [:]
                 let own = try await client.execute(
                     uri: "/api/v1/session/reauthenticate/passkey", method: .post, headers: JSON.bearer(bobToken),
                     body: JSON.body(["challenge_id": ownID, "credential": try bobPasskey.assert(ownOptions)]))

@@ -62,7 +62,10 @@ final class TestPasskey: @unchecked Sendable {
         self.rpId = rpId
         userHandle = Base64URL.decode(handle)
         let flags: UInt8 = 0x45 | (backupEligible ? 0x08 : 0)
-        let attested = Array(repeating: 0, count: 16) + [0, UInt8(credentialId.count)] + credentialId + coseKey()
+        var attested = [UInt8](repeating: 0, count: 16)
+        attested += [0, UInt8(credentialId.count)]
+        attested += credentialId
+        attested += coseKey()
         let data = authData(rpId: rpId, flags: flags, count: counter, attested: attested)
         let object = CBOREncoder.encode(
             .map([
@@ -76,7 +79,7 @@ final class TestPasskey: @unchecked Sendable {
                 clientDataJSON: Base64URL.encode(Self.clientData("webauthn.create", challenge: challenge, origin: origin)),
                 attestationObject: Base64URL.encode(object), transports: ["internal"]),
             authenticatorAttachment: "platform",
-            clientExtensionResults: AuthenticationExtensionsClientOutputsJSON(credProps: CredentialPropertiesOutput(rk: true)))
+            clientExtensionResults: AuthenticationExtensionsClientOutputsJSON())
         return try Self.dictionary(response)
     }
 
