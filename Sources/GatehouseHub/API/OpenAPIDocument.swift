@@ -418,9 +418,11 @@ enum OpenAPIDocument {
                       properties:
                         token: {type: string}
                         new_password: {type: string}
+                        recovery_code: {type: string, description: Needed only for a passkey-only account (which this also switches back to password sign-in).}
               responses:
                 "200": {description: Reset}
                 "400": {$ref: "#/components/responses/Error"}
+                "403": {description: recovery_code_required (a passkey-only account; the link alone is not enough)}
                 "422": {$ref: "#/components/responses/Error"}
           /notices:
             get:

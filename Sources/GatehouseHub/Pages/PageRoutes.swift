@@ -265,7 +265,8 @@ struct PageRoutes {
         let token = fields["token"] ?? ""
         do {
             try await services.recovery.confirmReset(
-                token: token, newPassword: fields["new_password"] ?? "", caller: caller(request, context))
+                token: token, newPassword: fields["new_password"] ?? "", caller: caller(request, context),
+                recoveryCode: fields["recovery_code"].flatMap { $0.isEmpty ? nil : $0 })
             return renderer.page(
                 "check-mail", title: "Password reset",
                 data: ["heading": "Password reset", "message": "Your new password is set and every device was signed out. Sign in again."],

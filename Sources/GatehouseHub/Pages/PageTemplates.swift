@@ -164,6 +164,8 @@ enum PageTemplates {
           <input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus
             {{#error}}aria-invalid="true" aria-describedby="reset-error"{{/error}}>
           {{#error}}<p class="error" id="reset-error">{{error}}</p>{{/error}}
+          <label for="recovery_code">Recovery code (only if your account signs in with passkeys only)</label>
+          <input id="recovery_code" name="recovery_code" autocomplete="off">
           <p class="hint">Every device will be signed out. Two-factor sign-in, if on, stays on.</p>
           <button type="submit">Set new password</button>
         </form>

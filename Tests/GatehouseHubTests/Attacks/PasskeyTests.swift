@@ -442,3 +442,50 @@ struct PasskeyTests {
         }
     }
 }
+
+@Suite("Attacks: passkey-only recovery")
+struct PasskeyRecoveryTests {
+    @Test("a mailbox thief cannot reset a passkey-only account with the mailed link alone", arguments: Backend.allCases)
+    func passkeyOnlyResetNeedsARecoveryCode(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("alice")
+            let token = try await hub.signIn("alice").token.value
+            let enrollment = try await hub.services.twoFactor.beginEnrollment(account: account)
+            let totp = TOTP(secret: try #require(Base32.decode(enrollment.secretBase32)))
+            let codes = try await hub.services.twoFactor.confirmEnrollment(
+                account: account, code: totp.code(step: totp.step(at: hub.clock.now())), caller: Caller(ipAddress: "x"))
+            try await hub.withRouter { client in
+                try await PasskeyTests.addPasskey(client, token: token, TestPasskey())
+                let on = try await client.execute(
+                    uri: "/api/v1/account/passkey-only", method: .put, headers: JSON.bearer(token),
+                    body: JSON.body(["enabled": true]))
+                #expect(on.status == .ok)
+            }
+            try await hub.services.recovery.processResetRequest(identifier: "alice", caller: Caller(ipAddress: "192.0.2.9"))
+            let link = try await hub.token(in: "alice@example.com", subject: "Reset", prefix: "ghr")
+            let newPassword = "quartz-fennel-harbour-77"
+            try await hub.withRouter { client in
+                let alone = try await client.execute(
+                    uri: "/api/v1/password-reset/confirm", method: .post, headers: JSON.headers,
+                    body: JSON.body(["token": link, "new_password": newPassword]))
+                #expect(alone.status == .forbidden)
+                #expect(PasskeyTests.errorCode(alone) == "recovery_code_required")
+                let wrongCode = try await client.execute(
+                    uri: "/api/v1/password-reset/confirm", method: .post, headers: JSON.headers,
+                    body: JSON.body(["token": link, "new_password": newPassword, "recovery_code": "aaaaa-bbbbb"]))
+                #expect(wrongCode.status == .forbidden)
+                // Still passkey only: the old password is refused.
+                #expect(try await hub.services.passkeys.isPasskeyOnly(account))
+                let both = try await client.execute(
+                    uri: "/api/v1/password-reset/confirm", method: .post, headers: JSON.headers,
+                    body: JSON.body(["token": link, "new_password": newPassword, "recovery_code": codes[0]]))
+                #expect(both.status == .ok, "\(String(buffer: both.body))")
+                let signIn = try await client.execute(
+                    uri: "/api/v1/sessions", method: .post, headers: JSON.headers,
+                    body: JSON.body(["identifier": "alice", "password": newPassword]))
+                #expect(signIn.status == .ok || signIn.status == .created)
+            }
+            #expect(try await hub.services.passkeys.isPasskeyOnly(account) == false)
+        }
+    }
+}
