@@ -489,3 +489,34 @@ struct PasskeyRecoveryTests {
         }
     }
 }
+
+@Suite("Attacks: passkey persistence after a takeover")
+struct PasskeyTakeoverTests {
+    @Test("an intruder's passkey does not survive the owner undoing an e-mail takeover", arguments: Backend.allCases)
+    func intrudersPasskeyDiesWithTheEmailRevert(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let victim = try await hub.makeAccount("gail")
+            let stolen = try await hub.signIn("gail")
+            let intruderKey = TestPasskey()
+            try await hub.withRouter { client in
+                let added = try await PasskeyTests.addPasskey(client, token: stolen.token.value, intruderKey, name: "mine")
+                #expect(added.status == .created)
+            }
+            let services = hub.services
+            try await services.accounts.changeEmail(
+                account: victim, device: stolen.device, password: TestHub.password, newEmail: "thief@evil.example",
+                caller: Caller(ipAddress: "198.51.100.66", deviceID: stolen.device.id))
+            let confirm = try await hub.token(in: "thief@evil.example", subject: "Confirm", prefix: "ghv")
+            _ = try await services.accounts.verifyEmail(token: confirm, caller: Caller(ipAddress: "198.51.100.66"))
+            let revert = try await hub.token(in: "gail@example.com", subject: "address was changed", prefix: "ghe")
+            try await services.accounts.revertEmailChange(token: revert, caller: Caller(ipAddress: "192.0.2.7"))
+            #expect(try await services.passkeys.passkeys(of: victim).isEmpty)
+            try await hub.withRouter { client in
+                let (id, options) = try await PasskeyTests.signInOptions(client)
+                let response = try await PasskeyTests.finishSignIn(
+                    client, challengeID: id, credential: intruderKey.assert(options))
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+}
