@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import Hummingbird
 import HummingbirdTesting
+import HTTPTypes
 import Testing
 import WebAuthn
 
@@ -516,6 +517,30 @@ struct PasskeyTakeoverTests {
                 let response = try await PasskeyTests.finishSignIn(
                     client, challengeID: id, credential: intruderKey.assert(options))
                 #expect(response.status == .unauthorized)
+            }
+        }
+    }
+}
+
+@Suite("Attacks: passkey pages")
+struct PasskeyPageTests {
+    @Test("another site cannot drive the pages' passkey ceremonies (origin and CSRF checked)", arguments: Backend.allCases)
+    func crossSitePasskeyCeremoniesAreRefused(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.withRouter { client in
+                let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"]
+                for path in ["/sign-in/passkey/options", "/sign-in/passkey"] {
+                    let foreign = try await client.execute(
+                        uri: path, method: .post, headers: form, body: ByteBuffer(string: "csrf=x"))
+                    #expect(foreign.status == .forbidden, "\(path)")
+                    let noToken = try await client.execute(
+                        uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                        body: ByteBuffer(string: "challenge_id=x"))
+                    #expect(noToken.status == .forbidden, "\(path)")
+                }
+                let script = try await client.execute(uri: "/static/passkeys.js", method: .get)
+                #expect(script.status == .ok)
+                #expect(script.headers[.contentType]?.hasPrefix("text/javascript") == true)
             }
         }
     }
