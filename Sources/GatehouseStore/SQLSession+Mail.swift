@@ -198,4 +198,9 @@ extension SQLSession {
         try await exec(
             "DELETE FROM one_time_tokens WHERE account_id = \(bind: accountID) AND purpose = \(bind: purpose.rawValue)")
     }
+
+    func purgeExpiredTokens(purpose: OneTimeToken.Purpose, now: Date) async throws -> Int {
+        try await changes(
+            "DELETE FROM one_time_tokens WHERE purpose = \(bind: purpose.rawValue) AND expires_at <= \(bind: now.epochSeconds)")
+    }
 }

@@ -253,6 +253,18 @@ public struct PasskeyService: Sendable {
             account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown)
     }
 
+    /// Deletes expired passkey challenges (sign-in ones belong to no account, so nothing else would), for the
+    /// hub's cleanup loop. Returns how many.
+    @discardableResult
+    public func purgeExpiredChallenges() async throws -> Int {
+        let now = env.clock.now()
+        var purged = 0
+        for purpose in [OneTimeToken.Purpose.passkeySignIn, .passkeyRegistration, .passkeyReauthentication] {
+            purged += try await env.store.session.purgeExpiredTokens(purpose: purpose, now: now)
+        }
+        return purged
+    }
+
     // MARK: - Re-authentication
 
     /// Starts a re-authentication with one of the account's own passkeys.

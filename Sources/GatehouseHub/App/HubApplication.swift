@@ -83,7 +83,8 @@ public enum HubApplication {
             services: [
                 delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
                 AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
-                ClaimCleanupService(servers: runtime.services.servers, logger: runtime.logger),
+                ClaimCleanupService(
+                    servers: runtime.services.servers, passkeys: runtime.services.passkeys, logger: runtime.logger),
             ],
             logger: runtime.logger)
         let logger = runtime.logger

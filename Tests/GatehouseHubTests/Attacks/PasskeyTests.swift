@@ -545,3 +545,21 @@ struct PasskeyPageTests {
         }
     }
 }
+
+@Suite("Attacks: passkey challenge flood")
+struct PasskeyChallengeFloodTests {
+    @Test("anonymous sign-in challenges cannot pile up: 20 live per address, expired ones purged", arguments: Backend.allCases)
+    func signInChallengesAreBounded(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let caller = Caller(ipAddress: "203.0.113.5")
+            for _ in 0..<60 { _ = try await hub.services.passkeys.signInOptions(caller: caller) }
+            _ = try await hub.services.passkeys.signInOptions(caller: Caller(ipAddress: "203.0.113.6"))
+            let live = try await hub.store.rawRows("SELECT digest FROM one_time_tokens WHERE purpose = 'passkey_signin'")
+            #expect(live.count == PasskeyService.liveSignInChallengesPerAddress + 1)
+            hub.clock.advance(PasskeyService.challengeLifetime + 1)
+            #expect(try await hub.services.passkeys.purgeExpiredChallenges() == live.count)
+            let left = try await hub.store.rawRows("SELECT digest FROM one_time_tokens WHERE purpose = 'passkey_signin'")
+            #expect(left.isEmpty)
+        }
+    }
+}
