@@ -1,7 +1,8 @@
-"""Passkeys in a real browser (issue 14): sign up, add a passkey on the security page, sign out, and sign in with
-the passkey alone, against Chromium's virtual authenticator (CDP WebAuthn domain)."""
+"""Passkeys in a real browser (issue 14): sign up, add a passkey on the security page, sign out, sign in with the
+passkey alone and confirm it's you with it, against Chromium's virtual authenticator (CDP WebAuthn domain)."""
 
 import re
+from urllib.parse import urlparse
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -73,8 +74,13 @@ def test_sign_up_add_a_passkey_and_sign_in_with_it_alone(hub):
         assert "piet" in driver.page_source
         shot(driver, "passkeys-03-signed-in")
 
+        # "Confirm it's you" with the passkey instead of the password.
+        driver.get(hub.url + "/account/confirm?next=/account/security")
+        driver.find_element(By.ID, "passkey-confirm-button").click()
+        WebDriverWait(driver, 20).until(lambda d: urlparse(d.current_url).path == "/account/security")
+        assert "Identity confirmed" in driver.find_element(By.ID, "activity").text
+
         # The security page shows the passkey as used.
-        driver.get(hub.url + "/account/security")
         row = driver.find_element(By.CSS_SELECTOR, "li.passkey")
         assert "last used never" not in row.text
     finally:

@@ -200,6 +200,18 @@ public struct SignInService: Sendable {
     {
         try await PasswordConfirmation(environment: env, secondFactors: secondFactors).confirm(
             account: account, password: password, code: code, caller: caller, purpose: "re-authentication")
+        // Where a password does not sign in, it does not grant sudo mode either (a stolen session plus a leaked
+        // password must not reach sensitive changes): a passkey does. Same answer as a wrong password.
+        if try await passwordSignInRefused(account) {
+            let now = env.clock.now()
+            try await env.store.transaction { tx in
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .signInFailed, ipAddress: caller.ipAddress,
+                        detail: "re-authentication: password refused, passkey required"), at: now)
+            }
+            throw Error.invalidCredentials
+        }
         try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
     }
 

@@ -81,6 +81,10 @@ enum PageTemplates {
           <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code">
           <button type="submit">Confirm</button>
         </form>
+        <div id="passkey-confirm" data-csrf="{{csrf}}" data-next="{{next}}" hidden>
+          <button type="button" class="secondary" id="passkey-confirm-button">Confirm with a passkey</button>
+          <p class="error" id="passkey-confirm-error" role="alert" hidden></p>
+        </div>
         """
 
     static let emailRevert = """

@@ -73,6 +73,28 @@ struct PasskeyPages {
                 identity, request, context,
                 flash: enabled ? "Your password no longer signs in; use a passkey." : "Your password signs in again.")
         }
+        router.post("/account/confirm/passkey/options") { request, context in
+            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            _ = try await pages.form(request, context, identity: identity)
+            return try await answer {
+                try PasskeyRoutes.ceremony(
+                    try await pages.services.passkeys.reauthenticationOptions(
+                        account: identity.account, device: identity.device))
+            }
+        }
+        router.post("/account/confirm/passkey") { request, context in
+            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            let fields = try await pages.form(request, context, identity: identity)
+            return try await answer {
+                guard let credential = try? Self.decode(AuthenticationResponseJSON.self, fields["credential"]) else {
+                    throw SignInService.Error.invalidCredentials
+                }
+                try await pages.services.passkeys.reauthenticate(
+                    account: identity.account, device: identity.device, challengeID: fields["challenge_id"] ?? "",
+                    credential: credential, caller: pages.caller(request, context, identity))
+                return try JSONBody.response(Done(redirect: PageRoutes.localPath(fields["next"])))
+            }
+        }
         router.post("/sign-in/passkey/options") { request, context in
             _ = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
             return try await answer {

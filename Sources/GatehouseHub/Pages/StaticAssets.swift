@@ -158,6 +158,27 @@ enum StaticAssets {
             });
           }
 
+          var confirm = document.getElementById("passkey-confirm");
+          if (confirm) {
+            confirm.hidden = false;
+            var confirmError = document.getElementById("passkey-confirm-error");
+            document.getElementById("passkey-confirm-button").addEventListener("click", async function () {
+              confirmError.hidden = true;
+              var csrf = confirm.getAttribute("data-csrf");
+              try {
+                var options = await post("/account/confirm/passkey/options", { csrf: csrf });
+                if (!options.ok) { show(confirmError, options.body.message || "No passkey to confirm with."); return; }
+                var credential = await navigator.credentials.get({ publicKey: requestOptions(options.body.public_key) });
+                var done = await post("/account/confirm/passkey", { csrf: csrf, next: confirm.getAttribute("data-next"),
+                  challenge_id: options.body.challenge_id, credential: JSON.stringify(credentialJSON(credential)) });
+                if (done.ok && done.body.redirect) { window.location.assign(done.body.redirect); return; }
+                show(confirmError, done.body.message || "That passkey did not confirm it is you.");
+              } catch (e) {
+                show(confirmError, "The passkey confirmation was cancelled.");
+              }
+            });
+          }
+
           var add = document.getElementById("passkey-add");
           if (add) {
             add.hidden = false;

@@ -563,3 +563,52 @@ struct PasskeyChallengeFloodTests {
         }
     }
 }
+
+@Suite("Attacks: passkey-only sudo mode")
+struct PasskeyOnlySudoTests {
+    @Test("a stolen session plus a leaked password gets no sudo mode on a passkey-only account; the passkey does", arguments: Backend.allCases)
+    func leakedPasswordGivesNoSudoOnPasskeyOnlyAccount(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("alice")
+            let token = try await hub.signIn("alice").token.value
+            let passkey = TestPasskey()
+            try await hub.withRouter { client in
+                try await PasskeyTests.addPasskey(client, token: token, passkey)
+                _ = try await client.execute(
+                    uri: "/api/v1/account/passkey-only", method: .put, headers: JSON.bearer(token),
+                    body: JSON.body(["enabled": true]))
+            }
+            hub.clock.advance(hub.environment.settings.reauthenticationWindow + 60)
+            try await hub.withRouter { client in
+                let right = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": TestHub.password]))
+                let wrong = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": "not-the-password"]))
+                #expect(right.status == .unauthorized)
+                #expect(String(buffer: right.body) == String(buffer: wrong.body))
+                let locked = try await client.execute(
+                    uri: "/api/v1/account/passkey-only", method: .put, headers: JSON.bearer(token),
+                    body: JSON.body(["enabled": false]))
+                #expect(locked.status == .forbidden)
+
+                let options = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate/passkey/options", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body([:]))
+                let ceremony = JSON.object(options)
+                let confirmed = try await client.execute(
+                    uri: "/api/v1/session/reauthenticate/passkey", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body([
+                        "challenge_id": ceremony["challenge_id"] as? String ?? "",
+                        "credential": try passkey.assert(ceremony["public_key"] as? [String: Any] ?? [:]),
+                    ]))
+                #expect(confirmed.status == .ok)
+                let off = try await client.execute(
+                    uri: "/api/v1/account/passkey-only", method: .put, headers: JSON.bearer(token),
+                    body: JSON.body(["enabled": false]))
+                #expect(off.status == .ok)
+            }
+        }
+    }
+}
