@@ -280,9 +280,13 @@ public struct AccountService: Sendable {
         return normalized
     }
 
-    /// Sensitive changes on an account with a second factor need a recent full sign-in or re-authentication.
+    /// Sensitive changes on an account with a second factor (or passkey-only) need a recent full sign-in or
+    /// re-authentication.
     public func requireRecentIfTwoFactor(account: Account, device: Device) async throws {
-        guard try await secondFactors.isEnabled(accountID: account.id) else { return }
+        // A passkey-only account's password proves little (it does not sign in), so it needs sudo mode too.
+        let twoFactor = try await secondFactors.isEnabled(accountID: account.id)
+        let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
+        guard twoFactor || passkeyOnly else { return }
         try DeviceService(environment: env).requireRecentAuthentication(device)
     }
 

@@ -592,6 +592,11 @@ struct PasskeyOnlySudoTests {
                     uri: "/api/v1/account/passkey-only", method: .put, headers: JSON.bearer(token),
                     body: JSON.body(["enabled": false]))
                 #expect(locked.status == .forbidden)
+                let emailChange = try await client.execute(
+                    uri: "/api/v1/account/email", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body(["password": TestHub.password, "new_email": "thief@evil.example"]))
+                #expect(emailChange.status == .forbidden)
+                #expect(PasskeyTests.errorCode(emailChange) == "reauthentication_required")
 
                 let options = try await client.execute(
                     uri: "/api/v1/session/reauthenticate/passkey/options", method: .post, headers: JSON.bearer(token),
