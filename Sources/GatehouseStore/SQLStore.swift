@@ -149,7 +149,7 @@ public final class SQLStore: HubStore {
         let query: @Sendable () async throws -> [String] = {
             try await db.raw(SQLQueryString(sql)).all().map { row in
                 row.allColumns.map { column -> String in
-                    if let text = try? row.decode(column: column, as: String?.self) { return text ?? "" }
+                    if let text = try? row.decode(column: column, as: String.self) { return text }
                     if let number = try? row.decode(column: column, as: Int64.self) { return String(number) }
                     if let bytes = try? row.decode(column: column, as: Data.self) { return bytes.base64EncodedString() }
                     return "?"
