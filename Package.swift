@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "GatehouseCore",
             dependencies: [
-                "Argon2", "PasswordCheck", "QRCode", "GatehouseReleases",
+                "Argon2", "PasswordCheck", "QRCode", "GatehouseReleases", "WebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,8 +161,9 @@ let package = Package(
         .testTarget(
             name: "GatehouseHubTests",
             dependencies: [
-                "GatehouseHub", "GatehouseCore", "GatehouseStore", "Argon2",
+                "GatehouseHub", "GatehouseCore", "GatehouseStore", "Argon2", "WebAuthn",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

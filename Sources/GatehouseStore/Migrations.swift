@@ -26,6 +26,32 @@ enum Migrations {
                 "ALTER TABLE devices ADD COLUMN known_digest TEXT",
                 "CREATE INDEX devices_known ON devices(account_id, known_digest)",
             ]),
+            // 8: passkeys (WebAuthn credentials: public keys only) and the per-account "passkey only" switch.
+            (8, [
+                """
+                CREATE TABLE passkeys (
+                    credential_id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    public_key TEXT NOT NULL,
+                    algorithm \(t.int) NOT NULL,
+                    sign_count \(t.int) NOT NULL,
+                    backup_eligible \(t.int) NOT NULL,
+                    backup_state \(t.int) NOT NULL,
+                    transports TEXT NOT NULL,
+                    aaguid TEXT NOT NULL,
+                    created_at \(t.int) NOT NULL,
+                    last_used_at \(t.int)
+                )
+                """,
+                "CREATE INDEX passkeys_account ON passkeys(account_id)",
+                """
+                CREATE TABLE passkey_policies (
+                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                    passkey_only \(t.int) NOT NULL
+                )
+                """,
+            ]),
             // 9 (7 and 8 are taken by other branches): advisories and the release list arrive signed by the
             // offline release key and are served as given.
             (9, [

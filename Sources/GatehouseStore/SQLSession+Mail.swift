@@ -139,7 +139,7 @@ extension SQLSession {
     }
 
     func issueToken(_ token: OneTimeToken) async throws {
-        if token.purpose != .signInChallenge {
+        if token.purpose.voidsOlderTokens {
             try await voidTokens(purpose: token.purpose, accountID: token.accountID)
         }
         try await exec(
@@ -206,5 +206,10 @@ extension SQLSession {
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws {
         try await exec(
             "DELETE FROM one_time_tokens WHERE account_id = \(bind: accountID) AND purpose = \(bind: purpose.rawValue)")
+    }
+
+    func purgeExpiredTokens(purpose: OneTimeToken.Purpose, now: Date) async throws -> Int {
+        try await changes(
+            "DELETE FROM one_time_tokens WHERE purpose = \(bind: purpose.rawValue) AND expires_at <= \(bind: now.epochSeconds)")
     }
 }

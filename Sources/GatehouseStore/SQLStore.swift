@@ -142,6 +142,24 @@ public final class SQLStore: HubStore {
         }
     }
 
+    /// Runs a raw query for tests and operators' tools (not for domain code): each row as its columns' values in
+    /// text (text as is, integers in decimal, bytes in base64), joined by `|`.
+    public func rawRows(_ sql: String) async throws -> [String] {
+        let db = database
+        let query: @Sendable () async throws -> [String] = {
+            try await db.raw(SQLQueryString(sql)).all().map { row in
+                row.allColumns.map { column -> String in
+                    if let text = try? row.decode(column: column, as: String.self) { return text }
+                    if let number = try? row.decode(column: column, as: Int64.self) { return String(number) }
+                    if let bytes = try? row.decode(column: column, as: Data.self) { return bytes.base64EncodedString() }
+                    return "?"
+                }.joined(separator: "|")
+            }
+        }
+        if let gate { return try await gate.withLock(query) }
+        return try await query()
+    }
+
     private func migrate(logger: Logger) async throws {
         let types: Migrations.Types = dialect == .sqlite ? .sqlite : .postgres
         let db = database

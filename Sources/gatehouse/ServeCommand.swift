@@ -45,6 +45,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Deprecated: the same as --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1 (a proxy on this machine).")
     var trustForwardedFor = false
 
+    @Option(
+        help: ArgumentHelp(
+            "What admins sign in with: password (a password, plus two-factor if on) or passkey (a passkey only; "
+                + "their password sign-in is refused like a wrong password). Env: GATEHOUSE_ADMIN_CREDENTIAL.",
+            valueName: "kind"))
+    var adminCredential: String?
+
     @Flag(help: "Add the /bench/hello reference route used by the benchmarks.")
     var benchmarkMode = false
 
@@ -56,6 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.trustedProxies = try Self.trustedProxies(
             options: trustedProxy, environment: env["GATEHOUSE_TRUSTED_PROXIES"], loopback: trustForwardedFor)
         configuration.benchmarkMode = benchmarkMode
+        switch adminCredential ?? env["GATEHOUSE_ADMIN_CREDENTIAL"] ?? "password" {
+        case "password": configuration.adminsNeedPasskey = false
+        case "passkey": configuration.adminsNeedPasskey = true
+        default: throw ValidationError("--admin-credential is password or passkey")
+        }
         if let transport = (mail ?? env["GATEHOUSE_MAIL"]) {
             guard let value = MailSettings.Transport(rawValue: transport) else {
                 throw ValidationError("--mail is file or smtp")

@@ -220,10 +220,26 @@ public struct AccountService: Sendable {
             account.isEmailVerified = true
             account.isResetRequired = true
             try await tx.updateAccount(account)
-            for purpose in [OneTimeToken.Purpose.verifyEmail, .passwordReset, .signInChallenge] {
+            for purpose in [
+                OneTimeToken.Purpose.verifyEmail, .passwordReset, .signInChallenge, .passkeyRegistration,
+                .passkeyReauthentication,
+            ] {
                 try await tx.voidTokens(purpose: purpose, accountID: account.id)
             }
             try await tx.forgetKnownDevices(accountID: account.id)
+            // The intruder may have added a passkey while holding the account: every passkey goes (the owner adds
+            // theirs again), and "passkey only" is off so that the reset link mailed below is enough.
+            let passkeys = try await tx.passkeys(accountID: account.id)
+            for passkey in passkeys {
+                _ = try await tx.deletePasskey(credentialID: passkey.id, accountID: account.id)
+            }
+            try await tx.setPasskeyOnly(accountID: account.id, false)
+            if !passkeys.isEmpty {
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .passkeyRemoved, ipAddress: caller.ipAddress,
+                        detail: "all \(passkeys.count): e-mail change reverted"), at: now)
+            }
             let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
             try await tx.appendAudit(
                 AuditRecord(
@@ -277,9 +293,13 @@ public struct AccountService: Sendable {
         return normalized
     }
 
-    /// Sensitive changes on an account with a second factor need a recent full sign-in or re-authentication.
+    /// Sensitive changes on an account with a second factor (or passkey-only) need a recent full sign-in or
+    /// re-authentication.
     public func requireRecentIfTwoFactor(account: Account, device: Device) async throws {
-        guard try await secondFactors.isEnabled(accountID: account.id) else { return }
+        // A passkey-only account's password proves little (it does not sign in), so it needs sudo mode too.
+        let twoFactor = try await secondFactors.isEnabled(accountID: account.id)
+        let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
+        guard twoFactor || passkeyOnly else { return }
         try DeviceService(environment: env).requireRecentAuthentication(device)
     }
 

@@ -147,6 +147,18 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
+        // A passkey-only account (or an admin under `--admin-credential passkey`) does not sign in with its
+        // password, right or not: the same answer as a wrong password, and the attempt stays counted, so an
+        // outsider learns neither the policy nor whether the password was right.
+        if try await passwordSignInRefused(account) {
+            try await env.store.transaction { tx in
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .signInFailed, ipAddress: caller.ipAddress,
+                        detail: "password sign-in refused: passkey required"), at: now)
+            }
+            throw Error.invalidCredentials
+        }
         // A right password gives its attempts back: the account's budget is cleared, the address's refunded.
         try await session.clearThrottle(key: accountKey)
         if reservedAddress { try await session.refundAttempt(key: addressKey) }
@@ -176,6 +188,12 @@ public struct SignInService: Sendable {
             try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown))
     }
 
+    /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
+    func passwordSignInRefused(_ account: Account) async throws -> Bool {
+        if account.role == .admin && env.settings.adminsNeedPasskey { return true }
+        return try await env.store.session.isPasskeyOnly(accountID: account.id)
+    }
+
     /// Re-authentication on a signed-in device ("sudo mode"): the password and, when two-factor sign-in is on, a
     /// current code, checked together under the account's sign-in budget. Either one wrong gives the same answer,
     /// so a stolen credential cannot test the password alone; every failure is in the security log.
@@ -184,6 +202,18 @@ public struct SignInService: Sendable {
     {
         try await PasswordConfirmation(environment: env, secondFactors: secondFactors).confirm(
             account: account, password: password, code: code, caller: caller, purpose: "re-authentication")
+        // Where a password does not sign in, it does not grant sudo mode either (a stolen session plus a leaked
+        // password must not reach sensitive changes): a passkey does. Same answer as a wrong password.
+        if try await passwordSignInRefused(account) {
+            let now = env.clock.now()
+            try await env.store.transaction { tx in
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .signInFailed, ipAddress: caller.ipAddress,
+                        detail: "re-authentication: password refused, passkey required"), at: now)
+            }
+            throw Error.invalidCredentials
+        }
         try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
     }
 

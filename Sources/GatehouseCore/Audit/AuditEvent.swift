@@ -34,6 +34,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case serverRemoved = "server.removed"
         case serverUpdate = "server.update"
         case incidentApplied = "incident.applied"
+        case passkeyAdded = "passkey.added"
+        case passkeyRemoved = "passkey.removed"
+        case passkeyPossibleClone = "passkey.possible_clone"
+        case passkeyOnlyChanged = "passkey.only_changed"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

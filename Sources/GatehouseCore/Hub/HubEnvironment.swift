@@ -22,13 +22,17 @@ public struct AccountSettings: Sendable {
     public var liveChallengesPerAccount: Int
     /// How long a device credential lives without use, and at most, per kind of device.
     public var deviceLifetimes: DeviceLifetimes
+    /// Admins must sign in with a passkey (`--admin-credential passkey`): their password sign-in is refused with
+    /// the same answer as a wrong password.
+    public var adminsNeedPasskey: Bool
 
     public init(
         firstAccountIsAdmin: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
         verificationLifetime: TimeInterval = 86_400, resetLifetime: TimeInterval = 1_800,
         challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5, liveChallengesPerAccount: Int = 3,
-        deviceLifetimes: DeviceLifetimes = DeviceLifetimes()
+        deviceLifetimes: DeviceLifetimes = DeviceLifetimes(), adminsNeedPasskey: Bool = false
     ) {
+        self.adminsNeedPasskey = adminsNeedPasskey
         self.liveChallengesPerAccount = liveChallengesPerAccount
         self.deviceLifetimes = deviceLifetimes
         self.firstAccountIsAdmin = firstAccountIsAdmin

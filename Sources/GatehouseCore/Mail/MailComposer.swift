@@ -166,6 +166,39 @@ public struct MailComposer: Sendable {
             action: ("Review your devices", link("/account/security")))
     }
 
+    public func passkeyAdded(to account: Account, name: String, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "passkey_added", now: now,
+            subject: "A passkey was added to your account",
+            paragraphs: [
+                "A passkey named \u{201C}\(name)\u{201D} was added to \(account.username). It can sign in to your account without a password.",
+                "If this was not you, remove it at once, sign out devices you do not recognise and change your password.",
+            ],
+            action: ("Review your passkeys", link("/account/security")))
+    }
+
+    public func passkeyRemoved(to account: Account, name: String, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "passkey_removed", now: now,
+            subject: "A passkey was removed from your account",
+            paragraphs: [
+                "The passkey named \u{201C}\(name)\u{201D} was removed from \(account.username). It can no longer sign in.",
+                "If this was not you, sign out devices you do not recognise and change your password.",
+            ],
+            action: ("Review your passkeys", link("/account/security")))
+    }
+
+    public func passkeyPossibleClone(to account: Account, name: String, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "passkey_possible_clone", now: now,
+            subject: "Your passkey may have been copied",
+            paragraphs: [
+                "The passkey named \u{201C}\(name)\u{201D} signed in to \(account.username) with a signature counter lower than one it used before.",
+                "That is what a copied security key looks like. If you did not restore or reset it, remove the passkey, sign out devices you do not recognise and add a new one.",
+            ],
+            action: ("Review your passkeys", link("/account/security")))
+    }
+
     public func secondFactorChanged(to account: Account, enabled: Bool, now: Date) -> OutboxMessage {
         compose(
             to: account.email, account: account, kind: "second_factor_changed", now: now,

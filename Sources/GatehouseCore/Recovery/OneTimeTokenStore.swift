@@ -9,6 +9,21 @@ public struct OneTimeToken: Sendable, Equatable {
         case serverClaim = "server_claim"
         /// A link to the old address after an e-mail change: undoes it, signs everyone out, forces a reset.
         case emailRevert = "email_revert"
+        /// A passkey registration ceremony's challenge (bound to the account).
+        case passkeyRegistration = "passkey_registration"
+        /// A discoverable passkey sign-in's challenge (no account yet: kept under the caller's address key).
+        case passkeySignIn = "passkey_signin"
+        /// A passkey re-authentication's challenge (bound to the account and the device).
+        case passkeyReauthentication = "passkey_reauth"
+
+        /// Whether issuing a token voids the account's older ones of the purpose. Sign-in ceremonies run side by
+        /// side (several tabs, several people behind one address), so they are trimmed instead.
+        public var voidsOlderTokens: Bool {
+            switch self {
+            case .signInChallenge, .passkeySignIn: false
+            default: true
+            }
+        }
     }
 
     public var purpose: Purpose
@@ -48,4 +63,6 @@ public protocol OneTimeTokenStore: Sendable {
     /// Counts a failed attempt against a token; returns the new count.
     func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws
+    /// Deletes every expired token of the purpose, whatever its account; returns how many.
+    func purgeExpiredTokens(purpose: OneTimeToken.Purpose, now: Date) async throws -> Int
 }

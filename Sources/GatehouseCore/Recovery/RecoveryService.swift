@@ -98,18 +98,51 @@ public struct RecoveryService: Sendable {
 
     /// Sets a new password with a mailed token: the rules apply and it must differ from the old ones; every
     /// device is signed out; the reset flag clears. A second factor, when on, is still asked at the next sign-in.
-    public func confirmReset(token: String, newPassword: String, caller: Caller) async throws {
+    /// A passkey-only account is recovered with the mailed link *and* one of its recovery codes: the link alone
+    /// (whoever reads the mailbox) does not bring password sign-in back.
+    public static let recoveryCodeRequired = RequestError(
+        status: 403, code: "recovery_code_required",
+        message: "This account signs in with passkeys only. To reset its password, enter one of its recovery codes too.")
+    /// Recovery codes tried per reset link.
+    static let recoveryCodeAttempts = 5
+
+    public func confirmReset(token: String, newPassword: String, caller: Caller, recoveryCode: String? = nil)
+        async throws
+    {
         guard token.utf8.count <= 128 else { throw AccountService.Error.invalidToken }
         let digest = env.digest(token)
         let now = env.clock.now()
         guard let stored = try await env.store.session.peekToken(purpose: .passwordReset, digest: digest, now: now),
             let account = try await env.store.session.account(id: stored.accountID)
         else { throw AccountService.Error.invalidToken }
+        let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
+        var recoveryDigest: String?
+        if passkeyOnly {
+            guard let recoveryCode, recoveryCode.utf8.count <= 64,
+                let code = TwoFactorService.normalizeRecoveryCode(recoveryCode)
+            else { throw Self.recoveryCodeRequired }
+            // Each link allows a few codes, reserved before the check, so a stolen link cannot guess codes.
+            guard
+                try await env.store.session.reserveTokenAttempt(
+                    purpose: .passwordReset, digest: digest, limit: Self.recoveryCodeAttempts, now: now)
+            else { throw AccountService.Error.invalidToken }
+            recoveryDigest = TwoFactorService(environment: env).recoveryDigest(code)
+        }
         let accounts = AccountService(environment: env)
         let normalized = try await accounts.validateNewPassword(newPassword, for: account)
         let hash = try await env.hasher.hash(normalized)
         let env = self.env
-        let revoked = try await env.store.transaction { tx -> [String]? in
+        let revoked = try await env.store.transaction { [recoveryDigest] tx -> [String]? in
+            if let recoveryDigest {
+                guard try await tx.useRecoveryCode(accountID: account.id, digest: recoveryDigest, at: now) else {
+                    throw Self.recoveryCodeRequired
+                }
+                try await tx.setPasskeyOnly(accountID: account.id, false)
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .passkeyOnlyChanged, ipAddress: caller.ipAddress,
+                        detail: "off: reset with a recovery code"), at: now)
+            }
             guard try await tx.consumeToken(purpose: .passwordReset, digest: digest, now: now) != nil,
                 var current = try await tx.account(id: account.id)
             else { return nil }

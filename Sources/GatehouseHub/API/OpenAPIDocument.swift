@@ -68,6 +68,29 @@ enum OpenAPIDocument {
                 known_device_token: {type: string, description: Keep it and send it as device.known_device_token at the next sign-in from this device.}
                 device: {$ref: "#/components/schemas/Device"}
                 account: {$ref: "#/components/schemas/Account"}
+            PasskeyCeremony:
+              type: object
+              properties:
+                challenge_id: {type: string, description: Single use, five minutes; send it back with the credential.}
+                public_key: {type: object, description: WebAuthn Level 3 JSON options (camelCase) for navigator.credentials.}
+            PasskeyAssertion:
+              type: object
+              required: [challenge_id, credential]
+              properties:
+                challenge_id: {type: string}
+                credential: {type: object, description: AuthenticationResponseJSON (PublicKeyCredential.toJSON())}
+            Passkey:
+              type: object
+              properties:
+                id: {type: string, description: The credential id (base64url).}
+                name: {type: string}
+                algorithm: {type: integer}
+                backup_eligible: {type: boolean}
+                backup_state: {type: boolean}
+                transports: {type: array, items: {type: string}}
+                aaguid: {type: string}
+                created_at: {type: string, format: date-time}
+                last_used_at: {type: [string, "null"], format: date-time}
             Message:
               type: object
               properties:
@@ -203,6 +226,28 @@ enum OpenAPIDocument {
               responses:
                 "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
                 "401": {$ref: "#/components/responses/Error"}
+          /sessions/passkey/options:
+            post:
+              summary: Start a username-less passkey sign-in (empty allowCredentials). public_key is PublicKeyCredentialRequestOptionsJSON
+              responses:
+                "200": {description: A ceremony, content: {application/json: {schema: {$ref: "#/components/schemas/PasskeyCeremony"}}}}
+          /sessions/passkey:
+            post:
+              summary: Finish a passkey sign-in; the same answer as a password sign-in. Any failure is the generic 401 invalid_credentials
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [challenge_id, credential]
+                      properties:
+                        challenge_id: {type: string}
+                        credential: {type: object, description: AuthenticationResponseJSON (PublicKeyCredential.toJSON())}
+                        device: {$ref: "#/components/schemas/DeviceInput"}
+              responses:
+                "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
+                "401": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /session:
             delete:
               summary: Sign out this device
@@ -225,6 +270,73 @@ enum OpenAPIDocument {
               responses:
                 "200": {description: Confirmed}
                 "403": {$ref: "#/components/responses/Error"}
+          /session/reauthenticate/passkey/options:
+            post:
+              summary: Start a re-authentication with one of the account's own passkeys (allowCredentials lists them)
+              security: [{device: []}]
+              responses:
+                "200": {description: A ceremony, content: {application/json: {schema: {$ref: "#/components/schemas/PasskeyCeremony"}}}}
+                "409": {description: no_passkeys}
+          /session/reauthenticate/passkey:
+            post:
+              summary: Finish a passkey re-authentication; sensitive changes are then allowed for a few minutes
+              security: [{device: []}]
+              requestBody:
+                content: {application/json: {schema: {$ref: "#/components/schemas/PasskeyAssertion"}}}
+              responses:
+                "200": {description: Confirmed}
+                "401": {description: invalid_credentials, for any failure (another account's passkey, a bad signature, a used challenge)}
+                "429": {$ref: "#/components/responses/Error"}
+          /account/passkeys/options:
+            post:
+              summary: Start adding a passkey (needs a recent re-authentication). public_key is PublicKeyCredentialCreationOptionsJSON (camelCase, as PublicKeyCredential.parseCreationOptionsFromJSON reads it); residentKey and userVerification are required, the account's passkeys excluded
+              security: [{device: []}]
+              responses:
+                "200": {description: A ceremony, content: {application/json: {schema: {$ref: "#/components/schemas/PasskeyCeremony"}}}}
+                "403": {description: reauthentication_required}
+          /account/passkeys:
+            get:
+              summary: The account's passkeys (public metadata only)
+              security: [{device: []}]
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Passkey"}}}}}
+            post:
+              summary: Finish adding a passkey (needs a recent re-authentication); the owner is mailed
+              security: [{device: []}]
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [challenge_id, credential]
+                      properties:
+                        challenge_id: {type: string}
+                        name: {type: string, maxLength: 64}
+                        credential: {type: object, description: RegistrationResponseJSON (PublicKeyCredential.toJSON())}
+              responses:
+                "201": {description: Added, content: {application/json: {schema: {$ref: "#/components/schemas/Passkey"}}}}
+                "400": {description: invalid_challenge or passkey_refused}
+                "403": {description: reauthentication_required}
+                "409": {description: passkey_exists}
+          /account/passkeys/{id}:
+            delete:
+              summary: Remove a passkey (needs a recent re-authentication); the owner is mailed
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Removed}
+                "404": {$ref: "#/components/responses/Error"}
+                "409": {description: last_passkey (a passkey-only account keeps one)}
+          /account/passkey-only:
+            put:
+              summary: Turn "passkey only" on or off (needs a recent re-authentication; on needs a passkey). When on, password sign-in answers like a wrong password
+              security: [{device: []}]
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [enabled], properties: {enabled: {type: boolean}}}}}
+              responses:
+                "200": {description: Set, content: {application/json: {schema: {type: object, properties: {passkey_only: {type: boolean}}}}}}
+                "409": {description: no_passkeys}
           /devices:
             get:
               summary: The account's signed-in devices (never a credential)
@@ -306,9 +418,11 @@ enum OpenAPIDocument {
                       properties:
                         token: {type: string}
                         new_password: {type: string}
+                        recovery_code: {type: string, description: Needed only for a passkey-only account (which this also switches back to password sign-in).}
               responses:
                 "200": {description: Reset}
                 "400": {$ref: "#/components/responses/Error"}
+                "403": {description: recovery_code_required (a passkey-only account; the link alone is not enough)}
                 "422": {$ref: "#/components/responses/Error"}
           /notices:
             get:

@@ -65,6 +65,8 @@ enum RecoveryRoutes {
     struct ResetConfirm: Decodable {
         var token: String
         var newPassword: String
+        /// Needed only for a passkey-only account.
+        var recoveryCode: String?
     }
     struct Message: Encodable { var message: String }
 
@@ -82,7 +84,8 @@ enum RecoveryRoutes {
         table.add(.post, "/password-reset/confirm", signedIn: false) { request, context in
             let body = try await JSONBody.decode(ResetConfirm.self, from: request, context: context)
             try await services.recovery.confirmReset(
-                token: body.token, newPassword: body.newPassword, caller: services.caller(request, context))
+                token: body.token, newPassword: body.newPassword, caller: services.caller(request, context),
+                recoveryCode: body.recoveryCode)
             return try JSONBody.response(Message(message: "Your password was reset. Every device was signed out."))
         }
     }

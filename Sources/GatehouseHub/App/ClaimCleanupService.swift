@@ -2,9 +2,11 @@ import GatehouseCore
 import Logging
 import ServiceLifecycle
 
-/// Deletes expired media-server claim codes once a minute, so a claim row never outlives its code.
+/// Deletes expired media-server claim codes once a minute, so a claim row never outlives its code, and expired passkey
+/// challenges (a username-less sign-in's belong to no account, so nothing else removes them).
 struct ClaimCleanupService: Service {
     let servers: ServerService
+    var passkeys: PasskeyService?
     let logger: Logger
     var interval: Duration = .seconds(60)
 
@@ -14,6 +16,12 @@ struct ClaimCleanupService: Service {
                 do {
                     let purged = try await servers.purgeExpiredClaims()
                     if purged > 0 { logger.debug("expired claim codes purged", metadata: ["count": "\(purged)"]) }
+                    if let passkeys {
+                        let challenges = try await passkeys.purgeExpiredChallenges()
+                        if challenges > 0 {
+                            logger.debug("expired passkey challenges purged", metadata: ["count": "\(challenges)"])
+                        }
+                    }
                 } catch {
                     logger.warning("claim cleanup failed: \(String(describing: type(of: error)))")
                 }

@@ -44,6 +44,7 @@ public enum HubApplication {
             router: router, prefix: "/api/v1", authenticator: BearerAuthenticator(services: services))
         AccountRoutes.register(&table, services: services)
         SessionRoutes.register(&table, services: services)
+        PasskeyRoutes.register(&table, services: services)
         DeviceRoutes.register(&table, services: services)
         TwoFactorRoutes.register(&table, services: services)
         RecoveryRoutes.register(&table, services: services)
@@ -82,7 +83,8 @@ public enum HubApplication {
             services: [
                 delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
                 AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
-                ClaimCleanupService(servers: runtime.services.servers, logger: runtime.logger),
+                ClaimCleanupService(
+                    servers: runtime.services.servers, passkeys: runtime.services.passkeys, logger: runtime.logger),
             ],
             logger: runtime.logger)
         let logger = runtime.logger

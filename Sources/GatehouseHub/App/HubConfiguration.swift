@@ -43,6 +43,8 @@ public struct HubConfiguration: Sendable {
     public var deviceLifetimes = DeviceLifetimes()
     /// Failed sign-ins from unknown devices per minute that hold up every unknown device (0: off).
     public var stuffingThreshold = 600
+    /// Admins must sign in with a passkey (`--admin-credential passkey`).
+    public var adminsNeedPasskey = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

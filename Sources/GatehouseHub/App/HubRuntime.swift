@@ -46,7 +46,8 @@ public struct HubRuntime: Sendable {
             clock: SystemWallClock(), revocations: RevocationBus(),
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
             settings: AccountSettings(
-                firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes),
+                firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes,
+                adminsNeedPasskey: configuration.adminsNeedPasskey),
             logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold))
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)

@@ -16,6 +16,13 @@ public struct HubServices: Sendable {
     public let releases: ReleaseService
     public let configuration: HubConfiguration
 
+    /// Passkeys, with the relying party of the configured public URL (cheap to build: configuration only).
+    public var passkeys: PasskeyService {
+        PasskeyService(
+            environment: environment, signIn: signIn,
+            relyingParty: PasskeyService.relyingParty(publicURL: configuration.publicURL))
+    }
+
     /// The caller: the client address ``ClientAddressMiddleware`` worked out once for the request, and the device
     /// when signed in.
     func caller(_ request: Request, _ context: HubRequestContext) -> Caller {

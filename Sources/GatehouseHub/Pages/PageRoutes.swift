@@ -83,6 +83,7 @@ struct PageRoutes {
             try await signOutAll(request, context)
         }
         ServerPages(pages: self).register(on: router)
+        PasskeyPages(pages: self).register(on: router)
         AdminPages(pages: self).register(on: router)
     }
 
@@ -264,7 +265,8 @@ struct PageRoutes {
         let token = fields["token"] ?? ""
         do {
             try await services.recovery.confirmReset(
-                token: token, newPassword: fields["new_password"] ?? "", caller: caller(request, context))
+                token: token, newPassword: fields["new_password"] ?? "", caller: caller(request, context),
+                recoveryCode: fields["recovery_code"].flatMap { $0.isEmpty ? nil : $0 })
             return renderer.page(
                 "check-mail", title: "Password reset",
                 data: ["heading": "Password reset", "message": "Your new password is set and every device was signed out. Sign in again."],
@@ -323,6 +325,14 @@ struct PageRoutes {
                 ["when": formatter.string(from: event.createdAt), "what": Self.describe(event.kind), "ipAddress": event.ipAddress]
             },
             "errors": [String: String](),
+            "passkeys": try await services.passkeys.passkeys(of: account).map { passkey -> [String: Any] in
+                [
+                    "id": passkey.id, "name": passkey.name, "created": formatter.string(from: passkey.createdAt),
+                    "lastUsed": passkey.lastUsedAt.map { formatter.string(from: $0) } ?? "never",
+                    "synced": passkey.backupEligible,
+                ]
+            },
+            "passkeyOnly": try await services.passkeys.isPasskeyOnly(account),
         ]
         if let pending = try await services.twoFactor.pendingEnrollment(account: account), extra["hasRecoveryCodes"] == nil {
             data["enrollment"] = try Self.enrollmentData(pending)
@@ -353,6 +363,8 @@ struct PageRoutes {
             "2fa.recovery_code_used": "Recovery code used", "2fa.recovery_codes_regenerated": "New recovery codes",
             "sudo.granted": "Identity confirmed", "mail.phrase_changed": "Anti-phishing phrase changed",
             "incident.applied": "Security incident measures applied", "server.update": "Media server update",
+            "passkey.added": "Passkey added", "passkey.removed": "Passkey removed",
+            "passkey.possible_clone": "Passkey may have been copied", "passkey.only_changed": "Passkey-only sign-in changed",
         ]
         return names[kind] ?? kind
     }

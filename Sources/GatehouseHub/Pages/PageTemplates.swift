@@ -10,6 +10,7 @@ enum PageTemplates {
         <title>{{title}} · Gatehouse</title>
         <link rel="stylesheet" href="/static/app.css">
         <script src="/static/app.js" defer></script>
+        <script src="/static/passkeys.js" defer></script>
         </head>
         <body>
         <header class="top">
@@ -80,6 +81,10 @@ enum PageTemplates {
           <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code">
           <button type="submit">Confirm</button>
         </form>
+        <div id="passkey-confirm" data-csrf="{{csrf}}" data-next="{{next}}" hidden>
+          <button type="button" class="secondary" id="passkey-confirm-button">Confirm with a passkey</button>
+          <p class="error" id="passkey-confirm-error" role="alert" hidden></p>
+        </div>
         """
 
     static let emailRevert = """
@@ -120,6 +125,10 @@ enum PageTemplates {
           {{#error}}<p class="error" id="signin-error">{{error}}</p>{{/error}}
           <button type="submit">Sign in</button>
         </form>
+        <div id="passkey-signin" data-csrf="{{csrf}}" hidden>
+          <button type="button" class="secondary" id="passkey-signin-button">Sign in with a passkey</button>
+          <p class="error" id="passkey-signin-error" role="alert" hidden></p>
+        </div>
         <p><a href="/forgot-password">Forgot your password?</a> · <a href="/sign-up">Create an account</a></p>
         """
 
@@ -159,6 +168,8 @@ enum PageTemplates {
           <input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus
             {{#error}}aria-invalid="true" aria-describedby="reset-error"{{/error}}>
           {{#error}}<p class="error" id="reset-error">{{error}}</p>{{/error}}
+          <label for="recovery_code">Recovery code (only if your account signs in with passkeys only)</label>
+          <input id="recovery_code" name="recovery_code" autocomplete="off">
           <p class="hint">Every device will be signed out. Two-factor sign-in, if on, stays on.</p>
           <button type="submit">Set new password</button>
         </form>
@@ -237,6 +248,44 @@ enum PageTemplates {
           </form>
         {{/twoFactor}}
         {{/enrollment}}
+        </section>
+
+        <section id="passkeys">
+        <h2>Passkeys</h2>
+        <p class="hint">Sign in with your fingerprint, face or screen lock instead of a password. We keep only the public half.</p>
+        {{#errors.passkeys}}<p class="error" role="alert">{{errors.passkeys}}</p>{{/errors.passkeys}}
+        <ul class="devices" id="passkey-list">
+        {{#passkeys}}
+          <li class="device passkey" data-passkey-id="{{id}}">
+            <div><strong class="passkey-name">{{name}}</strong>{{#synced}} <span class="tag ok">synced</span>{{/synced}}
+            <br><span class="hint">added {{created}} · last used {{lastUsed}}</span></div>
+            <form method="post" action="/account/security/passkeys/{{id}}/remove">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary">Remove</button>
+            </form>
+          </li>
+        {{/passkeys}}
+        {{^passkeys}}<li class="hint">No passkeys yet.</li>{{/passkeys}}
+        </ul>
+        <div id="passkey-add" data-csrf="{{csrf}}" hidden>
+          <label for="passkey_name">Name for a new passkey</label>
+          <input id="passkey_name" name="passkey_name" maxlength="64" placeholder="Laptop">
+          <button type="button" id="passkey-add-button">Add a passkey</button>
+          <p class="error" id="passkey-add-error" role="alert" hidden></p>
+        </div>
+        <noscript><p class="hint">Adding a passkey needs JavaScript.</p></noscript>
+        <form method="post" action="/account/security/passkey-only">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#passkeyOnly}}
+          <p><span class="tag ok">passkey only</span> Your password does not sign in.</p>
+          <input type="hidden" name="enabled" value="0">
+          <button type="submit" class="secondary">Allow password sign-in again</button>
+          {{/passkeyOnly}}
+          {{^passkeyOnly}}
+          <input type="hidden" name="enabled" value="1">
+          <button type="submit" class="secondary">Sign in with passkeys only</button>
+          {{/passkeyOnly}}
+        </form>
         </section>
 
         <section id="phrase">

@@ -163,6 +163,7 @@ func withHub(
     let clock = ManualClock()
     var accountSettings = settings
     accountSettings.firstAccountIsAdmin = configuration.firstAccountIsAdmin || settings.firstAccountIsAdmin
+    accountSettings.adminsNeedPasskey = configuration.adminsNeedPasskey || settings.adminsNeedPasskey
     let environment = HubEnvironment(
         store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, pool: pool, logger: logger),
         mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)), clock: clock,

@@ -1,0 +1,132 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import WebAuthn
+
+/// Passkeys: adding, listing and removing them, username-less sign-in, and re-authentication with one. The rules
+/// are all in ``PasskeyService``; these handlers only decode and encode.
+enum PasskeyRoutes {
+    struct RegisterBody: Decodable {
+        var challengeId: String
+        var name: String?
+        var credential: RegistrationResponseJSON
+    }
+
+    struct AssertionBody: Decodable {
+        var challengeId: String
+        var credential: AuthenticationResponseJSON
+    }
+
+    struct SignInBody: Decodable {
+        var challengeId: String
+        var credential: AuthenticationResponseJSON
+        var device: SessionRoutes.DeviceInput?
+    }
+
+    struct PasskeyOnlyBody: Decodable { var enabled: Bool }
+    struct PasskeyOnlyView: Encodable { var passkeyOnly: Bool }
+
+    struct PasskeyView: Encodable {
+        var id: String
+        var name: String
+        var algorithm: Int64
+        var backupEligible: Bool
+        var backupState: Bool
+        var transports: [String]
+        var aaguid: String
+        var createdAt: Date
+        var lastUsedAt: Date?
+
+        init(_ passkey: Passkey) {
+            id = passkey.id
+            name = passkey.name
+            algorithm = passkey.algorithm
+            backupEligible = passkey.backupEligible
+            backupState = passkey.backupState
+            transports = passkey.transports
+            aaguid = passkey.aaguid
+            createdAt = passkey.createdAt
+            lastUsedAt = passkey.lastUsedAt
+        }
+    }
+
+    /// WebAuthn's JSON forms keep their camelCase names (the browser's parse…FromJSON() reads them as they are),
+    /// so the options are encoded apart from the API's snake_case envelope.
+    static let webAuthnEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// `{"challenge_id": ..., "public_key": <options>}`.
+    static func ceremony<Options: Sendable & Encodable>(_ ceremony: PasskeyCeremony<Options>) throws -> Response {
+        let id = try webAuthnEncoder.encode(ceremony.challengeID)
+        let options = try webAuthnEncoder.encode(ceremony.options)
+        var data = Data("{\"challenge_id\":".utf8)
+        data.append(id)
+        data.append(contentsOf: Array(",\"public_key\":".utf8))
+        data.append(options)
+        data.append(contentsOf: Array("}".utf8))
+        return JSONBody.response(encoded: data)
+    }
+
+    static func register(_ table: inout APIRouteTable, services: HubServices) {
+        table.add(.post, "/account/passkeys/options", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            return try ceremony(
+                try await services.passkeys.registrationOptions(account: identity.account, device: identity.device))
+        }
+        table.add(.post, "/account/passkeys", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(RegisterBody.self, from: request, context: context)
+            let passkey = try await services.passkeys.register(
+                account: identity.account, device: identity.device, challengeID: body.challengeId,
+                name: body.name ?? "Passkey", credential: body.credential, caller: services.caller(request, context))
+            return try JSONBody.response(PasskeyView(passkey), status: .created)
+        }
+        table.add(.get, "/account/passkeys", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            return try JSONBody.response(try await services.passkeys.passkeys(of: identity.account).map(PasskeyView.init))
+        }
+        table.add(.delete, "/account/passkeys/{id}", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let id = try context.parameters.require("id")
+            try await services.passkeys.remove(
+                id: id, account: identity.account, device: identity.device, caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.put, "/account/passkey-only", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(PasskeyOnlyBody.self, from: request, context: context)
+            try await services.passkeys.setPasskeyOnly(
+                body.enabled, account: identity.account, device: identity.device,
+                caller: services.caller(request, context))
+            return try JSONBody.response(PasskeyOnlyView(passkeyOnly: body.enabled))
+        }
+        table.add(.post, "/sessions/passkey/options", signedIn: false) { request, context in
+            return try ceremony(try await services.passkeys.signInOptions(caller: services.caller(request, context)))
+        }
+        table.add(.post, "/sessions/passkey", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
+            let info = try (body.device ?? SessionRoutes.DeviceInput()).info()
+            let signedIn = try await services.passkeys.signIn(
+                challengeID: body.challengeId, credential: body.credential, info: info, kind: .api,
+                caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken)
+            return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
+        }
+        table.add(.post, "/session/reauthenticate/passkey/options", signedIn: true) { _, context in
+            let identity = try context.requireIdentity()
+            return try ceremony(
+                try await services.passkeys.reauthenticationOptions(account: identity.account, device: identity.device))
+        }
+        table.add(.post, "/session/reauthenticate/passkey", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            let body = try await JSONBody.decode(AssertionBody.self, from: request, context: context)
+            try await services.passkeys.reauthenticate(
+                account: identity.account, device: identity.device, challengeID: body.challengeId,
+                credential: body.credential, caller: services.caller(request, context))
+            return try JSONBody.response(
+                SessionRoutes.Message(message: "Confirmed. Sensitive changes are allowed for a few minutes."))
+        }
+    }
+}
