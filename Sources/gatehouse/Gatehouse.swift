@@ -7,7 +7,7 @@ struct Gatehouse: AsyncParsableCommand {
         abstract: "Gatehouse: a self-hosted account hub and media server.",
         subcommands: [
             ServeCommand.self, MediaCommand.self,
-            LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self,
+            LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self, PasskeysCommand.self,
             ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
             AdminCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
             Argon2Command.self, PasswordsCommand.self,

@@ -38,7 +38,19 @@ def test_cli_login_devices_and_logout(hub):
     devices.expect(pexpect.EOF)
     table = devices.before
     assert "tablet" in table and "gatehouse CLI" in table
+    assert "EXPIRES" in table, "the device list shows when each credential expires"
     tablet_id = re.search(r"^\s+(\S+)\s+tablet", table, re.M).group(1)
+
+    passkeys = spawn(["passkeys"], config)
+    passkeys.expect("LAST USED")
+    passkeys.expect(pexpect.EOF)
+    remove = spawn(["passkeys", "remove", "no-such-passkey"], config)
+    remove.expect("Password: ")
+    remove.sendline(PASSWORD)
+    remove.expect("code")
+    remove.sendline("")
+    remove.expect(pexpect.EOF)
+    assert "removed" not in remove.before
 
     revoke = spawn(["devices", "revoke", tablet_id], config)
     revoke.expect("signed out")
