@@ -98,15 +98,16 @@ public struct SignInService: Sendable {
         let now = env.clock.now()
 
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
-        var isKnown = false
+        var knownDigest: String?
         if let account, let knownDeviceToken, OpaqueToken.hasShape(knownDeviceToken, prefix: "ghk") {
-            isKnown = try await session.isKnownDevice(accountID: account.id, knownDigest: env.digest(knownDeviceToken))
+            let digest = env.digest(knownDeviceToken)
+            if try await session.isKnownDevice(accountID: account.id, knownDigest: digest) { knownDigest = digest }
         }
+        let isKnown = knownDigest != nil
         let addressKey = "ip:" + caller.addressKey
         let accountKey =
-            isKnown
-            ? "known:" + env.digest(knownDeviceToken ?? "")
-            : HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
+            knownDigest.map { "known:" + $0 }
+            ?? HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
         var wait = 0
         var reservedAddress = false
         if !isKnown { wait = env.breaker.wait(at: now) }

@@ -64,9 +64,6 @@ public struct OpaqueToken: Sendable, Equatable {
         OpaqueToken(value: prefix + "_" + Encoding.base64URL(SecureRandom.bytes(32)))
     }
 
-    /// The digest the store keeps.
-    public var digest: String { Digest.sha256Hex(value) }
-
     /// True when `value` looks like a token of `prefix` (cheap shape check before any lookup).
     public static func hasShape(_ value: String, prefix: String) -> Bool {
         value.hasPrefix(prefix + "_") && value.utf8.count == prefix.utf8.count + 1 + 43

@@ -45,6 +45,14 @@ public struct AccountSettings: Sendable {
     }
 }
 
+/// The token-digest key, made once: every authenticated request digests its credential, so building a
+/// `SymmetricKey` per call would sit on the hot path. `SymmetricKey` is immutable after creation, so sharing it
+/// across tasks is safe although swift-crypto does not mark it `Sendable`.
+private final class DigestKey: @unchecked Sendable {
+    let key: SymmetricKey
+    init(key: SymmetricKey) { self.key = key }
+}
+
 /// Idle and absolute lifetimes of device credentials. A browser is used often and is easy to lose, so its
 /// limits are shorter than a TV's, which may sit unused for months.
 public struct DeviceLifetimes: Sendable, Equatable {
@@ -88,7 +96,7 @@ public struct HubEnvironment: Sendable {
     /// The key of token digests: HMAC-SHA-256 under a key derived from the keyring's first pepper, so that a copy
     /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
     /// rotation does not void every credential.
-    private let digestKey: [UInt8]
+    private let digestKey: DigestKey
 
     public init(
         store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
@@ -106,15 +114,15 @@ public struct HubEnvironment: Sendable {
         self.keyring = keyring
         self.settings = settings
         self.logger = logger
-        self.digestKey = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: keyring.peppers[0].material),
-            info: Array("gatehouse token digest v1".utf8), outputByteCount: 32
-        ).withUnsafeBytes { Array($0) }
+        self.digestKey = DigestKey(
+            key: HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: keyring.peppers[0].material),
+                info: Array("gatehouse token digest v1".utf8), outputByteCount: 32))
     }
 
     /// The keyed digest the store keeps of a bearer token or one-time code.
     public func digest(_ token: String) -> String {
-        "k1:" + Encoding.hex(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: digestKey)))
+        "k1:" + Encoding.hex(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: digestKey.key))
     }
 
     /// A throttle key for an account: by id when it exists, else by the identifier typed (which behaves the same
