@@ -140,6 +140,74 @@ struct ConcurrentGuessingTests {
         }
     }
 
+    @Test("200 concurrent wrong re-authentications with a stolen credential verify at most the per-account budget", arguments: Backend.allCases)
+    func concurrentWrongReauthentications(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("gina")
+            let stolen = try await hub.signIn("gina")
+            let before = hub.hasher.verified
+            let signIn = hub.services.signIn
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        do {
+                            try await signIn.reauthenticate(
+                                account: stolen.account, device: stolen.device, password: "guess-\(index)", code: nil,
+                                caller: Caller(ipAddress: "198.51.100.\(index % 200)", deviceID: stolen.device.id))
+                            return "confirmed"
+                        } catch let error as SignInService.Error {
+                            return error.code
+                        } catch {
+                            return "other: \(error)"
+                        }
+                    }
+                }
+                var all: [String] = []
+                for await outcome in group { all.append(outcome) }
+                return all
+            }
+            let verified = hub.hasher.verified - before
+            #expect(verified <= ThrottlePolicy.perAccount.freeAttempts, "verified \(verified) passwords")
+            #expect(!outcomes.contains("confirmed"))
+            #expect(!outcomes.contains { $0.hasPrefix("other") })
+            let failures = try await hub.audit(account.id).filter {
+                $0.kind == AuditEvent.Kind.signInFailed.rawValue && $0.detail.contains("re-authentication")
+            }
+            #expect(failures.count == verified)
+        }
+    }
+
+    @Test("200 concurrent claim-code guesses from one account are held to the claim budget", arguments: Backend.allCases)
+    func concurrentClaimCodeGuesses(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("hank")
+            let servers = hub.services.servers
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        do {
+                            _ = try await servers.claim(
+                                code: String(format: "%08d", index), by: account,
+                                caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
+                            return "claimed"
+                        } catch let error as any PublicError {
+                            return error.code
+                        } catch {
+                            return "other: \(error)"
+                        }
+                    }
+                }
+                var all: [String] = []
+                for await outcome in group { all.append(outcome) }
+                return all
+            }
+            #expect(!outcomes.contains("claimed"))
+            #expect(!outcomes.contains { $0.hasPrefix("other") })
+            let evaluated = outcomes.filter { $0 != "too_many_attempts" }.count
+            #expect(evaluated <= ServerService.claimAttemptPolicy.freeAttempts, "evaluated \(evaluated) codes")
+        }
+    }
+
     @Test("200 requests racing a revocation: none succeeds after the revoking request answered", arguments: Backend.allCases)
     func requestsRacingARevocation(backend: Backend) async throws {
         try await withHub(backend) { hub in
