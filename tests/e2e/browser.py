@@ -56,7 +56,11 @@ def submit(driver, form_action):
     selector = f'form[action="{form_action}"] button[type=submit]'
     for attempt in range(5):
         try:
-            click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, selector))
+            # Wait for the button to be in the document: a loaded machine once answered the lookup with "no such
+            # element" right after the page's fields had been filled in.
+            button = WebDriverWait(driver, 10).until(
+                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
+            click_and_wait(driver, button)
             return
         except (StaleElementReferenceException, WebDriverException) as error:
             if attempt == 4 or not ("does not belong to the document" in str(error) or
