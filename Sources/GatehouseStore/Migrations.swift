@@ -58,6 +58,8 @@ enum Migrations {
                 "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
                 "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
             ]),
+            // 10: how a device's person last proved who they were (named in security mails; no secret).
+            (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
         ]
     }
 

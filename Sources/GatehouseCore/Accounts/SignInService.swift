@@ -183,10 +183,15 @@ public struct SignInService: Sendable {
         if try await secondFactors.isEnabled(accountID: account.id) {
             let challenge = try await secondFactors.issueChallenge(
                 account: account, info: info, kind: kind, caller: caller, isKnownDevice: isKnown)
-            return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
+            // A passkey answers the second step too (GitHub's rule: it counts as a second factor once two-factor
+            // sign-in is on); it is offered only to someone who got the password right.
+            let hasPasskeys = !(try await session.passkeys(accountID: account.id)).isEmpty
+            return .secondFactorRequired(
+                challenge: challenge, methods: ["totp", "recovery_code"] + (hasPasskeys ? ["passkey"] : []))
         }
         return .signedIn(
-            try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown))
+            try await completeSignIn(
+                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password))
     }
 
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
@@ -215,7 +220,9 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
+        let withCode = try await secondFactors.isEnabled(accountID: account.id)
+        let proof: Proof = code != nil && withCode ? .passwordAndCode : .password
+        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller, proof: proof)
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
@@ -223,12 +230,12 @@ public struct SignInService: Sendable {
         let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
         return try await completeSignIn(
             account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-            isKnownClient: pending.isKnownDevice)
+            isKnownClient: pending.isKnownDevice, proof: pending.proof)
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
     func completeSignIn(
-        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool, proof: Proof
     ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
@@ -236,11 +243,12 @@ public struct SignInService: Sendable {
             let isKnown = isKnownClient
             let (device, token, known) = try await DeviceService.createDevice(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                now: now)
+                proof: proof, now: now)
             try await tx.appendAudit(
                 AuditRecord(
                     accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
-                    detail: "\(info.product) on \(info.platform), device \(device.id)"), at: now)
+                    detail: "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"),
+                at: now)
             if !isKnown {
                 try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
             }
