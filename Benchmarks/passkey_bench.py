@@ -143,6 +143,7 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--passkey-only", action="store_true", help="skip the password rounds (for profiling)")
     options = parser.parse_args()
 
     data = tempfile.mkdtemp(prefix="gh-passkey-bench-")
@@ -186,7 +187,8 @@ def main():
         password_rates, passkey_rates = [], []
         with multiprocessing.Pool(options.workers) as pool:
             for round_number in range(options.rounds):
-                pw = run(pool, base, "password", options.workers, options.duration, states, origin, "localhost")
+                pw = (1.0, 0, 0.0) if options.passkey_only else \
+                    run(pool, base, "password", options.workers, options.duration, states, origin, "localhost")
                 pk = run(pool, base, "passkey", options.workers, options.duration, states, origin, "localhost")
                 password_rates.append(pw[0])
                 passkey_rates.append(pk[0])
@@ -197,6 +199,8 @@ def main():
         pw, pk = statistics.median(password_rates), statistics.median(passkey_rates)
         print(f"\nmedian: password {pw:.1f} /s, passkey {pk:.1f} /s, passkey/password {pk / pw:.2f}")
     finally:
+        if options.passkey_only:
+            print(f"hub pid was {hub.pid}")
         hub.terminate()
         hub.wait(timeout=10)
         shutil.rmtree(data, ignore_errors=True)
