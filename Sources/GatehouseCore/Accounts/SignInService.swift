@@ -90,6 +90,40 @@ public struct SignInService: Sendable {
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
         knownDeviceToken: String? = nil
     ) async throws -> SignInOutcome {
+        try await Self.counted(.password, metrics: env.metrics) {
+            let outcome = try await passwordStep(
+                identifier: identifier, password: password, info: info, kind: kind, caller: caller,
+                knownDeviceToken: knownDeviceToken)
+            if case .secondFactorRequired = outcome { return (outcome, .secondFactor) }
+            return (outcome, .success)
+        }
+    }
+
+    /// Runs a sign-in attempt and counts how it ended in ``HubMetrics`` (`gatehouse_signins_total`).
+    static func counted<T>(
+        _ method: HubMetrics.Method, metrics: HubMetrics, _ body: () async throws -> (T, HubMetrics.Outcome)
+    ) async throws -> T {
+        do {
+            let (value, outcome) = try await body()
+            metrics.signIn(method, outcome)
+            return value
+        } catch let error as Error {
+            switch error {
+            case .throttled: metrics.signIn(method, .throttled)
+            case .passwordResetRequired: metrics.signIn(method, .resetRequired)
+            default: metrics.signIn(method, .failure)
+            }
+            throw error
+        } catch {
+            metrics.signIn(method, .failure)
+            throw error
+        }
+    }
+
+    private func passwordStep(
+        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
+        knownDeviceToken: String?
+    ) async throws -> SignInOutcome {
         guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
@@ -227,10 +261,14 @@ public struct SignInService: Sendable {
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
     public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
-        let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
-        return try await completeSignIn(
-            account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-            isKnownClient: pending.isKnownDevice, proof: pending.proof)
+        try await Self.counted(.secondStep, metrics: env.metrics) {
+            let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
+            return (
+                try await completeSignIn(
+                    account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
+                    isKnownClient: pending.isKnownDevice, proof: pending.proof), .success
+            )
+        }
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
