@@ -27,6 +27,7 @@ enum OpenAPIDocument {
                     code: {type: string}
                     message: {type: string}
                     details: {type: object, additionalProperties: {type: string}}
+                    request_id: {type: string, description: The request id (also in X-Request-Id and the hub's log lines)}
             Account:
               type: object
               properties:
