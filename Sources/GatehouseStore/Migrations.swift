@@ -58,6 +58,39 @@ enum Migrations {
                 "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
                 "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
             ]),
+            // 10: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
+            // authorizations keyed by the digests of their device and user codes.
+            (10, [
+                """
+                CREATE TABLE oauth_clients (
+                    client_id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    logo TEXT,
+                    created_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE device_authorizations (
+                    device_code_digest TEXT PRIMARY KEY,
+                    user_code_digest TEXT NOT NULL UNIQUE,
+                    client_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    device_name TEXT NOT NULL,
+                    product TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    ip_address TEXT NOT NULL,
+                    created_at \(t.int) NOT NULL,
+                    expires_at \(t.int) NOT NULL,
+                    poll_interval \(t.int) NOT NULL,
+                    last_polled_ms \(t.int),
+                    status TEXT NOT NULL,
+                    account_id TEXT,
+                    decided_at \(t.int)
+                )
+                """,
+                "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
+            ]),
         ]
     }
 

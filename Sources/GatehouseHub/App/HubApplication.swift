@@ -10,7 +10,7 @@ public enum HubApplication {
     /// The API routes as (method, path), for the OpenAPI consistency test.
     public static func apiRoutes(services: HubServices) -> [(method: String, path: String)] {
         let router = Router(context: HubRequestContext.self)
-        return makeAPI(router: router, services: services).routes
+        return makeAPI(router: router, services: services).routes + makeOAuth(router: router, services: services).routes
     }
 
     /// The OpenAPI document served at `/api/openapi.yaml`.
@@ -35,6 +35,7 @@ public enum HubApplication {
             router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }
         }
         _ = makeAPI(router: router, services: services)
+        _ = makeOAuth(router: router, services: services)
         PageRoutes(services: services, renderer: pages).register(on: router)
         return router
     }
@@ -52,6 +53,14 @@ public enum HubApplication {
         NoticeRoutes.register(&table, services: services)
         ServerRoutes.register(&table, services: services)
         ReleaseRoutes.register(&table, services: services)
+        return table
+    }
+
+    /// The OAuth endpoints of the device authorization grant (RFC 8628), outside `/api/v1` where clients expect them.
+    static func makeOAuth(router: Router<HubRequestContext>, services: HubServices) -> APIRouteTable {
+        var table = APIRouteTable(
+            router: router, prefix: "/oauth", authenticator: BearerAuthenticator(services: services))
+        OAuthRoutes.register(&table, services: services)
         return table
     }
 
@@ -84,7 +93,8 @@ public enum HubApplication {
                 delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
                 AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
                 ClaimCleanupService(
-                    servers: runtime.services.servers, passkeys: runtime.services.passkeys, logger: runtime.logger),
+                    servers: runtime.services.servers, passkeys: runtime.services.passkeys,
+                    deviceGrant: runtime.services.deviceGrant, logger: runtime.logger),
             ],
             logger: runtime.logger)
         let logger = runtime.logger

@@ -45,6 +45,9 @@ public struct HubConfiguration: Sendable {
     public var stuffingThreshold = 600
     /// Admins must sign in with a passkey (`--admin-credential passkey`).
     public var adminsNeedPasskey = false
+    /// Device-code sign-in (`/link`) accepts client_ids nobody registered with `gatehouse clients add`, labelled
+    /// unverified (`--allow-unregistered-clients`). Off by default.
+    public var allowUnregisteredClients = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,
