@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import QRCode
 
 /// `gatehouse login --device`: the device authorization grant (RFC 8628) as a client. Asks the hub for a code,
@@ -26,15 +27,14 @@ struct DeviceCodeLogin {
             let expiresIn = started.json["expires_in"] as? Int
         else { throw Self.failure(started) }
         var interval = max(1, started.json["interval"] as? Int ?? 5)
-        print("On a browser signed in to your account, open \(uri) and enter this code:\n\n    \(userCode)\n")
+        say("On a browser signed in to your account, open \(uri) and enter this code:\n\n    \(userCode)\n")
         if let complete = started.json["verification_uri_complete"] as? String,
             let code = try? QRCode(text: complete, correction: .medium)
         {
-            print("Or scan this with your phone:\n")
-            print(code.terminalText())
+            say("Or scan this with your phone:\n")
+            say(code.terminalText())
         }
-        print("Only enter the code on a page of your own hub. Waiting for approval (the code expires in \(expiresIn / 60) minutes)...")
-        fflush(stdout)
+        say("Only enter the code on a page of your own hub. Waiting for approval (the code expires in \(expiresIn / 60) minutes)...")
         let deadline = Date().addingTimeInterval(TimeInterval(expiresIn))
         while Date() < deadline {
             try await Task.sleep(for: .seconds(interval))
@@ -60,6 +60,11 @@ struct DeviceCodeLogin {
         throw HubClient.APIError(status: 0, code: "expired_token", message: "The code expired. Run the command again.")
     }
 
+    /// Writes a line to standard output at once (unbuffered), so a program reading the code sees it while we poll.
+    private func say(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
     private func save(token: String) async throws {
         let client = HubClient(baseURL: base, token: token)
         let (_, accountJSON) = try await client.request(.GET, "/account")
@@ -70,7 +75,7 @@ struct DeviceCodeLogin {
             hub: base, token: token, deviceID: current?["id"] as? String ?? "", username: username,
             knownDeviceToken: nil
         ).save()
-        print("Signed in as \(username). Credential saved to \(StoredCredential.path)")
+        say("Signed in as \(username). Credential saved to \(StoredCredential.path)")
     }
 
     private func post(_ path: String, _ fields: [String: String]) async throws -> (status: Int, json: [String: Any]) {

@@ -56,8 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
     var benchmarkMode = false
 
     @Flag(
-        help: "Device-code sign-in (/link) accepts client_ids not registered with `gatehouse clients add`, shown as "
-            + "unverified. Env: GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS=1.")
+        help: ArgumentHelp(
+            "Device-code sign-in (/link) accepts client_ids not registered with `gatehouse clients add`, shown as "
+                + "unverified. Env: GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS=1."))
     var allowUnregisteredClients = false
 
     func run() async throws {

@@ -9,6 +9,7 @@
 """
 
 import concurrent.futures
+import math
 import os
 import random
 import re
@@ -305,7 +306,9 @@ def test_code_guessing_floods_are_throttled_and_never_find_the_live_code():
             verify(hub, f"guess{index}@example.com")
 
         def flood(sessions, addresses, count):
+            """(codes evaluated, codes held up, extra tries the delays allowed while the flood ran)."""
             guesses = random_codes(count, live["user_code"])
+            began = time.time()
             with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
                 answers = list(pool.map(
                     lambda pair: sessions[pair[0] % len(sessions)].enter(
@@ -314,21 +317,23 @@ def test_code_guessing_floods_are_throttled_and_never_find_the_live_code():
             statuses = [a.status_code for a in answers]
             assert all('id="link-details"' not in a.text for a in answers), "a guess found a live code"
             assert set(statuses) <= {404, 429}, set(statuses)
-            return statuses.count(404), statuses.count(429)
+            # Past the free tries, delays of 1, 2, 4, ... s: a flood lasting T seconds can pass log2(T + 1) more.
+            slack = int(math.log2(time.time() - began + 1)) + 1
+            return statuses.count(404), statuses.count(429), slack
 
         # One account from one address.
         first = PageSession(hub, "guess0", PASSWORD, forwarded_for="203.0.113.1")
-        evaluated, held = flood([first], ["203.0.113.1"], 100)
-        assert evaluated <= 10 and held >= 90
+        evaluated, held, slack = flood([first], ["203.0.113.1"], 100)
+        assert evaluated <= 10 + slack and held >= 90 - slack, (evaluated, held)
 
         # The same account from 100 addresses: the account's budget is spent already.
-        evaluated, held = flood([first], [f"203.0.113.{10 + i}" for i in range(100)], 100)
-        assert evaluated == 0 and held == 100
+        evaluated, held, slack = flood([first], [f"203.0.113.{10 + i}" for i in range(100)], 100)
+        assert evaluated <= slack and held >= 100 - slack, (evaluated, held)
 
         # Twelve fresh accounts from one new address: the address's budget holds.
         others = [PageSession(hub, f"guess{i}", PASSWORD, forwarded_for="198.51.100.99") for i in range(1, 13)]
-        evaluated, held = flood(others, ["198.51.100.99"], 120)
-        assert evaluated <= 10 and held >= 110
+        evaluated, held, slack = flood(others, ["198.51.100.99"], 120)
+        assert evaluated <= 10 + slack and held >= 110 - slack, (evaluated, held)
 
         # The live code was never found, and its owner still approves it from home.
         verified_account_from(hub, "owner", "192.0.2.50")

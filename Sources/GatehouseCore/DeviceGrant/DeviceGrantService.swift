@@ -372,7 +372,7 @@ public struct DeviceGrantService: Sendable {
         env.digest("link-ticket:" + account.id + ":" + device.id + ":" + userCodeDigest)
     }
 
-    static func generateUserCode() -> String {
+    public static func generateUserCode() -> String {
         // 256 is not a multiple of 20: draw bytes below 240 (12 × 20) so every letter is equally likely.
         var letters: [Character] = []
         while letters.count < userCodeLength {

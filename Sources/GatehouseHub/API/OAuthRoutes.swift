@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -30,6 +31,8 @@ enum OAuthRoutes {
     }
 
     typealias OAuthError = DeviceGrantService.OAuthError
+
+    static let pragma = HTTPField.Name("Pragma")!
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/device_authorization", signedIn: false) { request, context in
@@ -116,7 +119,7 @@ enum OAuthRoutes {
     static func answer(_ context: HubRequestContext, _ body: () async throws -> Response) async -> Response {
         do {
             var response = try await body()
-            response.headers[.pragma] = "no-cache"
+            response.headers[pragma] = "no-cache"
             return response
         } catch let error as OAuthError {
             return errorResponse(error.code, error.description, status: error.status, retryAfter: error.retryAfter)
@@ -136,7 +139,7 @@ enum OAuthRoutes {
             (try? JSONBody.response(
                 ErrorView(error: code, errorDescription: description), status: HTTPResponse.Status(code: status)))
             ?? Response(status: .internalServerError)
-        response.headers[.pragma] = "no-cache"
+        response.headers[pragma] = "no-cache"
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
