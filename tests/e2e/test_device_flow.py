@@ -46,7 +46,7 @@ class TV:
         data = {"client_id": self.session.client_id, "scope": "media", "device_name": "Living-room TV",
                 "product": "Couch Player", "version": "3.1", "platform": "webOS", **extra}
         response = self.session.post(self.hub.url + "/oauth/device_authorization", data=data, headers=self.headers,
-                                     timeout=30)
+                                     withhold_token=True, timeout=30)
         return response
 
     def poll(self, device_code):
