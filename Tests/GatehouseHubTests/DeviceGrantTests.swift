@@ -515,4 +515,105 @@ struct DeviceGrantTests {
             }
         }
     }
+
+    // MARK: The /link page
+
+    /// A browser in the router test: the hub's cookies, sent back by hand.
+    final class Cookies: @unchecked Sendable {
+        var values: [String: String] = [:]
+
+        func take(_ response: TestResponse) {
+            for field in response.headers[values: .setCookie] {
+                let pair = field.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { values[String(pair[0])] = String(pair[1]) }
+            }
+        }
+
+        var header: HTTPFields {
+            [.cookie: values.map { "\($0.key)=\($0.value)" }.joined(separator: "; "), .origin: "http://hub.test",
+             .contentType: "application/x-www-form-urlencoded"]
+        }
+    }
+
+    static func field(_ name: String, in response: TestResponse) -> String? {
+        let html = String(buffer: response.body)
+        guard let range = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    @Test("/link: CSRF, an old session confirms first and comes back with the code, then approves", arguments: Backend.allCases)
+    func linkPage(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            try await hub.makeAccount("yara")
+            let grant = hub.services.deviceGrant
+            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let clock = hub.clock
+            try await hub.withRouter { client in
+                let cookies = Cookies()
+                // Arriving from the QR code signed out: sign in first, then back to /link with the code.
+                let arrive = try await client.execute(uri: "/link?code=" + started.userCode.lowercased(), method: .get)
+                #expect(arrive.status == .seeOther)
+                let signInPath = try #require(arrive.headers[.location])
+                #expect(signInPath.hasPrefix("/sign-in?next="))
+                let signInPage = try await client.execute(uri: signInPath, method: .get)
+                cookies.take(signInPage)
+                let next = try #require(Self.field("next", in: signInPage))
+                #expect(next == "/link?code=" + started.userCode)
+                let signedIn = try await client.execute(
+                    uri: "/sign-in", method: .post, headers: cookies.header,
+                    body: Self.form([("csrf", Self.field("csrf", in: signInPage) ?? ""), ("identifier", "yara"),
+                                     ("password", TestHub.password), ("next", next)]))
+                #expect(signedIn.status == .seeOther)
+                #expect(signedIn.headers[.location] == "/link?code=" + started.userCode)
+                cookies.take(signedIn)
+                let linkPage = try await client.execute(uri: "/link?code=" + started.userCode, method: .get, headers: cookies.header)
+                #expect(Self.field("code", in: linkPage) == started.userCode)
+                #expect(String(buffer: linkPage.body).contains("Only enter a code shown on your own screen"))
+                let csrf = try #require(Self.field("csrf", in: linkPage))
+
+                // No CSRF token, or a forged one: refused before anything is looked up.
+                let forged = try await client.execute(
+                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("code", started.userCode)]))
+                #expect(forged.status == .forbidden)
+                var otherOrigin = cookies.header
+                otherOrigin[.origin] = "http://evil.test"
+                let crossSite = try await client.execute(
+                    uri: "/link", method: .post, headers: otherOrigin, body: Self.form([("csrf", csrf), ("code", started.userCode)]))
+                #expect(crossSite.status == .forbidden)
+
+                // Eleven minutes later the session is old: confirm first (no code spent), then back here.
+                clock.advance(660)
+                let late = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+                let old = try await client.execute(
+                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("csrf", csrf), ("code", late.userCode)]))
+                #expect(old.status == .seeOther)
+                let confirmPath = try #require(old.headers[.location])
+                #expect(confirmPath.hasPrefix("/account/confirm?next="))
+                let confirmPage = try await client.execute(uri: confirmPath, method: .get, headers: cookies.header)
+                #expect(Self.field("next", in: confirmPage) == "/link?code=" + late.userCode)
+                let confirmed = try await client.execute(
+                    uri: "/account/confirm", method: .post, headers: cookies.header,
+                    body: Self.form([("csrf", csrf), ("password", TestHub.password), ("next", "/link?code=" + late.userCode)]))
+                #expect(confirmed.headers[.location] == "/link?code=" + late.userCode)
+
+                let details = try await client.execute(
+                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("csrf", csrf), ("code", late.userCode)]))
+                #expect(details.status == .ok)
+                let html = String(buffer: details.body)
+                #expect(html.contains("Couch Player") && html.contains("webOS") && html.contains("198.51.100.7"))
+                #expect(html.contains("link-registered"))
+                let ticket = try #require(Self.field("ticket", in: details))
+                let approved = try await client.execute(
+                    uri: "/link/decide", method: .post, headers: cookies.header,
+                    body: Self.form([("csrf", csrf), ("code", late.userCode), ("ticket", ticket), ("decision", "approve")]))
+                #expect(approved.status == .ok)
+                #expect(String(buffer: approved.body).contains("Device approved"))
+                // A wrong code is a 404 page, not a 500.
+                let wrong = try await client.execute(
+                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("csrf", csrf), ("code", "nonsense\u{1F600}")]))
+                #expect(wrong.status == .notFound)
+            }
+            #expect(await Self.poll(grant, started.deviceCode) == "expired_token")
+        }
+    }
 }
