@@ -502,6 +502,15 @@ struct DeviceGrantTests {
                     headers: [.contentType: "application/x-www-form-urlencoded",
                               .authorization: "Basic " + Data("gatehouse-media:".utf8).base64EncodedString()])
                 #expect(answer == (400, "invalid_grant"))
+                // An unknown client that authenticated with HTTP Basic: 401 with a challenge (RFC 6749 §5.2).
+                let basic = try await client.execute(
+                    uri: "/oauth/token", method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded",
+                              .authorization: "Basic " + Data("unknown-app:".utf8).base64EncodedString()],
+                    body: Self.form([grant, ("device_code", deviceCode)]))
+                #expect(basic.status == .unauthorized)
+                #expect(basic.headers[.wwwAuthenticate] == "Basic realm=\"gatehouse\"")
+                #expect(JSON.object(basic)["error"] as? String == "invalid_client")
                 // NUL bytes and broken escapes are invalid_request, never a 500.
                 let broken = try await client.execute(
                     uri: "/oauth/token", method: .post, headers: Self.formHeaders,

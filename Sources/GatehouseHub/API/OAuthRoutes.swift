@@ -36,7 +36,7 @@ enum OAuthRoutes {
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/device_authorization", signedIn: false) { request, context in
-            await answer(context) {
+            await answer(request, context) {
                 let form = try await parameters(request, context)
                 let clientID = try client(form, request)
                 func field(_ name: String, _ limit: Int) -> String {
@@ -61,7 +61,7 @@ enum OAuthRoutes {
             }
         }
         table.add(.post, "/token", signedIn: false) { request, context in
-            await answer(context) {
+            await answer(request, context) {
                 let form = try await parameters(request, context)
                 guard let grantType = form["grant_type"], !grantType.isEmpty else {
                     throw OAuthError.invalidRequest("grant_type is missing.")
@@ -116,12 +116,18 @@ enum OAuthRoutes {
     }
 
     /// Runs `body`, answering every failure in OAuth's format (a malformed body too).
-    static func answer(_ context: HubRequestContext, _ body: () async throws -> Response) async -> Response {
+    static func answer(_ request: Request, _ context: HubRequestContext, _ body: () async throws -> Response) async -> Response {
         do {
             var response = try await body()
             response.headers[pragma] = "no-cache"
             return response
         } catch let error as OAuthError {
+            // RFC 6749 §5.2: a client that authenticated with the Authorization header gets 401 and a challenge.
+            if error == .invalidClient, request.headers[.authorization]?.lowercased().hasPrefix("basic ") == true {
+                var response = errorResponse(error.code, error.description, status: 401, retryAfter: nil)
+                response.headers[.wwwAuthenticate] = "Basic realm=\"gatehouse\""
+                return response
+            }
             return errorResponse(error.code, error.description, status: error.status, retryAfter: error.retryAfter)
         } catch let error as any PublicError {
             // Bodies too large, cut short, not UTF-8 or with NULs; a throttle.

@@ -75,7 +75,7 @@ struct LinkPages {
         let formatter = ISO8601DateFormatter()
         var client: [String: Any] = ["name": pending.clientName, "registered": pending.isRegistered]
         if let logo = pending.clientLogo { client["logo"] = logo }
-        let data: [String: Any] = [
+        var data: [String: Any] = [
             "code": pending.userCode, "ticket": pending.ticket, "username": identity.account.username,
             "client": client,
             "device": [
@@ -85,6 +85,7 @@ struct LinkPages {
                 "expiresAt": formatter.string(from: pending.expiresAt),
             ] as [String: Any],
         ]
+        if !pending.scope.isEmpty { data["scope"] = pending.scope }
         return pages.renderer.page(
             "link-details", title: "Sign in this device?", data: data,
             frame: try await pages.frame(identity, request))

@@ -178,6 +178,7 @@ enum PageTemplates {
           <dt>Platform</dt><dd id="link-platform">{{device.platform}}</dd>
           <dt>Asked from</dt><dd id="link-address">{{device.ipAddress}}</dd>
           <dt>Asked at</dt><dd id="link-time">{{device.requestedAt}} (code valid until {{device.expiresAt}})</dd>
+          {{#scope}}<dt>Asks for</dt><dd id="link-scope">{{scope}}</dd>{{/scope}}
           <dt>Code</dt><dd id="link-code"><code>{{code}}</code></dd>
         </dl>
         <p>Approving signs this device in to <strong>{{username}}</strong>. It will be listed with your devices, and
