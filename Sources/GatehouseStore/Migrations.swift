@@ -59,7 +59,8 @@ enum Migrations {
                 "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
             ]),
             // 10: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
-            // authorizations keyed by the digests of their device and user codes.
+            // authorizations keyed by the digests of their device and user codes (a media server's also carries the
+            // digest of its claim code).
             (10, [
                 """
                 CREATE TABLE oauth_clients (
@@ -86,7 +87,8 @@ enum Migrations {
                     last_polled_ms \(t.int),
                     status TEXT NOT NULL,
                     account_id TEXT,
-                    decided_at \(t.int)
+                    decided_at \(t.int),
+                    claim_code_digest TEXT
                 )
                 """,
                 "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",

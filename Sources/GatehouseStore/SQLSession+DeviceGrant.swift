@@ -49,7 +49,8 @@ extension SQLSession {
             expiresAt: try row.date("expires_at"), interval: Int(try row.int("poll_interval")),
             lastPolledMilliseconds: try row.optionalInt("last_polled_ms"),
             status: DeviceAuthorization.Status(rawValue: try row.string("status")) ?? .denied,
-            accountID: try row.optionalString("account_id"), decidedAt: try row.optionalDate("decided_at"))
+            accountID: try row.optionalString("account_id"), decidedAt: try row.optionalDate("decided_at"),
+            claimCodeDigest: try row.optionalString("claim_code_digest"))
     }
 
     func insertDeviceAuthorization(_ authorization: DeviceAuthorization) async throws -> Bool {
@@ -59,12 +60,12 @@ extension SQLSession {
                 """
                 INSERT INTO device_authorizations (device_code_digest, user_code_digest, client_id, scope, device_name,
                     product, version, platform, ip_address, created_at, expires_at, poll_interval, last_polled_ms,
-                    status, account_id, decided_at)
+                    status, account_id, decided_at, claim_code_digest)
                 VALUES (\(bind: a.deviceCodeDigest), \(bind: a.userCodeDigest), \(bind: a.clientID), \(bind: a.scope),
                     \(bind: a.info.name), \(bind: a.info.product), \(bind: a.info.version), \(bind: a.info.platform),
                     \(bind: a.ipAddress), \(bind: a.createdAt.epochSeconds), \(bind: a.expiresAt.epochSeconds),
                     \(bind: Int64(a.interval)), \(bind: a.lastPolledMilliseconds), \(bind: a.status.rawValue),
-                    \(bind: a.accountID), \(bind: a.decidedAt?.epochSeconds))
+                    \(bind: a.accountID), \(bind: a.decidedAt?.epochSeconds), \(bind: a.claimCodeDigest))
                 """)
             return true
         } catch let error where Self.isUniqueViolation(error) {
@@ -124,6 +125,17 @@ extension SQLSession {
             UPDATE device_authorizations SET status = 'issued'
             WHERE device_code_digest = \(bind: deviceCodeDigest) AND status = 'approved'
             """) == 1
+    }
+
+    func liveServerClaim(codeDigest: String, now: Date) async throws -> ServerClaim? {
+        try await first(
+            "SELECT * FROM server_claims WHERE code_digest = \(bind: codeDigest) AND expires_at > \(bind: now.epochSeconds)"
+        ).map { row in
+            ServerClaim(
+                codeDigest: try row.string("code_digest"), name: try row.string("name"),
+                version: try row.string("version"), platform: try row.string("platform"), url: try row.string("url"),
+                credentialDigest: try row.string("credential_digest"), expiresAt: try row.date("expires_at"))
+        }
     }
 
     func purgeDeviceAuthorizations(expiredBefore date: Date) async throws -> Int {

@@ -525,6 +525,56 @@ struct DeviceGrantTests {
         }
     }
 
+    @Test("a media server claims itself through /link: only with its own credential's digest, and it gets no account credential", arguments: Backend.allCases)
+    func mediaServerClaimsItself(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("zoe")
+            let browser = try await Self.browser(hub, "zoe")
+            let grant = hub.services.deviceGrant
+            let secret = "ghs_" + String(repeating: "s", count: 43)
+            let digest = Digest.sha256Hex(secret)
+            let media = Caller(ipAddress: "198.51.100.20")
+            let request = try JSONDecoder().decode(
+                ServerService.ClaimRequest.self,
+                from: Data(
+                    #"{"name": "Basement NAS", "version": "1.4.0", "platform": "Linux", "url": "http://nas.local:32400", "credentialDigest": "\#(digest)"}"#
+                        .utf8))
+            let claim = try await hub.services.servers.requestClaim(request, caller: media)
+            // The claim code alone (guessed, or read off someone's screen) is not enough, nor is another client.
+            await #expect(throws: OAuthError.self) {
+                _ = try await grant.start(
+                    clientID: "gatehouse-media", scope: nil, info: Self.tv, caller: media,
+                    serverClaim: .init(code: claim.code, credentialDigest: String(repeating: "0", count: 64)))
+            }
+            await #expect(throws: OAuthError.self) {
+                _ = try await grant.start(
+                    clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: media,
+                    serverClaim: .init(code: claim.code, credentialDigest: digest))
+            }
+            let started = try await grant.start(
+                clientID: "gatehouse-media", scope: nil, info: Self.tv, caller: media,
+                serverClaim: .init(code: claim.code.lowercased(), credentialDigest: digest.uppercased()))
+            let pending = try await grant.lookup(
+                userCode: started.userCode, account: browser.account, device: browser.device,
+                caller: Caller(ipAddress: "192.0.2.10"))
+            #expect(pending.isServerClaim)
+            #expect(pending.info.name == "Basement NAS" && pending.info.product == "Gatehouse media server")
+            try await grant.decide(
+                userCode: pending.userCode, ticket: pending.ticket, approve: true, account: browser.account,
+                device: browser.device, caller: Caller(ipAddress: "192.0.2.10"))
+            let servers = try await hub.services.servers.servers(of: account)
+            #expect(servers.map(\.name) == ["Basement NAS"])
+            // The server's own credential now works; polling the token endpoint yields no account credential.
+            #expect(try await hub.services.servers.authenticate(credential: secret)?.ownerID == account.id)
+            #expect(await Self.poll(grant, started.deviceCode, client: "gatehouse-media") == "invalid_grant")
+            #expect(try await hub.services.devices.devices(of: account).count == 1)
+            // The claim code is spent: the old way cannot claim it again.
+            await #expect(throws: ServerService.Error.unknownCode) {
+                _ = try await hub.services.servers.claim(code: claim.code, by: account, caller: Caller(ipAddress: "192.0.2.10"))
+            }
+        }
+    }
+
     // MARK: The /link page
 
     /// A browser in the router test: the hub's cookies, sent back by hand.

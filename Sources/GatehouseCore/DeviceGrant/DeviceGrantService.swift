@@ -116,6 +116,8 @@ public struct DeviceGrantService: Sendable {
         public var requestedAt: Date
         public var expiresAt: Date
         public var ticket: String
+        /// A media server asking to be claimed: approving makes it the approver's.
+        public var isServerClaim: Bool
     }
 
     /// How long both codes live (RFC 8628's `expires_in`).
@@ -155,8 +157,23 @@ public struct DeviceGrantService: Sendable {
 
     // MARK: The device's side
 
-    /// `POST /oauth/device_authorization`: a new device code and user code for `clientID`.
-    public func start(clientID: String, scope: String?, info: Device.Info, caller: Caller) async throws -> Started {
+    /// A media server linking itself (`gatehouse media`): the claim code it was given and the SHA-256 of its own
+    /// credential, which must match the claim's, so a guessed claim code is worthless here.
+    public struct ServerClaimProof: Sendable {
+        public var code: String
+        public var credentialDigest: String
+
+        public init(code: String, credentialDigest: String) {
+            self.code = code
+            self.credentialDigest = credentialDigest
+        }
+    }
+
+    /// `POST /oauth/device_authorization`: a new device code and user code for `clientID`. With `serverClaim`
+    /// (client `gatehouse-media` only), approving the code on `/link` claims that media server for the approver.
+    public func start(
+        clientID: String, scope: String?, info: Device.Info, caller: Caller, serverClaim: ServerClaimProof? = nil
+    ) async throws -> Started {
         try Self.checkClientIDShape(clientID)
         let scope = scope ?? ""
         guard scope.utf8.count <= Self.maximumScopeBytes,
@@ -170,6 +187,24 @@ public struct DeviceGrantService: Sendable {
         var described = info
         if described.name.isEmpty { described.name = client.name }
         if described.product.isEmpty { described.product = client.name }
+        var claimCodeDigest: String?
+        if let serverClaim {
+            guard clientID == "gatehouse-media" else {
+                throw OAuthError.invalidRequest("claim_code is only for the gatehouse-media client.")
+            }
+            let digest = env.digest("claim:" + ServerService.normalize(serverClaim.code.clipped(toScalars: 32)))
+            let proof = serverClaim.credentialDigest.lowercased()
+            guard proof.utf8.count == 64, Encoding.bytes(hex: proof) != nil,
+                let claim = try await env.store.session.liveServerClaim(codeDigest: digest, now: now),
+                ConstantTime.equals(claim.credentialDigest, ServerService.keyedCredentialDigest(proof, env))
+            else {
+                throw OAuthError.invalidRequest("claim_code and credential_digest do not name a live claim of this server.")
+            }
+            claimCodeDigest = digest
+            described = Device.Info(
+                clientIdentifier: "", name: claim.name, product: "Gatehouse media server", version: claim.version,
+                platform: claim.platform)
+        }
         for _ in 0..<4 {
             let deviceCode = OpaqueToken.generate(prefix: "ghl").value
             let userCode = Self.generateUserCode()
@@ -177,7 +212,8 @@ public struct DeviceGrantService: Sendable {
                 DeviceAuthorization(
                     deviceCodeDigest: deviceCodeDigest(deviceCode), userCodeDigest: userCodeDigest(userCode),
                     clientID: clientID, scope: scope, info: described, ipAddress: caller.ipAddress, createdAt: now,
-                    expiresAt: now.addingTimeInterval(Self.lifetime), interval: Self.interval))
+                    expiresAt: now.addingTimeInterval(Self.lifetime), interval: Self.interval,
+                    claimCodeDigest: claimCodeDigest))
             guard inserted else { continue }
             let display = Self.display(userCode)
             return Started(
@@ -223,6 +259,9 @@ public struct DeviceGrantService: Sendable {
                     deviceCodeDigest: digest, by: Self.slowDownStep, nowMilliseconds: nowMilliseconds)
                 return .failed(.slowDown)
             case .approved:
+                // A media server's claim was completed at approval; it learns of it from GET /servers/me and never
+                // holds an account's credential.
+                if authorization.claimCodeDigest != nil { return .failed(.invalidGrant) }
                 guard let accountID = authorization.accountID, let decidedAt = authorization.decidedAt,
                     let account = try await tx.account(id: accountID), !account.isResetRequired
                 else { return .failed(.accessDenied) }
@@ -280,7 +319,8 @@ public struct DeviceGrantService: Sendable {
             isRegistered: client?.isRegistered ?? false, scope: authorization.scope,
             info: authorization.info, ipAddress: authorization.ipAddress, requestedAt: authorization.createdAt,
             expiresAt: authorization.expiresAt,
-            ticket: ticket(userCodeDigest: authorization.userCodeDigest, account: account, device: device))
+            ticket: ticket(userCodeDigest: authorization.userCodeDigest, account: account, device: device),
+            isServerClaim: authorization.claimCodeDigest != nil)
     }
 
     /// Approves or denies the request a ``lookup(userCode:account:device:caller:)`` showed. Approving needs a
@@ -301,6 +341,18 @@ public struct DeviceGrantService: Sendable {
                 try await tx.decideDeviceAuthorization(
                     userCodeDigest: digest, approve: approve, accountID: account.id, now: now)
             else { return false }
+            if approve, let claimDigest = pending.claimCodeDigest {
+                // Throwing rolls the decision back: the claim expired or was claimed with its code meanwhile.
+                guard
+                    let server = try await tx.completeClaim(
+                        codeDigest: claimDigest, serverID: "srv_" + SecureRandom.identifier(), ownerID: account.id,
+                        at: now)
+                else { throw LinkError.staleDecision }
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .serverClaimed, ipAddress: caller.ipAddress,
+                        detail: "\(server.name) (\(server.id)), approved on /link"), at: now)
+            }
             try await tx.appendAudit(
                 AuditRecord(
                     accountID: account.id, kind: approve ? .deviceLinkApproved : .deviceLinkDenied,

@@ -55,12 +55,16 @@ public struct DeviceAuthorization: Sendable, Equatable {
     /// Who approved or denied, and when.
     public var accountID: String?
     public var decidedAt: Date?
+    /// A media server claiming itself (`gatehouse media`): the digest of its claim code. Approving claims the
+    /// server for the approver; such an authorization never yields an account credential.
+    public var claimCodeDigest: String?
 
     public init(
         deviceCodeDigest: String, userCodeDigest: String, clientID: String, scope: String, info: Device.Info,
         ipAddress: String, createdAt: Date, expiresAt: Date, interval: Int, lastPolledMilliseconds: Int64? = nil,
-        status: Status = .pending, accountID: String? = nil, decidedAt: Date? = nil
+        status: Status = .pending, accountID: String? = nil, decidedAt: Date? = nil, claimCodeDigest: String? = nil
     ) {
+        self.claimCodeDigest = claimCodeDigest
         self.deviceCodeDigest = deviceCodeDigest
         self.userCodeDigest = userCodeDigest
         self.clientID = clientID
@@ -101,6 +105,8 @@ public protocol DeviceGrantStore: Sendable {
     func slowDownDevicePolling(deviceCodeDigest: String, by seconds: Int, nowMilliseconds: Int64) async throws
     /// Approved → issued, once; false when another poll got there first.
     func markDeviceAuthorizationIssued(deviceCodeDigest: String) async throws -> Bool
+    /// The live media-server claim with this code digest (a media server linking itself through `/link`).
+    func liveServerClaim(codeDigest: String, now: Date) async throws -> ServerClaim?
     /// Deletes authorizations that expired at or before `date`; returns how many.
     func purgeDeviceAuthorizations(expiredBefore date: Date) async throws -> Int
 }

@@ -46,12 +46,18 @@ enum OAuthRoutes {
                 let version = field("version", 40)
                 let platform = field("platform", 60)
                 // RFC 8628 asks for client_id and scope; device_name, product, version and platform are this hub's
-                // optional extension parameters, shown on /link.
+                // optional extension parameters, shown on /link; a media server linking itself adds claim_code and
+                // credential_digest.
                 let info = Device.Info(
                     clientIdentifier: "", name: field("device_name", 100), product: field("product", 100),
                     version: version.isEmpty ? "?" : version, platform: platform.isEmpty ? "Unknown platform" : platform)
+                var claim: DeviceGrantService.ServerClaimProof?
+                if let code = form["claim_code"] {
+                    claim = .init(code: code, credentialDigest: form["credential_digest"] ?? "")
+                }
                 let started = try await services.deviceGrant.start(
-                    clientID: clientID, scope: form["scope"], info: info, caller: services.caller(request, context))
+                    clientID: clientID, scope: form["scope"], info: info, caller: services.caller(request, context),
+                    serverClaim: claim)
                 return try JSONBody.response(
                     StartedView(
                         deviceCode: started.deviceCode, userCode: started.userCode,

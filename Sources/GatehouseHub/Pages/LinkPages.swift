@@ -61,7 +61,7 @@ struct LinkPages {
             }
             let message =
                 approve
-                ? "Approved. The device signs in within a few seconds; it is listed with your devices, and we mailed you about it."
+                ? "Approved. The device signs in within a few seconds (a media server appears under Servers); devices are listed with yours, and we mailed you about them."
                 : "Denied. The device was not signed in."
             return try await pages.show(
                 "check-mail", approve ? "Device approved" : "Device denied",
@@ -86,6 +86,7 @@ struct LinkPages {
             ] as [String: Any],
         ]
         if !pending.scope.isEmpty { data["scope"] = pending.scope }
+        if pending.isServerClaim { data["isServer"] = true }
         return pages.renderer.page(
             "link-details", title: "Sign in this device?", data: data,
             frame: try await pages.frame(identity, request))

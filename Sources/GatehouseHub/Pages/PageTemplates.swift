@@ -181,8 +181,10 @@ enum PageTemplates {
           {{#scope}}<dt>Asks for</dt><dd id="link-scope">{{scope}}</dd>{{/scope}}
           <dt>Code</dt><dd id="link-code"><code>{{code}}</code></dd>
         </dl>
-        <p>Approving signs this device in to <strong>{{username}}</strong>. It will be listed with your devices, and
-        "Sign out of all devices" signs it out.</p>
+        {{#isServer}}<p id="link-server">Approving makes this <strong>media server</strong> yours (account
+        <strong>{{username}}</strong>): it will be listed under Servers. It gets no access to your account.</p>{{/isServer}}
+        {{^isServer}}<p>Approving signs this device in to <strong>{{username}}</strong>. It will be listed with your
+        devices, and "Sign out of all devices" signs it out.</p>{{/isServer}}
         <form method="post" action="/link/decide" class="inline">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="code" value="{{code}}">
