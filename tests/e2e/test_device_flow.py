@@ -385,3 +385,43 @@ def test_gatehouse_login_device(hub, tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_media_server_claims_itself_through_link(hub):
+    """`gatehouse media` asks for a /link code with its claim code and its credential's digest; the owner approves it
+    on /link (seeing it is a media server) and the server is claimed, without ever holding an account credential.
+    The old claim code keeps working during the transition (tests/e2e/test_media_live.py)."""
+    from test_media_live import Media, make_library
+
+    verified_account(hub, "tova")
+    owner = PageSession(hub, "tova", PASSWORD)
+    root, _ = make_library()
+    media = Media(hub, {"Movies": os.path.join(root, "Movies")})
+    try:
+        log_path = os.path.join(media.data, "media.log")
+        found = None
+        deadline = time.time() + 30
+        while found is None and time.time() < deadline:
+            with open(log_path, errors="replace") as log:
+                found = re.search(r"open (\S+/link\?code=([A-Z]{4}-[A-Z]{4}))", log.read())
+            time.sleep(0.2)
+        assert found, open(log_path, errors="replace").read()
+        assert found.group(1).startswith(hub.url + "/link?code=")
+        page = owner.decide(found.group(2))
+        assert 'id="link-server"' in page.text and "den" in page.text and "Gatehouse media server" in page.text
+        deadline = time.time() + 30
+        while media.status().get("server_id") is None and time.time() < deadline:
+            time.sleep(0.3)
+        server_id = media.status().get("server_id")
+        assert server_id, media.status()
+        token = sign_in_token(hub, "tova")
+        servers = hub.api("GET", "/servers", token=token).json()
+        assert [s["id"] for s in servers["owned"]] == [server_id]
+    finally:
+        media.stop()
+
+
+def sign_in_token(hub, name):
+    answer = hub.api("POST", "/sessions", json={"identifier": name, "password": PASSWORD})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["token"]
