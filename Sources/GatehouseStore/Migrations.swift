@@ -58,10 +58,12 @@ enum Migrations {
                 "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
                 "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
             ]),
-            // 10: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
+            // 10: how a device's person last proved who they were (named in security mails; no secret).
+            (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
+            // 11: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
             // authorizations keyed by the digests of their device and user codes (a media server's also carries the
             // digest of its claim code).
-            (10, [
+            (11, [
                 """
                 CREATE TABLE oauth_clients (
                     client_id TEXT PRIMARY KEY,

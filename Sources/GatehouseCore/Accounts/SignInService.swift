@@ -90,6 +90,40 @@ public struct SignInService: Sendable {
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
         knownDeviceToken: String? = nil
     ) async throws -> SignInOutcome {
+        try await Self.counted(.password, metrics: env.metrics) {
+            let outcome = try await passwordStep(
+                identifier: identifier, password: password, info: info, kind: kind, caller: caller,
+                knownDeviceToken: knownDeviceToken)
+            if case .secondFactorRequired = outcome { return (outcome, .secondFactor) }
+            return (outcome, .success)
+        }
+    }
+
+    /// Runs a sign-in attempt and counts how it ended in ``HubMetrics`` (`gatehouse_signins_total`).
+    static func counted<T>(
+        _ method: HubMetrics.Method, metrics: HubMetrics, _ body: () async throws -> (T, HubMetrics.Outcome)
+    ) async throws -> T {
+        do {
+            let (value, outcome) = try await body()
+            metrics.signIn(method, outcome)
+            return value
+        } catch let error as Error {
+            switch error {
+            case .throttled: metrics.signIn(method, .throttled)
+            case .passwordResetRequired: metrics.signIn(method, .resetRequired)
+            default: metrics.signIn(method, .failure)
+            }
+            throw error
+        } catch {
+            metrics.signIn(method, .failure)
+            throw error
+        }
+    }
+
+    private func passwordStep(
+        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
+        knownDeviceToken: String?
+    ) async throws -> SignInOutcome {
         guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
@@ -183,10 +217,15 @@ public struct SignInService: Sendable {
         if try await secondFactors.isEnabled(accountID: account.id) {
             let challenge = try await secondFactors.issueChallenge(
                 account: account, info: info, kind: kind, caller: caller, isKnownDevice: isKnown)
-            return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
+            // A passkey answers the second step too (GitHub's rule: it counts as a second factor once two-factor
+            // sign-in is on); it is offered only to someone who got the password right.
+            let hasPasskeys = !(try await session.passkeys(accountID: account.id)).isEmpty
+            return .secondFactorRequired(
+                challenge: challenge, methods: ["totp", "recovery_code"] + (hasPasskeys ? ["passkey"] : []))
         }
         return .signedIn(
-            try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown))
+            try await completeSignIn(
+                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password))
     }
 
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
@@ -215,27 +254,33 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
+        let withCode = try await secondFactors.isEnabled(accountID: account.id)
+        let proof: Proof = code != nil && withCode ? .passwordAndCode : .password
+        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller, proof: proof)
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
     public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
-        let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
-        return try await completeSignIn(
-            account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-            isKnownClient: pending.isKnownDevice)
+        try await Self.counted(.secondStep, metrics: env.metrics) {
+            let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
+            return (
+                try await completeSignIn(
+                    account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
+                    isKnownClient: pending.isKnownDevice, proof: pending.proof), .success
+            )
+        }
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
     func completeSignIn(
-        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool, proof: Proof
     ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
             try await Self.recordSignIn(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                isKnownClient: isKnownClient, now: now)
+                isKnownClient: isKnownClient, proof: proof, now: now)
         }
     }
 
@@ -244,14 +289,16 @@ public struct SignInService: Sendable {
     /// here, so each new device is listed, mailed about and revoked by sign-out-all alike.
     static func recordSignIn(
         in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
-        kind: Device.Kind, ipAddress: String, isKnownClient: Bool, now: Date, detail: String? = nil
+        kind: Device.Kind, ipAddress: String, isKnownClient: Bool, proof: Proof, now: Date, detail: String? = nil
     ) async throws -> SignedIn {
         let (device, token, known) = try await DeviceService.createDevice(
-            in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: ipAddress, now: now)
+            in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: ipAddress, proof: proof,
+            now: now)
         try await tx.appendAudit(
             AuditRecord(
                 accountID: account.id, kind: .signIn, ipAddress: ipAddress,
-                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id)"), at: now)
+                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"),
+            at: now)
         if !isKnownClient {
             try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
         }

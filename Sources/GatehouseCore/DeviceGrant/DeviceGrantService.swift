@@ -276,7 +276,8 @@ public struct DeviceGrantService: Sendable {
                 info.clientIdentifier = "oauth:" + authorization.clientID
                 let signedIn = try await SignInService.recordSignIn(
                     in: tx, environment: env, account: account, info: info, kind: .api, ipAddress: caller.ipAddress,
-                    isKnownClient: false, now: now, detail: "device code (\(authorization.clientID)): ")
+                    isKnownClient: false, proof: .deviceCode, now: now,
+                    detail: "device code (\(authorization.clientID)): ")
                 return .issued(signedIn)
             }
         }

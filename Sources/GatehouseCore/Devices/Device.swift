@@ -34,12 +34,15 @@ public struct Device: Sendable, Equatable, Codable {
     public var revokedAt: Date?
     /// When the person last proved their password (and second factor) on this device: sign-in or sudo.
     public var reauthenticatedAt: Date
+    /// How they proved it then (``Proof/description``), named in the security mails this device causes.
+    public var proof: String
 
     public init(
         id: String, accountID: String, kind: Kind, info: Info, ipAddress: String, createdAt: Date, lastSeenAt: Date,
-        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil
+        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, proof: String = ""
     ) {
         self.reauthenticatedAt = reauthenticatedAt ?? createdAt
+        self.proof = proof
         self.id = id
         self.accountID = accountID
         self.kind = kind
@@ -48,6 +51,29 @@ public struct Device: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.revokedAt = revokedAt
+    }
+}
+
+/// How a person proved who they were on a device, at sign-in or re-authentication. Security mails name it, so
+/// the owner can tell "that was me with my phone's passkey" from "someone had my password".
+public enum Proof: Sendable, Equatable {
+    case password
+    case passwordAndCode
+    case passwordAndRecoveryCode
+    case passwordAndPasskey(name: String)
+    case passkey(name: String)
+    /// A TV or app signed in with a code its owner approved on `/link` from a signed-in browser (RFC 8628).
+    case deviceCode
+
+    public var description: String {
+        switch self {
+        case .password: "the password"
+        case .passwordAndCode: "the password and an authenticator code"
+        case .passwordAndRecoveryCode: "the password and a recovery code"
+        case .passwordAndPasskey(let name): "the password and the passkey \u{201C}\(name)\u{201D}"
+        case .passkey(let name): "the passkey \u{201C}\(name)\u{201D}"
+        case .deviceCode: "a code approved on a signed-in browser"
+        }
     }
 }
 
