@@ -235,6 +235,13 @@ public struct DeviceGrantService: Sendable {
     /// `POST /oauth/token` with the device-code grant: the one call that turns an approved device code into a
     /// device credential (single use). Every other answer is an ``OAuthError`` exactly as RFC 8628 §3.5 names it.
     public func exchange(deviceCode: String, clientID: String, caller: Caller) async throws -> SignedIn {
+        let signedIn = try await exchangeCode(deviceCode: deviceCode, clientID: clientID, caller: caller)
+        // Only completed exchanges are counted: "authorization_pending" is the normal answer while a TV waits.
+        env.metrics.signIn(.deviceCode, .success)
+        return signedIn
+    }
+
+    private func exchangeCode(deviceCode: String, clientID: String, caller: Caller) async throws -> SignedIn {
         try Self.checkClientIDShape(clientID)
         guard try await resolveClient(clientID) != nil else { throw OAuthError.invalidClient }
         guard OpaqueToken.hasShape(deviceCode, prefix: "ghl") else { throw OAuthError.invalidGrant }
