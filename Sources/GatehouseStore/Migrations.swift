@@ -95,6 +95,8 @@ enum Migrations {
                 """,
                 "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
             ]),
+            // 12: canary accounts, named only by keyed digests of their ids (a copy of the database cannot tell them).
+            (12, ["CREATE TABLE canaries (digest TEXT PRIMARY KEY, created_at \(t.int) NOT NULL)"]),
         ]
     }
 
