@@ -204,6 +204,9 @@ def test_password_then_passkey_as_the_second_step(hub):
         driver.get(hub.url + "/account/security")
         fill(driver, "passkey_name", "Phone")
         click_and_wait(driver, driver.find_element(By.ID, "passkey-add-button"))
+        driver.get(hub.url + "/account/security")
+        assert [e.text for e in driver.find_elements(By.CSS_SELECTOR, "li.passkey .passkey-name")] == ["Phone"], \
+            driver.page_source
         submit(driver, "/account/security/2fa/begin")
         totp = pyotp.parse_uri(decode_qr(driver))
         fill(driver, "totp_code", totp.now())
