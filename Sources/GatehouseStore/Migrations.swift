@@ -58,6 +58,25 @@ enum Migrations {
                 "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
                 "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
             ]),
+            // 10: DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
+            (10, [
+                "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
+                """
+                CREATE TABLE app_passwords (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    digest TEXT NOT NULL UNIQUE,
+                    created_at \(t.int) NOT NULL,
+                    expires_at \(t.int) NOT NULL,
+                    last_used_at \(t.int),
+                    last_used_address TEXT,
+                    revoked_at \(t.int)
+                )
+                """,
+                "CREATE INDEX app_passwords_account ON app_passwords(account_id, revoked_at)",
+            ]),
         ]
     }
 

@@ -99,6 +99,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.stuffingThreshold = value
         }
+        if let text = env["GATEHOUSE_DPOP_REQUIRE_NONCE"] {
+            guard ["0", "1", "true", "false"].contains(text) else {
+                throw ValidationError("GATEHOUSE_DPOP_REQUIRE_NONCE is 1 (proofs must carry the hub's nonce) or 0")
+            }
+            configuration.dpopRequireNonce = text == "1" || text == "true"
+        }
         let logger = hub.makeLogger()
         if trustForwardedFor {
             logger.warning(

@@ -88,7 +88,7 @@ public struct SignInService: Sendable {
     /// policies allow. A known device has a budget of its own and is never held up by the per-address one.
     public func signIn(
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
-        knownDeviceToken: String? = nil
+        knownDeviceToken: String? = nil, dpopThumbprint: String? = nil
     ) async throws -> SignInOutcome {
         guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
@@ -186,7 +186,9 @@ public struct SignInService: Sendable {
             return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
         }
         return .signedIn(
-            try await completeSignIn(account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown))
+            try await completeSignIn(
+                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown,
+                dpopThumbprint: dpopThumbprint))
     }
 
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
@@ -201,6 +203,7 @@ public struct SignInService: Sendable {
     public func reauthenticate(account: Account, device: Device, password: String, code: String?, caller: Caller)
         async throws
     {
+        try CredentialScope.requireFullCredential()
         try await PasswordConfirmation(environment: env, secondFactors: secondFactors).confirm(
             account: account, password: password, code: code, caller: caller, purpose: "re-authentication")
         // Where a password does not sign in, it does not grant sudo mode either (a stolen session plus a leaked
@@ -219,16 +222,20 @@ public struct SignInService: Sendable {
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
-    public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
+    /// A DPoP proof on this request (not the password step's) binds the new credential.
+    public func completeSecondFactor(challenge: String, code: String, caller: Caller, dpopThumbprint: String? = nil)
+        async throws -> SignedIn
+    {
         let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
         return try await completeSignIn(
             account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-            isKnownClient: pending.isKnownDevice)
+            isKnownClient: pending.isKnownDevice, dpopThumbprint: dpopThumbprint)
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
     func completeSignIn(
-        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool,
+        dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
@@ -236,11 +243,12 @@ public struct SignInService: Sendable {
             let isKnown = isKnownClient
             let (device, token, known) = try await DeviceService.createDevice(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                now: now)
+                now: now, dpopThumbprint: dpopThumbprint)
             try await tx.appendAudit(
                 AuditRecord(
                     accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
-                    detail: "\(info.product) on \(info.platform), device \(device.id)"), at: now)
+                    detail: "\(info.product) on \(info.platform), device \(device.id)"
+                        + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")), at: now)
             if !isKnown {
                 try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
             }

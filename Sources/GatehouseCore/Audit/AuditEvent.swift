@@ -38,6 +38,8 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case passkeyRemoved = "passkey.removed"
         case passkeyPossibleClone = "passkey.possible_clone"
         case passkeyOnlyChanged = "passkey.only_changed"
+        case appPasswordCreated = "app_password.created"
+        case appPasswordRevoked = "app_password.revoked"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

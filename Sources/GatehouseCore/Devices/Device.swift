@@ -34,11 +34,15 @@ public struct Device: Sendable, Equatable, Codable {
     public var revokedAt: Date?
     /// When the person last proved their password (and second factor) on this device: sign-in or sudo.
     public var reauthenticatedAt: Date
+    /// The RFC 7638 thumbprint (`jkt`) of the key the credential is bound to (DPoP, RFC 9449), or nil for a plain
+    /// bearer credential. A bound credential is accepted only with a fresh proof signed by that key.
+    public var dpopThumbprint: String?
 
     public init(
         id: String, accountID: String, kind: Kind, info: Info, ipAddress: String, createdAt: Date, lastSeenAt: Date,
-        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil
+        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, dpopThumbprint: String? = nil
     ) {
+        self.dpopThumbprint = dpopThumbprint
         self.reauthenticatedAt = reauthenticatedAt ?? createdAt
         self.id = id
         self.accountID = accountID

@@ -99,6 +99,7 @@ public struct PasskeyService: Sendable {
     public func registrationOptions(account: Account, device: Device) async throws
         -> PasskeyCeremony<PublicKeyCredentialCreationOptionsJSON>
     {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let existing = try await env.store.session.passkeys(accountID: account.id)
         let challenge = WebAuthnRelyingParty.makeChallenge()
@@ -121,6 +122,7 @@ public struct PasskeyService: Sendable {
         account: Account, device: Device, challengeID: String, name: String, credential: RegistrationResponseJSON,
         caller: Caller
     ) async throws -> Passkey {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let cleanName = try Self.cleanName(name)
         guard let challenge = try await consumeChallenge(.passkeyRegistration, id: challengeID),
@@ -168,6 +170,7 @@ public struct PasskeyService: Sendable {
     /// Removes a passkey (needs a recent re-authentication); the owner is mailed. A passkey-only account keeps
     /// its last passkey.
     public func remove(id: String, account: Account, device: Device, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
         let env = self.env
@@ -193,6 +196,7 @@ public struct PasskeyService: Sendable {
 
     /// Turns "passkey only" on or off (needs a recent re-authentication; on needs a passkey).
     public func setPasskeyOnly(_ enabled: Bool, account: Account, device: Device, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
         try await env.store.transaction { tx in
@@ -222,7 +226,7 @@ public struct PasskeyService: Sendable {
     /// secret, the log and the new-sign-in mail); every failure is the generic 401 of a wrong password.
     public func signIn(
         challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
-        caller: Caller, knownDeviceToken: String? = nil
+        caller: Caller, knownDeviceToken: String? = nil, dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         let session = env.store.session
         let now = env.clock.now()
@@ -250,7 +254,8 @@ public struct PasskeyService: Sendable {
             isKnown = try await session.isKnownDevice(accountID: account.id, knownDigest: env.digest(knownDeviceToken))
         }
         return try await signIn.completeSignIn(
-            account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown)
+            account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown,
+            dpopThumbprint: dpopThumbprint)
     }
 
     /// Deletes expired passkey challenges (sign-in ones belong to no account, so nothing else would), for the
@@ -271,6 +276,7 @@ public struct PasskeyService: Sendable {
     public func reauthenticationOptions(account: Account, device: Device) async throws
         -> PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON>
     {
+        try CredentialScope.requireFullCredential()
         let passkeys = try await env.store.session.passkeys(accountID: account.id)
         guard !passkeys.isEmpty else { throw Error.noPasskeys }
         let challenge = WebAuthnRelyingParty.makeChallenge()
@@ -292,6 +298,7 @@ public struct PasskeyService: Sendable {
     public func reauthenticate(
         account: Account, device: Device, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller
     ) async throws {
+        try CredentialScope.requireFullCredential()
         let now = env.clock.now()
         let session = env.store.session
         let key = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username)

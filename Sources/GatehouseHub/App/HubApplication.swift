@@ -46,6 +46,7 @@ public enum HubApplication {
         SessionRoutes.register(&table, services: services)
         PasskeyRoutes.register(&table, services: services)
         DeviceRoutes.register(&table, services: services)
+        AppPasswordRoutes.register(&table, services: services)
         TwoFactorRoutes.register(&table, services: services)
         RecoveryRoutes.register(&table, services: services)
         AuditRoutes.register(&table, services: services)

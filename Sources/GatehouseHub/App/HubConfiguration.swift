@@ -45,6 +45,9 @@ public struct HubConfiguration: Sendable {
     public var stuffingThreshold = 600
     /// Admins must sign in with a passkey (`--admin-credential passkey`).
     public var adminsNeedPasskey = false
+    /// Refuse DPoP proofs without the server's nonce (`use_dpop_nonce`, RFC 9449 section 8). Nonces are always
+    /// accepted; this makes them required.
+    public var dpopRequireNonce = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+
+/// The public key a DPoP proof carries in its `jwk` header, parsed strictly: only the members of the key type,
+/// no private members, exact lengths. Two kinds are accepted: EC P-256 (`ES256`) and OKP Ed25519 (`EdDSA`).
+public enum DPoPKey: Sendable {
+    case p256(P256.Signing.PublicKey, x: [UInt8], y: [UInt8])
+    case ed25519(Curve25519.Signing.PublicKey, x: [UInt8])
+
+    /// Signature algorithms accepted in a proof's `alg` header. `none`, `HS*` and everything else are refused.
+    public static let algorithms = ["ES256", "EdDSA"]
+
+    /// Members that only a private (or symmetric) key has: a `jwk` that carries any of them is refused.
+    static let privateMembers: Set<String> = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+
+    /// Parses a `jwk` header object for the given `alg`.
+    static func parse(_ object: [String: Any], algorithm: String) throws(DPoPError) -> DPoPKey {
+        guard object.count <= 12 else { throw .invalidProof("The proof's key has too many members.") }
+        for name in object.keys where privateMembers.contains(name) {
+            throw .invalidProof("The proof's key must be a public key.")
+        }
+        guard let kty = object["kty"] as? String else { throw .invalidProof("The proof's key has no kty.") }
+        func member(_ name: String, length: Int) throws(DPoPError) -> [UInt8] {
+            guard let text = object[name] as? String, let bytes = DPoPBase64URL.decode(text), bytes.count == length else {
+                throw .invalidProof("The proof's key member \(name) is malformed.")
+            }
+            return bytes
+        }
+        switch (algorithm, kty) {
+        case ("ES256", "EC"):
+            guard object["crv"] as? String == "P-256" else { throw .invalidProof("ES256 needs a P-256 key.") }
+            let x = try member("x", length: 32)
+            let y = try member("y", length: 32)
+            guard let key = try? P256.Signing.PublicKey(rawRepresentation: x + y) else {
+                throw .invalidProof("The proof's key is not a point on P-256.")
+            }
+            return .p256(key, x: x, y: y)
+        case ("EdDSA", "OKP"):
+            guard object["crv"] as? String == "Ed25519" else { throw .invalidProof("EdDSA needs an Ed25519 key.") }
+            let x = try member("x", length: 32)
+            guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: x) else {
+                throw .invalidProof("The proof's key is not an Ed25519 key.")
+            }
+            return .ed25519(key, x: x)
+        default:
+            throw .invalidProof("The proof's key type does not match its algorithm.")
+        }
+    }
+
+    /// The RFC 7638 JWK thumbprint: base64url(SHA-256) of the required members in lexicographic order, with no
+    /// white space. The coordinates are re-encoded from their bytes, so a non-canonical encoding in the proof
+    /// cannot give the same key a second thumbprint.
+    public var thumbprint: String {
+        let canonical: String
+        switch self {
+        case .p256(_, let x, let y):
+            canonical =
+                #"{"crv":"P-256","kty":"EC","x":""# + Encoding.base64URL(x) + #"","y":""# + Encoding.base64URL(y)
+                + #""}"#
+        case .ed25519(_, let x):
+            canonical = #"{"crv":"Ed25519","kty":"OKP","x":""# + Encoding.base64URL(x) + #""}"#
+        }
+        return Encoding.base64URL(SHA256.hash(data: Array(canonical.utf8)))
+    }
+
+    /// Checks a JWS signature over `signingInput`: ES256 as the 64-byte `r || s`, EdDSA as 64 bytes.
+    func isValidSignature(_ signature: [UInt8], for signingInput: [UInt8]) -> Bool {
+        guard signature.count == 64 else { return false }
+        switch self {
+        case .p256(let key, _, _):
+            guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return key.isValidSignature(parsed, for: signingInput)
+        case .ed25519(let key, _):
+            return key.isValidSignature(signature, for: signingInput)
+        }
+    }
+}
+
+/// Strict unpadded base64url, as JWS requires: only the 64 letters, no padding, no white space, and the unused
+/// low bits of the last letter must be zero (so every byte string has exactly one encoding).
+public enum DPoPBase64URL {
+    private static let table: [UInt8] = {
+        var table = [UInt8](repeating: 0xff, count: 256)
+        for (index, letter) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() {
+            table[Int(letter)] = UInt8(index)
+        }
+        return table
+    }()
+
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for letter in utf8 {
+            let value = table[Int(letter)]
+            guard value != 0xff else { return nil }
+            buffer = (buffer << 6) | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((buffer >> UInt32(bits)) & 0xff))
+            }
+        }
+        // Leftover bits must be zero: otherwise two texts would decode to the same bytes.
+        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return out
+    }
+}
