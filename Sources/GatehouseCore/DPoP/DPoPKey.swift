@@ -7,8 +7,9 @@ public enum DPoPKey: Sendable {
     case p256(P256.Signing.PublicKey, x: [UInt8], y: [UInt8])
     case ed25519(Curve25519.Signing.PublicKey, x: [UInt8])
 
-    /// Signature algorithms accepted in a proof's `alg` header. `none`, `HS*` and everything else are refused.
-    public static let algorithms = ["ES256", "EdDSA"]
+    /// Signature algorithms accepted in a proof's `alg` header: ES256, and Ed25519 under its JOSE name `EdDSA` or
+    /// its fully-specified RFC 9864 name `Ed25519`. `none`, `HS*` and everything else are refused.
+    public static let algorithms = ["ES256", "EdDSA", "Ed25519"]
 
     /// Members that only a private (or symmetric) key has: a `jwk` that carries any of them is refused.
     static let privateMembers: Set<String> = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
@@ -35,7 +36,7 @@ public enum DPoPKey: Sendable {
                 throw .invalidProof("The proof's key is not a point on P-256.")
             }
             return .p256(key, x: x, y: y)
-        case ("EdDSA", "OKP"):
+        case ("EdDSA", "OKP"), ("Ed25519", "OKP"):
             guard object["crv"] as? String == "Ed25519" else { throw .invalidProof("EdDSA needs an Ed25519 key.") }
             let x = try member("x", length: 32)
             guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: x) else {

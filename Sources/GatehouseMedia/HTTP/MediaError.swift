@@ -107,7 +107,7 @@ extension MediaError: HTTPResponseError {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
         switch self {
         case .dpopRequired, .notBound, .invalidDPoPProof:
-            headers[.wwwAuthenticate] = "DPoP error=\"\(code)\", algs=\"ES256 EdDSA\""
+            headers[.wwwAuthenticate] = "DPoP error=\"\(code)\", algs=\"ES256 EdDSA Ed25519\""
         default:
             if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         }
