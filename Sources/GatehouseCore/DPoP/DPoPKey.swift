@@ -3,7 +3,7 @@ import Foundation
 
 /// The public key a DPoP proof carries in its `jwk` header, parsed strictly: only the members of the key type,
 /// no private members, exact lengths. Two kinds are accepted: EC P-256 (`ES256`) and OKP Ed25519 (`EdDSA`).
-public enum DPoPKey: Sendable {
+public enum DPoPKey {
     case p256(P256.Signing.PublicKey, x: [UInt8], y: [UInt8])
     case ed25519(Curve25519.Signing.PublicKey, x: [UInt8])
 

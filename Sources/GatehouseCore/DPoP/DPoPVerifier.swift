@@ -155,20 +155,8 @@ public struct DPoPNonceSource: Sendable {
         let current = now.epochSeconds / Self.window
         guard window == current || window == current - 1 else { return false }
         let expected = Array(self.nonce(window: window).utf8)
-        return ConstantTime.equal(expected, Array(nonce.utf8))
+        return ConstantTime.equals(expected, Array(nonce.utf8))
     }
-}
-
-/// Constant-time comparison of byte strings (the length is not secret).
-public enum ConstantTime {
-    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
-
-    public static func equal(_ a: String, _ b: String) -> Bool { equal(Array(a.utf8), Array(b.utf8)) }
 }
 
 /// Verifies DPoP proofs (RFC 9449): a compact JWS with `typ` `dpop+jwt`, `alg` ES256 or EdDSA, a public `jwk`,
@@ -242,7 +230,7 @@ public struct DPoPVerifier: Sendable {
         }
         if let accessToken {
             let expectedHash = Encoding.base64URL(SHA256.hash(data: Array(accessToken.utf8)))
-            guard let ath = claims.ath, ConstantTime.equal(ath, expectedHash) else {
+            guard let ath = claims.ath, ConstantTime.equals(ath, expectedHash) else {
                 throw .invalidProof("The proof's ath does not match the credential.")
             }
         }

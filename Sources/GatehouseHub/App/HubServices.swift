@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -39,7 +40,7 @@ public struct HubServices: Sendable {
         let proofs = request.headers[values: BearerAuthenticator.dpopHeader]
         guard !proofs.isEmpty else { return nil }
         guard proofs.count == 1 else { throw DPoPError.invalidProof("Send at most one DPoP proof.").atSignIn() }
-        do {
+        do throws(DPoPError) {
             return try dpop.verify(
                 proof: proofs[0], method: request.method.rawValue,
                 url: DPoPTarget.url(publicURL: configuration.publicURL, path: request.uri.path), accessToken: nil,
@@ -134,7 +135,7 @@ struct BearerAuthenticator: RouterMiddleware {
                 proof: proofs[0], method: request.method.rawValue,
                 url: DPoPTarget.url(publicURL: services.configuration.publicURL, path: request.uri.path),
                 accessToken: token, now: services.environment.clock.now())
-            guard ConstantTime.equal(thumbprint, bound) else {
+            guard ConstantTime.equals(thumbprint, bound) else {
                 throw DPoPError.invalidProof("The proof is signed by a key this credential is not bound to.")
             }
         } else if dpop {

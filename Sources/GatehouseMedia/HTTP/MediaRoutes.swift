@@ -77,15 +77,13 @@ struct MediaRoutes: Sendable {
         return request.uri.queryParameters["token"].map { (String($0), false, true) }
     }
 
-    static let dpopHeader = HTTPField.Name("DPoP")!
-
     func authorize(_ request: Request) async throws(MediaError) -> MediaAccess {
         guard let presented = Self.presented(in: request), !presented.token.isEmpty else { throw .missingToken }
         let access = try await server.verifier.verify(presented.token)
         if let bound = access.boundThumbprint {
             // A bound token is useless without its key: not in a query string, not as Bearer.
             guard presented.dpop else { throw .dpopRequired }
-            let proofs = request.headers[values: Self.dpopHeader]
+            let proofs = request.headers[values: .init("DPoP")!]
             guard proofs.count == 1 else { throw .invalidDPoPProof }
             let base = server.configuration.publicURL ?? ("http://" + (request.head.authority ?? "localhost"))
             do {
@@ -93,7 +91,7 @@ struct MediaRoutes: Sendable {
                     proof: proofs[0], method: request.method.rawValue,
                     url: DPoPTarget.url(publicURL: base, path: request.uri.path), accessToken: presented.token,
                     now: Date())
-                guard ConstantTime.equal(thumbprint, bound) else { throw MediaError.invalidDPoPProof }
+                guard ConstantTime.equals(thumbprint, bound) else { throw MediaError.invalidDPoPProof }
             } catch {
                 throw .invalidDPoPProof
             }

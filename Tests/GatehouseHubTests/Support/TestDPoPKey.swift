@@ -8,13 +8,18 @@ struct TestDPoPKey: Sendable {
     enum Kind: Sendable { case es256, eddsa }
 
     let kind: Kind
-    private let p256: P256.Signing.PrivateKey?
-    private let ed25519: Curve25519.Signing.PrivateKey?
+    /// The private key's raw bytes (swift-crypto's keys are not Sendable).
+    private let raw: [UInt8]
 
     init(_ kind: Kind = .es256) {
         self.kind = kind
-        p256 = kind == .es256 ? P256.Signing.PrivateKey() : nil
-        ed25519 = kind == .eddsa ? Curve25519.Signing.PrivateKey() : nil
+        raw = kind == .es256
+            ? Array(P256.Signing.PrivateKey().rawRepresentation) : Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+    }
+
+    private var p256: P256.Signing.PrivateKey? { kind == .es256 ? try? P256.Signing.PrivateKey(rawRepresentation: raw) : nil }
+    private var ed25519: Curve25519.Signing.PrivateKey? {
+        kind == .eddsa ? try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) : nil
     }
 
     var jwk: [String: String] {
