@@ -34,7 +34,7 @@ struct DPoPTests {
         }
     }
 
-    @Test("The thumbprint is RFC 7638's (the example key of section 3.1's EC counterpart, computed by hand)")
+    @Test("The thumbprint is RFC 7638: SHA-256 of the required members in order, computed here by hand")
     func thumbprintMatchesHandComputation() throws {
         let key = TestDPoPKey(.es256)
         let jwk = key.jwk
@@ -380,8 +380,8 @@ struct DPoPTests {
     @Test("A device created unbound can be bound once, never re-bound (the token endpoint's hook)", arguments: Backend.allCases)
     func bindOnce(backend: Backend) async throws {
         try await withHub(backend) { hub in
-            let account = try await hub.makeAccount("jo")
-            let device = try await hub.signIn("jo").device
+            let account = try await hub.makeAccount("joan")
+            let device = try await hub.signIn("joan").device
             #expect(try await hub.services.devices.bind(deviceID: device.id, accountID: account.id, thumbprint: "a"))
             #expect(try await !hub.services.devices.bind(deviceID: device.id, accountID: account.id, thumbprint: "b"))
             #expect(try await hub.store.session.device(id: device.id)?.dpopThumbprint == "a")
