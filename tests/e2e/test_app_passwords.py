@@ -3,6 +3,7 @@ server accepts, and can neither read nor change the account; revocation and sign
 creates and revokes them."""
 
 import os
+import time
 
 import pytest
 import requests
@@ -42,6 +43,7 @@ def test_media_scope_fetches_a_media_token_and_cannot_touch_the_account(media_se
     owner = sign_in(hub, "hana", PASSWORD, "laptop")
     assert hub.api("POST", "/servers/claim", token=owner, json={"code": media.code}).status_code == 201
     server_id = wait_claimed(media)
+    time.sleep(1.5)  # let the media server open its revocation stream and pass the hello second
     secret, app_id = create(hub, owner, "Living-room player", ["media"])
 
     # The secret is never shown again: the list has no secret, only its use.
@@ -77,7 +79,6 @@ def test_media_scope_fetches_a_media_token_and_cannot_touch_the_account(media_se
     # Revoked: refused at once, and its media token is dropped by the media server via the revocation stream.
     assert hub.api("DELETE", f"/account/app-passwords/{app_id}", token=owner).status_code == 204
     assert basic(hub, "POST", f"/servers/{server_id}/token", "hana", secret).status_code == 401
-    import time
     deadline = time.time() + 5
     while time.time() < deadline and media.get("/api/library/sections", media_token).status_code == 200:
         time.sleep(0.1)

@@ -59,7 +59,7 @@ def bound_sign_in(hub, client, username, password=PASSWORD, name="tv"):
 def dpop_get(hub, client, path, token, proof=None):
     url = hub.url + "/api/v1" + path
     return requests.get(url, headers={"Authorization": f"DPoP {token}",
-                                      "DPoP": proof or client.proof("GET", url, token)}, timeout=30)
+                                      "DPoP": proof if proof is not None else client.proof("GET", url, token)}, timeout=30)
 
 
 def error_code(response):

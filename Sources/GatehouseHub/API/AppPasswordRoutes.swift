@@ -30,6 +30,23 @@ enum AppPasswordRoutes {
             lastUsedAddress = password.lastUsedAddress
             expired = password.expiresAt <= now
         }
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, scopes, createdAt, expiresAt, lastUsedAt, lastUsedAddress, expired
+        }
+
+        /// Never-used fields are written as null rather than left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(scopes, forKey: .scopes)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(expiresAt, forKey: .expiresAt)
+            try container.encode(lastUsedAt, forKey: .lastUsedAt)
+            try container.encode(lastUsedAddress, forKey: .lastUsedAddress)
+            try container.encode(expired, forKey: .expired)
+        }
     }
 
     struct Created: Encodable {
