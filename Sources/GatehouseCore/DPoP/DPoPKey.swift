@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The public key a DPoP proof carries in its `jwk` header, parsed strictly: only the members of the key type,
 /// no private members, exact lengths. Two kinds are accepted: EC P-256 (`ES256`) and OKP Ed25519 (`EdDSA`).
@@ -108,5 +109,55 @@ public enum DPoPBase64URL {
         // Leftover bits must be zero: otherwise two texts would decode to the same bytes.
         guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return out
+    }
+}
+
+/// What a proof's protected header parsed to, remembered by its base64url text: a client sends the same header
+/// (its public key) with every proof, so the JSON, the `jwk` rules and the thumbprint are worked out once. A pure
+/// function of the text (an entry is stored only after every header rule passed), so one process-wide cache serves
+/// every verifier; bounded (emptied when full), so junk headers cannot grow it.
+public final class DPoPKeyCache: Sendable {
+    public struct Entry: Sendable {
+        public enum Curve: Sendable { case p256, ed25519 }
+        public var curve: Curve
+        /// `x || y` for P-256, `x` for Ed25519.
+        public var `public`: [UInt8]
+        public var thumbprint: String
+
+        /// The verification key (swift-crypto keys are not Sendable, so it is made per use from the bytes).
+        func key() throws(DPoPError) -> DPoPKey {
+            switch curve {
+            case .p256:
+                guard let key = try? P256.Signing.PublicKey(rawRepresentation: self.public) else {
+                    throw .invalidProof("The proof's key is not a point on P-256.")
+                }
+                return .p256(key, x: Array(self.public.prefix(32)), y: Array(self.public.suffix(32)))
+            case .ed25519:
+                guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: self.public) else {
+                    throw .invalidProof("The proof's key is not an Ed25519 key.")
+                }
+                return .ed25519(key, x: self.public)
+            }
+        }
+    }
+
+    public static let shared = DPoPKeyCache()
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let capacity: Int
+
+    public init(capacity: Int = 4096) {
+        self.capacity = capacity
+    }
+
+    func lookup(_ header: String) -> Entry? {
+        entries.withLock { $0[header] }
+    }
+
+    func store(_ header: String, _ entry: Entry) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[header] = entry
+        }
     }
 }

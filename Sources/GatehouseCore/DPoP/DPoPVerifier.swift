@@ -200,16 +200,19 @@ public struct DPoPVerifier: Sendable {
         guard parts.count == 3, let headerBytes = DPoPBase64URL.decode(parts[0]),
             let payloadBytes = DPoPBase64URL.decode(parts[1]), let signature = DPoPBase64URL.decode(parts[2])
         else { throw .invalidProof("The DPoP proof is not a compact JWS.") }
-        guard let header = Self.object(headerBytes), payloadBytes.count <= 3072,
-            let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes))
-        else { throw .invalidProof("The DPoP proof's header or claims are not a JSON object of the right shape.") }
-        guard header["typ"] as? String == "dpop+jwt" else { throw .invalidProof("The proof's typ must be dpop+jwt.") }
-        guard let algorithm = header["alg"] as? String, DPoPKey.algorithms.contains(algorithm) else {
-            throw .invalidProof("The proof's alg must be one of " + DPoPKey.algorithms.joined(separator: ", ") + ".")
+        guard payloadBytes.count <= 3072, let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes))
+        else { throw .invalidProof("The DPoP proof's claims are not a JSON object of the right shape.") }
+        // A client sends the same header (its key) with every proof: what it parses to is remembered, so only the
+        // signature is checked again.
+        let headerText = String(parts[0])
+        let parsed: DPoPKeyCache.Entry
+        if let cached = DPoPKeyCache.shared.lookup(headerText) {
+            parsed = cached
+        } else {
+            parsed = try Self.parseHeader(headerBytes)
+            DPoPKeyCache.shared.store(headerText, parsed)
         }
-        guard header["crit"] == nil else { throw .invalidProof("The proof has critical headers this server does not know.") }
-        guard let jwk = header["jwk"] as? [String: Any] else { throw .invalidProof("The proof has no jwk header.") }
-        let key = try DPoPKey.parse(jwk, algorithm: algorithm)
+        let key = try parsed.key()
         let signingInput = Array(proof.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         guard key.isValidSignature(signature, for: signingInput) else {
             throw .invalidProof("The proof's signature does not verify.")
@@ -222,7 +225,7 @@ public struct DPoPVerifier: Sendable {
             throw .invalidProof("The proof is for another HTTP method.")
         }
         guard let htu = claims.htu, htu.utf8.count <= 2048,
-            let claimed = DPoPTarget(htu), let expected = DPoPTarget(url), claimed == expected
+            let claimed = DPoPTarget.cached(htu), let expected = DPoPTarget.cached(url), claimed == expected
         else { throw .invalidProof("The proof is for another URL.") }
         guard let iat = claims.iat else { throw .invalidProof("The proof needs a numeric iat.") }
         guard iat.isFinite, abs(now.timeIntervalSince1970 - iat) <= policy.maximumSkew else {
@@ -243,13 +246,29 @@ public struct DPoPVerifier: Sendable {
                 throw DPoPError(kind: .useNonce, reason: "This server needs a DPoP nonce in the proof.", nonce: nonces.current(now: now))
             }
         }
-        let thumbprint = key.thumbprint
+        let thumbprint = parsed.thumbprint
         // Spent last, so a refused proof cannot burn a jti; kept until it could no longer pass the iat check.
         let expiry = now.addingTimeInterval(2 * policy.maximumSkew + 1)
         guard try replay.insert(thumbprint + " " + jti, expiry: expiry, now: now) else {
             throw .invalidProof("This proof was already used.")
         }
         return thumbprint
+    }
+
+    /// The protected header's rules: `typ`, `alg`, no `crit`, a public `jwk` that matches `alg`.
+    static func parseHeader(_ bytes: [UInt8]) throws(DPoPError) -> DPoPKeyCache.Entry {
+        guard let header = object(bytes) else { throw .invalidProof("The DPoP proof's header is not a JSON object.") }
+        guard header["typ"] as? String == "dpop+jwt" else { throw .invalidProof("The proof's typ must be dpop+jwt.") }
+        guard let algorithm = header["alg"] as? String, DPoPKey.algorithms.contains(algorithm) else {
+            throw .invalidProof("The proof's alg must be one of " + DPoPKey.algorithms.joined(separator: ", ") + ".")
+        }
+        guard header["crit"] == nil else { throw .invalidProof("The proof has critical headers this server does not know.") }
+        guard let jwk = header["jwk"] as? [String: Any] else { throw .invalidProof("The proof has no jwk header.") }
+        let key = try DPoPKey.parse(jwk, algorithm: algorithm)
+        switch key {
+        case .p256(_, let x, let y): return .init(curve: .p256, public: x + y, thumbprint: key.thumbprint)
+        case .ed25519(_, let x): return .init(curve: .ed25519, public: x, thumbprint: key.thumbprint)
+        }
     }
 
     /// The claims a proof may carry; a member of the wrong JSON type makes the proof malformed.
@@ -321,5 +340,21 @@ public struct DPoPTarget: Equatable, Sendable {
         var base = publicURL
         while base.hasSuffix("/") { base.removeLast() }
         return base + (path.hasPrefix("/") ? path : "/" + path)
+    }
+}
+
+extension DPoPTarget {
+    private static let targetCache = Mutex<[String: DPoPTarget]>([:])
+
+    /// Parses through a small process-wide cache (the hub's own URLs repeat on every request); nil when invalid.
+    /// A pure function of the text, so sharing it is safe; bounded (emptied when full).
+    public static func cached(_ text: String) -> DPoPTarget? {
+        if let hit = targetCache.withLock({ $0[text] }) { return hit }
+        guard text.utf8.count <= 2048, let target = DPoPTarget(text) else { return nil }
+        targetCache.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[text] = target
+        }
+        return target
     }
 }
