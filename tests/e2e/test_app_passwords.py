@@ -116,3 +116,36 @@ def test_cli_lists_creates_and_revokes(hub, tmp_path):
     app_id = next(word for word in listed.split() if word.startswith("apw_"))
     hub.cli("app-passwords", "revoke", app_id, env=env, with_data=False)
     assert basic(hub, "GET", "/account", "jun", secret).status_code == 401
+
+
+def test_security_page_creates_shows_once_and_revokes(hub):
+    from selenium.webdriver.common.by import By
+
+    from browser import fill, make_browser, shot, submit
+
+    register(hub, "kai", PASSWORD)
+    driver = make_browser()
+    try:
+        driver.get(hub.url + "/sign-in")
+        fill(driver, "identifier", "kai")
+        fill(driver, "password", PASSWORD)
+        submit(driver, "/sign-in")
+        driver.get(hub.url + "/account/security")
+        fill(driver, "app_password_name", "Living-room player")
+        submit(driver, "/account/security/app-passwords")
+        secret = driver.find_element(By.ID, "new-app-password").text
+        assert secret.startswith("gha_")
+        shot(driver, "app-passwords-created")
+        listed = driver.find_element(By.ID, "app-password-list").text
+        assert "Living-room player" in listed and "media" in listed and secret not in listed
+        # Shown once: a reload has the entry but not the secret.
+        driver.get(hub.url + "/account/security")
+        assert secret not in driver.page_source
+        app_id = driver.find_element(By.CSS_SELECTOR, "li.app-password").get_attribute("data-app-password-id")
+        token = basic(hub, "GET", "/servers", "kai", secret)
+        assert token.status_code == 200
+        submit(driver, f"/account/security/app-passwords/{app_id}/revoke")
+        assert "No app passwords." in driver.find_element(By.ID, "app-password-list").text
+        assert basic(hub, "GET", "/servers", "kai", secret).status_code == 401
+    finally:
+        driver.quit()
