@@ -70,6 +70,7 @@ enum OpenAPIDocument {
                 last_seen_at: {type: string, format: date-time}
                 expires_at: {type: string, format: date-time, description: When the credential stops working unless the device is used again (idle and absolute limits).}
                 current: {type: boolean}
+                dpop_bound: {type: boolean, description: The credential is bound to a DPoP key (RFC 9449) and works only with proofs from it.}
             DeviceInput:
               type: object
               properties:
