@@ -76,6 +76,9 @@ enum Migrations {
                 )
                 """,
                 "CREATE INDEX app_passwords_account ON app_passwords(account_id, revoked_at)",
+                // Spent DPoP proofs, when the replay check is shared by every instance (GATEHOUSE_DPOP_REPLAY=database).
+                "CREATE TABLE dpop_proofs (replay_key TEXT PRIMARY KEY, expires_at \(t.int) NOT NULL)",
+                "CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at)",
             ]),
         ]
     }

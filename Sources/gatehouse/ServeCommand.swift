@@ -105,6 +105,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.dpopRequireNonce = text == "1" || text == "true"
         }
+        if let text = env["GATEHOUSE_DPOP_REPLAY"] {
+            guard ["memory", "database"].contains(text) else {
+                throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
+            }
+            configuration.dpopSharedReplay = text == "database"
+        }
         let logger = hub.makeLogger()
         if trustForwardedFor {
             logger.warning(

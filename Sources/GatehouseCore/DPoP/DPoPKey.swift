@@ -161,3 +161,12 @@ public final class DPoPKeyCache: Sendable {
         }
     }
 }
+
+/// Spent DPoP proofs in the database, for a replay check shared by every hub instance.
+public protocol DPoPStore: Sendable {
+    /// Records `key` until `expiresAt`; false when it was already recorded (a replay). Atomic: of concurrent
+    /// callers with one key, exactly one gets true.
+    func spendDPoPProof(key: String, expiresAt: Date) async throws -> Bool
+    /// Deletes records that expired at or before `date`; returns how many.
+    func purgeDPoPProofs(before date: Date) async throws -> Int
+}

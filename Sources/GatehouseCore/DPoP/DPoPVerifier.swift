@@ -195,6 +195,23 @@ public struct DPoPVerifier: Sendable {
     public func verify(proof: String, method: String, url: String, accessToken: String?, now: Date)
         throws(DPoPError) -> String
     {
+        try check(proof: proof, method: method, url: url, accessToken: accessToken, now: now).thumbprint
+    }
+
+    /// A verified proof: the key's thumbprint, and what a shared replay store records (``DPoPStore``).
+    public struct Verified: Sendable {
+        public var thumbprint: String
+        /// base64url(SHA-256(thumbprint, jti)): bounded whatever the `jti`.
+        public var replayKey: String
+        /// Until when the proof could pass the `iat` check.
+        public var expiresAt: Date
+    }
+
+    /// ``verify(proof:method:url:accessToken:now:)`` with the replay key, for a caller that also spends the proof
+    /// in a store shared by several instances.
+    public func check(proof: String, method: String, url: String, accessToken: String?, now: Date)
+        throws(DPoPError) -> Verified
+    {
         guard proof.utf8.count <= Self.maximumProofLength else { throw .invalidProof("The DPoP proof is too long.") }
         let parts = proof.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = DPoPBase64URL.decode(parts[0]),
@@ -249,10 +266,11 @@ public struct DPoPVerifier: Sendable {
         let thumbprint = parsed.thumbprint
         // Spent last, so a refused proof cannot burn a jti; kept until it could no longer pass the iat check.
         let expiry = now.addingTimeInterval(2 * policy.maximumSkew + 1)
-        guard try replay.insert(thumbprint + " " + jti, expiry: expiry, now: now) else {
+        let replayKey = Encoding.base64URL(SHA256.hash(data: Array((thumbprint + " " + jti).utf8)))
+        guard try replay.insert(replayKey, expiry: expiry, now: now) else {
             throw .invalidProof("This proof was already used.")
         }
-        return thumbprint
+        return Verified(thumbprint: thumbprint, replayKey: replayKey, expiresAt: expiry)
     }
 
     /// The protected header's rules: `typ`, `alg`, no `crit`, a public `jwk` that matches `alg`.

@@ -109,7 +109,7 @@ enum PasskeyRoutes {
         table.add(.post, "/sessions/passkey", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
             let info = try (body.device ?? SessionRoutes.DeviceInput()).info()
-            let thumbprint = try services.signInThumbprint(request)
+            let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.passkeys.signIn(
                 challengeID: body.challengeId, credential: body.credential, info: info, kind: .api,
                 caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken,

@@ -64,7 +64,7 @@ enum SessionRoutes {
         table.add(.post, "/sessions", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
             let info = try (body.device ?? DeviceInput()).info()
-            let thumbprint = try services.signInThumbprint(request)
+            let thumbprint = try await services.signInThumbprint(request)
             let outcome = try await services.signIn.signIn(
                 identifier: body.identifier, password: body.password, info: info, kind: .api,
                 caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken,
@@ -78,7 +78,7 @@ enum SessionRoutes {
         }
         table.add(.post, "/sessions/second-factor", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
-            let thumbprint = try services.signInThumbprint(request)
+            let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.signIn.completeSecondFactor(
                 challenge: body.challenge, code: body.code, caller: services.caller(request, context),
                 dpopThumbprint: thumbprint)

@@ -85,7 +85,8 @@ public enum HubApplication {
                 delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
                 AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
                 ClaimCleanupService(
-                    servers: runtime.services.servers, passkeys: runtime.services.passkeys, logger: runtime.logger),
+                    servers: runtime.services.servers, passkeys: runtime.services.passkeys,
+                    dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
             ],
             logger: runtime.logger)
         let logger = runtime.logger

@@ -48,6 +48,9 @@ public struct HubConfiguration: Sendable {
     /// Refuse DPoP proofs without the server's nonce (`use_dpop_nonce`, RFC 9449 section 8). Nonces are always
     /// accepted; this makes them required.
     public var dpopRequireNonce = false
+    /// Spend every DPoP proof in the database too (one write per DPoP request), so a proof is accepted once across
+    /// all hub instances, not once per instance (`GATEHOUSE_DPOP_REPLAY=database`).
+    public var dpopSharedReplay = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

@@ -34,18 +34,30 @@ public struct HubServices: Sendable {
             policy: DPoPVerifier.Policy(requireNonce: configuration.dpopRequireNonce))
     }
 
-    /// The key a sign-in request's DPoP proof (if any) binds the new credential to: nil without a `DPoP` header;
-    /// a bad proof is refused (400, as at an authorization server) before any password is checked.
-    func signInThumbprint(_ request: Request) throws -> String? {
+    /// Verifies a DPoP proof for a request to `path` on this hub and spends it: in this process's replay cache, and
+    /// also in the database when ``HubConfiguration/dpopSharedReplay`` is on (so a proof is accepted once across
+    /// every instance). Returns the key's thumbprint. Errors are resource-style (401); `.atSignIn()` makes them 400.
+    public func verifyDPoP(proof: String, method: String, path: String, accessToken: String?) async throws -> String {
+        let verified = try dpop.check(
+            proof: proof, method: method, url: DPoPTarget.url(publicURL: configuration.publicURL, path: path),
+            accessToken: accessToken, now: environment.clock.now())
+        if configuration.dpopSharedReplay {
+            guard try await environment.store.session.spendDPoPProof(key: verified.replayKey, expiresAt: verified.expiresAt)
+            else { throw DPoPError.invalidProof("This proof was already used.") }
+        }
+        return verified.thumbprint
+    }
+
+    /// The key a sign-in (or token) request's DPoP proof, if any, binds the new credential to: nil without a `DPoP`
+    /// header; a bad proof is refused with 400 (as at an authorization server) before any password is checked.
+    public func signInThumbprint(_ request: Request) async throws -> String? {
         let proofs = request.headers[values: BearerAuthenticator.dpopHeader]
         guard !proofs.isEmpty else { return nil }
         guard proofs.count == 1 else { throw DPoPError.invalidProof("Send at most one DPoP proof.").atSignIn() }
-        do throws(DPoPError) {
-            return try dpop.verify(
-                proof: proofs[0], method: request.method.rawValue,
-                url: DPoPTarget.url(publicURL: configuration.publicURL, path: request.uri.path), accessToken: nil,
-                now: environment.clock.now())
-        } catch {
+        do {
+            return try await verifyDPoP(
+                proof: proofs[0], method: request.method.rawValue, path: request.uri.path, accessToken: nil)
+        } catch let error as DPoPError {
             throw error.atSignIn()
         }
     }
@@ -130,11 +142,8 @@ struct BearerAuthenticator: RouterMiddleware {
             guard proofs.count == 1 else {
                 throw DPoPError.invalidProof("Send exactly one DPoP proof header with a bound credential.")
             }
-            let verifier = services.dpop
-            let thumbprint = try verifier.verify(
-                proof: proofs[0], method: request.method.rawValue,
-                url: DPoPTarget.url(publicURL: services.configuration.publicURL, path: request.uri.path),
-                accessToken: token, now: services.environment.clock.now())
+            let thumbprint = try await services.verifyDPoP(
+                proof: proofs[0], method: request.method.rawValue, path: request.uri.path, accessToken: token)
             guard ConstantTime.equals(thumbprint, bound) else {
                 throw DPoPError.invalidProof("The proof is signed by a key this credential is not bound to.")
             }

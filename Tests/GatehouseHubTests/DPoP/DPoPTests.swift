@@ -388,3 +388,64 @@ struct DPoPTests {
         }
     }
 }
+
+/// Two hub instances on one database: with `GATEHOUSE_DPOP_REPLAY=database` a proof is spent once across both.
+@Suite("DPoP replay shared by instances")
+struct DPoPSharedReplayTests {
+    /// A second instance over the same store and keyring, with its own memory (credential cache, replay cache).
+    static func secondInstance(_ hub: TestHub) -> HubRuntime {
+        let first = hub.environment
+        let environment = HubEnvironment(
+            store: hub.store, hasher: first.hasher, rules: first.rules, mail: first.mail, clock: first.clock,
+            revocations: RevocationBus(), cache: CredentialCache(lifetime: 30), keyring: first.keyring,
+            settings: first.settings, logger: first.logger)
+        let twoFactor = TwoFactorService(environment: environment)
+        let recovery = RecoveryService(environment: environment)
+        let services = HubServices(
+            environment: environment, accounts: AccountService(environment: environment),
+            signIn: SignInService(environment: environment, secondFactors: twoFactor, recovery: recovery),
+            devices: DeviceService(environment: environment), twoFactor: twoFactor, recovery: recovery,
+            incidents: IncidentService(environment: environment), servers: ServerService(environment: environment),
+            releases: hub.services.releases, configuration: hub.services.configuration)
+        return HubRuntime(
+            configuration: hub.runtime.configuration, store: hub.store, keyring: first.keyring, services: services,
+            pool: hub.runtime.pool, logger: first.logger)
+    }
+
+    @Test("One proof sent to two instances (and 40 times at once across them) is accepted once", arguments: Backend.allCases)
+    func sharedReplay(backend: Backend) async throws {
+        try await withHub(backend, configure: { $0.dpopSharedReplay = true }) { hub in
+            try await hub.makeAccount("quinn")
+            let key = TestDPoPKey(.es256)
+            let other = Application(router: HubApplication.makeRouter(runtime: Self.secondInstance(hub)))
+            try await hub.withRouter { first in
+                let token = try await DPoPTests.boundSignIn(hub, first, "quinn", key: key)
+                let url = DPoPTests.hubURL + "/account"
+                try await other.test(.router) { second in
+                    let proof = key.proof(method: "GET", url: url, token: token, iat: hub.clock.now())
+                    let headers = DPoPTests.dpopHeaders(token, proof)
+                    #expect(try await first.execute(uri: "/api/v1/account", method: .get, headers: headers).status == .ok)
+                    #expect(try await second.execute(uri: "/api/v1/account", method: .get, headers: headers).status == .unauthorized)
+                    let burst = key.proof(method: "GET", url: url, token: token, iat: hub.clock.now())
+                    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for index in 0..<40 {
+                            group.addTask {
+                                let client: any TestClientProtocol = index % 2 == 0 ? first : second
+                                return Int(
+                                    try await client.execute(
+                                        uri: "/api/v1/account", method: .get,
+                                        headers: DPoPTests.dpopHeaders(token, burst)
+                                    ).status.code)
+                            }
+                        }
+                        var all: [Int] = []
+                        for try await status in group { all.append(status) }
+                        return all
+                    }
+                    #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
+                }
+            }
+            #expect(try await hub.store.session.purgeDPoPProofs(before: hub.clock.now().addingTimeInterval(600)) >= 2)
+        }
+    }
+}
