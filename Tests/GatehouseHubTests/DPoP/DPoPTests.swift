@@ -255,6 +255,37 @@ struct DPoPTests {
         }
     }
 
+    @Test("With two-factor sign-in, the proof on the second-factor request binds the credential", arguments: Backend.allCases)
+    func secondFactorBinds(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("ruth")
+            let totp = try await ConcurrentGuessingTests.enableTwoFactor(hub, account)
+            hub.clock.advance(60)
+            let key = TestDPoPKey(.eddsa)
+            try await hub.withRouter { client in
+                let first = try await client.execute(
+                    uri: "/api/v1/sessions", method: .post, headers: JSON.headers,
+                    body: JSON.body(["identifier": "ruth", "password": TestHub.password]))
+                let challenge = try #require(JSON.object(first)["challenge"] as? String)
+                var headers = JSON.headers
+                headers[HTTPField.Name("DPoP")!] = key.proof(
+                    method: "POST", url: Self.hubURL + "/sessions/second-factor", iat: hub.clock.now())
+                let second = try await client.execute(
+                    uri: "/api/v1/sessions/second-factor", method: .post, headers: headers,
+                    body: JSON.body(["challenge": challenge, "code": totp.code(step: totp.step(at: hub.clock.now()))]))
+                #expect(second.status == .created)
+                #expect(JSON.object(second)["token_type"] as? String == "DPoP")
+                let token = try #require(JSON.object(second)["token"] as? String)
+                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(token)).status == .unauthorized)
+                let ok = try await client.execute(
+                    uri: "/api/v1/account", method: .get,
+                    headers: Self.dpopHeaders(
+                        token, key.proof(method: "GET", url: Self.hubURL + "/account", token: token, iat: hub.clock.now())))
+                #expect(ok.status == .ok)
+            }
+        }
+    }
+
     @Test("An unbound credential is refused as DPoP and still works as Bearer", arguments: Backend.allCases)
     func unboundCredentialStaysBearer(backend: Backend) async throws {
         try await withHub(backend) { hub in
