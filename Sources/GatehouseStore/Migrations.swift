@@ -58,8 +58,10 @@ enum Migrations {
                 "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
                 "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
             ]),
-            // 10: DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
-            (10, [
+            // 10: how a device's person last proved who they were (named in security mails; no secret).
+            (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
+            // 11 (10 is taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
+            (11, [
                 "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
                 """
                 CREATE TABLE app_passwords (

@@ -5,7 +5,7 @@ import SQLKit
 extension SQLSession {
     static let deviceColumns = """
         id, account_id, kind, client_identifier, name, product, version, platform, ip_address, created_at,
-        last_seen_at, reauthenticated_at, revoked_at, dpop_jkt
+        last_seen_at, reauthenticated_at, revoked_at, proof, dpop_jkt
         """
 
     func decodeDevice(_ row: any SQLRow) throws -> Device {
@@ -18,19 +18,20 @@ extension SQLSession {
                 platform: try row.string("platform")),
             ipAddress: try row.string("ip_address"), createdAt: try row.date("created_at"),
             lastSeenAt: try row.date("last_seen_at"), revokedAt: try row.optionalDate("revoked_at"),
-            reauthenticatedAt: try row.date("reauthenticated_at"), dpopThumbprint: try row.optionalString("dpop_jkt"))
+            reauthenticatedAt: try row.date("reauthenticated_at"), proof: try row.string("proof"),
+            dpopThumbprint: try row.optionalString("dpop_jkt"))
     }
 
     func insertDevice(_ device: Device, tokenDigest: String) async throws {
         try await exec(
             """
             INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform, ip_address,
-                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest, dpop_jkt)
+                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest, proof, dpop_jkt)
             VALUES (\(bind: device.id), \(bind: device.accountID), \(bind: device.kind.rawValue),
                 \(bind: device.info.clientIdentifier), \(bind: device.info.name), \(bind: device.info.product),
                 \(bind: device.info.version), \(bind: device.info.platform), \(bind: device.ipAddress),
                 \(bind: device.createdAt.epochSeconds), \(bind: device.lastSeenAt.epochSeconds),
-                \(bind: device.reauthenticatedAt.epochSeconds), NULL, \(bind: tokenDigest),
+                \(bind: device.reauthenticatedAt.epochSeconds), NULL, \(bind: tokenDigest), \(bind: device.proof),
                 \(bind: device.dpopThumbprint))
             """)
     }
@@ -119,9 +120,9 @@ extension SQLSession {
         return ids
     }
 
-    func markReauthenticated(deviceID: String, at date: Date) async throws {
+    func markReauthenticated(deviceID: String, at date: Date, proof: String) async throws {
         try await exec(
-            "UPDATE devices SET reauthenticated_at = \(bind: date.epochSeconds) WHERE id = \(bind: deviceID)")
+            "UPDATE devices SET reauthenticated_at = \(bind: date.epochSeconds), proof = \(bind: proof) WHERE id = \(bind: deviceID)")
     }
 
     func touchDevice(id: String, at date: Date, ipAddress: String) async throws {

@@ -52,6 +52,17 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "kind"))
     var adminCredential: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at /metrics on this port, on --metrics-address (loopback by default), apart "
+                + "from the public port. Or set GATEHOUSE_METRICS_TOKEN to serve /metrics on the public port to that "
+                + "bearer token. Neither: no metrics. Env: GATEHOUSE_METRICS_PORT.",
+            valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: "Address of the metrics listener (default 127.0.0.1). Env: GATEHOUSE_METRICS_ADDRESS.")
+    var metricsAddress: String?
+
     @Flag(help: "Add the /bench/hello reference route used by the benchmarks.")
     var benchmarkMode = false
 
@@ -110,6 +121,15 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
             }
             configuration.dpopSharedReplay = text == "database"
+        }
+        configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
+        if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
+        if let token = env["GATEHOUSE_METRICS_TOKEN"] {
+            // A bearer token on the public port: long enough that guessing it is hopeless.
+            guard token.utf8.count >= 32 else {
+                throw ValidationError("GATEHOUSE_METRICS_TOKEN must be at least 32 characters")
+            }
+            configuration.metricsToken = token
         }
         let logger = hub.makeLogger()
         if trustForwardedFor {

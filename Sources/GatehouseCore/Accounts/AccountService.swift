@@ -331,7 +331,9 @@ public struct AccountService: Sendable {
             try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
             try await tx.voidTokens(purpose: .verifyEmail, accountID: account.id)
             try await tx.forgetKnownDevices(accountID: account.id)
-            try await tx.enqueueMail(env.mail.passwordChanged(to: account, now: now, signedOutOthers: signOutOtherDevices))
+            let actor = try await tx.actingDevice(caller)
+            try await tx.enqueueMail(
+                env.mail.passwordChanged(to: account, by: actor, now: now, signedOutOthers: signOutOtherDevices))
             try await tx.appendAudit(
                 AuditRecord(
                     accountID: account.id, kind: .passwordChanged, ipAddress: caller.ipAddress,

@@ -90,6 +90,40 @@ public struct SignInService: Sendable {
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
         knownDeviceToken: String? = nil, dpopThumbprint: String? = nil
     ) async throws -> SignInOutcome {
+        try await Self.counted(.password, metrics: env.metrics) {
+            let outcome = try await passwordStep(
+                identifier: identifier, password: password, info: info, kind: kind, caller: caller,
+                knownDeviceToken: knownDeviceToken, dpopThumbprint: dpopThumbprint)
+            if case .secondFactorRequired = outcome { return (outcome, .secondFactor) }
+            return (outcome, .success)
+        }
+    }
+
+    /// Runs a sign-in attempt and counts how it ended in ``HubMetrics`` (`gatehouse_signins_total`).
+    static func counted<T>(
+        _ method: HubMetrics.Method, metrics: HubMetrics, _ body: () async throws -> (T, HubMetrics.Outcome)
+    ) async throws -> T {
+        do {
+            let (value, outcome) = try await body()
+            metrics.signIn(method, outcome)
+            return value
+        } catch let error as Error {
+            switch error {
+            case .throttled: metrics.signIn(method, .throttled)
+            case .passwordResetRequired: metrics.signIn(method, .resetRequired)
+            default: metrics.signIn(method, .failure)
+            }
+            throw error
+        } catch {
+            metrics.signIn(method, .failure)
+            throw error
+        }
+    }
+
+    private func passwordStep(
+        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
+        knownDeviceToken: String?, dpopThumbprint: String?
+    ) async throws -> SignInOutcome {
         guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
@@ -183,11 +217,15 @@ public struct SignInService: Sendable {
         if try await secondFactors.isEnabled(accountID: account.id) {
             let challenge = try await secondFactors.issueChallenge(
                 account: account, info: info, kind: kind, caller: caller, isKnownDevice: isKnown)
-            return .secondFactorRequired(challenge: challenge, methods: ["totp", "recovery_code"])
+            // A passkey answers the second step too (GitHub's rule: it counts as a second factor once two-factor
+            // sign-in is on); it is offered only to someone who got the password right.
+            let hasPasskeys = !(try await session.passkeys(accountID: account.id)).isEmpty
+            return .secondFactorRequired(
+                challenge: challenge, methods: ["totp", "recovery_code"] + (hasPasskeys ? ["passkey"] : []))
         }
         return .signedIn(
             try await completeSignIn(
-                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown,
+                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password,
                 dpopThumbprint: dpopThumbprint))
     }
 
@@ -218,7 +256,9 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
+        let withCode = try await secondFactors.isEnabled(accountID: account.id)
+        let proof: Proof = code != nil && withCode ? .passwordAndCode : .password
+        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller, proof: proof)
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
@@ -226,15 +266,20 @@ public struct SignInService: Sendable {
     public func completeSecondFactor(challenge: String, code: String, caller: Caller, dpopThumbprint: String? = nil)
         async throws -> SignedIn
     {
-        let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
-        return try await completeSignIn(
-            account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-            isKnownClient: pending.isKnownDevice, dpopThumbprint: dpopThumbprint)
+        try await Self.counted(.secondStep, metrics: env.metrics) {
+            let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
+            return (
+                try await completeSignIn(
+                    account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
+                    isKnownClient: pending.isKnownDevice, proof: pending.proof, dpopThumbprint: dpopThumbprint),
+                .success
+            )
+        }
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
     func completeSignIn(
-        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool,
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool, proof: Proof,
         dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         let now = env.clock.now()
@@ -243,12 +288,13 @@ public struct SignInService: Sendable {
             let isKnown = isKnownClient
             let (device, token, known) = try await DeviceService.createDevice(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                now: now, dpopThumbprint: dpopThumbprint)
+                proof: proof, now: now, dpopThumbprint: dpopThumbprint)
             try await tx.appendAudit(
                 AuditRecord(
                     accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
-                    detail: "\(info.product) on \(info.platform), device \(device.id)"
-                        + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")), at: now)
+                    detail: "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"
+                        + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")),
+                at: now)
             if !isKnown {
                 try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
             }

@@ -34,16 +34,19 @@ public struct Device: Sendable, Equatable, Codable {
     public var revokedAt: Date?
     /// When the person last proved their password (and second factor) on this device: sign-in or sudo.
     public var reauthenticatedAt: Date
+    /// How they proved it then (``Proof/description``), named in the security mails this device causes.
+    public var proof: String
     /// The RFC 7638 thumbprint (`jkt`) of the key the credential is bound to (DPoP, RFC 9449), or nil for a plain
     /// bearer credential. A bound credential is accepted only with a fresh proof signed by that key.
     public var dpopThumbprint: String?
 
     public init(
         id: String, accountID: String, kind: Kind, info: Info, ipAddress: String, createdAt: Date, lastSeenAt: Date,
-        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, dpopThumbprint: String? = nil
+        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, proof: String = "", dpopThumbprint: String? = nil
     ) {
         self.dpopThumbprint = dpopThumbprint
         self.reauthenticatedAt = reauthenticatedAt ?? createdAt
+        self.proof = proof
         self.id = id
         self.accountID = accountID
         self.kind = kind
@@ -52,6 +55,26 @@ public struct Device: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.revokedAt = revokedAt
+    }
+}
+
+/// How a person proved who they were on a device, at sign-in or re-authentication. Security mails name it, so
+/// the owner can tell "that was me with my phone's passkey" from "someone had my password".
+public enum Proof: Sendable, Equatable {
+    case password
+    case passwordAndCode
+    case passwordAndRecoveryCode
+    case passwordAndPasskey(name: String)
+    case passkey(name: String)
+
+    public var description: String {
+        switch self {
+        case .password: "the password"
+        case .passwordAndCode: "the password and an authenticator code"
+        case .passwordAndRecoveryCode: "the password and a recovery code"
+        case .passwordAndPasskey(let name): "the password and the passkey \u{201C}\(name)\u{201D}"
+        case .passkey(let name): "the passkey \u{201C}\(name)\u{201D}"
+        }
     }
 }
 

@@ -28,13 +28,13 @@ public struct DeviceService: Sendable {
     /// request must then carry a fresh proof signed by it.
     public static func createDevice(
         in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
-        kind: Device.Kind, ipAddress: String, now: Date, dpopThumbprint: String? = nil
+        kind: Device.Kind, ipAddress: String, proof: Proof, now: Date, dpopThumbprint: String? = nil
     ) async throws -> (Device, OpaqueToken, known: OpaqueToken) {
         var stored = info
         stored.clientIdentifier = env.digest("client:" + info.clientIdentifier)
         let device = Device(
             id: SecureRandom.identifier(), accountID: account.id, kind: kind, info: stored, ipAddress: ipAddress,
-            createdAt: now, lastSeenAt: now, dpopThumbprint: dpopThumbprint)
+            createdAt: now, lastSeenAt: now, proof: proof.description, dpopThumbprint: dpopThumbprint)
         let token = OpaqueToken.generate(prefix: "ghd")
         let known = OpaqueToken.generate(prefix: "ghk")
         try await tx.insertDevice(device, tokenDigest: env.digest(token.value))
@@ -130,14 +130,16 @@ public struct DeviceService: Sendable {
     }
 
     /// Records a fresh password (and second-factor) check on the caller's device ("sudo mode").
-    public func markReauthenticated(account: Account, caller: Caller) async throws {
+    public func markReauthenticated(account: Account, caller: Caller, proof: Proof) async throws {
         try CredentialScope.requireFullCredential()
         guard let deviceID = caller.deviceID else { return }
         let now = env.clock.now()
         try await env.store.transaction { tx in
-            try await tx.markReauthenticated(deviceID: deviceID, at: now)
+            try await tx.markReauthenticated(deviceID: deviceID, at: now, proof: proof.description)
             try await tx.appendAudit(
-                AuditRecord(accountID: account.id, kind: .reauthenticated, ipAddress: caller.ipAddress), at: now)
+                AuditRecord(
+                    accountID: account.id, kind: .reauthenticated, ipAddress: caller.ipAddress,
+                    detail: "with " + proof.description), at: now)
         }
         env.cache.evict(accountID: account.id, deviceIDs: [deviceID])
     }

@@ -12,7 +12,8 @@ public protocol DeviceStore: Sendable {
     func revokeDevice(id: String, accountID: String, at: Date) async throws -> Bool
     /// Revokes every live device of the account except `keeping`; returns the revoked ids.
     func revokeDevices(accountID: String, keeping: String?, at: Date) async throws -> [String]
-    func markReauthenticated(deviceID: String, at: Date) async throws
+    /// Stamps a fresh proof of identity (sudo mode) and how it was given (``Proof/description``).
+    func markReauthenticated(deviceID: String, at: Date, proof: String) async throws
     func touchDevice(id: String, at: Date, ipAddress: String) async throws
     /// Revocations recorded after sequence number `after`, oldest first.
     func revocations(after: Int64, limit: Int) async throws -> [(sequence: Int64, revocation: Revocation)]
@@ -30,4 +31,12 @@ public protocol DeviceStore: Sendable {
     func bindDevice(id: String, thumbprint: String) async throws -> Bool
     /// Moves a device to a new credential digest (upgrading a legacy unkeyed digest in place).
     func replaceTokenDigest(deviceID: String, from old: String, to new: String) async throws
+}
+
+extension DeviceStore {
+    /// The device a request came from (for naming it in a security mail), if any.
+    public func actingDevice(_ caller: Caller) async throws -> Device? {
+        guard let id = caller.deviceID else { return nil }
+        return try await device(id: id)
+    }
 }

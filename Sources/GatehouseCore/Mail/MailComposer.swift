@@ -70,12 +70,15 @@ public struct MailComposer: Sendable {
             action: ("Choose a new password", link("/reset-password", token: token)))
     }
 
-    public func passwordChanged(to account: Account, now: Date, signedOutOthers: Bool) -> OutboxMessage {
+    public func passwordChanged(to account: Account, by device: Device? = nil, now: Date, signedOutOthers: Bool)
+        -> OutboxMessage
+    {
         compose(
             to: account.email, account: account, kind: "password_changed", now: now,
             subject: "Your password was changed",
             paragraphs: [
                 "The password of your account \(account.username) was changed.",
+                Self.madeFrom(device),
                 signedOutOthers ? "Every other device was signed out." : "Your other devices stay signed in.",
                 "If this was not you, reset your password at once.",
             ],
@@ -161,28 +164,39 @@ public struct MailComposer: Sendable {
             paragraphs: [
                 "Your account \(account.username) was signed in from a device it has not seen before:",
                 "\(device.info.name) (\(device.info.product) \(device.info.version), \(device.info.platform)) from \(device.ipAddress).",
+                device.proof.isEmpty ? "" : "It signed in with \(device.proof).",
                 "If this was you, there is nothing to do. If not, sign out that device and change your password.",
             ],
             action: ("Review your devices", link("/account/security")))
     }
 
-    public func passkeyAdded(to account: Account, name: String, now: Date) -> OutboxMessage {
+    /// Which device made a change, and with which credential it last proved who it was: "made from Firefox on
+    /// Linux at 203.0.113.7, which signed in with the passkey “Phone”". Empty when no device did (an operator).
+    static func madeFrom(_ device: Device?) -> String {
+        guard let device else { return "" }
+        let proof = device.proof.isEmpty ? "" : ", confirmed with \(device.proof)"
+        return "Made from \(device.info.name) (\(device.info.product), \(device.info.platform)) at \(device.ipAddress)\(proof)."
+    }
+
+    public func passkeyAdded(to account: Account, name: String, by device: Device? = nil, now: Date) -> OutboxMessage {
         compose(
             to: account.email, account: account, kind: "passkey_added", now: now,
             subject: "A passkey was added to your account",
             paragraphs: [
                 "A passkey named \u{201C}\(name)\u{201D} was added to \(account.username). It can sign in to your account without a password.",
+                Self.madeFrom(device),
                 "If this was not you, remove it at once, sign out devices you do not recognise and change your password.",
             ],
             action: ("Review your passkeys", link("/account/security")))
     }
 
-    public func passkeyRemoved(to account: Account, name: String, now: Date) -> OutboxMessage {
+    public func passkeyRemoved(to account: Account, name: String, by device: Device? = nil, now: Date) -> OutboxMessage {
         compose(
             to: account.email, account: account, kind: "passkey_removed", now: now,
             subject: "A passkey was removed from your account",
             paragraphs: [
                 "The passkey named \u{201C}\(name)\u{201D} was removed from \(account.username). It can no longer sign in.",
+                Self.madeFrom(device),
                 "If this was not you, sign out devices you do not recognise and change your password.",
             ],
             action: ("Review your passkeys", link("/account/security")))
@@ -199,7 +213,9 @@ public struct MailComposer: Sendable {
             action: ("Review your passkeys", link("/account/security")))
     }
 
-    public func secondFactorChanged(to account: Account, enabled: Bool, now: Date) -> OutboxMessage {
+    public func secondFactorChanged(to account: Account, enabled: Bool, by device: Device? = nil, now: Date)
+        -> OutboxMessage
+    {
         compose(
             to: account.email, account: account, kind: "second_factor_changed", now: now,
             subject: enabled ? "Two-factor sign-in turned on" : "Two-factor sign-in turned off",
@@ -207,6 +223,7 @@ public struct MailComposer: Sendable {
                 enabled
                     ? "Two-factor sign-in is now on for \(account.username). Keep your recovery codes somewhere safe."
                     : "Two-factor sign-in was turned off for \(account.username).",
+                Self.madeFrom(device),
                 "If this was not you, reset your password at once.",
             ],
             action: ("Review your security settings", link("/account/security")))
@@ -304,7 +321,7 @@ public struct MailComposer: Sendable {
             html += "<p style=\"border:1px solid #888;padding:.5em\">Your security phrase: <strong>"
                 + HTML.escape(phrase) + "</strong></p>"
         }
-        for paragraph in paragraphs {
+        for paragraph in paragraphs where !paragraph.isEmpty {
             text += paragraph + "\n\n"
             html += "<p>" + HTML.escape(paragraph) + "</p>"
         }

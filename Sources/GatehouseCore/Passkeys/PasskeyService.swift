@@ -154,7 +154,8 @@ public struct PasskeyService: Sendable {
                     AuditRecord(
                         accountID: account.id, kind: .passkeyAdded, ipAddress: caller.ipAddress,
                         detail: "\(cleanName), \(passkey.id.prefix(12))"), at: now)
-                try await tx.enqueueMail(env.mail.passkeyAdded(to: account, name: cleanName, now: now))
+                try await tx.enqueueMail(
+                    env.mail.passkeyAdded(to: account, name: cleanName, by: try await tx.actingDevice(caller), now: now))
             }
         } catch StoreError.conflict {
             throw Error.alreadyRegistered
@@ -183,7 +184,8 @@ public struct PasskeyService: Sendable {
                 AuditRecord(
                     accountID: account.id, kind: .passkeyRemoved, ipAddress: caller.ipAddress,
                     detail: "\(passkey.name), \(passkey.id.prefix(12))"), at: now)
-            try await tx.enqueueMail(env.mail.passkeyRemoved(to: account, name: passkey.name, now: now))
+            try await tx.enqueueMail(
+                env.mail.passkeyRemoved(to: account, name: passkey.name, by: try await tx.actingDevice(caller), now: now))
         }
     }
 
@@ -228,6 +230,19 @@ public struct PasskeyService: Sendable {
         challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
         caller: Caller, knownDeviceToken: String? = nil, dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
+        try await SignInService.counted(.passkey, metrics: env.metrics) {
+            (
+                try await passkeySignIn(
+                    challengeID: challengeID, credential: credential, info: info, kind: kind, caller: caller,
+                    knownDeviceToken: knownDeviceToken, dpopThumbprint: dpopThumbprint), .success
+            )
+        }
+    }
+
+    private func passkeySignIn(
+        challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
+        caller: Caller, knownDeviceToken: String?, dpopThumbprint: String?
+    ) async throws -> SignedIn {
         let session = env.store.session
         let now = env.clock.now()
         let addressKey = "ip:" + caller.addressKey
@@ -241,7 +256,7 @@ public struct PasskeyService: Sendable {
             }
             throw SignInService.Error.throttled(seconds: wait)
         }
-        let account = try await verifyAssertion(
+        let (account, passkey) = try await verifyAssertion(
             purpose: .passkeySignIn, challengeID: challengeID, credential: credential, caller: caller,
             expectedAccount: nil, expectedBinding: nil)
         try await session.refundAttempt(key: addressKey)
@@ -255,7 +270,65 @@ public struct PasskeyService: Sendable {
         }
         return try await signIn.completeSignIn(
             account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown,
-            dpopThumbprint: dpopThumbprint)
+            proof: .passkey(name: passkey.name), dpopThumbprint: dpopThumbprint)
+    }
+
+    // MARK: - Second factor
+
+    /// Starts a passkey as the second step of a password sign-in (two-factor sign-in on, and the account has
+    /// passkeys). Needs the live sign-in challenge the password step answered, so only someone who knew the
+    /// password learns the account's credential ids. The ceremony is bound to that challenge.
+    public func secondFactorOptions(signInChallenge: String) async throws
+        -> PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON>
+    {
+        guard let account = try await signIn.secondFactors.pendingAccount(challenge: signInChallenge) else {
+            throw SignInService.Error.invalidChallenge
+        }
+        let passkeys = try await env.store.session.passkeys(accountID: account.id)
+        guard !passkeys.isEmpty else { throw Error.noPasskeys }
+        let challenge = WebAuthnRelyingParty.makeChallenge()
+        let id = try await issueChallenge(
+            .passkeySecondFactor, accountID: account.id, challenge: challenge, binding: env.digest(signInChallenge))
+        return PasskeyCeremony(
+            challengeID: id,
+            options: relyingParty.makeAuthenticationOptions(
+                challenge: challenge, allowCredentials: Self.descriptors(passkeys)))
+    }
+
+    /// Finishes a password sign-in with a passkey as the second factor: the attempt is reserved on the sign-in
+    /// challenge (as for a code), the assertion must come from the account's own passkey for a ceremony bound to
+    /// that challenge, and the device is then created as for any sign-in. Any failure: the generic answers.
+    public func completeSecondFactor(
+        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
+        dpopThumbprint: String? = nil
+    ) async throws -> SignedIn {
+        try await SignInService.counted(.secondStep, metrics: env.metrics) {
+            (
+                try await passkeySecondStep(
+                    signInChallenge: signInChallenge, challengeID: challengeID, credential: credential, caller: caller,
+                    dpopThumbprint: dpopThumbprint),
+                .success
+            )
+        }
+    }
+
+    private func passkeySecondStep(
+        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
+        dpopThumbprint: String?
+    ) async throws -> SignedIn {
+        let answered = try await signIn.secondFactors.answerChallenge(signInChallenge, caller: caller) { account in
+            do {
+                let (_, passkey) = try await verifyAssertion(
+                    purpose: .passkeySecondFactor, challengeID: challengeID, credential: credential, caller: caller,
+                    expectedAccount: account.id, expectedBinding: env.digest(signInChallenge))
+                return .passwordAndPasskey(name: passkey.name)
+            } catch SignInService.Error.invalidCredentials {
+                return nil
+            }
+        }
+        return try await signIn.completeSignIn(
+            account: answered.account, info: answered.info, kind: answered.kind, caller: caller,
+            isKnownClient: answered.isKnownDevice, proof: answered.proof, dpopThumbprint: dpopThumbprint)
     }
 
     /// Deletes expired passkey challenges (sign-in ones belong to no account, so nothing else would), for the
@@ -264,7 +337,9 @@ public struct PasskeyService: Sendable {
     public func purgeExpiredChallenges() async throws -> Int {
         let now = env.clock.now()
         var purged = 0
-        for purpose in [OneTimeToken.Purpose.passkeySignIn, .passkeyRegistration, .passkeyReauthentication] {
+        for purpose in [
+            OneTimeToken.Purpose.passkeySignIn, .passkeyRegistration, .passkeyReauthentication, .passkeySecondFactor,
+        ] {
             purged += try await env.store.session.purgeExpiredTokens(purpose: purpose, now: now)
         }
         return purged
@@ -282,14 +357,18 @@ public struct PasskeyService: Sendable {
         let challenge = WebAuthnRelyingParty.makeChallenge()
         let id = try await issueChallenge(
             .passkeyReauthentication, accountID: account.id, challenge: challenge, binding: device.id)
-        let allowed = passkeys.compactMap { passkey in
+        return PasskeyCeremony(
+            challengeID: id,
+            options: relyingParty.makeAuthenticationOptions(
+                challenge: challenge, allowCredentials: Self.descriptors(passkeys)))
+    }
+
+    static func descriptors(_ passkeys: [Passkey]) -> [PublicKeyCredentialDescriptorJSON] {
+        passkeys.compactMap { passkey in
             Encoding.bytes(base64URL: passkey.id).map {
                 PublicKeyCredentialDescriptorJSON(id: $0, transports: passkey.transports.isEmpty ? nil : passkey.transports)
             }
         }
-        return PasskeyCeremony(
-            challengeID: id,
-            options: relyingParty.makeAuthenticationOptions(challenge: challenge, allowCredentials: allowed))
     }
 
     /// Finishes a re-authentication: the assertion must come from one of the account's passkeys, for a challenge
@@ -312,11 +391,12 @@ public struct PasskeyService: Sendable {
             }
             throw SignInService.Error.throttled(seconds: wait)
         }
-        _ = try await verifyAssertion(
+        let (_, passkey) = try await verifyAssertion(
             purpose: .passkeyReauthentication, challengeID: challengeID, credential: credential, caller: caller,
             expectedAccount: account.id, expectedBinding: device.id)
         try await session.refundAttempt(key: key)
-        try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller)
+        try await DeviceService(environment: env).markReauthenticated(
+            account: account, caller: caller, proof: .passkey(name: passkey.name))
     }
 
     // MARK: - Steps
@@ -359,7 +439,7 @@ public struct PasskeyService: Sendable {
     private func verifyAssertion(
         purpose: OneTimeToken.Purpose, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
         expectedAccount: String?, expectedBinding: String?
-    ) async throws -> Account {
+    ) async throws -> (Account, Passkey) {
         let session = env.store.session
         let now = env.clock.now()
         var chain = expectedAccount ?? AuditEvent.systemChain
@@ -412,7 +492,7 @@ public struct PasskeyService: Sendable {
                 try await tx.enqueueMail(mail.passkeyPossibleClone(to: account, name: passkey.name, now: now))
             }
         }
-        return account
+        return (account, passkey)
     }
 
     static func cleanName(_ name: String) throws -> String {

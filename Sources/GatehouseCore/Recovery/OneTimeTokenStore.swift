@@ -15,6 +15,8 @@ public struct OneTimeToken: Sendable, Equatable {
         case passkeySignIn = "passkey_signin"
         /// A passkey re-authentication's challenge (bound to the account and the device).
         case passkeyReauthentication = "passkey_reauth"
+        /// A passkey answering a password sign-in's second step (bound to the account and the sign-in challenge).
+        case passkeySecondFactor = "passkey_second_factor"
 
         /// Whether issuing a token voids the account's older ones of the purpose. Sign-in ceremonies run side by
         /// side (several tabs, several people behind one address), so they are trimmed instead.

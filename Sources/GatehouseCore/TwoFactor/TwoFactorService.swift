@@ -2,6 +2,15 @@ import Crypto
 import Foundation
 
 /// A sign-in waiting for its second factor.
+/// A second step answered: whose sign-in it finishes, for which client, and with what.
+public struct AnsweredChallenge: Sendable {
+    public var account: Account
+    public var info: Device.Info
+    public var kind: Device.Kind
+    public var isKnownDevice: Bool
+    public var proof: Proof
+}
+
 public struct PendingSignIn: Sendable, Codable {
     public var info: Device.Info
     public var kind: Device.Kind
@@ -108,7 +117,8 @@ public struct TwoFactorService: Sendable {
         try await env.store.transaction { tx in
             try await tx.confirmTOTP(accountID: account.id, at: now, step: step)
             try await tx.replaceRecoveryCodes(accountID: account.id, digests: digests, at: now)
-            try await tx.enqueueMail(env.mail.secondFactorChanged(to: account, enabled: true, now: now))
+            try await tx.enqueueMail(
+                env.mail.secondFactorChanged(to: account, enabled: true, by: try await tx.actingDevice(caller), now: now))
             try await tx.appendAudit(
                 AuditRecord(accountID: account.id, kind: .twoFactorEnabled, ipAddress: caller.ipAddress), at: now)
         }
@@ -125,7 +135,8 @@ public struct TwoFactorService: Sendable {
         try await env.store.transaction { tx in
             try await tx.deleteTOTP(accountID: account.id)
             try await tx.replaceRecoveryCodes(accountID: account.id, digests: [], at: now)
-            try await tx.enqueueMail(env.mail.secondFactorChanged(to: account, enabled: false, now: now))
+            try await tx.enqueueMail(
+                env.mail.secondFactorChanged(to: account, enabled: false, by: try await tx.actingDevice(caller), now: now))
             try await tx.appendAudit(
                 AuditRecord(accountID: account.id, kind: .twoFactorDisabled, ipAddress: caller.ipAddress), at: now)
         }
@@ -150,7 +161,7 @@ public struct TwoFactorService: Sendable {
 
     /// Checks a current code for an account (re-authentication). Spends the time step.
     public func verifyCode(account: Account, code: String, caller: Caller) async throws -> Bool {
-        try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: false)
+        try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: false) != nil
     }
 
     /// Issues a single-use challenge for the second step of a sign-in. At most
@@ -179,10 +190,29 @@ public struct TwoFactorService: Sendable {
     /// Answers a challenge. The attempt is reserved on the challenge before the code is looked at, so no more
     /// than ``AccountSettings/challengeAttempts`` codes are ever evaluated per challenge, however many arrive at
     /// once; the per-account code budget holds across all of an account's challenges.
-    public func answerChallenge(_ challenge: String, code: String, caller: Caller) async throws
-        -> (account: Account, info: Device.Info, kind: Device.Kind, isKnownDevice: Bool)
-    {
-        guard challenge.utf8.count <= 64, code.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
+    public func answerChallenge(_ challenge: String, code: String, caller: Caller) async throws -> AnsweredChallenge {
+        guard code.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
+        return try await answerChallenge(challenge, caller: caller) { account in
+            try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true)
+        }
+    }
+
+    /// The account a live sign-in challenge belongs to (the challenge is neither spent nor consumed), or nil.
+    public func pendingAccount(challenge: String) async throws -> Account? {
+        guard challenge.utf8.count <= 64 else { return nil }
+        let session = env.store.session
+        guard let token = try await session.peekToken(
+            purpose: .signInChallenge, digest: env.digest(challenge), now: env.clock.now())
+        else { return nil }
+        return try await session.account(id: token.accountID)
+    }
+
+    /// Answers a challenge with any second factor: `verify` checks it for the challenge's account and says how
+    /// (nil when wrong). The attempt on the challenge is reserved first, the challenge consumed on success.
+    public func answerChallenge(
+        _ challenge: String, caller: Caller, verify: (Account) async throws -> Proof?
+    ) async throws -> AnsweredChallenge {
+        guard challenge.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
         let digest = env.digest(challenge)
         let now = env.clock.now()
         let session = env.store.session
@@ -197,19 +227,19 @@ public struct TwoFactorService: Sendable {
             _ = try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now)
             throw SignInService.Error.invalidChallenge
         }
-        guard try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true) else {
-            throw SignInService.Error.invalidCode
-        }
+        guard let proof = try await verify(account) else { throw SignInService.Error.invalidCode }
         guard try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now) != nil else {
             throw SignInService.Error.invalidChallenge
         }
-        return (account, pending.info, pending.kind, pending.isKnownDevice ?? false)
+        return AnsweredChallenge(
+            account: account, info: pending.info, kind: pending.kind, isKnownDevice: pending.isKnownDevice ?? false,
+            proof: proof)
     }
 
     /// TOTP (once per time step) or, when allowed, a recovery code (once ever). The attempt is reserved in the
     /// per-account budget before the code is checked.
     private func checkCode(account: Account, code: String, caller: Caller, allowRecoveryCode: Bool) async throws
-        -> Bool
+        -> Proof?
     {
         let now = env.clock.now()
         let key = "2fa:" + account.id
@@ -224,7 +254,7 @@ public struct TwoFactorService: Sendable {
             try await session.claimTOTPStep(accountID: account.id, step: step)
         {
             try await session.clearThrottle(key: key)
-            return true
+            return .passwordAndCode
         }
         if allowRecoveryCode, let normalized = Self.normalizeRecoveryCode(code) {
             let used = try await env.store.transaction { [env] tx -> Bool in
@@ -240,7 +270,7 @@ public struct TwoFactorService: Sendable {
             }
             if used {
                 try await session.clearThrottle(key: key)
-                return true
+                return .passwordAndRecoveryCode
             }
         }
         let env = self.env
@@ -252,7 +282,7 @@ public struct TwoFactorService: Sendable {
                 try await tx.enqueueMail(env.mail.secondFactorFailures(to: account, failures: state.failures, now: now))
             }
         }
-        return false
+        return nil
     }
 
     /// Ten codes of ten base32 characters (50 bits each), shown as `xxxxx-xxxxx`.

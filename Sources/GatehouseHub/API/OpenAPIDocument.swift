@@ -285,6 +285,40 @@ enum OpenAPIDocument {
                 "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
                 "401": {$ref: "#/components/responses/Error"}
                 "429": {$ref: "#/components/responses/Error"}
+          /sessions/second-factor/passkey/options:
+            post:
+              summary: Start a passkey as the second step of a password sign-in (offered when the methods include passkey). public_key is PublicKeyCredentialRequestOptionsJSON listing the account's passkeys
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [challenge]
+                      properties:
+                        challenge: {type: string, description: The challenge from the password step}
+              responses:
+                "200": {description: A ceremony, content: {application/json: {schema: {$ref: "#/components/schemas/PasskeyCeremony"}}}}
+                "401": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
+          /sessions/second-factor/passkey:
+            post:
+              summary: Finish the second step with a passkey; the same answer as /sessions/second-factor (a DPoP proof on this request binds the credential)
+              parameters:
+                - {name: DPoP, in: header, required: false, schema: {type: string}}
+              requestBody:
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [challenge, challenge_id, credential]
+                      properties:
+                        challenge: {type: string}
+                        challenge_id: {type: string}
+                        credential: {type: object, description: AuthenticationResponseJSON (PublicKeyCredential.toJSON())}
+              responses:
+                "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
+                "401": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /session:
             delete:
               summary: Sign out this device

@@ -23,6 +23,13 @@ enum PasskeyRoutes {
         var device: SessionRoutes.DeviceInput?
     }
 
+    struct SecondFactorOptionsBody: Decodable { var challenge: String }
+    struct SecondFactorBody: Decodable {
+        var challenge: String
+        var challengeId: String
+        var credential: AuthenticationResponseJSON
+    }
+
     struct PasskeyOnlyBody: Decodable { var enabled: Bool }
     struct PasskeyOnlyView: Encodable { var passkeyOnly: Bool }
 
@@ -114,6 +121,18 @@ enum PasskeyRoutes {
                 challengeID: body.challengeId, credential: body.credential, info: info, kind: .api,
                 caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken,
                 dpopThumbprint: thumbprint)
+            return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
+        }
+        table.add(.post, "/sessions/second-factor/passkey/options", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(SecondFactorOptionsBody.self, from: request, context: context)
+            return try ceremony(try await services.passkeys.secondFactorOptions(signInChallenge: body.challenge))
+        }
+        table.add(.post, "/sessions/second-factor/passkey", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
+            let thumbprint = try await services.signInThumbprint(request)
+            let signedIn = try await services.passkeys.completeSecondFactor(
+                signInChallenge: body.challenge, challengeID: body.challengeId, credential: body.credential,
+                caller: services.caller(request, context), dpopThumbprint: thumbprint)
             return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
         }
         table.add(.post, "/session/reauthenticate/passkey/options", signedIn: true) { _, context in

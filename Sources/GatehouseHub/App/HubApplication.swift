@@ -21,6 +21,9 @@ public enum HubApplication {
         let services = runtime.services
         let router = Router(context: HubRequestContext.self)
         let pages = PageRenderer()
+        if let endpoint = runtime.metricsEndpoint {
+            router.add(middleware: MetricsMiddleware(metrics: endpoint.metrics))
+        }
         router.add(middleware: HubErrorMiddleware(pages: pages))
         router.add(middleware: ClientAddressMiddleware(trustedProxies: runtime.configuration.trustedProxies))
         router.get("/healthz") { _, _ in
@@ -33,6 +36,9 @@ public enum HubApplication {
         }
         if runtime.configuration.benchmarkMode {
             router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }
+        }
+        if let token = runtime.configuration.metricsToken {
+            MetricsEndpoint.addTokenRoute(to: router, token: token, runtime: runtime)
         }
         _ = makeAPI(router: router, services: services)
         PageRoutes(services: services, renderer: pages).register(on: router)
@@ -76,18 +82,30 @@ public enum HubApplication {
             store: runtime.store, composer: runtime.services.environment.mail,
             incidents: runtime.services.incidents, transport: transport,
             pollInterval: .milliseconds(Int(configuration.mail.pollInterval * 1000)),
-            retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger)
+            retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger,
+            metrics: runtime.services.environment.metrics)
+        var services: [any Service] = [
+            delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
+            AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
+            ClaimCleanupService(
+                servers: runtime.services.servers, passkeys: runtime.services.passkeys,
+                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
+        ]
+        if let port = configuration.metricsPort {
+            // A listener of its own, loopback unless told otherwise: /metrics never shares the public port by default.
+            services.append(
+                Application(
+                    router: MetricsEndpoint.listenerRouter(runtime: runtime),
+                    configuration: .init(address: .hostname(configuration.metricsHost, port: port), serverName: nil),
+                    logger: runtime.logger))
+            runtime.logger.info(
+                "metrics served", metadata: ["url": "http://\(configuration.metricsHost):\(port)/metrics"])
+        }
         var app = Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [
-                delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
-                AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
-                ClaimCleanupService(
-                    servers: runtime.services.servers, passkeys: runtime.services.passkeys,
-                    dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
-            ],
+            services: services,
             logger: runtime.logger)
         let logger = runtime.logger
         app.beforeServerStarts {

@@ -51,6 +51,13 @@ public struct HubConfiguration: Sendable {
     /// Spend every DPoP proof in the database too (one write per DPoP request), so a proof is accepted once across
     /// all hub instances, not once per instance (`GATEHOUSE_DPOP_REPLAY=database`).
     public var dpopSharedReplay = false
+    /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback by default), apart from the public port.
+    public var metricsPort: Int?
+    public var metricsHost = "127.0.0.1"
+    /// Or serve `/metrics` on the public port to requests that carry this bearer token.
+    public var metricsToken: String?
+    /// Whether metrics are collected at all (either way of serving them is set).
+    public var metricsEnabled: Bool { metricsPort != nil || metricsToken != nil }
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

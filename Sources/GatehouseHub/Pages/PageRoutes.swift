@@ -204,9 +204,10 @@ struct PageRoutes {
             switch outcome {
             case .signedIn(let signedIn):
                 return redirect("/account", cookies: sessionCookies(signedIn))
-            case .secondFactorRequired(let challenge, _):
+            case .secondFactorRequired(let challenge, let methods):
                 return renderer.page(
-                    "sign-in-code", title: "Two-factor sign-in", data: ["challenge": challenge],
+                    "sign-in-code", title: "Two-factor sign-in",
+                    data: ["challenge": challenge, "passkey": methods.contains("passkey")],
                     frame: try await frame(try await signedIn(request, context), request))
             }
         } catch let error as SignInService.Error {

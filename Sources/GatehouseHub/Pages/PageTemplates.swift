@@ -144,6 +144,13 @@ enum PageTemplates {
           {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
           <button type="submit">Verify</button>
         </form>
+        {{#passkey}}
+        <div id="passkey-second" hidden data-csrf="{{csrf}}" data-challenge="{{challenge}}">
+          <p>Or confirm with one of your passkeys.</p>
+          <button type="button" id="passkey-second-button">Use a passkey</button>
+          <p class="error" id="passkey-second-error" role="alert" hidden></p>
+        </div>
+        {{/passkey}}
         """
 
     static let forgotPassword = """

@@ -95,6 +95,29 @@ struct PasskeyPages {
                 return try JSONBody.response(Done(redirect: PageRoutes.localPath(fields["next"])))
             }
         }
+        router.post("/sign-in/code/passkey/options") { request, context in
+            let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+            return try await answer {
+                try PasskeyRoutes.ceremony(
+                    try await pages.services.passkeys.secondFactorOptions(signInChallenge: fields["challenge"] ?? ""))
+            }
+        }
+        router.post("/sign-in/code/passkey") { request, context in
+            let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+            return try await answer {
+                guard let credential = try? Self.decode(AuthenticationResponseJSON.self, fields["credential"]) else {
+                    throw SignInService.Error.invalidCredentials
+                }
+                let signedIn = try await pages.services.passkeys.completeSecondFactor(
+                    signInChallenge: fields["challenge"] ?? "", challengeID: fields["challenge_id"] ?? "",
+                    credential: credential, caller: pages.caller(request, context))
+                var response = try JSONBody.response(Done(redirect: "/account"))
+                for cookie in pages.sessionCookies(signedIn) {
+                    response.headers.append(HTTPField(name: .setCookie, value: cookie))
+                }
+                return response
+            }
+        }
         router.post("/sign-in/passkey/options") { request, context in
             _ = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
             return try await answer {

@@ -158,6 +158,27 @@ enum StaticAssets {
             });
           }
 
+          var second = document.getElementById("passkey-second");
+          if (second) {
+            second.hidden = false;
+            var secondError = document.getElementById("passkey-second-error");
+            document.getElementById("passkey-second-button").addEventListener("click", async function () {
+              secondError.hidden = true;
+              var csrf = second.getAttribute("data-csrf"), challenge = second.getAttribute("data-challenge");
+              try {
+                var options = await post("/sign-in/code/passkey/options", { csrf: csrf, challenge: challenge });
+                if (!options.ok) { show(secondError, options.body.message || "No passkey can be used here."); return; }
+                var credential = await navigator.credentials.get({ publicKey: requestOptions(options.body.public_key) });
+                var done = await post("/sign-in/code/passkey", { csrf: csrf, challenge: challenge,
+                  challenge_id: options.body.challenge_id, credential: JSON.stringify(credentialJSON(credential)) });
+                if (done.ok && done.body.redirect) { window.location.assign(done.body.redirect); return; }
+                show(secondError, done.body.message || "That passkey did not sign you in.");
+              } catch (e) {
+                show(secondError, "The passkey check was cancelled.");
+              }
+            });
+          }
+
           var confirm = document.getElementById("passkey-confirm");
           if (confirm) {
             confirm.hidden = false;

@@ -384,7 +384,7 @@ struct DPoPTests {
             let bound = try await hub.environment.store.transaction { [environment = hub.environment, now = hub.clock.now()] tx in
                 try await DeviceService.createDevice(
                     in: tx, environment: environment, account: owner, info: TestHub.info("tv"), kind: .api,
-                    ipAddress: "192.0.2.1", now: now, dpopThumbprint: "jkt-of-the-tv")
+                    ipAddress: "192.0.2.1", proof: .password, now: now, dpopThumbprint: "jkt-of-the-tv")
             }.0
             let plain = try await hub.signIn("ida").device
             func claims(_ token: String) throws -> [String: Any] {
