@@ -7,8 +7,9 @@ Starts one hub (benchmark mode, temporary SQLite), signs one account in twice: o
 and once with a DPoP proof (a credential bound to an ES256 or Ed25519 key). Then, alternating, wrk drives
 GET /api/v1/account with the bearer credential, and with the bound one plus a fresh proof per request (proofs are
 signed beforehand by this script with the `cryptography` package, each with its own jti, so none is a replay; the
-hub checks every one: signature, htm, htu, iat, ath, jti). The ratio is DPoP req/s over bearer req/s. Any non-2xx
-answer is reported (a replayed proof would be one). Needs wrk (Debian) and cryptography, requests (PyPI).
+hub checks every one: signature, htm, htu, iat, ath, jti). The ratio is DPoP req/s over bearer req/s; beside it,
+the hub's own CPU time per request (from /proc, so other processes' load disturbs it less) gives a second ratio,
+bearer CPU per request over DPoP CPU per request. Any non-2xx answer is reported (a replayed proof would be one). Needs wrk (Debian) and cryptography, requests (PyPI).
 """
 
 import argparse
@@ -81,6 +82,20 @@ def wrk(url, duration, connections, env):
     return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0, total
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (from /proc), in seconds."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid, *args):
+    """wrk's figures plus the hub's CPU time per request (less sensitive than req/s to other load on the machine)."""
+    before = cpu_seconds(pid)
+    result = wrk(*args)
+    used = cpu_seconds(pid) - before
+    return result + (used / max(result[3], 1) * 1e6,)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "gatehouse"))
@@ -120,7 +135,7 @@ def main():
         folder = tempfile.mkdtemp(prefix="gh-dpop-proofs-")
         ratios = []
         for round_number in range(1, options.rounds + 1):
-            plain = wrk(url, options.duration, options.connections,
+            plain = measured(hub.pid, url, options.duration, options.connections,
                         {"DPOP_BENCH_MODE": "bearer", "DPOP_BENCH_TOKEN": bearer, "DPOP_BENCH_PATH": path})
             # Enough fresh proofs for the bearer rate over the whole run, plus a margin; signed just before the
             # run so every iat is inside the hub's 60 s window.
@@ -132,17 +147,20 @@ def main():
                     f.write("\n".join(proofs[thread - 1::2]) + "\n")
             signing = time.time() - began
             assert signing + options.duration < 55, "proof signing took too long for the iat window"
-            dpop = wrk(url, options.duration, options.connections,
+            dpop = measured(hub.pid, url, options.duration, options.connections,
                        {"DPOP_BENCH_MODE": "dpop", "DPOP_BENCH_TOKEN": bound, "DPOP_BENCH_PATH": path,
                         "DPOP_BENCH_DIR": folder})
             ratio = dpop[0] / plain[0]
-            ratios.append(ratio)
+            cpu_ratio = plain[4] / dpop[4]
+            ratios.append((ratio, cpu_ratio))
             print(f"round {round_number}")
-            print(f"   bearer: {plain[0]:9.0f} req/s   p99 {plain[1]:7.2f} ms   non-2xx {plain[2]}")
+            print(f"   bearer: {plain[0]:9.0f} req/s   p99 {plain[1]:7.2f} ms   non-2xx {plain[2]}"
+                  f"   hub CPU {plain[4]:7.1f} us/request")
             print(f"   DPoP:   {dpop[0]:9.0f} req/s   p99 {dpop[1]:7.2f} ms   non-2xx {dpop[2]} of {dpop[3]}"
-                  f"   ({count} proofs signed in {signing:.1f} s)")
-            print(f"   ratio DPoP/bearer: {ratio:.3f}   (goal >= 0.8)\n")
-        print(f"ratios: {', '.join(f'{r:.3f}' for r in ratios)}")
+                  f"   hub CPU {dpop[4]:7.1f} us/request   ({count} proofs signed in {signing:.1f} s)")
+            print(f"   ratio DPoP/bearer: {ratio:.3f} by req/s, {cpu_ratio:.3f} by hub CPU per request   (goal >= 0.8)\n")
+        print("ratios (req/s): " + ", ".join(f"{r[0]:.3f}" for r in ratios))
+        print("ratios (hub CPU per request): " + ", ".join(f"{r[1]:.3f}" for r in ratios))
     finally:
         hub.terminate()
         hub.wait()

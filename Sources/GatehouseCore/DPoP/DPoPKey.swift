@@ -90,25 +90,37 @@ public enum DPoPBase64URL {
     }()
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for letter in utf8 {
-            let value = table[Int(letter)]
-            guard value != 0xff else { return nil }
-            buffer = (buffer << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((buffer >> UInt32(bits)) & 0xff))
+        var text = String(text)
+        return text.withUTF8 { input in decode(bytes: input) }
+    }
+
+    /// The decoder proper, on raw bytes (one pass over a buffer: it runs on every DPoP request).
+    static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard input.count % 4 != 1 else { return nil }
+        let outputCount = input.count * 3 / 4
+        var valid = true
+        let out = table.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: outputCount) { output, initialized in
+                var buffer: UInt32 = 0
+                var bits = 0
+                var written = 0
+                for letter in input {
+                    let value = table[Int(letter)]
+                    if value == 0xff { valid = false; break }
+                    buffer = (buffer << 6) | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[written] = UInt8(truncatingIfNeeded: buffer >> UInt32(bits))
+                        written += 1
+                    }
+                }
+                // Leftover bits must be zero: otherwise two texts would decode to the same bytes.
+                if valid, buffer & ((1 << UInt32(bits)) - 1) != 0 { valid = false }
+                initialized = written
             }
         }
-        // Leftover bits must be zero: otherwise two texts would decode to the same bytes.
-        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return out
+        return valid ? out : nil
     }
 }
 
@@ -118,27 +130,23 @@ public enum DPoPBase64URL {
 /// every verifier; bounded (emptied when full), so junk headers cannot grow it.
 public final class DPoPKeyCache: Sendable {
     public struct Entry: Sendable {
-        public enum Curve: Sendable { case p256, ed25519 }
-        public var curve: Curve
-        /// `x || y` for P-256, `x` for Ed25519.
-        public var `public`: [UInt8]
+        /// The parsed verification key. swift-crypto's public keys are not marked Sendable, but they are immutable
+        /// once made and verification does not change them (the same reasoning as HubEnvironment's digest key), so
+        /// one parsed key is shared rather than re-parsed (a point decompression and curve check) per proof.
+        final class Box: @unchecked Sendable {
+            let key: DPoPKey
+            init(_ key: DPoPKey) { self.key = key }
+        }
+
+        let box: Box
         public var thumbprint: String
 
-        /// The verification key (swift-crypto keys are not Sendable, so it is made per use from the bytes).
-        func key() throws(DPoPError) -> DPoPKey {
-            switch curve {
-            case .p256:
-                guard let key = try? P256.Signing.PublicKey(rawRepresentation: self.public) else {
-                    throw .invalidProof("The proof's key is not a point on P-256.")
-                }
-                return .p256(key, x: Array(self.public.prefix(32)), y: Array(self.public.suffix(32)))
-            case .ed25519:
-                guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: self.public) else {
-                    throw .invalidProof("The proof's key is not an Ed25519 key.")
-                }
-                return .ed25519(key, x: self.public)
-            }
+        init(key: DPoPKey) {
+            box = Box(key)
+            thumbprint = key.thumbprint
         }
+
+        func key() -> DPoPKey { box.key }
     }
 
     public static let shared = DPoPKeyCache()

@@ -229,7 +229,7 @@ public struct DPoPVerifier: Sendable {
             parsed = try Self.parseHeader(headerBytes)
             DPoPKeyCache.shared.store(headerText, parsed)
         }
-        let key = try parsed.key()
+        let key = parsed.key()
         let signingInput = Array(proof.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         guard key.isValidSignature(signature, for: signingInput) else {
             throw .invalidProof("The proof's signature does not verify.")
@@ -249,7 +249,7 @@ public struct DPoPVerifier: Sendable {
             throw .invalidProof("The proof's iat is too far from the server's time.")
         }
         if let accessToken {
-            let expectedHash = Encoding.base64URL(SHA256.hash(data: Array(accessToken.utf8)))
+            let expectedHash = Encoding.base64URL(SHA256.hash(data: Array(accessToken.utf8)).withUnsafeBytes { Array($0) })
             guard let ath = claims.ath, ConstantTime.equals(ath, expectedHash) else {
                 throw .invalidProof("The proof's ath does not match the credential.")
             }
@@ -266,7 +266,8 @@ public struct DPoPVerifier: Sendable {
         let thumbprint = parsed.thumbprint
         // Spent last, so a refused proof cannot burn a jti; kept until it could no longer pass the iat check.
         let expiry = now.addingTimeInterval(2 * policy.maximumSkew + 1)
-        let replayKey = Encoding.base64URL(SHA256.hash(data: Array((thumbprint + " " + jti).utf8)))
+        let replayKey = Encoding.base64URL(
+            SHA256.hash(data: Array((thumbprint + " " + jti).utf8)).withUnsafeBytes { Array($0) })
         guard try replay.insert(replayKey, expiry: expiry, now: now) else {
             throw .invalidProof("This proof was already used.")
         }
@@ -282,11 +283,7 @@ public struct DPoPVerifier: Sendable {
         }
         guard header["crit"] == nil else { throw .invalidProof("The proof has critical headers this server does not know.") }
         guard let jwk = header["jwk"] as? [String: Any] else { throw .invalidProof("The proof has no jwk header.") }
-        let key = try DPoPKey.parse(jwk, algorithm: algorithm)
-        switch key {
-        case .p256(_, let x, let y): return .init(curve: .p256, public: x + y, thumbprint: key.thumbprint)
-        case .ed25519(_, let x): return .init(curve: .ed25519, public: x, thumbprint: key.thumbprint)
-        }
+        return DPoPKeyCache.Entry(key: try DPoPKey.parse(jwk, algorithm: algorithm))
     }
 
     /// The claims a proof may carry; a member of the wrong JSON type makes the proof malformed.

@@ -90,6 +90,19 @@ struct DPoPTests {
         }
     }
 
+    @Test("base64url is strict: no padding, no other letters, no stray bits, so every byte string has one encoding")
+    func strictBase64URL() {
+        #expect(DPoPBase64URL.decode("QQ") == [0x41])
+        #expect(DPoPBase64URL.decode("QUJD") == [0x41, 0x42, 0x43])
+        #expect(DPoPBase64URL.decode("-_8") == [0xfb, 0xff])
+        #expect(DPoPBase64URL.decode("") == [])
+        for bad in ["QR", "Q", "QQ==", "QQ=", "Q+", "Q/", "Q Q", "QUJD\n"] {
+            #expect(DPoPBase64URL.decode(bad) == nil, "\(bad)")
+        }
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        #expect(DPoPBase64URL.decode(Encoding.base64URL(bytes)) == bytes)
+    }
+
     @Test("htu is compared on scheme, host, port and path: case, default port, query and fragment do not matter")
     func htuNormalization() throws {
         let key = TestDPoPKey(.eddsa)
