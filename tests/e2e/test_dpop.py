@@ -24,6 +24,7 @@ class Client:
     """A DPoP client: one key pair, proofs signed by joserfc."""
 
     def __init__(self, kind="ES256"):
+        # EdDSA is JOSE's name for Ed25519 here; Ed25519 is its fully-specified name (RFC 9864).
         self.alg = kind
         if kind == "ES256":
             self.key = ECKey.generate_key("P-256")
@@ -66,7 +67,7 @@ def error_code(response):
     return response.json()["error"]["code"]
 
 
-@pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA", "Ed25519"])
 def test_proofs_from_joserfc_are_accepted_and_everything_else_refused(hub, alg):
     register(hub, "dora", PASSWORD)
     client = Client(alg)
