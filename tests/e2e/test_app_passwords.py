@@ -147,5 +147,12 @@ def test_security_page_creates_shows_once_and_revokes(hub):
         submit(driver, f"/account/security/app-passwords/{app_id}/revoke")
         assert "No app passwords." in driver.find_element(By.ID, "app-password-list").text
         assert basic(hub, "GET", "/servers", "kai", secret).status_code == 401
+        # A device bound to a DPoP key is marked in the device list.
+        from test_dpop import Client, bound_sign_in
+        bound_sign_in(hub, Client(), "kai", password=PASSWORD, name="Living-room TV")
+        driver.get(hub.url + "/account/security")
+        tv = next(item for item in driver.find_elements(By.CSS_SELECTOR, "li.device") if "Living-room TV" in item.text)
+        assert "key-bound" in tv.text
+        shot(driver, "devices-key-bound")
     finally:
         driver.quit()

@@ -347,7 +347,7 @@ enum PageTemplates {
         <ul class="devices">
         {{#devices}}
           <li class="device" data-device-id="{{id}}">
-            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}
+            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}{{#bound}} <span class="tag ok" title="Its credential works only with the key it holds (DPoP)">key-bound</span>{{/bound}}
             <br><span class="hint">{{product}} {{version}} · {{platform}} · {{ipAddress}} · last seen {{lastSeen}}</span></div>
             {{^current}}
             <form method="post" action="/account/security/devices/{{id}}/sign-out">
