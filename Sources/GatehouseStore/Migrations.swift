@@ -60,8 +60,43 @@ enum Migrations {
             ]),
             // 10: how a device's person last proved who they were (named in security mails; no secret).
             (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
-            // 11 (10 is taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
+            // 11: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
+            // authorizations keyed by the digests of their device and user codes (a media server's also carries the
+            // digest of its claim code).
             (11, [
+                """
+                CREATE TABLE oauth_clients (
+                    client_id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    logo TEXT,
+                    created_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE device_authorizations (
+                    device_code_digest TEXT PRIMARY KEY,
+                    user_code_digest TEXT NOT NULL UNIQUE,
+                    client_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    device_name TEXT NOT NULL,
+                    product TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    ip_address TEXT NOT NULL,
+                    created_at \(t.int) NOT NULL,
+                    expires_at \(t.int) NOT NULL,
+                    poll_interval \(t.int) NOT NULL,
+                    last_polled_ms \(t.int),
+                    status TEXT NOT NULL,
+                    account_id TEXT,
+                    decided_at \(t.int),
+                    claim_code_digest TEXT
+                )
+                """,
+                "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
+            ]),
+            // 12 (10 and 11 are taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
+            (12, [
                 "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
                 """
                 CREATE TABLE app_passwords (

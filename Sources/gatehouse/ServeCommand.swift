@@ -66,6 +66,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Add the /bench/hello reference route used by the benchmarks.")
     var benchmarkMode = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Device-code sign-in (/link) accepts client_ids not registered with `gatehouse clients add`, shown as "
+                + "unverified. Env: GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS=1."))
+    var allowUnregisteredClients = false
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
@@ -74,6 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.trustedProxies = try Self.trustedProxies(
             options: trustedProxy, environment: env["GATEHOUSE_TRUSTED_PROXIES"], loopback: trustForwardedFor)
         configuration.benchmarkMode = benchmarkMode
+        configuration.allowUnregisteredClients =
+            allowUnregisteredClients || env["GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS"] == "1"
         switch adminCredential ?? env["GATEHOUSE_ADMIN_CREDENTIAL"] ?? "password" {
         case "password": configuration.adminsNeedPasskey = false
         case "passkey": configuration.adminsNeedPasskey = true

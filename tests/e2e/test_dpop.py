@@ -225,3 +225,28 @@ def test_media_token_of_a_bound_device_needs_the_key_at_the_media_server(media_s
     assert media.get("/api/library/sections", plain).status_code == 200
     assert requests.get(sections, headers={"Authorization": f"DPoP {plain}",
                                            "DPoP": client.proof("GET", sections, plain)}, timeout=30).status_code == 401
+
+
+def test_device_grant_token_endpoint_binds_the_credential(hub):
+    """RFC 9449 section 5 at RFC 8628's token endpoint: a DPoP proof on the token request binds the TV's credential."""
+    from test_device_flow import GRANT, TV, PageSession, verified_account
+
+    verified_account(hub, "hugo")
+    owner = PageSession(hub, "hugo", "juniper-lantern-orchard-58")
+    codes = TV(hub).start().json()
+    owner.decide(codes["user_code"])
+    client = Client("ES256")
+    token_url = hub.url + "/oauth/token"
+    form = {"grant_type": GRANT, "device_code": codes["device_code"], "client_id": "gatehouse-cli"}
+    # A proof for another URL is refused in OAuth's own form, before the code is looked at.
+    bad = requests.post(token_url, data=form, headers={"DPoP": client.proof("POST", hub.url + "/api/v1/sessions")},
+                        timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_dpop_proof", bad.text
+    issued = requests.post(token_url, data=form, headers={"DPoP": client.proof("POST", token_url)}, timeout=30)
+    assert issued.status_code == 200, issued.text
+    body = issued.json()
+    assert body["token_type"] == "DPoP"
+    token = body["access_token"]
+    assert dpop_get(hub, client, "/account", token).status_code == 200
+    assert hub.api("GET", "/account", token=token).status_code == 401
+    assert dpop_get(hub, Client("ES256"), "/account", token).status_code == 401

@@ -285,20 +285,32 @@ public struct SignInService: Sendable {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
-            let isKnown = isKnownClient
-            let (device, token, known) = try await DeviceService.createDevice(
+            try await Self.recordSignIn(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                proof: proof, now: now, dpopThumbprint: dpopThumbprint)
-            try await tx.appendAudit(
-                AuditRecord(
-                    accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
-                    detail: "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"
-                        + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")),
-                at: now)
-            if !isKnown {
-                try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
-            }
-            return SignedIn(account: account, device: device, token: token, knownDeviceToken: known)
+                isKnownClient: isKnownClient, proof: proof, now: now, dpopThumbprint: dpopThumbprint)
         }
+    }
+
+    /// The body of every completed sign-in, inside the caller's transaction: the device, the security log and, for a
+    /// client never seen before, the new-sign-in mail. Password, passkey and device-code (`/link`) sign-ins all end
+    /// here, so each new device is listed, mailed about and revoked by sign-out-all alike.
+    static func recordSignIn(
+        in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
+        kind: Device.Kind, ipAddress: String, isKnownClient: Bool, proof: Proof, now: Date, detail: String? = nil,
+        dpopThumbprint: String? = nil
+    ) async throws -> SignedIn {
+        let (device, token, known) = try await DeviceService.createDevice(
+            in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: ipAddress, proof: proof,
+            now: now, dpopThumbprint: dpopThumbprint)
+        try await tx.appendAudit(
+            AuditRecord(
+                accountID: account.id, kind: .signIn, ipAddress: ipAddress,
+                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"
+                    + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")),
+            at: now)
+        if !isKnownClient {
+            try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
+        }
+        return SignedIn(account: account, device: device, token: token, knownDeviceToken: known)
     }
 }

@@ -40,6 +40,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case passkeyOnlyChanged = "passkey.only_changed"
         case appPasswordCreated = "app_password.created"
         case appPasswordRevoked = "app_password.revoked"
+        /// A device code (`/link`) was approved or denied, or a code typed there matched nothing.
+        case deviceLinkApproved = "device_link.approved"
+        case deviceLinkDenied = "device_link.denied"
+        case deviceLinkFailed = "device_link.unknown_code"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

@@ -38,6 +38,8 @@ public final class HubMetrics: Sendable {
         case passkey
         /// The second step after a right password (code, recovery code or passkey).
         case secondStep = "second_step"
+        /// A TV or CLI exchanging a device code approved on /link (only successes are counted).
+        case deviceCode = "device_code"
     }
 
     /// How it ended.

@@ -8,6 +8,7 @@ import ServiceLifecycle
 struct ClaimCleanupService: Service {
     let servers: ServerService
     var passkeys: PasskeyService?
+    var deviceGrant: DeviceGrantService?
     /// Spent DPoP proofs to purge once expired (when the replay check is shared through the database).
     var dpopStore: (any DPoPStore)? = nil
     let logger: Logger
@@ -22,6 +23,12 @@ struct ClaimCleanupService: Service {
                     if let dpopStore {
                         let spent = try await dpopStore.purgeDPoPProofs(before: Date())
                         if spent > 0 { logger.debug("expired DPoP proof records purged", metadata: ["count": "\(spent)"]) }
+                    }
+                    if let deviceGrant {
+                        let authorizations = try await deviceGrant.purgeExpired()
+                        if authorizations > 0 {
+                            logger.debug("expired device codes purged", metadata: ["count": "\(authorizations)"])
+                        }
                     }
                     if let passkeys {
                         let challenges = try await passkeys.purgeExpiredChallenges()

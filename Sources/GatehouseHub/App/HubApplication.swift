@@ -10,7 +10,7 @@ public enum HubApplication {
     /// The API routes as (method, path), for the OpenAPI consistency test.
     public static func apiRoutes(services: HubServices) -> [(method: String, path: String)] {
         let router = Router(context: HubRequestContext.self)
-        return makeAPI(router: router, services: services).routes
+        return makeAPI(router: router, services: services).routes + makeOAuth(router: router, services: services).routes
     }
 
     /// The OpenAPI document served at `/api/openapi.yaml`.
@@ -41,6 +41,7 @@ public enum HubApplication {
             MetricsEndpoint.addTokenRoute(to: router, token: token, runtime: runtime)
         }
         _ = makeAPI(router: router, services: services)
+        _ = makeOAuth(router: router, services: services)
         PageRoutes(services: services, renderer: pages).register(on: router)
         return router
     }
@@ -59,6 +60,14 @@ public enum HubApplication {
         NoticeRoutes.register(&table, services: services)
         ServerRoutes.register(&table, services: services)
         ReleaseRoutes.register(&table, services: services)
+        return table
+    }
+
+    /// The OAuth endpoints of the device authorization grant (RFC 8628), outside `/api/v1` where clients expect them.
+    static func makeOAuth(router: Router<HubRequestContext>, services: HubServices) -> APIRouteTable {
+        var table = APIRouteTable(
+            router: router, prefix: "/oauth", authenticator: BearerAuthenticator(services: services))
+        OAuthRoutes.register(&table, services: services)
         return table
     }
 
@@ -89,6 +98,7 @@ public enum HubApplication {
             AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
             ClaimCleanupService(
                 servers: runtime.services.servers, passkeys: runtime.services.passkeys,
+                deviceGrant: runtime.services.deviceGrant,
                 dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
         ]
         if let port = configuration.metricsPort {

@@ -58,6 +58,9 @@ public struct HubConfiguration: Sendable {
     public var metricsToken: String?
     /// Whether metrics are collected at all (either way of serving them is set).
     public var metricsEnabled: Bool { metricsPort != nil || metricsToken != nil }
+    /// Device-code sign-in (`/link`) accepts client_ids nobody registered with `gatehouse clients add`, labelled
+    /// unverified (`--allow-unregistered-clients`). Off by default.
+    public var allowUnregisteredClients = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

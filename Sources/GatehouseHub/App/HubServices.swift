@@ -24,6 +24,13 @@ public struct HubServices: Sendable {
             relyingParty: PasskeyService.relyingParty(publicURL: configuration.publicURL))
     }
 
+    /// The device authorization grant (RFC 8628) and `/link` (cheap to build: configuration only).
+    public var deviceGrant: DeviceGrantService {
+        DeviceGrantService(
+            environment: environment, publicURL: configuration.publicURL,
+            allowUnregisteredClients: configuration.allowUnregisteredClients)
+    }
+
     /// App passwords (cheap to build: the environment only).
     public var appPasswords: AppPasswordService { AppPasswordService(environment: environment) }
 
