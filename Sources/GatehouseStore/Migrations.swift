@@ -95,8 +95,10 @@ enum Migrations {
                 """,
                 "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
             ]),
-            // 12 (10 and 11 are taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
-            (12, [
+            // 12: canary accounts, named only by keyed digests of their ids (a copy of the database cannot tell them).
+            (12, ["CREATE TABLE canaries (digest TEXT PRIMARY KEY, created_at \(t.int) NOT NULL)"]),
+            // 13 (10 to 12 are taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
+            (13, [
                 "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
                 """
                 CREATE TABLE app_passwords (

@@ -62,7 +62,7 @@ def submit(driver, form_action):
         try:
             # Wait for the button to be in the document: a loaded machine once answered the lookup with "no such
             # element" right after the page's fields had been filled in.
-            button = WebDriverWait(driver, 10).until(
+            button = WebDriverWait(driver, 30).until(
                 expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
             click_and_wait(driver, button)
             return

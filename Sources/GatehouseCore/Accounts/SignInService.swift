@@ -132,6 +132,7 @@ public struct SignInService: Sendable {
         let now = env.clock.now()
 
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
+        if let account { await CanaryService.check(account, use: .signIn, caller: caller, environment: env) }
         var knownDigest: String?
         if let account, let knownDeviceToken, OpaqueToken.hasShape(knownDeviceToken, prefix: "ghk") {
             let digest = env.digest(knownDeviceToken)
@@ -144,7 +145,13 @@ public struct SignInService: Sendable {
             ?? HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
         var wait = 0
         var reservedAddress = false
-        if !isKnown { wait = env.breaker.wait(at: now) }
+        if !isKnown {
+            wait = env.breaker.wait(at: now)
+            if wait > 0, env.breaker.claimAlert(at: now) {
+                let env = self.env
+                Task { await StuffingWave.alert(environment: env, caller: caller) }
+            }
+        }
         if !isKnown, wait == 0 {
             wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
             reservedAddress = wait == 0

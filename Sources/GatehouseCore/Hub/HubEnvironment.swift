@@ -95,6 +95,8 @@ public struct HubEnvironment: Sendable {
     public let breaker: SignInBreaker
     /// Counters and timings for `/metrics` (``HubMetrics/disabled`` when it is off).
     public let metrics: HubMetrics
+    /// Which accounts are canaries (keyed digests, cached) and when each last raised the alarm.
+    public let canaries = CanaryRegistry()
     /// The key of token digests: HMAC-SHA-256 under a key derived from the keyring's first pepper, so that a copy
     /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
     /// rotation does not void every credential.

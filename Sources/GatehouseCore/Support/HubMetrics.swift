@@ -23,12 +23,14 @@ public final class HubMetrics: Sendable {
         public static let incidentAccounts = "gatehouse_incident_accounts_processed_total"
         public static let incidentsRunning = "gatehouse_incidents_running"
         public static let serversOnline = "gatehouse_media_servers_online"
+        public static let canaryAlerts = "gatehouse_canary_alerts_total"
+        public static let stuffingWaves = "gatehouse_stuffing_waves_total"
 
         /// Every metric family the hub exposes.
         public static let all = [
             requests, requestDuration, signIns, hashQueueDepth, hashWait, hashRejected, revocationLag,
             revocationsApplied, outboxBacklog, mailDelivered, mailFailures, incidentAccounts, incidentsRunning,
-            serversOnline,
+            serversOnline, canaryAlerts, stuffingWaves,
         ]
     }
 
@@ -75,6 +77,8 @@ public final class HubMetrics: Sendable {
     private let incidentCounter: Counter
     private let incidentsGauge: Gauge
     private let serversGauge: Gauge
+    private let canaryCounter: Counter
+    private let wavesCounter: Counter
     private let serversOnline = Counting()
     /// False for ``disabled``: callers may skip work that only feeds metrics.
     public let isEnabled: Bool
@@ -113,6 +117,8 @@ public final class HubMetrics: Sendable {
         incidentCounter = Counter(label: Name.incidentAccounts, factory: factory)
         incidentsGauge = Gauge(label: Name.incidentsRunning, factory: factory)
         serversGauge = Gauge(label: Name.serversOnline, factory: factory)
+        canaryCounter = Counter(label: Name.canaryAlerts, factory: factory)
+        wavesCounter = Counter(label: Name.stuffingWaves, factory: factory)
     }
 
     /// Records nothing (the hub without `/metrics`, tests that do not look).
@@ -149,6 +155,10 @@ public final class HubMetrics: Sendable {
     public func mailFailed() { failuresCounter.increment() }
     public func incidentProgress(accounts: Int) { incidentCounter.increment(by: accounts) }
     public func incidents(running: Int) { incidentsGauge.record(running) }
+    /// A canary account was used (someone holds a copy of the database).
+    public func canaryTripped() { canaryCounter.increment() }
+    /// The hub-wide breaker opened (a credential-stuffing wave; at most one count per half hour).
+    public func stuffingWave() { wavesCounter.increment() }
 
     /// A media server's revocation stream opened; call ``serverDisconnected()`` when it ends.
     public func serverConnected() { serversGauge.record(serversOnline.add(1)) }

@@ -470,6 +470,11 @@ enum PageTemplates {
 
     static let admin = """
         <h1>Operators</h1>
+        <section id="sign-in-watch">
+        <h2>Sign-ins</h2>
+        {{#signIns.wave}}<p class="error" role="alert"><strong>Credential-stuffing wave:</strong> {{signIns.failures}} sign-ins from unknown devices failed in the last minute (threshold {{signIns.threshold}}). Unknown devices are held up; known devices still sign in. The admins were mailed.</p>{{/signIns.wave}}
+        {{^signIns.wave}}<p>{{signIns.failures}} sign-ins from unknown devices failed in the last minute (a wave is declared at {{signIns.threshold}}).</p>{{/signIns.wave}}
+        </section>
         <section>
         <h2>Find an account</h2>
         <form method="get" action="/admin">
