@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "GatehouseHub",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "SMTPClient", "QRCode",
+                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "SMTPClient", "QRCode", "Argon2", "PasswordCheck",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

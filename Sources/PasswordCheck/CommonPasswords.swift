@@ -6,6 +6,11 @@ public enum CommonPasswords {
             String(String.UnicodeScalarView(password.unicodeScalars.map(PatternMatcher.lowercased))))
     }
 
+    /// The `count` most common passwords, most common first (what an attacker tries first).
+    public static func top(_ count: Int) -> [String] {
+        FrequencyLists.passwordsText.split(separator: "\n").prefix(count).map(String.init)
+    }
+
     /// The number of passwords in the list.
     public static var count: Int { FrequencyLists.commonPasswords.count }
 }
