@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseCore
 import GatehouseReleases
 import Hummingbird
 import Logging
@@ -69,6 +70,8 @@ final class MediaServer: Sendable {
     let revocations: RevocationState
     let keys: MediaKeyRing
     let verifier: MediaTokenVerifier
+    /// Checks DPoP proofs for tokens bound to a device key (`cnf.jkt`); its replay cache is this process's.
+    let dpop = DPoPVerifier(replay: DPoPReplayCache(), nonces: nil)
     let library: LibraryIndex
     let hub: HubClient?
     let httpClient: HTTPClient?

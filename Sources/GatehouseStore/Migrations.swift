@@ -97,6 +97,28 @@ enum Migrations {
             ]),
             // 12: canary accounts, named only by keyed digests of their ids (a copy of the database cannot tell them).
             (12, ["CREATE TABLE canaries (digest TEXT PRIMARY KEY, created_at \(t.int) NOT NULL)"]),
+            // 13 (10 to 12 are taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
+            (13, [
+                "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
+                """
+                CREATE TABLE app_passwords (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    digest TEXT NOT NULL UNIQUE,
+                    created_at \(t.int) NOT NULL,
+                    expires_at \(t.int) NOT NULL,
+                    last_used_at \(t.int),
+                    last_used_address TEXT,
+                    revoked_at \(t.int)
+                )
+                """,
+                "CREATE INDEX app_passwords_account ON app_passwords(account_id, revoked_at)",
+                // Spent DPoP proofs, when the replay check is shared by every instance (GATEHOUSE_DPOP_REPLAY=database).
+                "CREATE TABLE dpop_proofs (replay_key TEXT PRIMARY KEY, expires_at \(t.int) NOT NULL)",
+                "CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at)",
+            ]),
         ]
     }
 

@@ -5,7 +5,7 @@ import SQLKit
 extension SQLSession {
     static let deviceColumns = """
         id, account_id, kind, client_identifier, name, product, version, platform, ip_address, created_at,
-        last_seen_at, reauthenticated_at, revoked_at, proof
+        last_seen_at, reauthenticated_at, revoked_at, proof, dpop_jkt
         """
 
     func decodeDevice(_ row: any SQLRow) throws -> Device {
@@ -18,19 +18,21 @@ extension SQLSession {
                 platform: try row.string("platform")),
             ipAddress: try row.string("ip_address"), createdAt: try row.date("created_at"),
             lastSeenAt: try row.date("last_seen_at"), revokedAt: try row.optionalDate("revoked_at"),
-            reauthenticatedAt: try row.date("reauthenticated_at"), proof: try row.string("proof"))
+            reauthenticatedAt: try row.date("reauthenticated_at"), proof: try row.string("proof"),
+            dpopThumbprint: try row.optionalString("dpop_jkt"))
     }
 
     func insertDevice(_ device: Device, tokenDigest: String) async throws {
         try await exec(
             """
             INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform, ip_address,
-                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest, proof)
+                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest, proof, dpop_jkt)
             VALUES (\(bind: device.id), \(bind: device.accountID), \(bind: device.kind.rawValue),
                 \(bind: device.info.clientIdentifier), \(bind: device.info.name), \(bind: device.info.product),
                 \(bind: device.info.version), \(bind: device.info.platform), \(bind: device.ipAddress),
                 \(bind: device.createdAt.epochSeconds), \(bind: device.lastSeenAt.epochSeconds),
-                \(bind: device.reauthenticatedAt.epochSeconds), NULL, \(bind: tokenDigest), \(bind: device.proof))
+                \(bind: device.reauthenticatedAt.epochSeconds), NULL, \(bind: tokenDigest), \(bind: device.proof),
+                \(bind: device.dpopThumbprint))
             """)
     }
 
@@ -100,15 +102,20 @@ extension SQLSession {
         try await first("SELECT MAX(seq) AS n FROM revocations")?.optionalInt("n") ?? 0
     }
 
+    /// Revokes every live device but `keeping`, and every app password of the account (an app password is never
+    /// "the current device"); returns the revoked ids, devices first.
     func revokeDevices(accountID: String, keeping: String?, at date: Date) async throws -> [String] {
         let keep = keeping ?? ""
-        let ids = try await all(
+        var ids = try await all(
             "SELECT id FROM devices WHERE account_id = \(bind: accountID) AND revoked_at IS NULL AND id <> \(bind: keep)"
         ).map { try $0.string("id") }
+        if !ids.isEmpty {
+            try await exec(
+                "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE account_id = \(bind: accountID) AND revoked_at IS NULL AND id <> \(bind: keep)"
+            )
+        }
+        ids += try await revokeAllAppPasswords(accountID: accountID, at: date)
         guard !ids.isEmpty else { return [] }
-        try await exec(
-            "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE account_id = \(bind: accountID) AND revoked_at IS NULL AND id <> \(bind: keep)"
-        )
         try await logRevocation(accountID: accountID, deviceIDs: ids, allDevices: keeping == nil, at: date)
         return ids
     }
@@ -139,6 +146,12 @@ extension SQLSession {
 
     func forgetKnownDevices(accountID: String) async throws {
         try await exec("UPDATE devices SET known_digest = NULL WHERE account_id = \(bind: accountID)")
+    }
+
+    func bindDevice(id: String, thumbprint: String) async throws -> Bool {
+        try await changes(
+            "UPDATE devices SET dpop_jkt = \(bind: thumbprint) WHERE id = \(bind: id) AND dpop_jkt IS NULL AND revoked_at IS NULL"
+        ) > 0
     }
 
     func replaceTokenDigest(deviceID: String, from old: String, to new: String) async throws {

@@ -111,6 +111,11 @@ extension SQLSession {
                 try await db.update("devices").set("revoked_at", to: SQLBind(stamp))
                     .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
             }
+            // App passwords die with the devices (the account-wide revocation below covers their media tokens).
+            try await run { db in
+                try await db.update("app_passwords").set("revoked_at", to: SQLBind(stamp))
+                    .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
+            }
             let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
             for chunk in ids.chunked(200) {
                 try await run { db in

@@ -118,6 +118,18 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.stuffingThreshold = value
         }
+        if let text = env["GATEHOUSE_DPOP_REQUIRE_NONCE"] {
+            guard ["0", "1", "true", "false"].contains(text) else {
+                throw ValidationError("GATEHOUSE_DPOP_REQUIRE_NONCE is 1 (proofs must carry the hub's nonce) or 0")
+            }
+            configuration.dpopRequireNonce = text == "1" || text == "true"
+        }
+        if let text = env["GATEHOUSE_DPOP_REPLAY"] {
+            guard ["memory", "database"].contains(text) else {
+                throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
+            }
+            configuration.dpopSharedReplay = text == "database"
+        }
         configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
         if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
         if let token = env["GATEHOUSE_METRICS_TOKEN"] {

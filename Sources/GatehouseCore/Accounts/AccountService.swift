@@ -309,6 +309,7 @@ public struct AccountService: Sendable {
         account: Account, device: Device, currentPassword: String, newPassword: String, signOutOtherDevices: Bool,
         caller: Caller
     ) async throws {
+        try CredentialScope.requireFullCredential()
         try await requireRecentIfTwoFactor(account: account, device: device)
         do {
             try await confirmation.confirm(
@@ -350,6 +351,7 @@ public struct AccountService: Sendable {
     public func changeEmail(account: Account, device: Device, password: String, newEmail: String, caller: Caller)
         async throws
     {
+        try CredentialScope.requireFullCredential()
         try await requireRecentIfTwoFactor(account: account, device: device)
         let newEmail = newEmail.trimmingCharacters(in: .whitespaces)
         if let reason = AccountNames.validateEmail(newEmail) { throw Error.invalidEmail(reason) }
@@ -393,6 +395,7 @@ public struct AccountService: Sendable {
 
     /// Sets or clears the anti-phishing phrase shown in every mail.
     public func setAntiPhishingPhrase(account: Account, phrase: String?, caller: Caller) async throws -> Account {
+        try CredentialScope.requireFullCredential()
         let trimmed = phrase?.trimmingCharacters(in: .whitespacesAndNewlines)
         if let trimmed, trimmed.unicodeScalars.count > 64 {
             throw RequestError(status: 422, code: "invalid_phrase", message: "Use at most 64 characters.")

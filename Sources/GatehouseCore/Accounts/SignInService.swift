@@ -88,12 +88,12 @@ public struct SignInService: Sendable {
     /// policies allow. A known device has a budget of its own and is never held up by the per-address one.
     public func signIn(
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
-        knownDeviceToken: String? = nil
+        knownDeviceToken: String? = nil, dpopThumbprint: String? = nil
     ) async throws -> SignInOutcome {
         try await Self.counted(.password, metrics: env.metrics) {
             let outcome = try await passwordStep(
                 identifier: identifier, password: password, info: info, kind: kind, caller: caller,
-                knownDeviceToken: knownDeviceToken)
+                knownDeviceToken: knownDeviceToken, dpopThumbprint: dpopThumbprint)
             if case .secondFactorRequired = outcome { return (outcome, .secondFactor) }
             return (outcome, .success)
         }
@@ -122,7 +122,7 @@ public struct SignInService: Sendable {
 
     private func passwordStep(
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
-        knownDeviceToken: String?
+        knownDeviceToken: String?, dpopThumbprint: String?
     ) async throws -> SignInOutcome {
         guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
@@ -232,7 +232,8 @@ public struct SignInService: Sendable {
         }
         return .signedIn(
             try await completeSignIn(
-                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password))
+                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password,
+                dpopThumbprint: dpopThumbprint))
     }
 
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
@@ -247,6 +248,7 @@ public struct SignInService: Sendable {
     public func reauthenticate(account: Account, device: Device, password: String, code: String?, caller: Caller)
         async throws
     {
+        try CredentialScope.requireFullCredential()
         try await PasswordConfirmation(environment: env, secondFactors: secondFactors).confirm(
             account: account, password: password, code: code, caller: caller, purpose: "re-authentication")
         // Where a password does not sign in, it does not grant sudo mode either (a stolen session plus a leaked
@@ -267,27 +269,32 @@ public struct SignInService: Sendable {
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
-    public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
+    /// A DPoP proof on this request (not the password step's) binds the new credential.
+    public func completeSecondFactor(challenge: String, code: String, caller: Caller, dpopThumbprint: String? = nil)
+        async throws -> SignedIn
+    {
         try await Self.counted(.secondStep, metrics: env.metrics) {
             let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
             return (
                 try await completeSignIn(
                     account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-                    isKnownClient: pending.isKnownDevice, proof: pending.proof), .success
+                    isKnownClient: pending.isKnownDevice, proof: pending.proof, dpopThumbprint: dpopThumbprint),
+                .success
             )
         }
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
     func completeSignIn(
-        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool, proof: Proof
+        account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool, proof: Proof,
+        dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
             try await Self.recordSignIn(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                isKnownClient: isKnownClient, proof: proof, now: now)
+                isKnownClient: isKnownClient, proof: proof, now: now, dpopThumbprint: dpopThumbprint)
         }
     }
 
@@ -296,15 +303,17 @@ public struct SignInService: Sendable {
     /// here, so each new device is listed, mailed about and revoked by sign-out-all alike.
     static func recordSignIn(
         in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
-        kind: Device.Kind, ipAddress: String, isKnownClient: Bool, proof: Proof, now: Date, detail: String? = nil
+        kind: Device.Kind, ipAddress: String, isKnownClient: Bool, proof: Proof, now: Date, detail: String? = nil,
+        dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         let (device, token, known) = try await DeviceService.createDevice(
             in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: ipAddress, proof: proof,
-            now: now)
+            now: now, dpopThumbprint: dpopThumbprint)
         try await tx.appendAudit(
             AuditRecord(
                 accountID: account.id, kind: .signIn, ipAddress: ipAddress,
-                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"),
+                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"
+                    + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")),
             at: now)
         if !isKnownClient {
             try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))

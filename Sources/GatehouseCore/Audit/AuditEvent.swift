@@ -38,6 +38,8 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case passkeyRemoved = "passkey.removed"
         case passkeyPossibleClone = "passkey.possible_clone"
         case passkeyOnlyChanged = "passkey.only_changed"
+        case appPasswordCreated = "app_password.created"
+        case appPasswordRevoked = "app_password.revoked"
         /// A device code (`/link`) was approved or denied, or a code typed there matched nothing.
         case deviceLinkApproved = "device_link.approved"
         case deviceLinkDenied = "device_link.denied"

@@ -234,14 +234,21 @@ public struct DeviceGrantService: Sendable {
 
     /// `POST /oauth/token` with the device-code grant: the one call that turns an approved device code into a
     /// device credential (single use). Every other answer is an ``OAuthError`` exactly as RFC 8628 §3.5 names it.
-    public func exchange(deviceCode: String, clientID: String, caller: Caller) async throws -> SignedIn {
-        let signedIn = try await exchangeCode(deviceCode: deviceCode, clientID: clientID, caller: caller)
+    /// With `dpopThumbprint` (from a DPoP proof on the token request, RFC 9449 section 5), the credential is bound to
+    /// that key.
+    public func exchange(deviceCode: String, clientID: String, caller: Caller, dpopThumbprint: String? = nil)
+        async throws -> SignedIn
+    {
+        let signedIn = try await exchangeCode(
+            deviceCode: deviceCode, clientID: clientID, caller: caller, dpopThumbprint: dpopThumbprint)
         // Only completed exchanges are counted: "authorization_pending" is the normal answer while a TV waits.
         env.metrics.signIn(.deviceCode, .success)
         return signedIn
     }
 
-    private func exchangeCode(deviceCode: String, clientID: String, caller: Caller) async throws -> SignedIn {
+    private func exchangeCode(deviceCode: String, clientID: String, caller: Caller, dpopThumbprint: String?)
+        async throws -> SignedIn
+    {
         try Self.checkClientIDShape(clientID)
         guard try await resolveClient(clientID) != nil else { throw OAuthError.invalidClient }
         guard OpaqueToken.hasShape(deviceCode, prefix: "ghl") else { throw OAuthError.invalidGrant }
@@ -284,7 +291,7 @@ public struct DeviceGrantService: Sendable {
                 let signedIn = try await SignInService.recordSignIn(
                     in: tx, environment: env, account: account, info: info, kind: .api, ipAddress: caller.ipAddress,
                     isKnownClient: false, proof: .deviceCode, now: now,
-                    detail: "device code (\(authorization.clientID)): ")
+                    detail: "device code (\(authorization.clientID)): ", dpopThumbprint: dpopThumbprint)
                 return .issued(signedIn)
             }
         }

@@ -36,11 +36,15 @@ public struct Device: Sendable, Equatable, Codable {
     public var reauthenticatedAt: Date
     /// How they proved it then (``Proof/description``), named in the security mails this device causes.
     public var proof: String
+    /// The RFC 7638 thumbprint (`jkt`) of the key the credential is bound to (DPoP, RFC 9449), or nil for a plain
+    /// bearer credential. A bound credential is accepted only with a fresh proof signed by that key.
+    public var dpopThumbprint: String?
 
     public init(
         id: String, accountID: String, kind: Kind, info: Info, ipAddress: String, createdAt: Date, lastSeenAt: Date,
-        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, proof: String = ""
+        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, proof: String = "", dpopThumbprint: String? = nil
     ) {
+        self.dpopThumbprint = dpopThumbprint
         self.reauthenticatedAt = reauthenticatedAt ?? createdAt
         self.proof = proof
         self.id = id

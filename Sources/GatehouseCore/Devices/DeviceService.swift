@@ -22,15 +22,19 @@ public struct DeviceService: Sendable {
     /// Creates a device for a successful sign-in, inside the caller's transaction. Returns it with its
     /// credential and its known-device secret, both shown once and stored only as keyed digests. The client's
     /// self-chosen identifier is kept only as a keyed digest too: it is never shown back and never trusted.
+    ///
+    /// With `dpopThumbprint` (the `jkt` that ``DPoPVerifier/verify(proof:method:url:accessToken:now:)`` returned for
+    /// the proof on the request that signs in), the credential is bound to that key from its first use: every
+    /// request must then carry a fresh proof signed by it.
     public static func createDevice(
         in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
-        kind: Device.Kind, ipAddress: String, proof: Proof, now: Date
+        kind: Device.Kind, ipAddress: String, proof: Proof, now: Date, dpopThumbprint: String? = nil
     ) async throws -> (Device, OpaqueToken, known: OpaqueToken) {
         var stored = info
         stored.clientIdentifier = env.digest("client:" + info.clientIdentifier)
         let device = Device(
             id: SecureRandom.identifier(), accountID: account.id, kind: kind, info: stored, ipAddress: ipAddress,
-            createdAt: now, lastSeenAt: now, proof: proof.description)
+            createdAt: now, lastSeenAt: now, proof: proof.description, dpopThumbprint: dpopThumbprint)
         let token = OpaqueToken.generate(prefix: "ghd")
         let known = OpaqueToken.generate(prefix: "ghk")
         try await tx.insertDevice(device, tokenDigest: env.digest(token.value))
@@ -72,6 +76,14 @@ public struct DeviceService: Sendable {
         return (account, seen)
     }
 
+    /// Binds an existing, still unbound device credential to a DPoP key (for a grant that creates the device
+    /// before it sees the proof). False when the device is gone or already bound: a binding never changes.
+    public func bind(deviceID: String, accountID: String, thumbprint: String) async throws -> Bool {
+        let bound = try await env.store.session.bindDevice(id: deviceID, thumbprint: thumbprint)
+        if bound { env.cache.evict(accountID: accountID, deviceIDs: [deviceID]) }
+        return bound
+    }
+
     /// When the device's credential stops working unless it is used again.
     public func expiry(of device: Device) -> Date {
         env.settings.deviceLifetimes.expiry(of: device)
@@ -84,6 +96,7 @@ public struct DeviceService: Sendable {
 
     /// Signs one device out.
     public func revoke(deviceID: String, of account: Account, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         let now = env.clock.now()
         let revoked = try await env.store.transaction { tx -> Bool in
             guard try await tx.revokeDevice(id: deviceID, accountID: account.id, at: now) else { return false }
@@ -100,6 +113,7 @@ public struct DeviceService: Sendable {
     /// hold their own credential.
     @discardableResult
     public func signOutAll(of account: Account, keepingCurrent: Bool, caller: Caller) async throws -> Int {
+        try CredentialScope.requireFullCredential()
         let now = env.clock.now()
         let keeping = keepingCurrent ? caller.deviceID : nil
         let revoked = try await env.store.transaction { tx -> [String] in
@@ -117,6 +131,7 @@ public struct DeviceService: Sendable {
 
     /// Records a fresh password (and second-factor) check on the caller's device ("sudo mode").
     public func markReauthenticated(account: Account, caller: Caller, proof: Proof) async throws {
+        try CredentialScope.requireFullCredential()
         guard let deviceID = caller.deviceID else { return }
         let now = env.clock.now()
         try await env.store.transaction { tx in

@@ -27,6 +27,8 @@ public protocol DeviceStore: Sendable {
     func isKnownDevice(accountID: String, knownDigest: String) async throws -> Bool
     /// Voids every known-device secret of the account (after a password change or reset).
     func forgetKnownDevices(accountID: String) async throws
+    /// Binds a live, unbound device's credential to a DPoP key thumbprint; false when it is gone or already bound.
+    func bindDevice(id: String, thumbprint: String) async throws -> Bool
     /// Moves a device to a new credential digest (upgrading a legacy unkeyed digest in place).
     func replaceTokenDigest(deviceID: String, from old: String, to new: String) async throws
 }

@@ -101,6 +101,10 @@ public struct HubEnvironment: Sendable {
     /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
     /// rotation does not void every credential.
     private let digestKey: DigestKey
+    /// The `jti`s of accepted DPoP proofs (this process) and the server nonces (stateless, keyed from the first
+    /// pepper, so every instance accepts every other's).
+    public let dpopReplay: DPoPReplayCache
+    public let dpopNonces: DPoPNonceSource
 
     public init(
         store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
@@ -124,6 +128,8 @@ public struct HubEnvironment: Sendable {
             key: HKDF<SHA256>.deriveKey(
                 inputKeyMaterial: SymmetricKey(data: keyring.peppers[0].material),
                 info: Array("gatehouse token digest v1".utf8), outputByteCount: 32))
+        self.dpopReplay = DPoPReplayCache()
+        self.dpopNonces = DPoPNonceSource(secret: keyring.peppers[0].material)
     }
 
     /// The keyed digest the store keeps of a bearer token or one-time code.

@@ -99,6 +99,7 @@ public struct PasskeyService: Sendable {
     public func registrationOptions(account: Account, device: Device) async throws
         -> PasskeyCeremony<PublicKeyCredentialCreationOptionsJSON>
     {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let existing = try await env.store.session.passkeys(accountID: account.id)
         let challenge = WebAuthnRelyingParty.makeChallenge()
@@ -121,6 +122,7 @@ public struct PasskeyService: Sendable {
         account: Account, device: Device, challengeID: String, name: String, credential: RegistrationResponseJSON,
         caller: Caller
     ) async throws -> Passkey {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let cleanName = try Self.cleanName(name)
         guard let challenge = try await consumeChallenge(.passkeyRegistration, id: challengeID),
@@ -169,6 +171,7 @@ public struct PasskeyService: Sendable {
     /// Removes a passkey (needs a recent re-authentication); the owner is mailed. A passkey-only account keeps
     /// its last passkey.
     public func remove(id: String, account: Account, device: Device, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
         let env = self.env
@@ -195,6 +198,7 @@ public struct PasskeyService: Sendable {
 
     /// Turns "passkey only" on or off (needs a recent re-authentication; on needs a passkey).
     public func setPasskeyOnly(_ enabled: Bool, account: Account, device: Device, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
         try await env.store.transaction { tx in
@@ -224,20 +228,20 @@ public struct PasskeyService: Sendable {
     /// secret, the log and the new-sign-in mail); every failure is the generic 401 of a wrong password.
     public func signIn(
         challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
-        caller: Caller, knownDeviceToken: String? = nil
+        caller: Caller, knownDeviceToken: String? = nil, dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         try await SignInService.counted(.passkey, metrics: env.metrics) {
             (
                 try await passkeySignIn(
                     challengeID: challengeID, credential: credential, info: info, kind: kind, caller: caller,
-                    knownDeviceToken: knownDeviceToken), .success
+                    knownDeviceToken: knownDeviceToken, dpopThumbprint: dpopThumbprint), .success
             )
         }
     }
 
     private func passkeySignIn(
         challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
-        caller: Caller, knownDeviceToken: String?
+        caller: Caller, knownDeviceToken: String?, dpopThumbprint: String?
     ) async throws -> SignedIn {
         let session = env.store.session
         let now = env.clock.now()
@@ -266,7 +270,7 @@ public struct PasskeyService: Sendable {
         }
         return try await signIn.completeSignIn(
             account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown,
-            proof: .passkey(name: passkey.name))
+            proof: .passkey(name: passkey.name), dpopThumbprint: dpopThumbprint)
     }
 
     // MARK: - Second factor
@@ -295,19 +299,22 @@ public struct PasskeyService: Sendable {
     /// challenge (as for a code), the assertion must come from the account's own passkey for a ceremony bound to
     /// that challenge, and the device is then created as for any sign-in. Any failure: the generic answers.
     public func completeSecondFactor(
-        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller
+        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
+        dpopThumbprint: String? = nil
     ) async throws -> SignedIn {
         try await SignInService.counted(.secondStep, metrics: env.metrics) {
             (
                 try await passkeySecondStep(
-                    signInChallenge: signInChallenge, challengeID: challengeID, credential: credential, caller: caller),
+                    signInChallenge: signInChallenge, challengeID: challengeID, credential: credential, caller: caller,
+                    dpopThumbprint: dpopThumbprint),
                 .success
             )
         }
     }
 
     private func passkeySecondStep(
-        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller
+        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
+        dpopThumbprint: String?
     ) async throws -> SignedIn {
         let answered = try await signIn.secondFactors.answerChallenge(signInChallenge, caller: caller) { account in
             do {
@@ -321,7 +328,7 @@ public struct PasskeyService: Sendable {
         }
         return try await signIn.completeSignIn(
             account: answered.account, info: answered.info, kind: answered.kind, caller: caller,
-            isKnownClient: answered.isKnownDevice, proof: answered.proof)
+            isKnownClient: answered.isKnownDevice, proof: answered.proof, dpopThumbprint: dpopThumbprint)
     }
 
     /// Deletes expired passkey challenges (sign-in ones belong to no account, so nothing else would), for the
@@ -344,6 +351,7 @@ public struct PasskeyService: Sendable {
     public func reauthenticationOptions(account: Account, device: Device) async throws
         -> PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON>
     {
+        try CredentialScope.requireFullCredential()
         let passkeys = try await env.store.session.passkeys(accountID: account.id)
         guard !passkeys.isEmpty else { throw Error.noPasskeys }
         let challenge = WebAuthnRelyingParty.makeChallenge()
@@ -369,6 +377,7 @@ public struct PasskeyService: Sendable {
     public func reauthenticate(
         account: Account, device: Device, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller
     ) async throws {
+        try CredentialScope.requireFullCredential()
         let now = env.clock.now()
         let session = env.store.session
         let key = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username)

@@ -13,6 +13,9 @@ public struct MediaTokenClaims: Sendable, Codable, Equatable {
     public var jti: String
     public var own: Bool
     public var sec: [String]
+    /// Confirmation (RFC 7800 / RFC 9449 section 6.1): `{"jkt": "<thumbprint>"}` when the device is bound to a DPoP
+    /// key; the media server then accepts the token only with a proof signed by that key. Absent otherwise.
+    public var cnf: [String: String]? = nil
 }
 
 /// Signs server-scoped access tokens with the keyring's Ed25519 key: `v1.<payload>.<signature>`.

@@ -100,6 +100,7 @@ public struct ServerService: Sendable {
 
     /// The owner claims the server showing `code`. Each attempt is reserved per account and per address first.
     public func claim(code: String, by account: Account, caller: Caller) async throws -> MediaServer {
+        try CredentialScope.requireFullCredential()
         let now = env.clock.now()
         let session = env.store.session
         for key in ["claim-acct:" + account.id, "claim-try-ip:" + caller.addressKey] {
@@ -165,6 +166,7 @@ public struct ServerService: Sendable {
 
     /// Removes a server: its credential stops working and its revocation stream ends.
     public func remove(serverID: String, by account: Account, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         let now = env.clock.now()
         let removed = try await env.store.transaction { tx -> Bool in
             guard try await tx.removeServer(id: serverID, ownerID: account.id, at: now) else { return false }
@@ -179,6 +181,7 @@ public struct ServerService: Sendable {
     /// Shares sections of the owner's server with another account (by username or email). The answer is the same
     /// whether or not such an account exists, so sharing cannot be used to find out who has an account.
     public func share(serverID: String, sections: [String], with identifier: String, by owner: Account) async throws {
+        try CredentialScope.requireFullCredential()
         let server = try await ownedServer(serverID, owner)
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
             let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
@@ -195,6 +198,7 @@ public struct ServerService: Sendable {
     /// It answers alike whether or not the account exists or had a share, and it announces a revocation only when a
     /// share was really taken back: looping it against someone who never had one changes nothing for them.
     public func unshare(serverID: String, section: String?, from identifier: String, by owner: Account) async throws {
+        try CredentialScope.requireFullCredential()
         let server = try await ownedServer(serverID, owner)
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
             let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
@@ -213,6 +217,9 @@ public struct ServerService: Sendable {
     /// Issues a five-minute token for one server to a signed-in device: all sections for the owner, the shared
     /// ones for a friend, nothing for anyone else.
     public func accessToken(serverID: String, account: Account, device: Device) async throws -> AccessToken {
+        if let appPassword = CredentialScope.appPassword, !appPassword.scopes.contains(.media) {
+            throw AppPasswordService.Error.notAllowed
+        }
         guard let server = try await env.store.session.server(id: serverID) else { throw Error.notFound }
         var sections: [String] = []
         let isOwner = server.ownerID == account.id
@@ -235,7 +242,7 @@ public struct ServerService: Sendable {
         let claims = MediaTokenClaims(
             typ: "media", kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
             iat: issued, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
-            sec: sections)
+            sec: sections, cnf: device.dpopThumbprint.map { ["jkt": $0] })
         return AccessToken(token: try signer.sign(claims), expiresAt: expires)
     }
 

@@ -13,11 +13,14 @@ public protocol PublicError: Error {
     var retryAfter: Int? { get }
     /// Field-level details (for example, which password rule failed).
     var details: [String: String] { get }
+    /// Extra response headers (for example `WWW-Authenticate` and `DPoP-Nonce` for a refused DPoP proof).
+    var headers: [(String, String)] { get }
 }
 
 extension PublicError {
     public var retryAfter: Int? { nil }
     public var details: [String: String] { [:] }
+    public var headers: [(String, String)] { [] }
 }
 
 /// A general-purpose public error for simple cases.

@@ -79,6 +79,7 @@ public struct TwoFactorService: Sendable {
 
     /// Starts enrolment: a new 160-bit secret, sealed at rest, shown once as a URI.
     public func beginEnrollment(account: Account) async throws -> Enrollment {
+        try CredentialScope.requireFullCredential()
         if try await isEnabled(accountID: account.id) { throw Error.alreadyEnabled }
         let secret = SecureRandom.bytes(20)
         let sealed = try box.seal(secret, owner: account.id)
@@ -102,6 +103,7 @@ public struct TwoFactorService: Sendable {
 
     /// Confirms enrolment with a first code; returns the recovery codes, shown once.
     public func confirmEnrollment(account: Account, code: String, caller: Caller) async throws -> [String] {
+        try CredentialScope.requireFullCredential()
         guard let enrollment = try await env.store.session.totpEnrollment(accountID: account.id) else {
             throw Error.notEnrolling
         }
@@ -125,6 +127,7 @@ public struct TwoFactorService: Sendable {
 
     /// Turns two-factor sign-in off. Needs a recent re-authentication on the device asking.
     public func disable(account: Account, device: Device, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
         let now = env.clock.now()
@@ -141,6 +144,7 @@ public struct TwoFactorService: Sendable {
 
     /// Replaces the recovery codes. Needs a recent re-authentication on the device asking.
     public func regenerateRecoveryCodes(account: Account, device: Device, caller: Caller) async throws -> [String] {
+        try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
         let codes = Self.makeRecoveryCodes()

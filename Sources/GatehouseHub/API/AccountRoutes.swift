@@ -40,8 +40,11 @@ struct DeviceView: Encodable {
     /// When the credential stops working unless the device is used again (idle and absolute limits).
     var expiresAt: Date?
     var current: Bool
+    /// True when the credential is bound to a DPoP key (RFC 9449).
+    var dpopBound: Bool
 
     init(_ device: Device, currentID: String?, expiresAt: Date? = nil) {
+        dpopBound = device.dpopThumbprint != nil
         self.expiresAt = expiresAt
         id = device.id
         name = device.info.name

@@ -78,12 +78,16 @@ enum OAuthRoutes {
                     throw OAuthError.invalidRequest("device_code is missing.")
                 }
                 guard deviceCode.utf8.count <= 128 else { throw OAuthError.invalidGrant }
-                // The one call that issues a credential; proof-of-possession binding belongs inside it.
+                // A DPoP proof (RFC 9449 section 5) binds the credential to its key; a bad one is refused before the
+                // code is looked at, so it cannot spend a poll.
+                let thumbprint = try await services.signInThumbprint(request)
+                // The one call that issues a credential.
                 let signedIn = try await services.deviceGrant.exchange(
-                    deviceCode: deviceCode, clientID: clientID, caller: services.caller(request, context))
+                    deviceCode: deviceCode, clientID: clientID, caller: services.caller(request, context),
+                    dpopThumbprint: thumbprint)
                 return try JSONBody.response(
                     TokenView(
-                        accessToken: signedIn.token.value, tokenType: "Bearer",
+                        accessToken: signedIn.token.value, tokenType: thumbprint == nil ? "Bearer" : "DPoP",
                         expiresIn: services.deviceGrant.expiresIn(signedIn.device)))
             }
         }
@@ -135,6 +139,13 @@ enum OAuthRoutes {
                 return response
             }
             return errorResponse(error.code, error.description, status: error.status, retryAfter: error.retryAfter)
+        } catch let error as DPoPError {
+            // RFC 9449 section 5: 400 invalid_dpop_proof, or use_dpop_nonce with a DPoP-Nonce header.
+            var response = errorResponse(error.oauthError, error.reason, status: error.status, retryAfter: error.retryAfter)
+            for (name, value) in error.headers {
+                if let field = HTTPField.Name(name) { response.headers[field] = value }
+            }
+            return response
         } catch let error as any PublicError {
             // Bodies too large, cut short, not UTF-8 or with NULs; a throttle.
             let code = error.status == 429 ? "temporarily_unavailable" : "invalid_request"

@@ -14,7 +14,25 @@ enum OpenAPIDocument {
             device:
               type: http
               scheme: bearer
-              description: A device credential (ghd_...) from POST /sessions.
+              description: A device credential (ghd_...) from POST /sessions, not bound to a key.
+            dpop:
+              type: http
+              scheme: dpop
+              description: >-
+                A device credential bound to a DPoP key (RFC 9449): `Authorization: DPoP ghd_...` plus a `DPoP` header
+                with a fresh proof (typ dpop+jwt, alg ES256 or EdDSA, public jwk; claims jti, htm, htu = the hub's public
+                URL + path, iat within 60 s, ath = base64url(SHA-256(credential)), and nonce when the hub asks with
+                use_dpop_nonce and a DPoP-Nonce header). A bound credential is refused as Bearer or without a proof:
+                401 with `WWW-Authenticate: DPoP error="invalid_token"` or `error="invalid_dpop_proof"`. Every
+                operation that accepts `device` accepts `dpop` for a bound credential.
+            appPassword:
+              type: http
+              scheme: basic
+              description: >-
+                Username or e-mail and an app password (gha_...). Scope `media` reaches only GET /servers and
+                POST /servers/{id}/token; scope `account:read` only GET operations. An app password can never change
+                the password, e-mail, two-factor sign-in, passkeys, shares, devices or app passwords
+                (403 app_password_not_allowed). Guesses spend the account's sign-in budget (429).
           schemas:
             Error:
               type: object
@@ -53,6 +71,7 @@ enum OpenAPIDocument {
                 last_seen_at: {type: string, format: date-time}
                 expires_at: {type: string, format: date-time, description: When the credential stops working unless the device is used again (idle and absolute limits).}
                 current: {type: boolean}
+                dpop_bound: {type: boolean, description: The credential is bound to a DPoP key (RFC 9449) and works only with proofs from it.}
             DeviceInput:
               type: object
               properties:
@@ -69,6 +88,18 @@ enum OpenAPIDocument {
                 known_device_token: {type: string, description: Keep it and send it as device.known_device_token at the next sign-in from this device.}
                 device: {$ref: "#/components/schemas/Device"}
                 account: {$ref: "#/components/schemas/Account"}
+                token_type: {type: string, enum: [Bearer, DPoP], description: DPoP when the sign-in request carried a DPoP proof; the credential is then bound to its key.}
+            AppPassword:
+              type: object
+              properties:
+                id: {type: string}
+                name: {type: string}
+                scopes: {type: array, items: {type: string, enum: [media, "account:read"]}}
+                created_at: {type: string, format: date-time}
+                expires_at: {type: string, format: date-time}
+                last_used_at: {type: [string, "null"], format: date-time}
+                last_used_address: {type: [string, "null"]}
+                expired: {type: boolean}
             PasskeyCeremony:
               type: object
               properties:
@@ -205,7 +236,9 @@ enum OpenAPIDocument {
                 "200": {description: Set}
           /sessions:
             post:
-              summary: Sign in with username or email and password
+              summary: Sign in with username or email and password. With a DPoP header (a proof for POST and this URL, no ath), the new credential is bound to the proof's key (token_type DPoP)
+              parameters:
+                - {name: DPoP, in: header, required: false, schema: {type: string}, description: A DPoP proof (RFC 9449); a bad one answers 400 invalid_dpop_proof or use_dpop_nonce}
               requestBody:
                 content:
                   application/json:
@@ -224,7 +257,9 @@ enum OpenAPIDocument {
                 "429": {$ref: "#/components/responses/Error"}
           /sessions/second-factor:
             post:
-              summary: Complete a sign-in with a TOTP or recovery code
+              summary: Complete a sign-in with a TOTP or recovery code. A DPoP proof on this request binds the new credential
+              parameters:
+                - {name: DPoP, in: header, required: false, schema: {type: string}}
               requestBody:
                 content:
                   application/json:
@@ -244,7 +279,9 @@ enum OpenAPIDocument {
                 "200": {description: A ceremony, content: {application/json: {schema: {$ref: "#/components/schemas/PasskeyCeremony"}}}}
           /sessions/passkey:
             post:
-              summary: Finish a passkey sign-in; the same answer as a password sign-in. Any failure is the generic 401 invalid_credentials
+              summary: Finish a passkey sign-in; the same answer as a password sign-in (a DPoP proof binds the credential). Any failure is the generic 401 invalid_credentials
+              parameters:
+                - {name: DPoP, in: header, required: false, schema: {type: string}}
               requestBody:
                 content:
                   application/json:
@@ -276,7 +313,9 @@ enum OpenAPIDocument {
                 "409": {$ref: "#/components/responses/Error"}
           /sessions/second-factor/passkey:
             post:
-              summary: Finish the second step with a passkey; the same answer as /sessions/second-factor
+              summary: Finish the second step with a passkey; the same answer as /sessions/second-factor (a DPoP proof on this request binds the credential)
+              parameters:
+                - {name: DPoP, in: header, required: false, schema: {type: string}}
               requestBody:
                 content:
                   application/json:
@@ -395,9 +434,50 @@ enum OpenAPIDocument {
               responses:
                 "204": {description: Signed out}
                 "404": {$ref: "#/components/responses/Error"}
+          /account/app-passwords:
+            get:
+              summary: The account's app passwords with their last use (never a secret)
+              security: [{device: []}, {dpop: []}, {appPassword: []}]
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/AppPassword"}}}}}
+            post:
+              summary: Create an app password (needs a recent re-authentication on a device; not with an app password). The secret is shown once
+              security: [{device: []}, {dpop: []}]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [name, scopes]
+                      properties:
+                        name: {type: string, maxLength: 60}
+                        scopes: {type: array, items: {type: string, enum: [media, "account:read"]}}
+                        lifetime_days: {type: integer, minimum: 1, maximum: 730, default: 365}
+              responses:
+                "201":
+                  description: Created
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          password: {type: string, description: "gha_...: shown once; use it with the username or e-mail (HTTP Basic)"}
+                          app_password: {$ref: "#/components/schemas/AppPassword"}
+                "403": {description: reauthentication_required or app_password_not_allowed}
+                "422": {$ref: "#/components/responses/Error"}
+          /account/app-passwords/{id}:
+            delete:
+              summary: Revoke one app password (its media tokens are revoked with it). Sign-out-all revokes every app password
+              security: [{device: []}, {dpop: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Revoked}
+                "404": {$ref: "#/components/responses/Error"}
           /devices/sign-out-all:
             post:
-              summary: Sign out every device (keeping this one unless keep_current is false)
+              summary: Sign out every device and revoke every app password (keeping this device unless keep_current is false)
               security: [{device: []}]
               requestBody:
                 content: {application/json: {schema: {type: object, properties: {keep_current: {type: boolean, default: true}}}}}
@@ -516,8 +596,8 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Error"}
           /servers/{id}/token:
             post:
-              summary: A five-minute access token for one server (Ed25519, audience = that server)
-              security: [{device: []}]
+              summary: A five-minute access token for one server (Ed25519, audience = that server). For a DPoP-bound device it carries cnf.jkt and the media server wants a proof with it; an app password needs the media scope
+              security: [{device: []}, {dpop: []}, {appPassword: []}]
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
               responses:

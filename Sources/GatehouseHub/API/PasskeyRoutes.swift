@@ -116,9 +116,11 @@ enum PasskeyRoutes {
         table.add(.post, "/sessions/passkey", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
             let info = try (body.device ?? SessionRoutes.DeviceInput()).info()
+            let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.passkeys.signIn(
                 challengeID: body.challengeId, credential: body.credential, info: info, kind: .api,
-                caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken)
+                caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken,
+                dpopThumbprint: thumbprint)
             return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
         }
         table.add(.post, "/sessions/second-factor/passkey/options", signedIn: false) { request, context in
@@ -127,9 +129,10 @@ enum PasskeyRoutes {
         }
         table.add(.post, "/sessions/second-factor/passkey", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
+            let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.passkeys.completeSecondFactor(
                 signInChallenge: body.challenge, challengeID: body.challengeId, credential: body.credential,
-                caller: services.caller(request, context))
+                caller: services.caller(request, context), dpopThumbprint: thumbprint)
             return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
         }
         table.add(.post, "/session/reauthenticate/passkey/options", signedIn: true) { _, context in

@@ -43,6 +43,8 @@ enum SessionRoutes {
         var knownDeviceToken: String
         var device: DeviceView
         var account: AccountView
+        /// `DPoP` when the credential is bound to the key of the sign-in's DPoP proof, else `Bearer`.
+        var tokenType: String
     }
 
     struct ChallengeView: Encodable {
@@ -62,9 +64,11 @@ enum SessionRoutes {
         table.add(.post, "/sessions", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
             let info = try (body.device ?? DeviceInput()).info()
+            let thumbprint = try await services.signInThumbprint(request)
             let outcome = try await services.signIn.signIn(
                 identifier: body.identifier, password: body.password, info: info, kind: .api,
-                caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken)
+                caller: services.caller(request, context), knownDeviceToken: body.device?.knownDeviceToken,
+                dpopThumbprint: thumbprint)
             switch outcome {
             case .signedIn(let signedIn):
                 return try JSONBody.response(view(signedIn), status: .created)
@@ -74,8 +78,10 @@ enum SessionRoutes {
         }
         table.add(.post, "/sessions/second-factor", signedIn: false) { request, context in
             let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
+            let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.signIn.completeSecondFactor(
-                challenge: body.challenge, code: body.code, caller: services.caller(request, context))
+                challenge: body.challenge, code: body.code, caller: services.caller(request, context),
+                dpopThumbprint: thumbprint)
             return try JSONBody.response(view(signedIn), status: .created)
         }
         table.add(.delete, "/session", signedIn: true) { request, context in
@@ -97,7 +103,7 @@ enum SessionRoutes {
     static func view(_ signedIn: SignedIn) -> SignedInView {
         SignedInView(
             token: signedIn.token.value, knownDeviceToken: signedIn.knownDeviceToken.value, device: DeviceView(signedIn.device, currentID: signedIn.device.id),
-            account: AccountView(signedIn.account))
+            account: AccountView(signedIn.account), tokenType: signedIn.device.dpopThumbprint == nil ? "Bearer" : "DPoP")
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import Logging
 import ServiceLifecycle
@@ -8,6 +9,8 @@ struct ClaimCleanupService: Service {
     let servers: ServerService
     var passkeys: PasskeyService?
     var deviceGrant: DeviceGrantService?
+    /// Spent DPoP proofs to purge once expired (when the replay check is shared through the database).
+    var dpopStore: (any DPoPStore)? = nil
     let logger: Logger
     var interval: Duration = .seconds(60)
 
@@ -17,6 +20,10 @@ struct ClaimCleanupService: Service {
                 do {
                     let purged = try await servers.purgeExpiredClaims()
                     if purged > 0 { logger.debug("expired claim codes purged", metadata: ["count": "\(purged)"]) }
+                    if let dpopStore {
+                        let spent = try await dpopStore.purgeDPoPProofs(before: Date())
+                        if spent > 0 { logger.debug("expired DPoP proof records purged", metadata: ["count": "\(spent)"]) }
+                    }
                     if let deviceGrant {
                         let authorizations = try await deviceGrant.purgeExpired()
                         if authorizations > 0 {

@@ -53,6 +53,7 @@ public enum HubApplication {
         SessionRoutes.register(&table, services: services)
         PasskeyRoutes.register(&table, services: services)
         DeviceRoutes.register(&table, services: services)
+        AppPasswordRoutes.register(&table, services: services)
         TwoFactorRoutes.register(&table, services: services)
         RecoveryRoutes.register(&table, services: services)
         AuditRoutes.register(&table, services: services)
@@ -97,7 +98,8 @@ public enum HubApplication {
             AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
             ClaimCleanupService(
                 servers: runtime.services.servers, passkeys: runtime.services.passkeys,
-                deviceGrant: runtime.services.deviceGrant, logger: runtime.logger),
+                deviceGrant: runtime.services.deviceGrant,
+                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
         ]
         if let port = configuration.metricsPort {
             // A listener of its own, loopback unless told otherwise: /metrics never shares the public port by default.

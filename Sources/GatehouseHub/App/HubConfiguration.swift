@@ -45,6 +45,12 @@ public struct HubConfiguration: Sendable {
     public var stuffingThreshold = 600
     /// Admins must sign in with a passkey (`--admin-credential passkey`).
     public var adminsNeedPasskey = false
+    /// Refuse DPoP proofs without the server's nonce (`use_dpop_nonce`, RFC 9449 section 8). Nonces are always
+    /// accepted; this makes them required.
+    public var dpopRequireNonce = false
+    /// Spend every DPoP proof in the database too (one write per DPoP request), so a proof is accepted once across
+    /// all hub instances, not once per instance (`GATEHOUSE_DPOP_REPLAY=database`).
+    public var dpopSharedReplay = false
     /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback by default), apart from the public port.
     public var metricsPort: Int?
     public var metricsHost = "127.0.0.1"

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
@@ -45,6 +46,7 @@ struct HubErrorMiddleware: RouterMiddleware {
         let message: String
         var details: [String: String]?
         var retryAfter: Int?
+        var extraHeaders: [(String, String)] = []
         switch error {
         case let error as any PublicError:
             status = error.status
@@ -52,6 +54,7 @@ struct HubErrorMiddleware: RouterMiddleware {
             message = error.message
             details = error.details.isEmpty ? nil : error.details
             retryAfter = error.retryAfter
+            extraHeaders = error.headers
         case let error as HTTPParserError:
             // A body that is badly framed or cut short, read somewhere that did not go through `BodyReader`.
             status = 400
@@ -89,6 +92,9 @@ struct HubErrorMiddleware: RouterMiddleware {
             (try? JSONBody.response(body, status: HTTPResponse.Status(code: status)))
             ?? Response(status: .internalServerError)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        for (name, value) in extraHeaders {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
         return response
     }
 }

@@ -86,6 +86,12 @@ struct PageRoutes {
         router.post("/account/security/devices/sign-out-all") { request, context in
             try await signOutAll(request, context)
         }
+        router.post("/account/security/app-passwords") { request, context in
+            try await createAppPassword(request, context)
+        }
+        router.post("/account/security/app-passwords/:id/revoke") { request, context in
+            try await revokeAppPassword(request, context)
+        }
         ServerPages(pages: self).register(on: router)
         LinkPages(pages: self).register(on: router)
         PasskeyPages(pages: self).register(on: router)
@@ -328,6 +334,7 @@ struct PageRoutes {
                     "id": device.id, "name": device.info.name, "product": device.info.product,
                     "version": device.info.version, "platform": device.info.platform, "ipAddress": device.ipAddress,
                     "lastSeen": formatter.string(from: device.lastSeenAt), "current": device.id == identity.device.id,
+                    "bound": device.dpopThumbprint != nil,
                 ]
             },
             "events": events.map { event -> [String: Any] in
@@ -342,6 +349,18 @@ struct PageRoutes {
                 ]
             },
             "passkeyOnly": try await services.passkeys.isPasskeyOnly(account),
+            "appPasswords": try await services.appPasswords.list(account: account).map { password -> [String: Any] in
+                [
+                    "id": password.id, "name": password.name,
+                    "scopes": password.scopes.map(\.rawValue).joined(separator: ", "),
+                    "created": formatter.string(from: password.createdAt),
+                    "expires": formatter.string(from: password.expiresAt),
+                    "expired": password.expiresAt <= services.environment.clock.now(),
+                    "lastUsed": password.lastUsedAt.map {
+                        formatter.string(from: $0) + (password.lastUsedAddress.map { " from " + $0 } ?? "")
+                    } ?? "never",
+                ]
+            },
         ]
         if let pending = try await services.twoFactor.pendingEnrollment(account: account), extra["hasRecoveryCodes"] == nil {
             data["enrollment"] = try Self.enrollmentData(pending)
@@ -374,6 +393,7 @@ struct PageRoutes {
             "incident.applied": "Security incident measures applied", "server.update": "Media server update",
             "passkey.added": "Passkey added", "passkey.removed": "Passkey removed",
             "passkey.possible_clone": "Passkey may have been copied", "passkey.only_changed": "Passkey-only sign-in changed",
+            "app_password.created": "App password created", "app_password.revoked": "App password revoked",
             "device_link.approved": "Device approved with a code", "device_link.denied": "Device code denied",
             "device_link.unknown_code": "Wrong device code entered",
         ]
@@ -496,6 +516,36 @@ struct PageRoutes {
                 identity, request, context, extra: ["errors": ["phrase": error.message]],
                 status: HTTPResponse.Status(code: error.status))
         }
+    }
+
+    func createAppPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        let fields = try await form(request, context, identity: identity)
+        var scopes: [AppPassword.Scope] = []
+        if fields["scope_media"] == "1" { scopes.append(.media) }
+        if fields["scope_account_read"] == "1" { scopes.append(.accountRead) }
+        do {
+            let (password, secret) = try await services.appPasswords.create(
+                account: identity.account, device: identity.device, name: fields["name"] ?? "", scopes: scopes,
+                lifetimeDays: Int(fields["days"] ?? "") ?? AppPasswordService.defaultLifetimeDays,
+                caller: caller(request, context, identity))
+            return try await securityPage(
+                identity, request, context,
+                extra: ["newAppPassword": ["name": password.name, "secret": secret.value]],
+                flash: "App password created.")
+        } catch let error as AppPasswordService.Error {
+            return try await securityPage(
+                identity, request, context, extra: ["errors": ["appPasswords": error.message]],
+                status: HTTPResponse.Status(code: error.status))
+        }
+    }
+
+    func revokeAppPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        _ = try await form(request, context, identity: identity)
+        let id = try context.parameters.require("id")
+        try await services.appPasswords.revoke(id: id, account: identity.account, caller: caller(request, context, identity))
+        return try await securityPage(identity, request, context, flash: "The app password was revoked.")
     }
 
     func signOutDevice(_ request: Request, _ context: HubRequestContext) async throws -> Response {

@@ -350,6 +350,40 @@ enum PageTemplates {
         </form>
         </section>
 
+        <section id="app-passwords">
+        <h2>App passwords</h2>
+        <p class="hint">For an app that can only ask for a username and password. Each one is shown once, does only
+        what you allow, and can never change your password, e-mail, two-factor sign-in, passkeys or shares.</p>
+        {{#newAppPassword}}
+        <p class="flash" role="status">Your new app password <strong>{{newAppPassword.name}}</strong> — copy it now, it is
+        not shown again: <code id="new-app-password">{{newAppPassword.secret}}</code></p>
+        {{/newAppPassword}}
+        {{#errors.appPasswords}}<p class="error" role="alert">{{errors.appPasswords}}</p>{{/errors.appPasswords}}
+        <ul class="devices" id="app-password-list">
+        {{#appPasswords}}
+          <li class="device app-password" data-app-password-id="{{id}}">
+            <div><strong>{{name}}</strong> <span class="tag">{{scopes}}</span>{{#expired}} <span class="tag">expired</span>{{/expired}}
+            <br><span class="hint">created {{created}} · last used {{lastUsed}} · expires {{expires}}</span></div>
+            <form method="post" action="/account/security/app-passwords/{{id}}/revoke">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary">Revoke</button>
+            </form>
+          </li>
+        {{/appPasswords}}
+        {{^appPasswords}}<li class="hint">No app passwords.</li>{{/appPasswords}}
+        </ul>
+        <form method="post" action="/account/security/app-passwords" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="app_password_name">Name</label>
+          <input id="app_password_name" name="name" maxlength="60" placeholder="Living-room player" required>
+          <label class="check"><input type="checkbox" name="scope_media" value="1" checked> Media: fetch media-server tokens only</label>
+          <label class="check"><input type="checkbox" name="scope_account_read" value="1"> Read my account (read-only)</label>
+          <label for="app_password_days">Expires after (days)</label>
+          <input id="app_password_days" name="days" type="number" min="1" max="730" value="365">
+          <button type="submit">Create app password</button>
+        </form>
+        </section>
+
         <section id="phrase">
         <h2>Anti-phishing phrase</h2>
         <p class="hint">Every genuine mail from us shows this phrase. A mail without it is not from us.</p>
@@ -368,7 +402,7 @@ enum PageTemplates {
         <ul class="devices">
         {{#devices}}
           <li class="device" data-device-id="{{id}}">
-            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}
+            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}{{#bound}} <span class="tag ok" title="Its credential works only with the key it holds (DPoP)">key-bound</span>{{/bound}}
             <br><span class="hint">{{product}} {{version}} · {{platform}} · {{ipAddress}} · last seen {{lastSeen}}</span></div>
             {{^current}}
             <form method="post" action="/account/security/devices/{{id}}/sign-out">

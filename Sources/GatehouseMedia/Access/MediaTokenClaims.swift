@@ -20,12 +20,23 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
     public var own: Bool
     /// Sections shared with a non-owner.
     public var sec: [String]
+    /// Confirmation (RFC 9449 section 6.1): the thumbprint of the DPoP key the device is bound to. A token that
+    /// carries it is accepted only with a proof signed by that key.
+    public var cnf: Confirmation?
+
+    /// The `cnf` claim. Only `jkt` is known; a `cnf` without it is refused (an unknown confirmation method must
+    /// never be read as "no confirmation").
+    public struct Confirmation: Codable, Sendable, Equatable {
+        public var jkt: String
+        public init(jkt: String) { self.jkt = jkt }
+    }
 
     /// Creates claims; used by tests and benchmarks that stand in for the hub.
     public init(
         typ: String = "media", kid: String, aud: String, sub: String, dev: String,
-        iat: Int64, exp: Int64, jti: String, own: Bool, sec: [String] = []
+        iat: Int64, exp: Int64, jti: String, own: Bool, sec: [String] = [], cnf: Confirmation? = nil
     ) {
+        self.cnf = cnf
         self.typ = typ
         self.kid = kid
         self.aud = aud
@@ -39,7 +50,7 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case typ, kid, aud, sub, dev, iat, exp, jti, own, sec
+        case typ, kid, aud, sub, dev, iat, exp, jti, own, sec, cnf
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +65,7 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
         jti = try container.decodeIfPresent(String.self, forKey: .jti) ?? ""
         own = try container.decodeIfPresent(Bool.self, forKey: .own) ?? false
         sec = try container.decodeIfPresent([String].self, forKey: .sec) ?? []
+        cnf = try container.decodeIfPresent(Confirmation.self, forKey: .cnf)
     }
 }
 
@@ -67,6 +79,8 @@ public struct MediaAccess: Sendable, Equatable {
     public var isOwner: Bool
     /// Sections shared with the caller (ignored for the owner).
     public var sharedSections: Set<String>
+    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`), if any.
+    public var boundThumbprint: String? = nil
 
     /// Whether the caller may read the named section.
     public func canRead(section: String) -> Bool {

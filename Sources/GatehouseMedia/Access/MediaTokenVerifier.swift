@@ -96,6 +96,7 @@ public struct MediaTokenVerifier: Sendable {
             throw .revoked
         }
         return MediaAccess(
-            accountID: claims.sub, deviceID: claims.dev, isOwner: claims.own, sharedSections: Set(claims.sec))
+            accountID: claims.sub, deviceID: claims.dev, isOwner: claims.own, sharedSections: Set(claims.sec),
+            boundThumbprint: claims.cnf?.jkt)
     }
 }

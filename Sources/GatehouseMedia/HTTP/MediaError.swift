@@ -20,12 +20,18 @@ public enum MediaError: Error, Equatable, Sendable {
     case notFound
     case rangeNotSatisfiable(fileSize: Int64)
     case misdirected
+    /// The token is bound to a DPoP key: it must come as `Authorization: DPoP` with a proof.
+    case dpopRequired
+    /// The DPoP proof was refused (malformed, badly signed, stale, replayed, for another request or key).
+    case invalidDPoPProof
+    /// `Authorization: DPoP` with a token that is not bound to a key.
+    case notBound
 
     /// HTTP status of the answer.
     public var status: HTTPResponse.Status {
         switch self {
         case .missingToken, .wrongTokenType, .malformedToken, .badSignature, .unknownKey, .wrongAudience, .expired,
-            .notYetValid, .lifetimeTooLong, .revoked, .notClaimed:
+            .notYetValid, .lifetimeTooLong, .revoked, .notClaimed, .dpopRequired, .invalidDPoPProof, .notBound:
             .unauthorized
         case .notShared, .ownerOnly: .forbidden
         case .notFound: .notFound
@@ -53,6 +59,8 @@ public enum MediaError: Error, Equatable, Sendable {
         case .notFound: "not_found"
         case .rangeNotSatisfiable: "range_not_satisfiable"
         case .misdirected: "misdirected_request"
+        case .dpopRequired, .notBound: "invalid_token"
+        case .invalidDPoPProof: "invalid_dpop_proof"
         }
     }
 
@@ -76,6 +84,10 @@ public enum MediaError: Error, Equatable, Sendable {
         case .rangeNotSatisfiable: "The requested range cannot be served."
         case .misdirected:
             "This server does not answer for that host name. Open it as http://localhost:PORT/ on its own machine."
+        case .dpopRequired:
+            "This token is bound to a key: send it as 'Authorization: DPoP' with a DPoP proof."
+        case .invalidDPoPProof: "The DPoP proof is not valid for this request and token."
+        case .notBound: "This token is not bound to a key: send it as 'Authorization: Bearer'."
         }
     }
 }
@@ -93,8 +105,11 @@ extension MediaError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(MediaErrorBody(error: .init(code: code, message: message)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
-        if status == .unauthorized {
-            headers[.wwwAuthenticate] = "Bearer"
+        switch self {
+        case .dpopRequired, .notBound, .invalidDPoPProof:
+            headers[.wwwAuthenticate] = "DPoP error=\"\(code)\", algs=\"ES256 EdDSA Ed25519\""
+        default:
+            if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         }
         if case .rangeNotSatisfiable(let size) = self {
             headers[.contentRange] = "bytes */\(size)"

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import Hummingbird
 
 /// The media server's HTTP API and pages.
@@ -57,19 +58,47 @@ struct MediaRoutes: Sendable {
 
     /// The bearer token from the `Authorization` header, else from `?token=` (for media elements).
     static func token(in request: Request) -> String? {
+        presented(in: request)?.token
+    }
+
+    /// How a token was presented: `Authorization: Bearer`, `Authorization: DPoP` (with a `DPoP` proof header), or
+    /// `?token=`. Any other `Authorization` scheme presents an empty token.
+    static func presented(in request: Request) -> (token: String, dpop: Bool, inQuery: Bool)? {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return parts[1].trimmingWhitespace()
+            if parts.count == 2 {
+                let scheme = parts[0].lowercased()
+                if scheme == "bearer" || scheme == "dpop" {
+                    return (parts[1].trimmingWhitespace(), scheme == "dpop", false)
+                }
             }
-            return ""
+            return ("", false, false)
         }
-        return request.uri.queryParameters["token"].map(String.init)
+        return request.uri.queryParameters["token"].map { (String($0), false, true) }
     }
 
     func authorize(_ request: Request) async throws(MediaError) -> MediaAccess {
-        guard let token = Self.token(in: request), !token.isEmpty else { throw .missingToken }
-        return try await server.verifier.verify(token)
+        guard let presented = Self.presented(in: request), !presented.token.isEmpty else { throw .missingToken }
+        let access = try await server.verifier.verify(presented.token)
+        if let bound = access.boundThumbprint {
+            // A bound token is useless without its key: not in a query string, not as Bearer.
+            guard presented.dpop else { throw .dpopRequired }
+            let proofs = request.headers[values: .init("DPoP")!]
+            guard proofs.count == 1 else { throw .invalidDPoPProof }
+            let base = server.configuration.publicURL ?? ("http://" + (request.head.authority ?? "localhost"))
+            do {
+                let thumbprint = try server.dpop.verify(
+                    proof: proofs[0], method: request.method.rawValue,
+                    url: DPoPTarget.url(publicURL: base, path: request.uri.path), accessToken: presented.token,
+                    now: Date())
+                guard ConstantTime.equals(thumbprint, bound) else { throw MediaError.invalidDPoPProof }
+            } catch {
+                throw .invalidDPoPProof
+            }
+        } else if presented.dpop {
+            throw .notBound
+        }
+        return access
     }
 
     func authorizedItem(_ request: Request, id: String) async throws -> (MediaAccess, LibraryItem) {
