@@ -14,6 +14,10 @@ public struct HubRuntime: Sendable {
     public let services: HubServices
     public let pool: WorkPool
     public let logger: Logger
+    /// Whether the keyring is the one the database was written with (checked at every open).
+    public let keyringVerdict: KeyringCheck.Verdict
+    /// The shared lock on a SQLite database (see ``DatabaseLock``); nil on PostgreSQL.
+    let databaseLock: DatabaseLock?
 
     /// Opens everything, creating the data folder, keyring and database on first run.
     ///
@@ -32,8 +36,21 @@ public struct HubRuntime: Sendable {
         } else {
             logger.info("keyring loaded", metadata: ["path": "\(keyringPath)"])
         }
+        // A restore in progress holds this lock exclusively: opening the database under it would race the swap.
+        let databaseLock = try DatabaseLock.sqlitePath(ofURL: configuration.resolvedDatabaseURL).map {
+            try DatabaseLock(databasePath: $0, exclusive: false)
+        }
         let store = try await SQLStore.open(url: configuration.resolvedDatabaseURL, logger: logger)
         logger.info("database ready", metadata: ["dialect": "\(store.dialectName)", "url": "\(redacted(configuration.resolvedDatabaseURL))"])
+        let keyringVerdict = try await store.checkKeyring(keyring)
+        if keyringVerdict.isMismatch {
+            // Said at every start, loudly: a database restored without its keyring (or a wrong --keyring) comes up,
+            // but no password, device, two-factor secret, recovery code or mailed link made before verifies.
+            logger.critical(
+                "\(keyringVerdict). Restore the keyring that was exported with "
+                    + "this database (gatehouse restore --keys FILE, or gatehouse keys import), or every person "
+                    + "must reset their password", metadata: ["keyring": "\(keyringPath)"])
+        }
         // One bounded pool for the CPU-heavy password work: Argon2 and the password policy's strength estimate.
         let pool = WorkPool(threads: ProcessInfo.processInfo.activeProcessorCount, queueLimit: configuration.hashQueueLimit)
         let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool, logger: logger)
@@ -65,7 +82,7 @@ public struct HubRuntime: Sendable {
             configuration: configuration)
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,
-            logger: logger)
+            logger: logger, keyringVerdict: keyringVerdict, databaseLock: databaseLock)
     }
 
     /// The Argon2 parameters for new hashes, refused below OWASP's minimum unless the weak-settings override is set
