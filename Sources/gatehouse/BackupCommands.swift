@@ -10,7 +10,7 @@ import Logging
 func readPassphrase(file: String?, confirm: Bool) throws -> String {
     if let file {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read the passphrase file \(file)")
+            throw CommandFailure("cannot read the passphrase file \(file)")
         }
         let text = String(decoding: data, as: UTF8.self)
         return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
@@ -18,16 +18,16 @@ func readPassphrase(file: String?, confirm: Bool) throws -> String {
     }
     let passphrase = readSecret(prompt: "Passphrase for the keyring export: ")
     if confirm && isatty(STDIN_FILENO) == 1 {
-        guard readSecret(prompt: "Again: ") == passphrase else { throw ValidationError("the passphrases differ") }
+        guard readSecret(prompt: "Again: ") == passphrase else { throw CommandFailure("the passphrases differ") }
     }
     return passphrase
 }
 
 /// Writes `data` to a new file with mode 0600 (refusing to overwrite one).
 func writePrivateFile(_ data: Data, to path: String) throws {
-    guard !FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path) exists; choose a new file") }
+    guard !FileManager.default.fileExists(atPath: path) else { throw CommandFailure("\(path) exists; choose a new file") }
     guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-        throw ValidationError("cannot write \(path)")
+        throw CommandFailure("cannot write \(path)")
     }
 }
 
@@ -72,12 +72,12 @@ struct BackupCommand: AsyncParsableCommand {
             do {
                 try SQLStore.backupSQLite(from: path, to: to)
             } catch {
-                throw ValidationError("\(error)")
+                throw CommandFailure("\(error)")
             }
             let inspection = try await SQLStore.inspectSQLite(path: to, logger: logger)
             guard inspection.integrity == "ok", let version = inspection.schemaVersions.last else {
                 try? FileManager.default.removeItem(atPath: to)
-                throw ValidationError("the copy does not check out (\(inspection.integrity)); nothing was kept")
+                throw CommandFailure("the copy does not check out (\(inspection.integrity)); nothing was kept")
             }
             print("backed up \(path) to \(to) with \(SQLStore.sqliteBackupMethod)")
             print("schema version \(version), \(inspection.accounts) accounts, integrity ok")
@@ -89,15 +89,15 @@ struct BackupCommand: AsyncParsableCommand {
             let live = try tools.query("SELECT coalesce(max(version), 0) FROM schema_migrations").first.flatMap {
                 Int($0.trimmingCharacters(in: .whitespaces))
             }
-            guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists; choose a new file") }
+            guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists; choose a new file") }
             guard FileManager.default.createFile(atPath: to, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write \(to)")
+                throw CommandFailure("cannot write \(to)")
             }
             do {
                 try tools.run("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--file=\(to)"])
                 let dump = try PostgresDump.read(path: to, tools: tools)
                 guard let version = dump.schemaVersions.last, version == live else {
-                    throw ValidationError(
+                    throw CommandFailure(
                         "the dump's schema version (\(dump.schemaVersions.last.map(String.init) ?? "none")) is not the "
                             + "database's (\(live.map(String.init) ?? "unknown"))")
                 }
@@ -106,7 +106,7 @@ struct BackupCommand: AsyncParsableCommand {
                 print("the keyring is not in the backup: keep it apart with gatehouse keys export --to FILE")
             } catch {
                 try? FileManager.default.removeItem(atPath: to)
-                throw ValidationError("\(error)")
+                throw CommandFailure("\(error)")
             }
         }
     }
@@ -168,9 +168,9 @@ struct RestoreCommand: AsyncParsableCommand {
         let url = configuration.resolvedDatabaseURL
         let keyringPath = configuration.resolvedKeyringPath
         let logger = quietLogger(hub)
-        guard FileManager.default.fileExists(atPath: from) else { throw ValidationError("no backup at \(from)") }
+        guard FileManager.default.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)") }
         guard keys != nil || withoutKeyring else {
-            throw ValidationError(
+            throw CommandFailure(
                 "give the keyring export with --keys FILE (or --without-keyring, after which nothing made before "
                     + "verifies: every person must reset their password)")
         }
@@ -178,13 +178,13 @@ struct RestoreCommand: AsyncParsableCommand {
         var keyring: Keyring?
         if let keys {
             guard let data = FileManager.default.contents(atPath: keys) else {
-                throw ValidationError("cannot read the keyring export \(keys)")
+                throw CommandFailure("cannot read the keyring export \(keys)")
             }
             do {
                 let export = try KeyringExport.parse(data)
                 keyring = try export.open(passphrase: try readPassphrase(file: passphraseFile, confirm: false))
             } catch let error as KeyringExport.Error {
-                throw ValidationError("\(error); nothing was replaced")
+                throw CommandFailure("\(error); nothing was replaced")
             }
             print("check: the keyring export opens")
         }
@@ -197,10 +197,10 @@ struct RestoreCommand: AsyncParsableCommand {
 
     private func checkVersions(_ versions: [Int]) throws -> Int {
         guard let version = versions.last else {
-            throw ValidationError("the backup has no schema version: it is not a Gatehouse database; nothing was replaced")
+            throw CommandFailure("the backup has no schema version: it is not a Gatehouse database; nothing was replaced")
         }
         guard version <= SQLStore.latestSchemaVersion else {
-            throw ValidationError(
+            throw CommandFailure(
                 "the backup's schema version \(version) is newer than this build knows (\(SQLStore.latestSchemaVersion)): "
                     + "restore it with the version of gatehouse that made it; nothing was replaced")
         }
@@ -213,14 +213,14 @@ struct RestoreCommand: AsyncParsableCommand {
         case .matches(let evidence): print("check: the keyring matches the backup (\(evidence))")
         case .unknown: print("check: nothing in the backup depends on a keyring yet")
         case .mismatch:
-            throw ValidationError("\(verdict); this is not the keyring of this backup, nothing was replaced")
+            throw CommandFailure("\(verdict); this is not the keyring of this backup, nothing was replaced")
         }
     }
 
     private func restoreSQLite(target: String, keyring: Keyring?, keyringPath: String, logger: Logger) async throws {
         let inspection = try await SQLStore.inspectSQLite(path: from, logger: logger)
         guard inspection.integrity == "ok" else {
-            throw ValidationError("the backup is damaged (\(inspection.integrity)); nothing was replaced")
+            throw CommandFailure("the backup is damaged (\(inspection.integrity)); nothing was replaced")
         }
         _ = try checkVersions(inspection.schemaVersions)
         // Stage a copy beside the target (same file system, so the final move is a rename), and bring it to this
@@ -236,7 +236,13 @@ struct RestoreCommand: AsyncParsableCommand {
         do {
             try SQLStore.backupSQLite(from: from, to: staging)
             let store = try await SQLStore.open(url: "sqlite:" + staging, logger: logger)
-            let verdict: KeyringCheck.Verdict? = if let keyring { try await store.keyringVerdict(keyring) } else { nil }
+            var verdict: KeyringCheck.Verdict?
+            do {
+                if let keyring { verdict = try await store.keyringVerdict(keyring) }
+            } catch {
+                try? await store.shutdown()
+                throw error
+            }
             try? await store.shutdown()
             if let verdict { try checkMatch(verdict) }
         } catch {
@@ -249,7 +255,7 @@ struct RestoreCommand: AsyncParsableCommand {
             lock = try DatabaseLock(databasePath: target, exclusive: true)
         } catch {
             discardStaging()
-            throw ValidationError("\(error); nothing was replaced")
+            throw CommandFailure("\(error); nothing was replaced")
         }
         let stamp = restoreStamp()
         let manager = FileManager.default
@@ -273,7 +279,7 @@ struct RestoreCommand: AsyncParsableCommand {
         do {
             dump = try PostgresDump.read(path: from, tools: tools)
         } catch {
-            throw ValidationError("the backup does not open with pg_restore (\(error)); nothing was replaced")
+            throw CommandFailure("the backup does not open with pg_restore (\(error)); nothing was replaced")
         }
         _ = try checkVersions(dump.schemaVersions)
         if let keyring {
@@ -282,7 +288,7 @@ struct RestoreCommand: AsyncParsableCommand {
         let others = try tools.query(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         guard let count = others.first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), count == 0 else {
-            throw ValidationError(
+            throw CommandFailure(
                 "the database \(tools.database) is in use (\(others.first ?? "?") other connections): stop every hub "
                     + "and operator command first; nothing was replaced")
         }
@@ -330,7 +336,7 @@ extension KeysCommand {
             let ring = try Keyring.load(from: hub.configuration().resolvedKeyringPath)
             let passphrase = try readPassphrase(file: passphraseFile, confirm: true)
             guard passphrase.unicodeScalars.count >= 12 else {
-                throw ValidationError("the passphrase needs at least 12 characters")
+                throw CommandFailure("the passphrase needs at least 12 characters")
             }
             let export = try KeyringExport.seal(ring, passphrase: passphrase)
             try writePrivateFile(try export.encoded(), to: to)
@@ -350,13 +356,13 @@ extension KeysCommand {
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: from) else {
-                throw ValidationError("cannot read \(from)")
+                throw CommandFailure("cannot read \(from)")
             }
             let ring: Keyring
             do {
                 ring = try KeyringExport.parse(data).open(passphrase: try readPassphrase(file: passphraseFile, confirm: false))
             } catch let error as KeyringExport.Error {
-                throw ValidationError("\(error)")
+                throw CommandFailure("\(error)")
             }
             let path = hub.configuration().resolvedKeyringPath
             if FileManager.default.fileExists(atPath: path) {
@@ -368,4 +374,11 @@ extension KeysCommand {
             print("installed the keyring at \(path) (mode 0600); restart the hub")
         }
     }
+}
+
+/// A failure an operator command reports as one line (`Error: ...`, exit 1), without the usage text that
+/// ArgumentParser adds to a `ValidationError`.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

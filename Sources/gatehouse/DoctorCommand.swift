@@ -453,7 +453,7 @@ struct DoctorCommand: AsyncParsableCommand {
             let status: Status = abs(skew) > 120 ? .critical : abs(skew) > 30 ? .warning : .ok
             return Finding(
                 check: "clock skew", status: status,
-                why: String(format: "%+.0f s against %@", skew, url)
+                why: String(format: "%+.0f", skew) + " s against \(url)"
                     + (status == .ok ? "" : ": two-factor codes and token expiry depend on the clock"),
                 fix: status == .ok ? "" : "run NTP (chrony, systemd-timesyncd)")
         } catch {
@@ -482,7 +482,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let free = Double(stats.f_bavail) * Double(stats.f_frsize)
         let total = Double(stats.f_blocks) * Double(stats.f_frsize)
         let share = total > 0 ? free / total : 0
-        let text = String(format: "%.1f GiB free (%.0f%%) under %@", free / 1_073_741_824, share * 100, probe)
+        let text = String(format: "%.1f GiB free (%.0f%%)", free / 1_073_741_824, share * 100) + " under \(probe)"
         if free < 256 * 1_048_576 {
             return Finding(check: "disk space", status: .critical, why: text + ": writes (sign-ins, mail) will fail soon", fix: "free space or grow the volume")
         }

@@ -56,7 +56,7 @@ struct KeyringBackupTests {
     @Test func keyringCheckTellsTheRightKeyringAndSurvivesRotation() throws {
         var ring = Keyring.generate()
         let stored = KeyringCheck.value(for: ring)
-        #expect(KeyringCheck.evaluate(keyring: ring, stored: stored, samples: []).matches)
+        #expect(KeyringCheck.evaluate(keyring: ring, stored: stored, samples: []).isMatch)
         ring.rotate()
         #expect(KeyringCheck.value(for: ring) == stored)
         let other = Keyring.generate()
@@ -73,7 +73,7 @@ struct KeyringBackupTests {
         let ring = Keyring.generate()
         let sealed = try SecretBox(keyring: ring).seal(Array("JBSWY3DPEHPK3PXP".utf8), owner: "acct1")
         let sample = KeyringCheck.SealedSample(sealed: sealed, owner: "acct1", what: "a two-factor secret")
-        #expect(KeyringCheck.evaluate(keyring: ring, stored: nil, samples: [sample]).matches)
+        #expect(KeyringCheck.evaluate(keyring: ring, stored: nil, samples: [sample]).isMatch)
         #expect(KeyringCheck.evaluate(keyring: Keyring.generate(), stored: nil, samples: [sample]).isMismatch)
         #expect(KeyringCheck.evaluate(keyring: ring, stored: nil, samples: []) == .unknown)
     }

@@ -24,7 +24,7 @@ public enum KeyringCheck {
         /// Nothing in the database depends on a keyring yet (no check value, no sealed value).
         case unknown
 
-        public var matches: Bool { if case .matches = self { return true } else { return false } }
+        public var isMatch: Bool { if case .matches = self { return true } else { return false } }
         public var isMismatch: Bool { if case .mismatch = self { return true } else { return false } }
 
         public var description: String {

@@ -15,9 +15,9 @@ public struct HubRuntime: Sendable {
     public let pool: WorkPool
     public let logger: Logger
     /// Whether the keyring is the one the database was written with (checked at every open).
-    public let keyringVerdict: KeyringCheck.Verdict
+    public internal(set) var keyringVerdict: KeyringCheck.Verdict = .unknown
     /// The shared lock on a SQLite database (see ``DatabaseLock``); nil on PostgreSQL.
-    let databaseLock: DatabaseLock?
+    var databaseLock: DatabaseLock? = nil
 
     /// Opens everything, creating the data folder, keyring and database on first run.
     ///
