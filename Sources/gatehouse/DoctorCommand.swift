@@ -23,8 +23,10 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(help: "A folder your backups copy (e.g. the one a nightly job archives); the keyring must not be in it.")
     var backupDir: [String] = []
 
-    @Option(help: "More folders to search for release-signing keys (the data, keyring and database folders, the "
-        + "current folder and the home folder are always searched).")
+    @Option(
+        help: ArgumentHelp(
+            "More folders to search for release-signing keys (the data, keyring and database folders, the "
+                + "current folder and the home folder are always searched)."))
     var scan: [String] = []
 
     @Option(help: "An https URL whose Date header is the reference for clock skew. Env: GATEHOUSE_TIME_URL.")

@@ -46,10 +46,10 @@ public struct HubRuntime: Sendable {
         if keyringVerdict.isMismatch {
             // Said at every start, loudly: a database restored without its keyring (or a wrong --keyring) comes up,
             // but no password, device, two-factor secret, recovery code or mailed link made before verifies.
-            logger.critical(
-                "\(keyringVerdict). Restore the keyring that was exported with "
-                    + "this database (gatehouse restore --keys FILE, or gatehouse keys import), or every person "
-                    + "must reset their password", metadata: ["keyring": "\(keyringPath)"])
+            let message =
+                "\(keyringVerdict). Restore the keyring that was exported with this database (gatehouse restore "
+                + "--keys FILE, or gatehouse keys import), or every person must reset their password"
+            logger.critical("\(message)", metadata: ["keyring": "\(keyringPath)"])
         }
         // One bounded pool for the CPU-heavy password work: Argon2 and the password policy's strength estimate.
         let pool = WorkPool(threads: ProcessInfo.processInfo.activeProcessorCount, queueLimit: configuration.hashQueueLimit)
