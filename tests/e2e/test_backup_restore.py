@@ -25,6 +25,14 @@ from opskit import (PASSPHRASE, SoftPasskey, add_passkey, cli, drop_database, pa
 PASSWORDS = {"alice": "alder-quartz-violet-41", "bob": "birch-cobalt-harbor-52", "carol": "cedar-topaz-lantern-63"}
 
 
+def hub_at(data, database_url, url):
+    """A hub at the same public URL as the one backed up: passkeys are bound to it (the origin)."""
+    hub = Hub(data_dir=data, env=env_for(database_url))
+    hub.url = url
+    hub.port = int(url.rsplit(":", 1)[1])
+    return hub.start()
+
+
 def env_for(database_url):
     return {"GATEHOUSE_DATABASE_URL": database_url} if database_url else {}
 
@@ -89,6 +97,7 @@ def drill(tmp_path, source_db=None, target_db=None, bare_db=None):
         f.write(PASSPHRASE + "\n")
 
     hub = Hub(data_dir=data, env=env_for(source_db)).start()
+    original_url = hub.url
     try:
         tokens, totp, used_step, codes, passkey = make_accounts(hub)
         # The hub keeps serving (and writing: device last-seen times) while the backup is taken.
@@ -152,7 +161,7 @@ def drill(tmp_path, source_db=None, target_db=None, bare_db=None):
     assert restored.returncode == 0, restored.stderr + restored.stdout
     assert "check: the keyring matches the backup" in restored.stdout, restored.stdout
 
-    hub = Hub(data_dir=data, env=env_for(target_db)).start()
+    hub = hub_at(data, target_db, original_url)
     try:
         assert "does not match" not in open(hub.log_path).read()
         # Every account signs in; a device signed in before the backup is still signed in.
@@ -185,7 +194,7 @@ def drill(tmp_path, source_db=None, target_db=None, bare_db=None):
     alone = cli("restore", "--data", bare, "--from", backup, "--without-keyring", env=env_for(bare_db))
     assert alone.returncode == 0, alone.stderr
     assert "WITHOUT the keyring" in alone.stdout
-    hub = Hub(data_dir=bare, env=env_for(bare_db)).start()
+    hub = hub_at(bare, bare_db, original_url)
     try:
         log = open(hub.log_path).read()
         assert "keyring does not match this database" in log, log
