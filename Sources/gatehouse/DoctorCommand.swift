@@ -274,7 +274,19 @@ struct DoctorCommand: AsyncParsableCommand {
             findings.append(Finding(check: "migrations", status: .ok, why: "schema \(current), up to date", fix: ""))
         }
         // The keyring against the database.
-        if let keyring = try? Keyring.load(from: configuration.resolvedKeyringPath) {
+        let keyringPath = configuration.resolvedKeyringPath
+        var loaded: Keyring?
+        do {
+            loaded = try Keyring.load(from: keyringPath)
+        } catch {
+            if FileManager.default.fileExists(atPath: keyringPath) {
+                findings.append(
+                    Finding(
+                        check: "keyring matches database", status: .unknown, why: "cannot load the keyring: \(error)",
+                        fix: "fix the keyring first (see above)"))
+            }
+        }
+        if let keyring = loaded {
             let stored = current >= 11 ? (try? await store.fact(KeyringCheck.factName)) ?? nil : nil
             let samples = (try? await store.sealedSamples()) ?? []
             let verdict = KeyringCheck.evaluate(keyring: keyring, stored: stored, samples: samples)

@@ -242,3 +242,29 @@ def test_a_damaged_or_foreign_backup_is_refused_before_anything_changes(tmp_path
     assert refused.returncode != 0, refused.stdout
     assert open(database, "rb").read() == before
     assert not [name for name in os.listdir(data) if "before-restore" in name]
+
+
+def test_keyring_export_takes_the_passphrase_from_standard_input_never_the_command_line(tmp_path):
+    data = str(tmp_path / "hub")
+    assert cli("audit", "verify", "--data", data).returncode == 0
+    keys = str(tmp_path / "hub.keys")
+    # There is no flag that takes the passphrase itself.
+    refused = cli("keys", "export", "--data", data, "--to", keys, "--passphrase", PASSPHRASE)
+    assert refused.returncode != 0 and not os.path.exists(keys)
+    short = cli("keys", "export", "--data", data, "--to", keys, input="too short\n")
+    assert short.returncode != 0 and "at least 12" in short.stderr and not os.path.exists(keys)
+    made = cli("keys", "export", "--data", data, "--to", keys, input=PASSPHRASE + "\n")
+    assert made.returncode == 0, made.stderr
+    export = json.load(open(keys))
+    assert export["format"] == "gatehouse-keyring-export" and export["version"] == 1
+    assert export["kdf"]["algorithm"] == "argon2id" and export["kdf"]["memoryKiB"] >= 65536
+    assert export["cipher"] == "aes-256-gcm" and len(base64.b64decode(export["kdf"]["salt"])) == 16
+    # It never overwrites, and it imports back to the same keyring (the old one set aside).
+    again = cli("keys", "export", "--data", data, "--to", keys, input=PASSPHRASE + "\n")
+    assert again.returncode != 0 and "exists" in again.stderr
+    original = open(os.path.join(data, "keys", "keyring.json")).read()
+    imported = cli("keys", "import", "--data", data, "--from", keys, input=PASSPHRASE + "\n")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(open(os.path.join(data, "keys", "keyring.json")).read()) == json.loads(original)
+    wrong = cli("keys", "import", "--data", data, "--from", keys, input="not the passphrase\n")
+    assert wrong.returncode != 0 and "passphrase is wrong" in wrong.stderr
