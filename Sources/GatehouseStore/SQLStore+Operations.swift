@@ -17,7 +17,16 @@ extension SQLStore {
 
     /// The schema versions applied to this database, in order.
     public func appliedSchemaVersions() async throws -> [Int] {
-        try await rawRows("SELECT version FROM schema_migrations ORDER BY version").compactMap { Int($0) }
+        let session = SQLSession(database: database, dialect: dialect, gate: gateForOperations)
+        return try await session.all("SELECT version FROM schema_migrations ORDER BY version").map {
+            Int(try $0.int("version"))
+        }
+    }
+
+    /// A number from an operator's query whose one column is named `n` (e.g. `SELECT count(*) AS n FROM ...`).
+    public func number(_ sql: String) async throws -> Int {
+        let session = SQLSession(database: database, dialect: dialect, gate: gateForOperations)
+        return Int(try await session.first(SQLQueryString(sql))?.int("n") ?? 0)
     }
 
     /// A fact about this database (`hub_facts`), or nil.

@@ -306,16 +306,16 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
         // Sign-up and admins, as the hub does them today.
-        let accounts = Int((try? await store.rawRows("SELECT count(*) FROM accounts"))?.first ?? "") ?? 0
-        let admins = Int((try? await store.rawRows("SELECT count(*) FROM accounts WHERE role = 'admin'"))?.first ?? "") ?? 0
-        let adminsWith2FA = Int(
-            (try? await store.rawRows(
-                "SELECT count(*) FROM accounts a JOIN totp t ON t.account_id = a.id WHERE a.role = 'admin' AND t.confirmed_at IS NOT NULL"
-            ))?.first ?? "") ?? 0
-        let adminsWithPasskey = Int(
-            (try? await store.rawRows(
-                "SELECT count(DISTINCT a.id) FROM accounts a JOIN passkeys p ON p.account_id = a.id WHERE a.role = 'admin'"
-            ))?.first ?? "") ?? 0
+        let accounts = (try? await store.number("SELECT count(*) AS n FROM accounts")) ?? 0
+        let admins = (try? await store.number("SELECT count(*) AS n FROM accounts WHERE role = 'admin'")) ?? 0
+        let adminsWith2FA =
+            (try? await store.number(
+                "SELECT count(*) AS n FROM accounts a JOIN totp t ON t.account_id = a.id "
+                    + "WHERE a.role = 'admin' AND t.confirmed_at IS NOT NULL")) ?? 0
+        let adminsWithPasskey =
+            (try? await store.number(
+                "SELECT count(DISTINCT a.id) AS n FROM accounts a JOIN passkeys p ON p.account_id = a.id "
+                    + "WHERE a.role = 'admin'")) ?? 0
         if configuration.firstAccountIsAdmin && accounts == 0 {
             findings.append(
                 Finding(

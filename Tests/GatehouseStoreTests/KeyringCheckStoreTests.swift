@@ -18,7 +18,8 @@ struct KeyringCheckStoreTests {
             #expect(verdict.isMismatch)
             // A mismatch never overwrites the recorded check.
             #expect(try await store.fact(KeyringCheck.factName) == KeyringCheck.value(for: ring))
-            #expect(try await store.appliedSchemaVersions().last == SQLStore.latestSchemaVersion)
+            let versions = try await store.appliedSchemaVersions()
+            #expect(versions.last == SQLStore.latestSchemaVersion, "\(versions)")
         }
     }
 
