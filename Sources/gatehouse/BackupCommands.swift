@@ -230,6 +230,8 @@ struct RestoreCommand: AsyncParsableCommand {
             atPath: folder.isEmpty ? "." : folder, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let staging = target + ".restoring-\(SecureRandom.identifier())"
+        // With --without-keyring: how the keyring already in place compares with the backup.
+        var keptKeyringVerdict: KeyringCheck.Verdict?
         func discardStaging() {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
         }
@@ -238,7 +240,11 @@ struct RestoreCommand: AsyncParsableCommand {
             let store = try await SQLStore.open(url: "sqlite:" + staging, logger: logger)
             var verdict: KeyringCheck.Verdict?
             do {
-                if let keyring { verdict = try await store.keyringVerdict(keyring) }
+                if let keyring {
+                    verdict = try await store.keyringVerdict(keyring)
+                } else if let current = try? Keyring.load(from: keyringPath) {
+                    keptKeyringVerdict = try await store.keyringVerdict(current)
+                }
             } catch {
                 try? await store.shutdown()
                 throw error
@@ -269,7 +275,7 @@ struct RestoreCommand: AsyncParsableCommand {
         try manager.moveItem(atPath: staging, toPath: target)
         chmod(target, 0o600)
         print("restored the database to \(target)")
-        try installKeyring(keyring, at: keyringPath, stamp: stamp)
+        try installKeyring(keyring, at: keyringPath, stamp: stamp, kept: keptKeyringVerdict)
         withExtendedLifetime(lock) {}
     }
 
@@ -282,8 +288,11 @@ struct RestoreCommand: AsyncParsableCommand {
             throw CommandFailure("the backup does not open with pg_restore (\(error)); nothing was replaced")
         }
         _ = try checkVersions(dump.schemaVersions)
+        var keptKeyringVerdict: KeyringCheck.Verdict?
         if let keyring {
             try checkMatch(KeyringCheck.evaluate(keyring: keyring, stored: dump.keyringCheck, samples: dump.samples))
+        } else if let current = try? Keyring.load(from: keyringPath) {
+            keptKeyringVerdict = KeyringCheck.evaluate(keyring: current, stored: dump.keyringCheck, samples: dump.samples)
         }
         let others = try tools.query(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
@@ -298,11 +307,15 @@ struct RestoreCommand: AsyncParsableCommand {
             ["--clean", "--if-exists", "--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error",
              "--dbname=\(tools.database)", from])
         print("restored PostgreSQL database \(tools.database) from \(from)")
-        try installKeyring(keyring, at: keyringPath, stamp: restoreStamp())
+        try installKeyring(keyring, at: keyringPath, stamp: restoreStamp(), kept: keptKeyringVerdict)
     }
 
-    private func installKeyring(_ keyring: Keyring?, at path: String, stamp: String) throws {
+    private func installKeyring(_ keyring: Keyring?, at path: String, stamp: String, kept: KeyringCheck.Verdict?) throws {
         guard let keyring else {
+            if let kept, kept.isMatch {
+                print("restored without --keys: the keyring already at \(path) matches this database, and stays")
+                return
+            }
             print(
                 "WARNING: restored WITHOUT the keyring. The keyring at \(path) (or a new one) does not match this "
                     + "database: no password, device, two-factor secret, recovery code or mailed link made before will "

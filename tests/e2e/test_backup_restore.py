@@ -189,6 +189,11 @@ def drill(tmp_path, source_db=None, target_db=None, bare_db=None):
     finally:
         hub.stop()
 
+    # Restoring the database alone over a hub whose keyring is the right one says so, and keeps that keyring.
+    again = cli("restore", "--data", data, "--from", backup, "--without-keyring", env=env_for(target_db))
+    assert again.returncode == 0, again.stderr
+    assert "matches this database, and stays" in again.stdout, again.stdout
+
     # Without the keyring: the database comes back, nothing keyed verifies, and the hub says so.
     bare = str(tmp_path / "bare")
     alone = cli("restore", "--data", bare, "--from", backup, "--without-keyring", env=env_for(bare_db))
