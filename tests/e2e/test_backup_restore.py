@@ -118,6 +118,7 @@ def drill(tmp_path, source_db=None, target_db=None, bare_db=None):
         assert made.returncode == 0, made.stderr
         assert answers and set(answers) == {200}
         assert "the keyring is not in the backup" in made.stdout, made.stdout
+        assert ("pg_dump" if source_db else "SQLite's online backup API") in made.stdout, made.stdout
         assert oct(os.stat(backup).st_mode & 0o777) == "0o600"
         exported = hub.cli("keys", "export", "--to", keys, "--passphrase-file", passphrase_file)
         assert exported.returncode == 0, exported.stderr
@@ -273,3 +274,15 @@ def test_keyring_export_takes_the_passphrase_from_standard_input_never_the_comma
     assert json.loads(open(os.path.join(data, "keys", "keyring.json")).read()) == json.loads(original)
     wrong = cli("keys", "import", "--data", data, "--from", keys, input="not the passphrase\n")
     assert wrong.returncode != 0 and "passphrase is wrong" in wrong.stderr
+
+
+def test_nothing_opens_the_database_while_a_restore_holds_it(tmp_path):
+    import fcntl
+    data = str(tmp_path / "hub")
+    assert cli("audit", "verify", "--data", data).returncode == 0
+    with open(os.path.join(data, "gatehouse.sqlite.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what `gatehouse restore` holds while it swaps the file
+        refused = cli("audit", "verify", "--data", data)
+        assert refused.returncode != 0 and "being restored" in refused.stderr, refused.stderr
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert cli("audit", "verify", "--data", data).returncode == 0
