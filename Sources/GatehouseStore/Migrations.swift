@@ -60,9 +60,10 @@ enum Migrations {
             ]),
             // 10: how a device's person last proved who they were (named in security mails; no secret).
             (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
-            // 11: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
-            // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
-            (11, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
+            // 12 (11 is the device authorization grant, on main): facts about the database itself; today only
+            // `keyring_check`, which tells whether a keyring is the one this database was written with (KeyringCheck:
+            // a keyed MAC of a fixed label, no key material).
+            (12, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
         ]
     }
 

@@ -287,7 +287,8 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
         if let keyring = loaded {
-            let stored = current >= 11 ? (try? await store.fact(KeyringCheck.factName)) ?? nil : nil
+            // nil too when the database predates `hub_facts` (sealed values then decide).
+            let stored = (try? await store.fact(KeyringCheck.factName)) ?? nil
             let samples = (try? await store.sealedSamples()) ?? []
             let verdict = KeyringCheck.evaluate(keyring: keyring, stored: stored, samples: samples)
             switch verdict {
