@@ -78,6 +78,8 @@ final class MediaServer: Sendable {
     let alerts: TrustAlerts
     /// Who may see the claim code (docs/media-protocol.md, "Claim").
     let claimCodeGuard: ClaimCodeGuard
+    /// Streams and bytes, for `--metrics-port`.
+    let metrics = MediaMetrics()
 
     init(
         configuration: MediaServerConfiguration, logger: Logger, keySource: (any HubKeySource)? = nil,
@@ -160,6 +162,17 @@ final class MediaServer: Sendable {
     /// The background services, in start order.
     func makeServices() -> [any Service] {
         var services: [any Service] = []
+        if let port = configuration.metricsPort {
+            let router = Router()
+            let metrics = metrics
+            let library = library
+            router.get("/metrics") { _, _ in metrics.render(libraryItems: library.itemCount) }
+            services.append(
+                Application(
+                    router: router,
+                    configuration: .init(address: .hostname(configuration.metricsHost, port: port), serverName: nil),
+                    logger: logger))
+        }
         if let httpClient {
             services.append(HTTPClientShutdownService(client: httpClient))
         }

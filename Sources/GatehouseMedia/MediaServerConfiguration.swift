@@ -104,6 +104,9 @@ public struct MediaServerConfiguration: Sendable {
     public var heartbeatInterval: Double = 30
     /// Least seconds between key fetches caused by tokens naming an unknown key id.
     public var keyRefetchInterval: Double = 30
+    /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback), apart from the media port.
+    public var metricsPort: Int?
+    public var metricsHost = "127.0.0.1"
 
     /// Refuses a hub URL that the network could answer for: anything but `https://`, except `http://` to this
     /// machine (`localhost`, `127.0.0.1`/`127.x.x.x`, `[::1]`).

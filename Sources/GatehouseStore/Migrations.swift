@@ -60,10 +60,46 @@ enum Migrations {
             ]),
             // 10: how a device's person last proved who they were (named in security mails; no secret).
             (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
-            // 12 (11 is the device authorization grant, on main): facts about the database itself; today only
-            // `keyring_check`, which tells whether a keyring is the one this database was written with (KeyringCheck:
-            // a keyed MAC of a fixed label, no key material).
-            (12, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
+            // 11: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
+            // authorizations keyed by the digests of their device and user codes (a media server's also carries the
+            // digest of its claim code).
+            (11, [
+                """
+                CREATE TABLE oauth_clients (
+                    client_id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    logo TEXT,
+                    created_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE device_authorizations (
+                    device_code_digest TEXT PRIMARY KEY,
+                    user_code_digest TEXT NOT NULL UNIQUE,
+                    client_id TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    device_name TEXT NOT NULL,
+                    product TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    ip_address TEXT NOT NULL,
+                    created_at \(t.int) NOT NULL,
+                    expires_at \(t.int) NOT NULL,
+                    poll_interval \(t.int) NOT NULL,
+                    last_polled_ms \(t.int),
+                    status TEXT NOT NULL,
+                    account_id TEXT,
+                    decided_at \(t.int),
+                    claim_code_digest TEXT
+                )
+                """,
+                "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
+            ]),
+            // 12: canary accounts, named only by keyed digests of their ids (a copy of the database cannot tell them).
+            (12, ["CREATE TABLE canaries (digest TEXT PRIMARY KEY, created_at \(t.int) NOT NULL)"]),
+            // 13: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
+            // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
+            (13, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
         ]
     }
 

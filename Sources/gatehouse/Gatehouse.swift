@@ -9,7 +9,7 @@ struct Gatehouse: AsyncParsableCommand {
             ServeCommand.self, MediaCommand.self,
             LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self, PasskeysCommand.self,
             ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
-            AdminCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
+            AdminCommand.self, ClientsCommand.self, CanaryCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
             BackupCommand.self, RestoreCommand.self, DoctorCommand.self,
             Argon2Command.self, PasswordsCommand.self,
         ])

@@ -20,6 +20,9 @@ struct HubOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error. Env: GATEHOUSE_LOG_LEVEL.")
     var logLevel: String?
 
+    @Option(help: "Log format: text, or json (one object per line, with the request id). Env: GATEHOUSE_LOG_FORMAT.")
+    var logFormat: String?
+
     /// The configuration these options (and the environment) describe.
     func configuration(port: Int = 8080, host: String = "127.0.0.1") -> HubConfiguration {
         let env = ProcessInfo.processInfo.environment
@@ -38,8 +41,11 @@ struct HubOptions: ParsableArguments {
     }
 
     func makeLogger(label: String = "gatehouse") -> Logger {
-        let level = logLevel ?? ProcessInfo.processInfo.environment["GATEHOUSE_LOG_LEVEL"] ?? "info"
-        var logger = Logger(label: label)
+        let environment = ProcessInfo.processInfo.environment
+        let level = logLevel ?? environment["GATEHOUSE_LOG_LEVEL"] ?? "info"
+        var logger =
+            (logFormat ?? environment["GATEHOUSE_LOG_FORMAT"]) == "json"
+            ? Logger(label: label, factory: { JSONLogHandler(label: $0) }) : Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: level) ?? .info
         return logger
     }

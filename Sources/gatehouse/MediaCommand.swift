@@ -56,6 +56,9 @@ struct MediaCommand: AsyncParsableCommand {
     @Option(help: "Seconds between library rescans.")
     var rescanInterval: Double = 60
 
+    @Option(help: "Serve Prometheus metrics (streams, bytes) at /metrics on this loopback port, apart from --port.")
+    var metricsPort: Int?
+
     @Option(help: "Automatic updates: security (install security fixes), all (every newer release) or notify.")
     var updates: String = UpdatePolicy.security.rawValue
 
@@ -141,6 +144,7 @@ struct MediaCommand: AsyncParsableCommand {
             dataFolder: data, host: host, port: port, hubURL: hub, publicURL: publicURL, name: name,
             version: Self.reportedVersion(), rescanInterval: rescanInterval)
         configuration.heartbeatInterval = max(0.5, heartbeatInterval)
+        configuration.metricsPort = metricsPort
         configuration.keyRefetchInterval = max(0.5, keyRefetchInterval)
         configuration.updates = .init(
             policy: UpdatePolicy(rawValue: updates) ?? .security, channel: updateChannel,

@@ -10,10 +10,17 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(help: "The hub's URL.") var hub: String = "http://localhost:8080"
     @Option(help: "Username or email (asked when missing).") var user: String?
     @Option(help: "A name for this device.") var deviceName: String?
+    @Flag(
+        help: "Sign in without a password here: show a code (and a QR code) to approve at HUB/link on a signed-in browser.")
+    var device = false
 
     func run() async throws {
         var base = hub
         while base.hasSuffix("/") { base.removeLast() }
+        if device {
+            try await DeviceCodeLogin(base: base, deviceName: deviceName).run()
+            return
+        }
         let identifier = user ?? { FileHandle.standardError.write(Data("Username or email: ".utf8)); return readLine() ?? "" }()
         let password = readSecret(prompt: "Password: ")
         let host = ProcessInfo.processInfo.hostName

@@ -52,8 +52,25 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "kind"))
     var adminCredential: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at /metrics on this port, on --metrics-address (loopback by default), apart "
+                + "from the public port. Or set GATEHOUSE_METRICS_TOKEN to serve /metrics on the public port to that "
+                + "bearer token. Neither: no metrics. Env: GATEHOUSE_METRICS_PORT.",
+            valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: "Address of the metrics listener (default 127.0.0.1). Env: GATEHOUSE_METRICS_ADDRESS.")
+    var metricsAddress: String?
+
     @Flag(help: "Add the /bench/hello reference route used by the benchmarks.")
     var benchmarkMode = false
+
+    @Flag(
+        help: ArgumentHelp(
+            "Device-code sign-in (/link) accepts client_ids not registered with `gatehouse clients add`, shown as "
+                + "unverified. Env: GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS=1."))
+    var allowUnregisteredClients = false
 
     func run() async throws {
         let configuration = try makeConfiguration()
@@ -82,6 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.trustedProxies = try Self.trustedProxies(
             options: trustedProxy, environment: env["GATEHOUSE_TRUSTED_PROXIES"], loopback: trustForwardedFor)
         configuration.benchmarkMode = benchmarkMode
+        configuration.allowUnregisteredClients =
+            allowUnregisteredClients || env["GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS"] == "1"
         switch adminCredential ?? env["GATEHOUSE_ADMIN_CREDENTIAL"] ?? "password" {
         case "password": configuration.adminsNeedPasskey = false
         case "passkey": configuration.adminsNeedPasskey = true
@@ -117,6 +136,15 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("GATEHOUSE_STUFFING_THRESHOLD is a number of failed sign-ins per minute (0: off)")
             }
             configuration.stuffingThreshold = value
+        }
+        configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
+        if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
+        if let token = env["GATEHOUSE_METRICS_TOKEN"] {
+            // A bearer token on the public port: long enough that guessing it is hopeless.
+            guard token.utf8.count >= 32 else {
+                throw ValidationError("GATEHOUSE_METRICS_TOKEN must be at least 32 characters")
+            }
+            configuration.metricsToken = token
         }
         return configuration
     }

@@ -10,6 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from hubkit import remember_secret
+
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output", "screenshots")
 
 
@@ -34,6 +36,8 @@ def shot(driver, name):
 
 
 def fill(driver, field_id, text):
+    if any(word in field_id for word in ("password", "code", "token")):
+        remember_secret(text)
     for attempt in range(5):
         try:
             element = driver.find_element(By.ID, field_id)
@@ -58,7 +62,7 @@ def submit(driver, form_action):
         try:
             # Wait for the button to be in the document: a loaded machine once answered the lookup with "no such
             # element" right after the page's fields had been filled in.
-            button = WebDriverWait(driver, 10).until(
+            button = WebDriverWait(driver, 30).until(
                 expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
             click_and_wait(driver, button)
             return

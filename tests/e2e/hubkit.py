@@ -16,6 +16,34 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Every secret the run handed to or got from a hub, and every hub log: tests/e2e/test_zz_log_secrets.py checks at
+# the end of the run that no log holds any of them.
+SECRETS = set()
+LOGS = []
+SECRET_FIELDS = {"password", "new_password", "current_password", "token", "known_device_token", "challenge",
+                 "code", "recovery_code", "credential_secret", "device_code", "user_code", "access_token"}
+TOKEN_SHAPE = re.compile(r"gh[a-z]_[A-Za-z0-9_-]{20,}")
+
+
+def remember_secret(value):
+    if isinstance(value, str) and len(value) >= 8:
+        SECRETS.add(value)
+
+
+def remember_secrets_in(value):
+    """Walks a JSON value and keeps what sits under a secret-looking key, and anything shaped like a token."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in SECRET_FIELDS:
+                remember_secret(item)
+            remember_secrets_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            remember_secrets_in(item)
+    elif isinstance(value, str):
+        for token in TOKEN_SHAPE.findall(value):
+            SECRETS.add(token)
+
 
 def gatehouse_bin():
     path = os.environ.get("GATEHOUSE_BIN")
@@ -37,11 +65,14 @@ class Hub:
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.env = dict(os.environ)
+        # Structured logs, as an operator shipping them would run it (test_zz_log_secrets.py reads them).
+        self.env.setdefault("GATEHOUSE_LOG_FORMAT", "json")
         # Tests run many sign-ins: keep OWASP's memory but no more.
         self.env.update(env or {})
         self.args = list(args)
         self.process = None
         self.log_path = os.path.join(self.data, "hub.log")
+        LOGS.append(self.log_path)
 
     def start(self):
         os.makedirs(self.data, exist_ok=True)
@@ -76,7 +107,14 @@ class Hub:
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=30, **kwargs)
+            remember_secret(token)
+        remember_secrets_in(kwargs.get("json"))
+        response = requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=30, **kwargs)
+        try:
+            remember_secrets_in(response.json())
+        except ValueError:
+            pass
+        return response
 
     def cli(self, *args, input=None, env=None, check=True, with_data=True):
         run_env = dict(self.env)
@@ -104,7 +142,11 @@ def read_messages(folder):
     result = []
     for path in sorted(glob.glob(os.path.join(folder, "*.eml"))):
         with open(path, "rb") as f:
-            result.append(email.message_from_binary_file(f, policy=email.policy.default))
+            raw = f.read()
+        # Mailed links carry tokens: remember them for the log scan.
+        for token in TOKEN_SHAPE.findall(raw.decode("utf-8", "replace")):
+            SECRETS.add(token)
+        result.append(email.message_from_bytes(raw, policy=email.policy.default))
     return result
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from hubkit import Hub, free_port, gatehouse_bin, register, sign_in
 
@@ -20,9 +21,10 @@ class Media:
     def __init__(self, hub, library):
         self.data = tempfile.mkdtemp(prefix="gh-media-")
         self.port = free_port()
+        self.metrics_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [gatehouse_bin(), "media", "--data", self.data, "--port", str(self.port), "--hub", hub.url,
-                "--public-url", self.url, "--name", "den"]
+                "--public-url", self.url, "--name", "den", "--metrics-port", str(self.metrics_port)]
         for name, path in library.items():
             args += ["--library", f"{name}={path}"]
         self.log = open(os.path.join(self.data, "media.log"), "ab")
@@ -75,12 +77,20 @@ def make_library():
 
 @pytest.fixture
 def setup():
-    hub = Hub().start()
+    hub = Hub(args=["--metrics-port", str(free_port())]).start()
     root, files = make_library()
     media = Media(hub, {"Movies": os.path.join(root, "Movies"), "Music": os.path.join(root, "Music")})
     yield hub, media, files
     media.stop()
     hub.stop()
+
+
+def scrape(url):
+    samples = {}
+    for family in text_string_to_metric_families(requests.get(url, timeout=10).text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
 
 
 def token_for(hub, device_token, server_id):
@@ -145,6 +155,23 @@ def test_claim_browse_stream_share(setup):
     assert [s["name"] for s in media.get("/api/library/sections", friend_token).json()["sections"]] == ["Music"]
     # A device credential is refused by the media server.
     assert media.get("/api/library/sections", friend).status_code == 401
+
+    # The media server's own metrics (on its loopback metrics port, not the media port), read by an independent
+    # parser: 7 streams started (the whole file, 4 ranges, the tail, the friend's song), their exact bytes, and the
+    # friend's refused stream; the hub counts the one media server holding its revocation stream.
+    assert requests.get(media.url + "/metrics", timeout=5).status_code == 404
+    media_samples = scrape(f"http://127.0.0.1:{media.metrics_port}/metrics")
+    assert media_samples[("gatehouse_media_streams_total", ())] == 7
+    ranges = sum(end - start + 1 for start, end in [(0, 0), (1000, 65_535), (len(data) - 10, len(data) - 1),
+                                                     (123_456, 199_999)])
+    expected_bytes = len(data) + ranges + 100 + len(files[("Music", "song.mp3")])
+    assert media_samples[("gatehouse_media_stream_bytes_total", ())] == expected_bytes
+    assert media_samples[("gatehouse_media_refused_total", ())] == 1
+    assert media_samples[("gatehouse_media_library_items", ())] == 4
+    deadline = time.time() + 15  # the stream opens once the server has learnt it is claimed
+    while scrape(f"http://127.0.0.1:{hub.args[1]}/metrics")[("gatehouse_media_servers_online", ())] != 1:
+        assert time.time() < deadline, "the hub never counted the media server's revocation stream"
+        time.sleep(0.2)
 
 
 def test_revocation_reaches_the_media_server_within_a_second(setup):

@@ -90,6 +90,40 @@ public struct SignInService: Sendable {
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
         knownDeviceToken: String? = nil
     ) async throws -> SignInOutcome {
+        try await Self.counted(.password, metrics: env.metrics) {
+            let outcome = try await passwordStep(
+                identifier: identifier, password: password, info: info, kind: kind, caller: caller,
+                knownDeviceToken: knownDeviceToken)
+            if case .secondFactorRequired = outcome { return (outcome, .secondFactor) }
+            return (outcome, .success)
+        }
+    }
+
+    /// Runs a sign-in attempt and counts how it ended in ``HubMetrics`` (`gatehouse_signins_total`).
+    static func counted<T>(
+        _ method: HubMetrics.Method, metrics: HubMetrics, _ body: () async throws -> (T, HubMetrics.Outcome)
+    ) async throws -> T {
+        do {
+            let (value, outcome) = try await body()
+            metrics.signIn(method, outcome)
+            return value
+        } catch let error as Error {
+            switch error {
+            case .throttled: metrics.signIn(method, .throttled)
+            case .passwordResetRequired: metrics.signIn(method, .resetRequired)
+            default: metrics.signIn(method, .failure)
+            }
+            throw error
+        } catch {
+            metrics.signIn(method, .failure)
+            throw error
+        }
+    }
+
+    private func passwordStep(
+        identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
+        knownDeviceToken: String?
+    ) async throws -> SignInOutcome {
         guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
@@ -98,6 +132,7 @@ public struct SignInService: Sendable {
         let now = env.clock.now()
 
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
+        if let account { await CanaryService.check(account, use: .signIn, caller: caller, environment: env) }
         var knownDigest: String?
         if let account, let knownDeviceToken, OpaqueToken.hasShape(knownDeviceToken, prefix: "ghk") {
             let digest = env.digest(knownDeviceToken)
@@ -110,7 +145,13 @@ public struct SignInService: Sendable {
             ?? HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
         var wait = 0
         var reservedAddress = false
-        if !isKnown { wait = env.breaker.wait(at: now) }
+        if !isKnown {
+            wait = env.breaker.wait(at: now)
+            if wait > 0, env.breaker.claimAlert(at: now) {
+                let env = self.env
+                Task { await StuffingWave.alert(environment: env, caller: caller) }
+            }
+        }
         if !isKnown, wait == 0 {
             wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
             reservedAddress = wait == 0
@@ -227,10 +268,14 @@ public struct SignInService: Sendable {
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.
     public func completeSecondFactor(challenge: String, code: String, caller: Caller) async throws -> SignedIn {
-        let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
-        return try await completeSignIn(
-            account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
-            isKnownClient: pending.isKnownDevice, proof: pending.proof)
+        try await Self.counted(.secondStep, metrics: env.metrics) {
+            let pending = try await secondFactors.answerChallenge(challenge, code: code, caller: caller)
+            return (
+                try await completeSignIn(
+                    account: pending.account, info: pending.info, kind: pending.kind, caller: caller,
+                    isKnownClient: pending.isKnownDevice, proof: pending.proof), .success
+            )
+        }
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
@@ -240,19 +285,30 @@ public struct SignInService: Sendable {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
-            let isKnown = isKnownClient
-            let (device, token, known) = try await DeviceService.createDevice(
+            try await Self.recordSignIn(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
-                proof: proof, now: now)
-            try await tx.appendAudit(
-                AuditRecord(
-                    accountID: account.id, kind: .signIn, ipAddress: caller.ipAddress,
-                    detail: "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"),
-                at: now)
-            if !isKnown {
-                try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
-            }
-            return SignedIn(account: account, device: device, token: token, knownDeviceToken: known)
+                isKnownClient: isKnownClient, proof: proof, now: now)
         }
+    }
+
+    /// The body of every completed sign-in, inside the caller's transaction: the device, the security log and, for a
+    /// client never seen before, the new-sign-in mail. Password, passkey and device-code (`/link`) sign-ins all end
+    /// here, so each new device is listed, mailed about and revoked by sign-out-all alike.
+    static func recordSignIn(
+        in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
+        kind: Device.Kind, ipAddress: String, isKnownClient: Bool, proof: Proof, now: Date, detail: String? = nil
+    ) async throws -> SignedIn {
+        let (device, token, known) = try await DeviceService.createDevice(
+            in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: ipAddress, proof: proof,
+            now: now)
+        try await tx.appendAudit(
+            AuditRecord(
+                accountID: account.id, kind: .signIn, ipAddress: ipAddress,
+                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"),
+            at: now)
+        if !isKnownClient {
+            try await tx.enqueueMail(env.mail.newSignIn(to: account, device: device, now: now))
+        }
+        return SignedIn(account: account, device: device, token: token, knownDeviceToken: known)
     }
 }

@@ -38,6 +38,14 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case passkeyRemoved = "passkey.removed"
         case passkeyPossibleClone = "passkey.possible_clone"
         case passkeyOnlyChanged = "passkey.only_changed"
+        /// A device code (`/link`) was approved or denied, or a code typed there matched nothing.
+        case deviceLinkApproved = "device_link.approved"
+        case deviceLinkDenied = "device_link.denied"
+        case deviceLinkFailed = "device_link.unknown_code"
+        /// Someone used a canary account: a copy of the database is in use (written on the system chain).
+        case canaryTripped = "canary.tripped"
+        /// The hub-wide breaker opened: a credential-stuffing wave (system chain).
+        case stuffingWave = "signin.stuffing_wave"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

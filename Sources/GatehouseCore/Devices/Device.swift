@@ -62,6 +62,8 @@ public enum Proof: Sendable, Equatable {
     case passwordAndRecoveryCode
     case passwordAndPasskey(name: String)
     case passkey(name: String)
+    /// A TV or app signed in with a code its owner approved on `/link` from a signed-in browser (RFC 8628).
+    case deviceCode
 
     public var description: String {
         switch self {
@@ -70,6 +72,7 @@ public enum Proof: Sendable, Equatable {
         case .passwordAndRecoveryCode: "the password and a recovery code"
         case .passwordAndPasskey(let name): "the password and the passkey \u{201C}\(name)\u{201D}"
         case .passkey(let name): "the passkey \u{201C}\(name)\u{201D}"
+        case .deviceCode: "a code approved on a signed-in browser"
         }
     }
 }

@@ -35,7 +35,9 @@ public struct RevocationFeed: Sendable {
                 do {
                     while true {
                         let batch = try await env.store.session.revocations(after: last, limit: 1_000)
+                        let now = env.clock.now()
                         for (sequence, revocation) in batch {
+                            env.metrics.revocationApplied(madeAt: revocation.at, now: now)
                             env.cache.evict(
                                 accountID: revocation.accountID,
                                 deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)

@@ -93,6 +93,10 @@ public struct HubEnvironment: Sendable {
     public let logger: Logger
     /// The hub-wide breaker against credential-stuffing waves.
     public let breaker: SignInBreaker
+    /// Counters and timings for `/metrics` (``HubMetrics/disabled`` when it is off).
+    public let metrics: HubMetrics
+    /// Which accounts are canaries (keyed digests, cached) and when each last raised the alarm.
+    public let canaries = CanaryRegistry()
     /// The key of token digests: HMAC-SHA-256 under a key derived from the keyring's first pepper, so that a copy
     /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
     /// rotation does not void every credential.
@@ -101,9 +105,11 @@ public struct HubEnvironment: Sendable {
     public init(
         store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
         clock: any WallClock, revocations: RevocationBus, cache: CredentialCache, keyring: Keyring,
-        settings: AccountSettings, logger: Logger, breaker: SignInBreaker = SignInBreaker()
+        settings: AccountSettings, logger: Logger, breaker: SignInBreaker = SignInBreaker(),
+        metrics: HubMetrics = .disabled
     ) {
         self.breaker = breaker
+        self.metrics = metrics
         self.store = store
         self.hasher = hasher
         self.rules = rules

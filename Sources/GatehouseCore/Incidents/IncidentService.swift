@@ -122,6 +122,7 @@ public struct IncidentService: Sendable {
             }
             let composed = await nextWork
             if updated.cursor == ahead.cursor {
+                env.metrics.incidentProgress(accounts: accounts.count)
                 if current.signOutAll || current.forceReset {
                     for account in accounts {
                         env.announce(Revocation(accountID: account.id, deviceIDs: [], allDevices: true, at: now))

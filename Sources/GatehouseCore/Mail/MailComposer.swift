@@ -178,6 +178,30 @@ public struct MailComposer: Sendable {
         return "Made from \(device.info.name) (\(device.info.product), \(device.info.platform)) at \(device.ipAddress)\(proof)."
     }
 
+    /// To an operator: a canary account was used, so someone holds a copy of the database.
+    public func canaryAlert(to admin: Account, canary: String, use: String, address: String, now: Date) -> OutboxMessage {
+        compose(
+            to: admin.email, account: admin, kind: "canary_alert", now: now,
+            subject: "Alert: a canary account was used",
+            paragraphs: [
+                "Someone attempted a \(use) on the canary account \(canary) from \(address).",
+                "Nobody uses canary accounts. Whoever did this knows the account from a copy of the database: treat it as a breach. Check backups and database access, rotate the keyring if it may have leaked too, and consider an incident (gatehouse incident declare).",
+            ],
+            action: ("Open the operators' page", link("/admin")))
+    }
+
+    /// To an operator: a credential-stuffing wave opened the hub-wide breaker.
+    public func stuffingWaveAlert(to admin: Account, failures: Int, threshold: Int, now: Date) -> OutboxMessage {
+        compose(
+            to: admin.email, account: admin, kind: "stuffing_wave", now: now,
+            subject: "Alert: a credential-stuffing wave is under way",
+            paragraphs: [
+                "\(failures) sign-ins from unknown devices failed in the last minute (the threshold is \(threshold)): someone is trying a list of stolen passwords against many accounts.",
+                "Sign-ins from unknown devices are held up for now; people's own known devices still sign in. Watch the operators' page; if accounts were taken over, consider an incident (gatehouse incident declare).",
+            ],
+            action: ("Open the operators' page", link("/admin")))
+    }
+
     public func passkeyAdded(to account: Account, name: String, by device: Device? = nil, now: Date) -> OutboxMessage {
         compose(
             to: account.email, account: account, kind: "passkey_added", now: now,

@@ -226,6 +226,19 @@ public struct PasskeyService: Sendable {
         challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
         caller: Caller, knownDeviceToken: String? = nil
     ) async throws -> SignedIn {
+        try await SignInService.counted(.passkey, metrics: env.metrics) {
+            (
+                try await passkeySignIn(
+                    challengeID: challengeID, credential: credential, info: info, kind: kind, caller: caller,
+                    knownDeviceToken: knownDeviceToken), .success
+            )
+        }
+    }
+
+    private func passkeySignIn(
+        challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
+        caller: Caller, knownDeviceToken: String?
+    ) async throws -> SignedIn {
         let session = env.store.session
         let now = env.clock.now()
         let addressKey = "ip:" + caller.addressKey
@@ -282,6 +295,18 @@ public struct PasskeyService: Sendable {
     /// challenge (as for a code), the assertion must come from the account's own passkey for a ceremony bound to
     /// that challenge, and the device is then created as for any sign-in. Any failure: the generic answers.
     public func completeSecondFactor(
+        signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller
+    ) async throws -> SignedIn {
+        try await SignInService.counted(.secondStep, metrics: env.metrics) {
+            (
+                try await passkeySecondStep(
+                    signInChallenge: signInChallenge, challengeID: challengeID, credential: credential, caller: caller),
+                .success
+            )
+        }
+    }
+
+    private func passkeySecondStep(
         signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller
     ) async throws -> SignedIn {
         let answered = try await signIn.secondFactors.answerChallenge(signInChallenge, caller: caller) { account in

@@ -71,15 +71,30 @@ public final class WorkPool: Sendable {
         }
     }
 
+    /// Told how long jobs waited and when one was refused (the hub's metrics); `nil` records nothing.
+    public struct Observer: Sendable {
+        public var waited: @Sendable (Duration) -> Void
+        public var rejected: @Sendable () -> Void
+
+        public init(waited: @escaping @Sendable (Duration) -> Void, rejected: @escaping @Sendable () -> Void) {
+            self.waited = waited
+            self.rejected = rejected
+        }
+    }
+
     private let state = State()
     private let executor: Executor
+    private let observer: Observer?
     /// Worker count.
     public let threads: Int
     /// Most jobs allowed to wait.
     public let queueLimit: Int
 
     /// Starts `threads` workers (default: one per core).
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 64) {
+    public init(
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, queueLimit: Int = 64, observer: Observer? = nil
+    ) {
+        self.observer = observer
         self.threads = max(1, threads)
         self.queueLimit = max(0, queueLimit)
         self.executor = Executor(state: state)
@@ -140,16 +155,27 @@ public final class WorkPool: Sendable {
         state.condition.unlock()
     }
 
+    /// Jobs waiting for a worker now.
+    public var queueDepth: Int {
+        state.condition.lock()
+        defer { state.condition.unlock() }
+        return state.jobs.count
+    }
+
     /// Runs `work` on a worker and returns its result.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let observer = self.observer
+        let queued = ContinuousClock.now
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             state.condition.lock()
             if state.isStopped || state.jobs.count >= queueLimit {
                 state.condition.unlock()
+                observer?.rejected()
                 continuation.resume(throwing: Overloaded())
                 return
             }
             state.jobs.append {
+                observer?.waited(ContinuousClock.now - queued)
                 continuation.resume(with: Result { try work() })
             }
             state.condition.signal()
@@ -164,7 +190,10 @@ public final class WorkPool: Sendable {
     /// `threads + queueLimit` async works are already in flight (so works suspended on I/O cannot pile up either).
     public func runAsync<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let state = self.state
-        guard state.admitAsync(queueLimit: queueLimit, inFlightLimit: threads + queueLimit) else { throw Overloaded() }
+        guard state.admitAsync(queueLimit: queueLimit, inFlightLimit: threads + queueLimit) else {
+            observer?.rejected()
+            throw Overloaded()
+        }
         defer { state.finishAsync() }
         return try await withTaskExecutorPreference(executor) { try await work() }
     }

@@ -38,6 +38,7 @@ public struct RecoveryService: Sendable {
         let wait = try await env.store.session.reserveAttempt(
             key: "reset-ip:" + caller.addressKey, policy: Self.addressPolicy, now: now)
         guard wait == 0, let account = try await env.store.session.account(identifier: canonical) else { return }
+        await CanaryService.check(account, use: .passwordReset, caller: caller, environment: env)
         try await issueResetLink(account: account, caller: caller, forced: false)
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// PostgreSQL; each domain sees only its own small protocol.
 public protocol StoreSession:
     AccountStore, CredentialStore, DeviceStore, AuditStore, OutboxStore, ThrottleStore, OneTimeTokenStore,
-    TwoFactorStore, IncidentStore, ServerStore, ReleaseStore, PasskeyStore
+    TwoFactorStore, IncidentStore, ServerStore, ReleaseStore, PasskeyStore, DeviceGrantStore, CanaryStore
 {}
 
 /// The hub's store: plain access and transactions.

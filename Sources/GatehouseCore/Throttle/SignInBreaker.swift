@@ -13,7 +13,12 @@ public final class SignInBreaker: Sendable {
         /// Failures per second over the last `window` seconds, indexed by second modulo `window`.
         var buckets: [Int]
         var stamps: [Int64]
+        /// When operators were last told of a wave (one alert per `alertInterval`).
+        var lastAlert: Int64 = .min
     }
+
+    /// Seconds between two wave alerts to the operators.
+    static let alertInterval: Int64 = 1_800
 
     static let window = 60
     public let threshold: Int
@@ -50,5 +55,25 @@ public final class SignInBreaker: Sendable {
             return total
         }
         return failures >= threshold ? 30 : 0
+    }
+
+    /// Failed unknown-device sign-ins in the last minute (for the operators' page).
+    public func failuresLastMinute(at now: Date) -> Int {
+        let second = Int64(now.timeIntervalSince1970.rounded(.down))
+        return state.withLock { state in
+            (0..<Self.window).reduce(0) { total, index in
+                second - state.stamps[index] < Int64(Self.window) ? total + state.buckets[index] : total
+            }
+        }
+    }
+
+    /// True once per ``alertInterval`` while the breaker is open: the caller then alerts the operators.
+    public func claimAlert(at now: Date) -> Bool {
+        let second = Int64(now.timeIntervalSince1970.rounded(.down))
+        return state.withLock { state in
+            guard state.lastAlert == .min || second - state.lastAlert >= Self.alertInterval else { return false }
+            state.lastAlert = second
+            return true
+        }
     }
 }

@@ -150,6 +150,8 @@ struct ErrorBody: Encodable {
         var code: String
         var message: String
         var details: [String: String]?
+        /// The request's id, as in `X-Request-Id` and the hub's log lines: what an operator searches for.
+        var requestId: String?
     }
 
     var error: Detail

@@ -27,6 +27,7 @@ enum OpenAPIDocument {
                     code: {type: string}
                     message: {type: string}
                     details: {type: object, additionalProperties: {type: string}}
+                    request_id: {type: string, description: The request id (also in X-Request-Id and the hub's log lines)}
             Account:
               type: object
               properties:
@@ -101,6 +102,16 @@ enum OpenAPIDocument {
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Error"}
+            OAuthError:
+              description: An OAuth error (RFC 6749 section 5.2), with Cache-Control no-store
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [error]
+                    properties:
+                      error: {type: string}
+                      error_description: {type: string}
         paths:
           /accounts:
             post:
@@ -605,5 +616,77 @@ enum OpenAPIDocument {
               summary: Server-sent events announcing revocations that concern this server (server credential)
               responses:
                 "200": {description: text/event-stream}
+          /oauth/device_authorization:
+            servers:
+              - url: /
+                description: The OAuth endpoints are at the hub's root, outside /api/v1.
+            post:
+              summary: Start a device-code sign-in (RFC 8628 device authorization request)
+              description: >-
+                For TVs and apps without a keyboard. Show user_code (or a QR code of verification_uri_complete),
+                then poll /oauth/token. Both codes are single use and live 600 s. Unregistered client_ids are refused
+                (invalid_client) unless the operator allows them. 30 requests an hour per address, then 429.
+              requestBody:
+                content:
+                  application/x-www-form-urlencoded:
+                    schema:
+                      type: object
+                      required: [client_id]
+                      properties:
+                        client_id: {type: string, maxLength: 64}
+                        scope: {type: string, maxLength: 200}
+                        device_name: {type: string, description: Extension; shown on /link.}
+                        product: {type: string, description: Extension; shown on /link.}
+                        version: {type: string, description: Extension; shown on /link.}
+                        platform: {type: string, description: Extension; shown on /link.}
+              responses:
+                "200":
+                  description: The codes
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          device_code: {type: string}
+                          user_code: {type: string, description: "XXXX-XXXX from BCDFGHJKLMNPQRSTVWXZ; case and dashes are ignored when typed"}
+                          verification_uri: {type: string, description: PUBLIC_URL/link}
+                          verification_uri_complete: {type: string, description: "PUBLIC_URL/link?code=XXXX-XXXX"}
+                          expires_in: {type: integer, description: "600"}
+                          interval: {type: integer, description: "5"}
+                "400": {$ref: "#/components/responses/OAuthError"}
+                "429": {$ref: "#/components/responses/OAuthError"}
+          /oauth/token:
+            servers:
+              - url: /
+                description: The OAuth endpoints are at the hub's root, outside /api/v1.
+            post:
+              summary: Poll for the device credential (RFC 8628 device access token request)
+              description: >-
+                grant_type=urn:ietf:params:oauth:grant-type:device_code. Errors (400) are authorization_pending,
+                slow_down (polled sooner than the interval; the interval grows by 5 s), access_denied, expired_token,
+                invalid_grant (unknown or used device_code, or another client's), invalid_client, invalid_request and
+                unsupported_grant_type. Success is single use: the device_code is spent.
+              requestBody:
+                content:
+                  application/x-www-form-urlencoded:
+                    schema:
+                      type: object
+                      required: [grant_type, device_code, client_id]
+                      properties:
+                        grant_type: {type: string, enum: ["urn:ietf:params:oauth:grant-type:device_code"]}
+                        device_code: {type: string}
+                        client_id: {type: string}
+              responses:
+                "200":
+                  description: A device credential, like the token of POST /sessions (listed with the devices, revoked by sign-out-all)
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          access_token: {type: string}
+                          token_type: {type: string, enum: [Bearer]}
+                          expires_in: {type: integer, description: Seconds until the credential lapses unless used}
+                "400": {$ref: "#/components/responses/OAuthError"}
         """
 }

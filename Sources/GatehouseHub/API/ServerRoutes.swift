@@ -212,7 +212,10 @@ enum ServerRoutes {
                     continuation.yield(.tick)
                 }
             }
+            let metrics = services.environment.metrics
+            metrics.serverConnected()
             defer {
+                metrics.serverDisconnected()
                 feeder.cancel()
                 ticker.cancel()
             }

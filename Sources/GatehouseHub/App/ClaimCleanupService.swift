@@ -7,6 +7,7 @@ import ServiceLifecycle
 struct ClaimCleanupService: Service {
     let servers: ServerService
     var passkeys: PasskeyService?
+    var deviceGrant: DeviceGrantService?
     let logger: Logger
     var interval: Duration = .seconds(60)
 
@@ -16,6 +17,12 @@ struct ClaimCleanupService: Service {
                 do {
                     let purged = try await servers.purgeExpiredClaims()
                     if purged > 0 { logger.debug("expired claim codes purged", metadata: ["count": "\(purged)"]) }
+                    if let deviceGrant {
+                        let authorizations = try await deviceGrant.purgeExpired()
+                        if authorizations > 0 {
+                            logger.debug("expired device codes purged", metadata: ["count": "\(authorizations)"])
+                        }
+                    }
                     if let passkeys {
                         let challenges = try await passkeys.purgeExpiredChallenges()
                         if challenges > 0 {

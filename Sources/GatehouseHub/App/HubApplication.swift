@@ -10,7 +10,7 @@ public enum HubApplication {
     /// The API routes as (method, path), for the OpenAPI consistency test.
     public static func apiRoutes(services: HubServices) -> [(method: String, path: String)] {
         let router = Router(context: HubRequestContext.self)
-        return makeAPI(router: router, services: services).routes
+        return makeAPI(router: router, services: services).routes + makeOAuth(router: router, services: services).routes
     }
 
     /// The OpenAPI document served at `/api/openapi.yaml`.
@@ -21,6 +21,9 @@ public enum HubApplication {
         let services = runtime.services
         let router = Router(context: HubRequestContext.self)
         let pages = PageRenderer()
+        if let endpoint = runtime.metricsEndpoint {
+            router.add(middleware: MetricsMiddleware(metrics: endpoint.metrics))
+        }
         router.add(middleware: HubErrorMiddleware(pages: pages))
         router.add(middleware: ClientAddressMiddleware(trustedProxies: runtime.configuration.trustedProxies))
         router.get("/healthz") { _, _ in
@@ -34,7 +37,11 @@ public enum HubApplication {
         if runtime.configuration.benchmarkMode {
             router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }
         }
+        if let token = runtime.configuration.metricsToken {
+            MetricsEndpoint.addTokenRoute(to: router, token: token, runtime: runtime)
+        }
         _ = makeAPI(router: router, services: services)
+        _ = makeOAuth(router: router, services: services)
         PageRoutes(services: services, renderer: pages).register(on: router)
         return router
     }
@@ -52,6 +59,14 @@ public enum HubApplication {
         NoticeRoutes.register(&table, services: services)
         ServerRoutes.register(&table, services: services)
         ReleaseRoutes.register(&table, services: services)
+        return table
+    }
+
+    /// The OAuth endpoints of the device authorization grant (RFC 8628), outside `/api/v1` where clients expect them.
+    static func makeOAuth(router: Router<HubRequestContext>, services: HubServices) -> APIRouteTable {
+        var table = APIRouteTable(
+            router: router, prefix: "/oauth", authenticator: BearerAuthenticator(services: services))
+        OAuthRoutes.register(&table, services: services)
         return table
     }
 
@@ -75,17 +90,30 @@ public enum HubApplication {
             store: runtime.store, composer: runtime.services.environment.mail,
             incidents: runtime.services.incidents, transport: transport,
             pollInterval: .milliseconds(Int(configuration.mail.pollInterval * 1000)),
-            retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger)
+            retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger,
+            metrics: runtime.services.environment.metrics)
+        var services: [any Service] = [
+            delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
+            AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
+            ClaimCleanupService(
+                servers: runtime.services.servers, passkeys: runtime.services.passkeys,
+                deviceGrant: runtime.services.deviceGrant, logger: runtime.logger),
+        ]
+        if let port = configuration.metricsPort {
+            // A listener of its own, loopback unless told otherwise: /metrics never shares the public port by default.
+            services.append(
+                Application(
+                    router: MetricsEndpoint.listenerRouter(runtime: runtime),
+                    configuration: .init(address: .hostname(configuration.metricsHost, port: port), serverName: nil),
+                    logger: runtime.logger))
+            runtime.logger.info(
+                "metrics served", metadata: ["url": "http://\(configuration.metricsHost):\(port)/metrics"])
+        }
         var app = Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [
-                delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
-                AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
-                ClaimCleanupService(
-                    servers: runtime.services.servers, passkeys: runtime.services.passkeys, logger: runtime.logger),
-            ],
+            services: services,
             logger: runtime.logger)
         let logger = runtime.logger
         app.beforeServerStarts {

@@ -45,6 +45,16 @@ public struct HubConfiguration: Sendable {
     public var stuffingThreshold = 600
     /// Admins must sign in with a passkey (`--admin-credential passkey`).
     public var adminsNeedPasskey = false
+    /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback by default), apart from the public port.
+    public var metricsPort: Int?
+    public var metricsHost = "127.0.0.1"
+    /// Or serve `/metrics` on the public port to requests that carry this bearer token.
+    public var metricsToken: String?
+    /// Whether metrics are collected at all (either way of serving them is set).
+    public var metricsEnabled: Bool { metricsPort != nil || metricsToken != nil }
+    /// Device-code sign-in (`/link`) accepts client_ids nobody registered with `gatehouse clients add`, labelled
+    /// unverified (`--allow-unregistered-clients`). Off by default.
+    public var allowUnregisteredClients = false
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

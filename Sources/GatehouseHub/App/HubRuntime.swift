@@ -14,6 +14,8 @@ public struct HubRuntime: Sendable {
     public let services: HubServices
     public let pool: WorkPool
     public let logger: Logger
+    /// The Prometheus registry behind `/metrics`, when metrics are on.
+    public var metricsEndpoint: MetricsEndpoint? = nil
     /// Whether the keyring is the one the database was written with (checked at every open).
     public internal(set) var keyringVerdict: KeyringCheck.Verdict = .unknown
     /// The shared lock on a SQLite database (see ``DatabaseLock``); nil on PostgreSQL.
@@ -52,7 +54,12 @@ public struct HubRuntime: Sendable {
             logger.critical("\(message)", metadata: ["keyring": "\(keyringPath)"])
         }
         // One bounded pool for the CPU-heavy password work: Argon2 and the password policy's strength estimate.
-        let pool = WorkPool(threads: ProcessInfo.processInfo.activeProcessorCount, queueLimit: configuration.hashQueueLimit)
+        let endpoint = configuration.metricsEnabled ? MetricsEndpoint() : nil
+        let metrics = endpoint?.metrics ?? .disabled
+        let pool = WorkPool(
+            threads: ProcessInfo.processInfo.activeProcessorCount, queueLimit: configuration.hashQueueLimit,
+            observer: endpoint == nil
+                ? nil : WorkPool.Observer(waited: { metrics.hashWaited($0) }, rejected: { metrics.hashRejected() }))
         let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool, logger: logger)
         let rules = try PolicyRules.make(
             breachIndexPath: configuration.breachIndexPath, rangeURL: configuration.pwnedRangeURL,
@@ -65,7 +72,7 @@ public struct HubRuntime: Sendable {
             settings: AccountSettings(
                 firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes,
                 adminsNeedPasskey: configuration.adminsNeedPasskey),
-            logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold))
+            logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold), metrics: metrics)
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)
         let services = HubServices(
@@ -82,7 +89,8 @@ public struct HubRuntime: Sendable {
             configuration: configuration)
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,
-            logger: logger, keyringVerdict: keyringVerdict, databaseLock: databaseLock)
+            logger: logger, metricsEndpoint: endpoint, keyringVerdict: keyringVerdict,
+            databaseLock: databaseLock)
     }
 
     /// The Argon2 parameters for new hashes, refused below OWASP's minimum unless the weak-settings override is set

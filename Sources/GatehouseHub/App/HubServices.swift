@@ -23,6 +23,13 @@ public struct HubServices: Sendable {
             relyingParty: PasskeyService.relyingParty(publicURL: configuration.publicURL))
     }
 
+    /// The device authorization grant (RFC 8628) and `/link` (cheap to build: configuration only).
+    public var deviceGrant: DeviceGrantService {
+        DeviceGrantService(
+            environment: environment, publicURL: configuration.publicURL,
+            allowUnregisteredClients: configuration.allowUnregisteredClients)
+    }
+
     /// The caller: the client address ``ClientAddressMiddleware`` worked out once for the request, and the device
     /// when signed in.
     func caller(_ request: Request, _ context: HubRequestContext) -> Caller {

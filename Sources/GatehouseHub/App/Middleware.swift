@@ -82,7 +82,9 @@ struct HubErrorMiddleware: RouterMiddleware {
             if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
             return response
         }
-        let body = ErrorBody(error: .init(code: code, message: message, details: details))
+        let requestID: String? =
+            if case .string(let id) = context.logger[metadataKey: "request_id"] { id } else { nil }
+        let body = ErrorBody(error: .init(code: code, message: message, details: details, requestId: requestID))
         var response =
             (try? JSONBody.response(body, status: HTTPResponse.Status(code: status)))
             ?? Response(status: .internalServerError)

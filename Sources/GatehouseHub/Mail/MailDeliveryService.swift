@@ -15,6 +15,7 @@ struct MailDeliveryService: Service {
     let pollInterval: Duration
     let retryBase: Double
     let logger: Logger
+    var metrics: HubMetrics = .disabled
 
     func run() async throws {
         logger.info("mail delivery started")
@@ -46,7 +47,9 @@ struct MailDeliveryService: Service {
                 }
                 try await transport.deliver(message)
                 try await store.session.markMailSent(id: message.id, at: Date())
+                metrics.mailDelivered()
             } catch {
+                metrics.mailFailed()
                 let failure = error as? MailTransportError
                 let transient = failure?.isTransient ?? true
                 let attempts = message.attempts + 1

@@ -91,6 +91,18 @@ struct AdminPages {
         return account
     }
 
+    /// Failed sign-ins from unknown devices in the last minute against the hub-wide threshold: a
+    /// credential-stuffing wave shows here while it lasts (this instance's share of it).
+    private func signInWatch() -> [String: Any] {
+        let breaker = services.environment.breaker
+        let now = services.environment.clock.now()
+        let failures = breaker.failuresLastMinute(at: now)
+        return [
+            "failures": failures, "threshold": breaker.threshold,
+            "wave": breaker.threshold > 0 && failures >= breaker.threshold,
+        ]
+    }
+
     private func adminPage(
         _ identity: HubIdentity, _ request: Request, flash: String? = nil, errors: [String: String] = [:],
         status: HTTPResponse.Status = .ok
@@ -115,6 +127,7 @@ struct AdminPages {
                 ]
             },
             "incidents": Array(incidents), "errors": errors,
+            "signIns": signInWatch(),
         ]
         return pages.renderer.page(
             "admin", title: "Operators", data: data,

@@ -111,16 +111,25 @@ enum FormBody {
     static let invalidUTF8 = RequestError.badRequest("The form is not valid UTF-8.", code: "invalid_utf8")
 
     static func decode(_ request: Request, context: HubRequestContext) async throws -> [String: String] {
+        var fields: [String: String] = [:]
+        for (key, value) in try await decodePairs(request, context: context) where fields[key] == nil {
+            fields[key] = value
+        }
+        return fields
+    }
+
+    /// Every (name, value) pair in order, repeats included (OAuth refuses a parameter sent twice).
+    static func decodePairs(_ request: Request, context: HubRequestContext) async throws -> [(String, String)] {
         let buffer = try await BodyReader.collect(request, context: context)
         guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else { throw invalidUTF8 }
-        var fields: [String: String] = [:]
+        var pairs: [(String, String)] = []
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = try decodeComponent(parts[0])
             let value = try parts.count > 1 ? decodeComponent(parts[1]) : ""
-            if fields[key] == nil { fields[key] = value }
+            pairs.append((key, value))
         }
-        return fields
+        return pairs
     }
 
     private static func decodeComponent(_ text: Substring) throws -> String {

@@ -17,6 +17,7 @@ final class PageRenderer: Sendable {
             "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,
             "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
             "confirm": PageTemplates.confirm, "email-revert": PageTemplates.emailRevert,
+            "link": PageTemplates.link, "link-details": PageTemplates.linkDetails,
         ]
         for (name, text) in templates {
             do {

@@ -32,7 +32,11 @@ struct PageRoutes {
                 token.isEmpty ? ["error": "This link is incomplete."] : ["token": token], request, context)
         }
         router.post("/verify-email") { request, context in try await verifyEmail(request, context) }
-        router.get("/sign-in") { request, context in try await show("sign-in", "Sign in", [:], request, context) }
+        router.get("/sign-in") { request, context in
+            var data: [String: Any] = [:]
+            if let next = request.uri.queryParameters["next"].map(String.init) { data["next"] = Self.localPath(next) }
+            return try await show("sign-in", "Sign in", data, request, context)
+        }
         router.post("/sign-in") { request, context in try await signIn(request, context) }
         router.post("/sign-in/code") { request, context in try await signInCode(request, context) }
         router.post("/sign-out") { request, context in try await signOut(request, context) }
@@ -83,6 +87,7 @@ struct PageRoutes {
             try await signOutAll(request, context)
         }
         ServerPages(pages: self).register(on: router)
+        LinkPages(pages: self).register(on: router)
         PasskeyPages(pages: self).register(on: router)
         AdminPages(pages: self).register(on: router)
     }
@@ -187,6 +192,7 @@ struct PageRoutes {
     func signIn(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let fields = try await form(request, context, identity: try await signedIn(request, context))
         let identifier = fields["identifier"] ?? ""
+        let next = Self.localPath(fields["next"])
         let described = BrowserSession.describe(userAgent: request.headers[.userAgent])
         let info = Device.Info(
             clientIdentifier: "browser", name: described.name, product: described.product, version: described.version,
@@ -197,16 +203,16 @@ struct PageRoutes {
                 caller: caller(request, context), knownDeviceToken: request.cookies[BrowserSession.knownCookie]?.value)
             switch outcome {
             case .signedIn(let signedIn):
-                return redirect("/account", cookies: sessionCookies(signedIn))
+                return redirect(next, cookies: sessionCookies(signedIn))
             case .secondFactorRequired(let challenge, let methods):
                 return renderer.page(
                     "sign-in-code", title: "Two-factor sign-in",
-                    data: ["challenge": challenge, "passkey": methods.contains("passkey")],
+                    data: ["challenge": challenge, "passkey": methods.contains("passkey"), "next": next],
                     frame: try await frame(try await signedIn(request, context), request))
             }
         } catch let error as SignInService.Error {
             var response = try await show(
-                "sign-in", "Sign in", ["identifier": identifier, "error": error.message], request, context,
+                "sign-in", "Sign in", ["identifier": identifier, "error": error.message, "next": next], request, context,
                 status: HTTPResponse.Status(code: error.status))
             if let retry = error.retryAfter { response.headers[.retryAfter] = String(retry) }
             return response
@@ -216,17 +222,19 @@ struct PageRoutes {
     func signInCode(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let fields = try await form(request, context, identity: try await signedIn(request, context))
         let challenge = fields["challenge"] ?? ""
+        let next = Self.localPath(fields["next"])
         do {
             let signedIn = try await services.signIn.completeSecondFactor(
                 challenge: challenge, code: fields["code"] ?? "", caller: caller(request, context))
-            return redirect("/account", cookies: sessionCookies(signedIn))
+            return redirect(next, cookies: sessionCookies(signedIn))
         } catch SignInService.Error.invalidChallenge {
             return try await show(
                 "sign-in", "Sign in", ["error": SignInService.Error.invalidChallenge.message], request, context,
                 status: .unauthorized)
         } catch let error as SignInService.Error {
             return try await show(
-                "sign-in-code", "Two-factor sign-in", ["challenge": challenge, "error": error.message], request, context,
+                "sign-in-code", "Two-factor sign-in", ["challenge": challenge, "error": error.message, "next": next],
+                request, context,
                 status: HTTPResponse.Status(code: error.status))
         }
     }
@@ -366,6 +374,8 @@ struct PageRoutes {
             "incident.applied": "Security incident measures applied", "server.update": "Media server update",
             "passkey.added": "Passkey added", "passkey.removed": "Passkey removed",
             "passkey.possible_clone": "Passkey may have been copied", "passkey.only_changed": "Passkey-only sign-in changed",
+            "device_link.approved": "Device approved with a code", "device_link.denied": "Device code denied",
+            "device_link.unknown_code": "Wrong device code entered",
         ]
         return names[kind] ?? kind
     }

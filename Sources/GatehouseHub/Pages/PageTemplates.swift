@@ -117,6 +117,7 @@ enum PageTemplates {
         <h1>Sign in</h1>
         <form method="post" action="/sign-in" novalidate>
           <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#next}}<input type="hidden" name="next" value="{{next}}">{{/next}}
           <label for="identifier">Username or email</label>
           <input id="identifier" name="identifier" value="{{identifier}}" autocomplete="username" required autofocus>
           <label for="password">Password</label>
@@ -138,6 +139,7 @@ enum PageTemplates {
         <form method="post" action="/sign-in/code" novalidate>
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="challenge" value="{{challenge}}">
+          {{#next}}<input type="hidden" name="next" value="{{next}}">{{/next}}
           <label for="code">Code</label>
           <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus
             {{#error}}aria-invalid="true" aria-describedby="code-error"{{/error}}>
@@ -151,6 +153,59 @@ enum PageTemplates {
           <p class="error" id="passkey-second-error" role="alert" hidden></p>
         </div>
         {{/passkey}}
+        """
+
+    static let link = """
+        <h1>Sign in a TV or app</h1>
+        <p class="notice" id="link-warning"><strong>Only enter a code shown on your own screen.</strong> Someone who
+        sends you a code is asking you to sign their device in to your account.</p>
+        {{#error}}<p class="error" id="link-error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/link" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="code">Code</label>
+          <input id="code" name="code" value="{{code}}" autocomplete="off" autocapitalize="characters"
+            spellcheck="false" maxlength="20" placeholder="XXXX-XXXX" required autofocus
+            {{#error}}aria-invalid="true" aria-describedby="link-error"{{/error}}>
+          <button type="submit">Continue</button>
+        </form>
+        """
+
+    static let linkDetails = """
+        <h1>Sign in this device?</h1>
+        <p class="notice" id="link-warning"><strong>Only enter a code shown on your own screen.</strong> Approve only
+        if you started this on a device in front of you.</p>
+        {{#client.logo}}<img class="client-logo" alt="" src="{{client.logo}}" width="64" height="64">{{/client.logo}}
+        <dl class="facts" id="link-details">
+          <dt>App</dt><dd id="link-client">{{client.name}}
+            {{#client.registered}}<span class="tag ok" id="link-registered">registered</span>{{/client.registered}}
+            {{^client.registered}}<span class="tag bad" id="link-unverified">unverified</span>
+            <br><span class="hint">Nobody registered this app on this hub: its name is whatever it says.</span>{{/client.registered}}</dd>
+          <dt>Device</dt><dd id="link-device">{{device.name}}</dd>
+          <dt>Product</dt><dd id="link-product">{{device.product}} {{device.version}}</dd>
+          <dt>Platform</dt><dd id="link-platform">{{device.platform}}</dd>
+          <dt>Asked from</dt><dd id="link-address">{{device.ipAddress}}</dd>
+          <dt>Asked at</dt><dd id="link-time">{{device.requestedAt}} (code valid until {{device.expiresAt}})</dd>
+          {{#scope}}<dt>Asks for</dt><dd id="link-scope">{{scope}}</dd>{{/scope}}
+          <dt>Code</dt><dd id="link-code"><code>{{code}}</code></dd>
+        </dl>
+        {{#isServer}}<p id="link-server">Approving makes this <strong>media server</strong> yours (account
+        <strong>{{username}}</strong>): it will be listed under Servers. It gets no access to your account.</p>{{/isServer}}
+        {{^isServer}}<p>Approving signs this device in to <strong>{{username}}</strong>. It will be listed with your
+        devices, and "Sign out of all devices" signs it out.</p>{{/isServer}}
+        <form method="post" action="/link/decide" class="inline">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="code" value="{{code}}">
+          <input type="hidden" name="ticket" value="{{ticket}}">
+          <input type="hidden" name="decision" value="approve">
+          <button type="submit" id="link-approve">Approve</button>
+        </form>
+        <form method="post" action="/link/decide" class="inline">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="code" value="{{code}}">
+          <input type="hidden" name="ticket" value="{{ticket}}">
+          <input type="hidden" name="decision" value="deny">
+          <button type="submit" class="secondary" id="link-deny">Deny</button>
+        </form>
         """
 
     static let forgotPassword = """
@@ -381,6 +436,11 @@ enum PageTemplates {
 
     static let admin = """
         <h1>Operators</h1>
+        <section id="sign-in-watch">
+        <h2>Sign-ins</h2>
+        {{#signIns.wave}}<p class="error" role="alert"><strong>Credential-stuffing wave:</strong> {{signIns.failures}} sign-ins from unknown devices failed in the last minute (threshold {{signIns.threshold}}). Unknown devices are held up; known devices still sign in. The admins were mailed.</p>{{/signIns.wave}}
+        {{^signIns.wave}}<p>{{signIns.failures}} sign-ins from unknown devices failed in the last minute (a wave is declared at {{signIns.threshold}}).</p>{{/signIns.wave}}
+        </section>
         <section>
         <h2>Find an account</h2>
         <form method="get" action="/admin">

@@ -115,7 +115,13 @@ struct MediaRoutes: Sendable {
     // MARK: Stream
 
     private func stream(_ request: Request, context: MediaRequestContext, id: String) async throws -> Response {
-        let (_, item) = try await authorizedItem(request, id: id)
+        let item: LibraryItem
+        do {
+            (_, item) = try await authorizedItem(request, id: id)
+        } catch {
+            server.metrics.streamRefused()
+            throw error
+        }
         guard let file = MediaFile.open(item: item, library: server.library) else { throw MediaError.notFound }
         var headers: HTTPFields = [
             .contentType: item.contentType,
@@ -125,6 +131,7 @@ struct MediaRoutes: Sendable {
         HTTPFields.setExtra(&headers, "X-Content-Type-Options", "nosniff")
         let fileIO = FileIO()
         guard let rangeHeader = request.headers[.range] else {
+            server.metrics.streamStarted(bytes: Int64(file.size))
             if file.size == 0 {
                 headers[.contentLength] = "0"
                 return Response(status: .ok, headers: headers, body: .init())
@@ -137,6 +144,7 @@ struct MediaRoutes: Sendable {
             throw MediaError.rangeNotSatisfiable(fileSize: file.size)
         }
         headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(file.size)"
+        server.metrics.streamStarted(bytes: Int64(range.last - range.first + 1))
         let body = try await fileIO.loadFile(
             path: file.path, range: Int(range.first)...Int(range.last), context: context, chunkLength: Self.chunkLength)
         return Response(status: .partialContent, headers: headers, body: body)

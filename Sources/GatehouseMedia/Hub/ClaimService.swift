@@ -83,6 +83,15 @@ struct ClaimService: Service {
                     credentialDigest: ServerCredentialStore.digest(of: secret))
                 identity.update(.unclaimed(code: claim.code, expiresAt: claim.expiresAt))
                 logger.notice("claim this server on the hub: gatehouse servers claim \(claim.code)")
+                // The same through the hub's /link page (RFC 8628), where the owner sees what is asking and
+                // approves. A hub without it simply answers an error: the claim code above still works.
+                if let link = try? await hub.requestLink(
+                    claimCode: claim.code, credentialDigest: ServerCredentialStore.digest(of: secret))
+                {
+                    let minutes = link.expiresIn / 60
+                    logger.notice(
+                        "or approve it on the hub: open \(link.verificationURIComplete) (code \(link.userCode), \(minutes) minutes)")
+                }
             }
             return pollInterval
         }

@@ -66,6 +66,38 @@ public struct HubClient: HubKeySource {
         return try decode(ClaimCode.self, data)
     }
 
+    /// A device-code link (RFC 8628) for claiming this server on the hub's `/link` page.
+    struct LinkCode: Decodable, Equatable {
+        var userCode: String
+        var verificationURIComplete: String
+        var expiresIn: Int64
+        enum CodingKeys: String, CodingKey {
+            case userCode = "user_code"
+            case verificationURIComplete = "verification_uri_complete"
+            case expiresIn = "expires_in"
+        }
+    }
+
+    /// `POST /oauth/device_authorization` as the built-in `gatehouse-media` client, with the claim code and the
+    /// digest of the server credential (never the credential): the owner can approve the server on `/link` instead
+    /// of typing the claim code.
+    func requestLink(claimCode: String, credentialDigest: String) async throws -> LinkCode {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let fields = [("client_id", "gatehouse-media"), ("claim_code", claimCode), ("credential_digest", credentialDigest)]
+        let body = fields.map { $0.0 + "=" + ($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") }
+            .joined(separator: "&")
+        var request = HTTPClientRequest(url: url("/oauth/device_authorization"))
+        request.method = .POST
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let data = try await response.body.collect(upTo: 1 << 20)
+        guard response.status.code == 200 else { throw Failure.unexpectedStatus(response.status.code) }
+        return try decode(LinkCode.self, Data(data.readableBytesView))
+    }
+
     /// `GET /servers/me`: nil when the hub answers 401 (not claimed, or removed).
     func me(credential: String) async throws -> ServerInfo? {
         let (status, data) = try await send(.get, "/api/v1/servers/me", credential: credential, json: nil as Never?)

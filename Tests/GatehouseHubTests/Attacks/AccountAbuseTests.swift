@@ -47,7 +47,7 @@ struct AccountAbuseTests {
                     uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
                     body: JSON.body(["password": TestHub.password, "code": "000000"]))
                 #expect(wrongPassword.status == wrongCode.status)
-                #expect(String(buffer: wrongPassword.body) == String(buffer: wrongCode.body))
+                #expect(JSON.sansRequestID(wrongPassword) == JSON.sansRequestID(wrongCode))
             }
         }
     }
@@ -68,8 +68,8 @@ struct AccountAbuseTests {
                     body: JSON.body(["username": "carla", "email": "fresh@example.com", "password": TestHub.password]))
                 #expect(free.status == .accepted)
                 #expect(taken.status == free.status && takenName.status == free.status)
-                #expect(String(buffer: taken.body) == String(buffer: free.body))
-                #expect(String(buffer: takenName.body) == String(buffer: free.body))
+                #expect(JSON.sansRequestID(taken) == JSON.sansRequestID(free))
+                #expect(JSON.sansRequestID(takenName) == JSON.sansRequestID(free))
             }
             #expect(try await hub.mail(to: "carla@example.com").contains { $0.subject.contains("tried to create") })
             #expect(try await hub.mail(to: "fresh@example.com").contains { $0.subject.contains("another username") })
@@ -91,7 +91,7 @@ struct AccountAbuseTests {
                     uri: "/api/v1/account/email", method: .post, headers: JSON.bearer(token),
                     body: JSON.body(["password": TestHub.password, "new_email": "dina2@example.com"]))
                 #expect(taken.status == free.status)
-                #expect(String(buffer: taken.body) == String(buffer: free.body))
+                #expect(JSON.sansRequestID(taken) == JSON.sansRequestID(free))
             }
         }
     }

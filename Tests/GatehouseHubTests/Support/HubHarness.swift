@@ -156,7 +156,12 @@ func withHub(
     var configuration = HubConfiguration(dataDirectory: folder.path, publicURL: "http://hub.test")
     configure(&configuration)
     let keyring = Keyring.generate()
-    let pool = WorkPool(threads: 2, queueLimit: 100_000)
+    let endpoint = configuration.metricsEnabled ? MetricsEndpoint() : nil
+    let metrics = endpoint?.metrics ?? .disabled
+    let pool = WorkPool(
+        threads: 2, queueLimit: configuration.hashQueueLimit == HubConfiguration().hashQueueLimit ? 100_000 : configuration.hashQueueLimit,
+        observer: endpoint == nil
+            ? nil : WorkPool.Observer(waited: { metrics.hashWaited($0) }, rejected: { metrics.hashRejected() }))
     let hasher = CountingHasher(
         inner: try Argon2PasswordHasher(
             keyring: keyring, parameters: Argon2.Parameters(memoryKiB: 64, iterations: 1, parallelism: 1), pool: pool))
@@ -168,7 +173,8 @@ func withHub(
         store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, pool: pool, logger: logger),
         mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)), clock: clock,
         revocations: RevocationBus(), cache: CredentialCache(lifetime: 30), keyring: keyring,
-        settings: accountSettings, logger: logger, breaker: SignInBreaker(threshold: stuffingThreshold))
+        settings: accountSettings, logger: logger, breaker: SignInBreaker(threshold: stuffingThreshold),
+        metrics: metrics)
     let twoFactor = TwoFactorService(environment: environment)
     let recovery = RecoveryService(environment: environment)
     let services = HubServices(
@@ -181,7 +187,8 @@ func withHub(
             vulnerablePolicy: .everyone),
         configuration: configuration)
     let runtime = HubRuntime(
-        configuration: configuration, store: store, keyring: keyring, services: services, pool: pool, logger: logger)
+        configuration: configuration, store: store, keyring: keyring, services: services, pool: pool, logger: logger,
+        metricsEndpoint: endpoint)
     let hub = TestHub(runtime: runtime, clock: clock, hasher: hasher)
     do {
         try await body(hub)
@@ -217,6 +224,13 @@ enum JSON {
     }
 
     static var headers: HTTPFields { [.contentType: "application/json"] }
+
+    /// The body with the per-request `request_id` taken out: two answers that must look alike to an outsider are
+    /// compared on everything else (the id is random for every request, so it tells nothing).
+    static func sansRequestID(_ response: TestResponse) -> String {
+        String(buffer: response.body).replacingOccurrences(
+            of: #","request_id":"[^"]*""#, with: "", options: .regularExpression)
+    }
 
     static func bearer(_ token: String) -> HTTPFields {
         [.contentType: "application/json", .authorization: "Bearer " + token]
