@@ -119,6 +119,9 @@ enum Migrations {
                 "CREATE TABLE dpop_proofs (replay_key TEXT PRIMARY KEY, expires_at \(t.int) NOT NULL)",
                 "CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at)",
             ]),
+            // 14: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
+            // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
+            (14, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
         ]
     }
 

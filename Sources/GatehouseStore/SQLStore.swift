@@ -29,8 +29,9 @@ public final class SQLStore: HubStore {
 
     public let dialect: Dialect
     public var dialectName: String { dialect.rawValue }
-    private let database: any SQLDatabase
+    let database: any SQLDatabase
     private let gate: AsyncGate?
+    var gateIfAny: AsyncGate? { gate }
     private let closer: @Sendable () async throws -> Void
 
     private init(
@@ -47,7 +48,9 @@ public final class SQLStore: HubStore {
     /// `url` is `sqlite:/path/to/file.sqlite`, `sqlite::memory:`, or `postgres://user:pass@host:port/db`.
     /// `schema` (PostgreSQL only) puts every table in that schema, created when missing: the contract tests give
     /// each test a schema of its own.
-    public static func open(url: String, logger: Logger, schema: String? = nil) async throws -> SQLStore {
+    public static func open(url: String, logger: Logger, schema: String? = nil, migrate: Bool = true) async throws
+        -> SQLStore
+    {
         let store: SQLStore
         if url.hasPrefix("sqlite:") {
             store = try await openSQLite(path: String(url.dropFirst("sqlite:".count)), logger: logger)
@@ -56,7 +59,7 @@ public final class SQLStore: HubStore {
         } else {
             throw Error.unsupportedURL(url)
         }
-        try await store.migrate(logger: logger)
+        if migrate { try await store.migrate(logger: logger) }
         return store
     }
 

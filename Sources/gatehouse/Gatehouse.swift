@@ -11,6 +11,7 @@ struct Gatehouse: AsyncParsableCommand {
             AppPasswordsCommand.self,
             ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
             AdminCommand.self, ClientsCommand.self, CanaryCommand.self, DrillCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
+            BackupCommand.self, RestoreCommand.self, DoctorCommand.self,
             Argon2Command.self, PasswordsCommand.self,
         ])
 }

@@ -156,7 +156,7 @@ struct AuditCommand: AsyncParsableCommand {
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "The hub's keyring.", subcommands: [Rotate.self, List.self])
+        commandName: "keys", abstract: "The hub's keyring.", subcommands: [Rotate.self, List.self, Export.self, Import.self])
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -73,6 +73,25 @@ struct ServeCommand: AsyncParsableCommand {
     var allowUnregisteredClients = false
 
     func run() async throws {
+        let configuration = try makeConfiguration()
+        let logger = hub.makeLogger()
+        if trustForwardedFor {
+            logger.warning(
+                "--trust-forwarded-for is deprecated: it now means --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1")
+        }
+        if !configuration.trustedProxies.isEmpty {
+            logger.info(
+                "client addresses come from X-Forwarded-For behind trusted proxies",
+                metadata: ["proxies": "\(configuration.trustedProxies.map(\.description).joined(separator: ", "))"])
+        }
+        let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
+        let app = try HubApplication.make(runtime: runtime)
+        try await app.runService()
+        await runtime.shutdown()
+    }
+
+    /// The configuration these flags and the environment describe (`gatehouse doctor` reads the same).
+    func makeConfiguration() throws -> HubConfiguration {
         let env = ProcessInfo.processInfo.environment
         let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
         var configuration = hub.configuration(port: port, host: host ?? env["GATEHOUSE_HOST"] ?? "127.0.0.1")
@@ -139,20 +158,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.metricsToken = token
         }
-        let logger = hub.makeLogger()
-        if trustForwardedFor {
-            logger.warning(
-                "--trust-forwarded-for is deprecated: it now means --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1")
-        }
-        if !configuration.trustedProxies.isEmpty {
-            logger.info(
-                "client addresses come from X-Forwarded-For behind trusted proxies",
-                metadata: ["proxies": "\(configuration.trustedProxies.map(\.description).joined(separator: ", "))"])
-        }
-        let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
-        let app = try HubApplication.make(runtime: runtime)
-        try await app.runService()
-        await runtime.shutdown()
+        return configuration
     }
 
     /// Device credential lifetimes from GATEHOUSE_{BROWSER,APP}_{IDLE,MAX}_DAYS.

@@ -16,6 +16,10 @@ public struct HubRuntime: Sendable {
     public let logger: Logger
     /// The Prometheus registry behind `/metrics`, when metrics are on.
     public var metricsEndpoint: MetricsEndpoint? = nil
+    /// Whether the keyring is the one the database was written with (checked at every open).
+    public internal(set) var keyringVerdict: KeyringCheck.Verdict = .unknown
+    /// The shared lock on a SQLite database (see ``DatabaseLock``); nil on PostgreSQL.
+    var databaseLock: DatabaseLock? = nil
 
     /// Opens everything, creating the data folder, keyring and database on first run.
     ///
@@ -34,8 +38,21 @@ public struct HubRuntime: Sendable {
         } else {
             logger.info("keyring loaded", metadata: ["path": "\(keyringPath)"])
         }
+        // A restore in progress holds this lock exclusively: opening the database under it would race the swap.
+        let databaseLock = try DatabaseLock.sqlitePath(ofURL: configuration.resolvedDatabaseURL).map {
+            try DatabaseLock(databasePath: $0, exclusive: false)
+        }
         let store = try await SQLStore.open(url: configuration.resolvedDatabaseURL, logger: logger)
         logger.info("database ready", metadata: ["dialect": "\(store.dialectName)", "url": "\(redacted(configuration.resolvedDatabaseURL))"])
+        let keyringVerdict = try await store.checkKeyring(keyring)
+        if keyringVerdict.isMismatch {
+            // Said at every start, loudly: a database restored without its keyring (or a wrong --keyring) comes up,
+            // but no password, device, two-factor secret, recovery code or mailed link made before verifies.
+            let message =
+                "\(keyringVerdict). Restore the keyring that was exported with this database (gatehouse restore "
+                + "--keys FILE, or gatehouse keys import), or every person must reset their password"
+            logger.critical("\(message)", metadata: ["keyring": "\(keyringPath)"])
+        }
         // One bounded pool for the CPU-heavy password work: Argon2 and the password policy's strength estimate.
         let endpoint = configuration.metricsEnabled ? MetricsEndpoint() : nil
         let metrics = endpoint?.metrics ?? .disabled
@@ -72,7 +89,8 @@ public struct HubRuntime: Sendable {
             configuration: configuration)
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,
-            logger: logger, metricsEndpoint: endpoint)
+            logger: logger, metricsEndpoint: endpoint, keyringVerdict: keyringVerdict,
+            databaseLock: databaseLock)
     }
 
     /// The Argon2 parameters for new hashes, refused below OWASP's minimum unless the weak-settings override is set

@@ -89,3 +89,18 @@ struct SMTPMailTransport: MailTransport {
         }
     }
 }
+
+/// Checks the configured SMTP server the way delivery will use it (connect, greet, STARTTLS or TLS with the
+/// configured trust, AUTH), sending nothing: for `gatehouse doctor`.
+public enum SMTPProbe {
+    /// nil when the server is reachable and secured as configured; otherwise why not.
+    public static func problem(with settings: MailSettings) async -> String? {
+        do {
+            let transport = try SMTPMailTransport(settings: settings)
+            try await transport.client.verifyConnection()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
