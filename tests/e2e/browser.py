@@ -5,7 +5,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -62,8 +62,13 @@ def submit(driver, form_action):
         try:
             # Wait for the button to be in the document: a loaded machine once answered the lookup with "no such
             # element" right after the page's fields had been filled in.
-            button = WebDriverWait(driver, 30).until(
-                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
+            try:
+                button = WebDriverWait(driver, 30).until(
+                    expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
+            except TimeoutException:
+                # Say where the browser was instead, so that a failure on a loaded machine can be understood.
+                raise AssertionError(
+                    f"no form posting to {form_action} on {driver.current_url}:\n{driver.page_source[-3000:]}")
             click_and_wait(driver, button)
             return
         except (StaleElementReferenceException, WebDriverException) as error:
