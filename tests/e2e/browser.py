@@ -54,32 +54,66 @@ def fill(driver, field_id, text):
 def submit(driver, form_action):
     """Submits a form and waits for the next page to load.
 
-    Chromium now and then answers a click with "Node with given id does not belong to the document" when the
-    element was looked up just as the page settled; the click did not happen then, so the lookup is retried.
+    Chromium (156) now and then answers a click with "Node with given id does not belong to the document", for an
+    element it has just found, and keeps doing so for that document. So the page is marked with a script variable
+    (no node ids involved), the click falls back to clicking by selector inside the page, and the next page is the
+    one without the mark.
     """
     selector = f'form[action="{form_action}"] button[type=submit]'
-    for attempt in range(5):
-        try:
-            # Wait for the button to be in the document: a loaded machine once answered the lookup with "no such
-            # element" right after the page's fields had been filled in.
-            try:
-                button = WebDriverWait(driver, 30).until(
-                    expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
-            except TimeoutException:
-                # Say where the browser was instead, so that a failure on a loaded machine can be understood.
-                raise AssertionError(
-                    f"no form posting to {form_action} on {driver.current_url}:\n{driver.page_source[-3000:]}")
-            click_and_wait(driver, button)
-            return
-        except (StaleElementReferenceException, WebDriverException) as error:
-            if attempt == 4 or not ("does not belong to the document" in str(error) or
-                                    isinstance(error, StaleElementReferenceException)):
-                raise
-            time.sleep(0.3)
+    try:
+        button = WebDriverWait(driver, 30).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
+    except TimeoutException:
+        # Say where the browser was instead, so that a failure on a loaded machine can be understood.
+        raise AssertionError(
+            f"no form posting to {form_action} on {driver.current_url}:\n{driver.page_source[-3000:]}")
+    _mark(driver)
+    try:
+        button.click()
+    except (StaleElementReferenceException, WebDriverException) as error:
+        if not _is_node_trouble(error):
+            raise
+        if not _left(driver):
+            driver.execute_script("document.querySelector(arguments[0]).click()", selector)
+    _wait_for_next_page(driver)
 
 
 def click_and_wait(driver, element):
-    html = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(html))
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    """Clicks and waits for the next page (see `submit` for Chromium's node-id trouble: a click that reports it may
+    still have gone through; one that did not is tried once more)."""
+    _mark(driver)
+    try:
+        element.click()
+    except (StaleElementReferenceException, WebDriverException) as error:
+        if not _is_node_trouble(error):
+            raise
+        if not _left(driver):
+            time.sleep(0.5)
+            element.click()
+    _wait_for_next_page(driver)
+
+
+def _is_node_trouble(error):
+    return "does not belong to the document" in str(error) or isinstance(error, StaleElementReferenceException)
+
+
+def _mark(driver):
+    driver.execute_script("window.__gatehouseTestPage = true")
+
+
+def _on_new_page(driver):
+    return driver.execute_script(
+        "return window.__gatehouseTestPage !== true && document.readyState === 'complete'")
+
+
+def _left(driver):
+    """Whether the browser leaves the marked page within a second (a click that went through)."""
+    try:
+        WebDriverWait(driver, 1, ignored_exceptions=[WebDriverException]).until(_on_new_page)
+        return True
+    except TimeoutException:
+        return False
+
+
+def _wait_for_next_page(driver):
+    WebDriverWait(driver, 20, ignored_exceptions=[WebDriverException]).until(_on_new_page)

@@ -115,7 +115,9 @@ def test_people_flows_in_a_real_browser(hub):
         assert sum(1 for r in rows if "this device" in r.text) == 1
         shot(first, "12-devices")
 
-        # Sign out the other browser: its next page load lands on the sign-in page.
+        # Sign out the other browser: its next page load lands on the sign-in page. (The rows are looked up again:
+        # the screenshot above can leave Chromium holding stale node ids for elements found before it.)
+        rows = first.find_elements(By.CSS_SELECTOR, "li.device")
         other = next(r for r in rows if "this device" not in r.text)
         click_and_wait(first, other.find_element(By.CSS_SELECTOR, "button"))
         assert "The device was signed out" in first.page_source
