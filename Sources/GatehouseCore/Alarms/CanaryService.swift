@@ -67,20 +67,11 @@ public struct CanaryService: Sendable {
         env.logger.critical(
             "canary account used: a copy of the database is in use",
             metadata: ["use": "\(use.rawValue)", "address": "\(caller.ipAddress)"])
-        do {
-            try await env.store.transaction { tx in
-                try await tx.appendAudit(
-                    AuditRecord(
-                        accountID: AuditEvent.systemChain, kind: .canaryTripped, ipAddress: caller.ipAddress,
-                        detail: "\(use.rawValue) on canary \(account.username)"), at: now)
-                for admin in try await tx.alertRecipients() {
-                    try await tx.enqueueMail(
-                        env.mail.canaryAlert(
-                            to: admin, canary: account.username, use: use.rawValue, address: caller.ipAddress, now: now))
-                }
-            }
-        } catch {
-            env.logger.error("the canary alert could not be recorded")
+        await OperatorAlert.record(
+            .canaryTripped, detail: "\(use.rawValue) on canary \(account.username)", caller: caller, now: now,
+            environment: env
+        ) { admin in
+            env.mail.canaryAlert(to: admin, canary: account.username, use: use.rawValue, address: caller.ipAddress, now: now)
         }
     }
 }

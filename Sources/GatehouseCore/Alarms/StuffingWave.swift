@@ -12,20 +12,12 @@ public enum StuffingWave {
         env.logger.critical(
             "credential-stuffing wave: unknown devices are held up",
             metadata: ["failures_last_minute": "\(failures)", "threshold": "\(env.breaker.threshold)"])
-        do {
-            try await env.store.transaction { tx in
-                try await tx.appendAudit(
-                    AuditRecord(
-                        accountID: AuditEvent.systemChain, kind: .stuffingWave, ipAddress: caller.ipAddress,
-                        detail: "\(failures) failed sign-ins in the last minute"), at: now)
-                for admin in try await tx.alertRecipients() {
-                    try await tx.enqueueMail(
-                        env.mail.stuffingWaveAlert(
-                            to: admin, failures: failures, threshold: env.breaker.threshold, now: now))
-                }
-            }
-        } catch {
-            env.logger.error("the stuffing-wave alert could not be recorded")
+        let threshold = env.breaker.threshold
+        await OperatorAlert.record(
+            .stuffingWave, detail: "\(failures) failed sign-ins in the last minute", caller: caller, now: now,
+            environment: env
+        ) { admin in
+            env.mail.stuffingWaveAlert(to: admin, failures: failures, threshold: threshold, now: now)
         }
     }
 }
