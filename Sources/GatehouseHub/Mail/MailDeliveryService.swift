@@ -7,6 +7,11 @@ import ServiceLifecycle
 /// exponential backoff (5 s doubling to 1 h); a message is given up after 40 transient or 5 permanent failures.
 /// Messages are marked sent only after the transport accepted them, so a crash can at worst resend one message
 /// (with the same Message-ID), never lose one.
+///
+/// Several hub instances may share one outbox: each claims the rows it sends (`claimDueMail`, `FOR UPDATE SKIP
+/// LOCKED` on PostgreSQL) for `lease`, so one message goes out once. A crashed instance's claims lapse after the
+/// lease and another instance sends them. An instance stops sending from a claimed batch once half the lease has
+/// gone by and gives the rest back, so it never sends on a claim that may have lapsed.
 struct MailDeliveryService: Service {
     let store: any HubStore
     let composer: MailComposer
@@ -16,6 +21,9 @@ struct MailDeliveryService: Service {
     let retryBase: Double
     let logger: Logger
     var metrics: HubMetrics = .disabled
+    /// Who this instance is in `outbox.claimed_by` (random per process).
+    var claimant = "hub-" + UUID().uuidString.lowercased()
+    var lease: TimeInterval = 120
 
     func run() async throws {
         logger.info("mail delivery started")
@@ -30,8 +38,13 @@ struct MailDeliveryService: Service {
     /// Sends what is due now; returns how many were handled.
     func deliverDue(limit: Int = 50) async throws -> Int {
         let now = Date()
-        let due = try await store.session.dueMail(now: now, limit: limit)
-        for sealed in due {
+        let due = try await store.session.claimDueMail(
+            now: now, limit: limit, claimant: claimant, until: now.addingTimeInterval(lease))
+        for (index, sealed) in due.enumerated() {
+            if Date().timeIntervalSince(now) > lease / 2 {
+                try await store.session.releaseMailClaims(ids: due[index...].map(\.id), claimant: claimant)
+                return index
+            }
             var message = sealed
             do {
                 if sealed.template != nil {
