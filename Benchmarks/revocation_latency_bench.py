@@ -150,8 +150,9 @@ def main():
         for key, label in (("notify", "LISTEN/NOTIFY (B)"), ("poll", "250 ms poll only (C)")):
             values = sorted(delays[key])
             p99 = values[max(0, -(-len(values) * 99 // 100) - 1)]
-            print(f"  {label:22s} median {statistics.median(values):7.1f}   p99 {p99:7.1f}   "
-                  f"min {values[0]:6.1f}   max {values[-1]:7.1f}")
+            p90 = values[max(0, -(-len(values) * 90 // 100) - 1)]
+            print(f"  {label:22s} median {statistics.median(values):7.1f}   p90 {p90:7.1f}   p99 {p99:7.1f}   "
+                  f"min {values[0]:6.1f}   max {values[-1]:7.1f}   slowest: {', '.join(f'{v:.0f}' for v in values[-5:])}")
     finally:
         for process in processes:
             process.terminate()
