@@ -43,6 +43,15 @@ extension SQLSession {
         return try rows.map(decodeOutboxRow).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
+    func renewMailClaim(id: String, claimant: String, now: Date, until: Date) async throws -> Bool {
+        try await changes(
+            """
+            UPDATE outbox SET claimed_until = \(bind: until.epochSeconds)
+            WHERE id = \(bind: id) AND claimed_by = \(bind: claimant) AND claimed_until > \(bind: now.epochSeconds)
+                AND sent_at IS NULL AND failed = 0
+            """) == 1
+    }
+
     func releaseMailClaims(ids: [String], claimant: String) async throws {
         guard !ids.isEmpty else { return }
         let list = SQLList(ids.map { SQLBind($0) })

@@ -141,10 +141,20 @@ struct RevocationLogTests {
             #expect(try await store.session.claimDueMail(
                 now: now.addingTimeInterval(1), limit: 10, claimant: "b", until: now.addingTimeInterval(240)).map(\.id)
                 == ["m1"])
+            // Renewing needs a live claim of one's own.
+            #expect(try await store.session.renewMailClaim(
+                id: "m1", claimant: "a", now: now.addingTimeInterval(60), until: now.addingTimeInterval(180)) == false)
+            #expect(try await store.session.renewMailClaim(
+                id: "m1", claimant: "b", now: now.addingTimeInterval(60), until: now.addingTimeInterval(241)))
             // "a" crashed holding m2: after the lease another instance sends it.
             #expect(try await store.session.claimDueMail(
                 now: now.addingTimeInterval(121), limit: 10, claimant: "b", until: now.addingTimeInterval(240))
                 .map(\.id) == ["m2"])
+            // A lapsed claim cannot be renewed by the one who lost it, nor a sent message's.
+            #expect(try await store.session.renewMailClaim(
+                id: "m2", claimant: "a", now: now.addingTimeInterval(122), until: now.addingTimeInterval(300)) == false)
+            #expect(try await store.session.renewMailClaim(
+                id: "m0", claimant: "a", now: now.addingTimeInterval(2), until: now.addingTimeInterval(300)) == false)
             let counts = try await store.session.mailCounts()
             #expect(counts.pending == 2 && counts.sent == 1)
         }

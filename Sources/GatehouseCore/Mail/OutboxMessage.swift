@@ -47,6 +47,9 @@ public protocol OutboxStore: Sendable {
     /// by one hub instance is not handed to another before the claim lapses (`until`) or is released. Marking a
     /// message sent or failed releases its claim.
     func claimDueMail(now: Date, limit: Int, claimant: String, until: Date) async throws -> [OutboxMessage]
+    /// Extends `claimant`'s claim on one message to `until`, if it still holds it at `now` (not lapsed, not taken
+    /// by another instance since, not sent); false otherwise, and the message must not be sent.
+    func renewMailClaim(id: String, claimant: String, now: Date, until: Date) async throws -> Bool
     /// Gives back claims of `claimant` on messages it did not get to (they are due again at once).
     func releaseMailClaims(ids: [String], claimant: String) async throws
     func markMailSent(id: String, at: Date) async throws

@@ -10,8 +10,9 @@ import ServiceLifecycle
 ///
 /// Several hub instances may share one outbox: each claims the rows it sends (`claimDueMail`, `FOR UPDATE SKIP
 /// LOCKED` on PostgreSQL) for `lease`, so one message goes out once. A crashed instance's claims lapse after the
-/// lease and another instance sends them. An instance stops sending from a claimed batch once half the lease has
-/// gone by and gives the rest back, so it never sends on a claim that may have lapsed.
+/// lease and another instance sends them. Right before each message is sent its claim is renewed for a whole lease
+/// (and the message skipped if the claim was lost), so no send starts on a claim that may lapse mid-send unless a
+/// single send outlasts the lease. After half a lease on one batch the rest is given back.
 struct MailDeliveryService: Service {
     let store: any HubStore
     let composer: MailComposer
@@ -41,9 +42,17 @@ struct MailDeliveryService: Service {
         let due = try await store.session.claimDueMail(
             now: now, limit: limit, claimant: claimant, until: now.addingTimeInterval(lease))
         for (index, sealed) in due.enumerated() {
-            if Date().timeIntervalSince(now) > lease / 2 {
+            let start = Date()
+            if start.timeIntervalSince(now) > lease / 2 {
                 try await store.session.releaseMailClaims(ids: due[index...].map(\.id), claimant: claimant)
                 return index
+            }
+            guard
+                try await store.session.renewMailClaim(
+                    id: sealed.id, claimant: claimant, now: start, until: start.addingTimeInterval(lease))
+            else {
+                logger.warning("outbox claim lost before sending; another instance has it", metadata: ["message": "\(sealed.id)"])
+                continue
             }
             var message = sealed
             do {
