@@ -127,6 +127,23 @@ enum Migrations {
             // 17 (15 and 16 are taken by other branches): a revocation log that cannot skip an out-of-order commit,
             // notifications of it, and outbox rows claimed by one hub instance at a time.
             (17, revocationOrderAndOutboxClaims(t)),
+            // 18 (15-17 are other branches'): "This wasn't me" locks and the ids of used lock links.
+            (18, [
+                """
+                CREATE TABLE account_locks (
+                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                    reason TEXT NOT NULL,
+                    locked_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE lock_links_used (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    used_at \(t.int) NOT NULL
+                )
+                """,
+            ]),
         ]
     }
 
