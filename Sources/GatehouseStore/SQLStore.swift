@@ -6,6 +6,7 @@ import NIOPosix
 import PostgresKit
 import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// The hub's store on SQLKit: one implementation for SQLite (embedded default) and PostgreSQL (scale).
 public final class SQLStore: HubStore {
@@ -33,6 +34,7 @@ public final class SQLStore: HubStore {
     private let gate: AsyncGate?
     var gateIfAny: AsyncGate? { gate }
     private let closer: @Sendable () async throws -> Void
+    private let auditKeyHolder = Mutex<[UInt8]?>(nil)
 
     private init(
         dialect: Dialect, database: any SQLDatabase, gate: AsyncGate?, closer: @escaping @Sendable () async throws -> Void
@@ -107,18 +109,25 @@ public final class SQLStore: HubStore {
     }
 
     public var session: any StoreSession {
-        SQLSession(database: database, dialect: dialect, gate: gate)
+        SQLSession(database: database, dialect: dialect, gate: gate, auditKey: auditKeyHolder.withLock { $0 })
+    }
+
+    /// Chains audit entries written from now on under `key` (``HubEnvironment`` passes the keyring-derived key).
+    public func useAuditKey(_ key: [UInt8]) {
+        auditKeyHolder.withLock { $0 = key }
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) async throws -> T)
         async throws -> T
     {
         let dialect = self.dialect
+        let auditKey = auditKeyHolder.withLock { $0 }
         let work: @Sendable () async throws -> T = {
             try await self.database.withSession { connection in
                 try await connection.raw("BEGIN").run()
                 do {
-                    let value = try await body(SQLSession(database: connection, dialect: dialect, gate: nil))
+                    let value = try await body(
+                        SQLSession(database: connection, dialect: dialect, gate: nil, auditKey: auditKey))
                     try await connection.raw("COMMIT").run()
                     return value
                 } catch {

@@ -117,7 +117,7 @@ public struct RecoveryService: Sendable {
             let account = try await env.store.session.account(id: stored.accountID)
         else { throw AccountService.Error.invalidToken }
         let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
-        var recoveryDigest: String?
+        var recoveryCodeToSpend: String?
         if passkeyOnly {
             guard let recoveryCode, recoveryCode.utf8.count <= 64,
                 let code = TwoFactorService.normalizeRecoveryCode(recoveryCode)
@@ -127,15 +127,17 @@ public struct RecoveryService: Sendable {
                 try await env.store.session.reserveTokenAttempt(
                     purpose: .passwordReset, digest: digest, limit: Self.recoveryCodeAttempts, now: now)
             else { throw AccountService.Error.invalidToken }
-            recoveryDigest = TwoFactorService(environment: env).recoveryDigest(code)
+            recoveryCodeToSpend = code
         }
         let accounts = AccountService(environment: env)
         let normalized = try await accounts.validateNewPassword(newPassword, for: account)
         let hash = try await env.hasher.hash(normalized)
         let env = self.env
-        let revoked = try await env.store.transaction { [recoveryDigest] tx -> [String]? in
-            if let recoveryDigest {
-                guard try await tx.useRecoveryCode(accountID: account.id, digest: recoveryDigest, at: now) else {
+        let twoFactor = TwoFactorService(environment: env)
+        let revoked = try await env.store.transaction { [recoveryCodeToSpend] tx -> [String]? in
+            if let recoveryCodeToSpend {
+                guard try await twoFactor.useRecoveryCode(recoveryCodeToSpend, accountID: account.id, at: now, in: tx)
+                else {
                     throw Self.recoveryCodeRequired
                 }
                 try await tx.setPasskeyOnly(accountID: account.id, false)

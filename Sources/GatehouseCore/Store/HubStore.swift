@@ -18,4 +18,10 @@ public protocol HubStore: Sendable {
     var dialectName: String { get }
     /// Closes connections.
     func shutdown() async throws
+    /// Chains audit entries written from now on under this key (HMAC-SHA-256, see ``AuditChain/mac``).
+    func useAuditKey(_ key: [UInt8])
+}
+
+extension HubStore {
+    public func useAuditKey(_ key: [UInt8]) {}
 }

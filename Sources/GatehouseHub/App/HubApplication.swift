@@ -101,6 +101,12 @@ public enum HubApplication {
                 deviceGrant: runtime.services.deviceGrant,
                 dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
         ]
+        if configuration.auditCheckpointInterval > 0 {
+            services.append(
+                AuditCheckpointWriterService(
+                    checkpoints: AuditCheckpointService(environment: runtime.services.environment),
+                    interval: .milliseconds(Int(configuration.auditCheckpointInterval * 1000)), logger: runtime.logger))
+        }
         if let port = configuration.metricsPort {
             // A listener of its own, loopback unless told otherwise: /metrics never shares the public port by default.
             services.append(
