@@ -8,21 +8,20 @@ extension SQLStore {
     /// pepper, sealed values (two-factor secrets, sealed mail bodies) for a data key; 0 for a signing key (nothing
     /// stored is signed by one).
     public func valuesUsingKey(_ id: String, kind: Keyring.Kind) async throws -> Int {
-        let session = SQLSession(database: database, dialect: dialect, gate: gateForOperations)
+        let session = SQLSession(database: database, dialect: dialect, gate: gateIfAny)
         switch kind {
         case .pepper:
             // PHC strings name the pepper in `keyid=` (unpadded Base64), followed by `,` or `$`.
             let keyID = Data(id.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
             let a = "%,keyid=\(keyID)$%"
             let b = "%,keyid=\(keyID),%"
-            var total = 0
-            for table in ["credentials", "password_history"] {
-                total += Int(
-                    try await session.first(
-                        "SELECT count(*) AS n FROM \(ident: table) WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
-                    )?.int("n") ?? 0)
-            }
-            return total
+            let current = try await session.first(
+                "SELECT count(*) AS n FROM credentials WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
+            )?.int("n") ?? 0
+            let history = try await session.first(
+                "SELECT count(*) AS n FROM password_history WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
+            )?.int("n") ?? 0
+            return Int(current + history)
         case .data:
             let sealed = id + ":%"
             let mail = MailComposer.sealedPrefix + id + ":%"

@@ -141,39 +141,6 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 
-    private func verifyAgainst(_ source: String) async throws {
-        let ok = try await withRuntime(hub) { runtime -> Bool in
-            let service = AuditCheckpointService(environment: runtime.services.environment)
-            let note: String
-            if source == "latest" {
-                guard let latest = try await service.latest() else {
-                    throw ValidationError("no checkpoint is stored yet; run `gatehouse audit checkpoint`")
-                }
-                note = latest
-            } else {
-                guard let data = FileManager.default.contents(atPath: source),
-                    data.count <= AuditCheckpoint.maximumNoteBytes
-                else { throw ValidationError("cannot read checkpoint \(source)") }
-                note = String(decoding: data, as: UTF8.self)
-            }
-            let report: AuditCheckpointService.Report
-            do {
-                report = try await service.verify(note: note)
-            } catch let failure as AuditCheckpoint.Failure {
-                print("BROKEN checkpoint: \(failure)")
-                return false
-            }
-            for problem in report.problems { print("BROKEN \(problem)") }
-            let signed = Date(timeIntervalSince1970: TimeInterval(report.checkpoint.time))
-            print(
-                "checkpoint of \(ISO8601DateFormatter().string(from: signed)) signed by \(report.checkpoint.keyID): "
-                    + "\(report.checkpoint.heads.count) chains, \(report.checkpoint.size) events; now \(report.chains) "
-                    + "chains, \(report.events) events, \(report.problems.count) problems")
-            return report.problems.isEmpty
-        }
-        if !ok { throw ExitCode(1) }
-    }
-
     struct Checkpoint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign the heads of every audit chain now and store the checkpoint (the hub also does it hourly).")
@@ -291,5 +258,40 @@ struct KeysCommand: AsyncParsableCommand {
                 print("retired: \(retired.joined(separator: ", "))")
             }
         }
+    }
+}
+
+extension AuditCommand.Verify {
+    func verifyAgainst(_ source: String) async throws {
+        let ok = try await withRuntime(hub) { runtime -> Bool in
+            let service = AuditCheckpointService(environment: runtime.services.environment)
+            let note: String
+            if source == "latest" {
+                guard let latest = try await service.latest() else {
+                    throw ValidationError("no checkpoint is stored yet; run `gatehouse audit checkpoint`")
+                }
+                note = latest
+            } else {
+                guard let data = FileManager.default.contents(atPath: source),
+                    data.count <= AuditCheckpoint.maximumNoteBytes
+                else { throw ValidationError("cannot read checkpoint \(source)") }
+                note = String(decoding: data, as: UTF8.self)
+            }
+            let report: AuditCheckpointService.Report
+            do {
+                report = try await service.verify(note: note)
+            } catch let failure as AuditCheckpoint.Failure {
+                print("BROKEN checkpoint: \(failure)")
+                return false
+            }
+            for problem in report.problems { print("BROKEN \(problem)") }
+            let signed = Date(timeIntervalSince1970: TimeInterval(report.checkpoint.time))
+            print(
+                "checkpoint of \(ISO8601DateFormatter().string(from: signed)) signed by \(report.checkpoint.keyID): "
+                    + "\(report.checkpoint.heads.count) chains, \(report.checkpoint.size) events; now \(report.chains) "
+                    + "chains, \(report.events) events, \(report.problems.count) problems")
+            return report.problems.isEmpty
+        }
+        if !ok { throw ExitCode(1) }
     }
 }

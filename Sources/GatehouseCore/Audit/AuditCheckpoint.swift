@@ -110,8 +110,8 @@ public struct AuditCheckpoint: Sendable, Equatable {
         var heads: [Head] = []
         for line in lines.dropFirst(5) {
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 5, parts[0] == "head", let id = Int64(parts[2]), let count = Int(parts[3]),
-                parts[4].count == 64
+            guard parts.count == 5, parts[0] == "head", !parts[1].isEmpty, let id = Int64(parts[2]),
+                let count = Int(parts[3]), count > 0, !parts[4].isEmpty
             else { throw .malformed("bad head line") }
             heads.append(Head(chain: String(parts[1]), lastID: id, count: count, hash: String(parts[4])))
         }

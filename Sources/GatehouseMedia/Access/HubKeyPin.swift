@@ -74,8 +74,8 @@ enum HubKeyChain {
         // publishes a trusted key (a hub that publishes none gets no say). A retired key never comes back, even if
         // a stolen copy of it is published again.
         if !outcome.active.isEmpty {
-            let published = Set(published.map(\.kid))
-            for kid in pinned.keys where !published.contains(kid) {
+            let publishedIDs = Set(published.map(\.kid))
+            for kid in pinned.keys where !publishedIDs.contains(kid) {
                 outcome.pinned[kid] = nil
                 outcome.dropped.append(kid)
             }

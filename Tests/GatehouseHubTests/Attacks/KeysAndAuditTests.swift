@@ -1,9 +1,9 @@
 import Crypto
 import Foundation
-import GatehouseCore
 import GatehouseStore
 import Testing
 
+@testable import GatehouseCore
 @testable import GatehouseHub
 
 /// Issue 13, items 8 and 9: keys that retire, and an audit log whose edits a signed checkpoint catches even when
@@ -35,10 +35,12 @@ struct KeysAndAuditTests {
         #expect(after.map(\.kid) == ["s2", "s3"])
         // s2 still carries s1's endorsement, so a server that pinned only s1 follows to s2 and s3.
         #expect(after[0] == before[1])
-        let s1 = try Curve25519.Signing.PublicKey(rawRepresentation: try #require(Encoding.bytes(base64URL: before[0].publicKey)))
+        let s1Bytes = try #require(Encoding.bytes(base64URL: before[0].publicKey))
+        let s1 = try Curve25519.Signing.PublicKey(rawRepresentation: s1Bytes)
+        let endorsement = try #require(after[0].signature)
+        let signature = try #require(Encoding.bytes(base64URL: endorsement))
         #expect(s1.isValidSignature(
-            try #require(Encoding.bytes(base64URL: try #require(after[0].signature))),
-            for: MediaTokenSigner.endorsementMessage(kid: "s2", publicKey: after[0].publicKey)))
+            signature, for: MediaTokenSigner.endorsementMessage(kid: "s2", publicKey: after[0].publicKey)))
         #expect(KeyringCheck.value(for: ring) == check)
         // Ids are never reused, and the retired key survives a save and load.
         ring.rotate(now: Self.start)
@@ -61,6 +63,21 @@ struct KeysAndAuditTests {
             let sealed = try await hub.store.valuesUsingKey(data, kind: .data)
             #expect(try await hub.store.valuesUsingKey("d9", kind: .data) == 0)
             #expect(sealed >= 0)
+
+            // keys reseal: two-factor secrets move to the current data key, so the old one can retire.
+            let alice = try #require(try await hub.store.session.account(identifier: "alice"))
+            _ = try await hub.services.twoFactor.regenerateRecoveryCodesForTest(hub, alice)
+            let withSeed = try await hub.store.valuesUsingKey(data, kind: .data)
+            #expect(withSeed > sealed)
+            var rotated = hub.environment.keyring
+            rotated.rotate()
+            #expect(try await hub.store.resealTwoFactorSecrets(keyring: rotated) == 1)
+            #expect(try await hub.store.resealTwoFactorSecrets(keyring: rotated) == 0)
+            #expect(try await hub.store.valuesUsingKey(data, kind: .data) == withSeed - 1)
+            #expect(try await hub.store.valuesUsingKey(rotated.currentDataKey.id, kind: .data) == 1)
+            let stored = try #require(try await hub.store.session.totpEnrollment(accountID: alice.id))
+            #expect(stored.sealedSecret.hasPrefix(rotated.currentDataKey.id + ":"))
+            #expect(throws: Never.self) { _ = try SecretBox(keyring: rotated).open(stored.sealedSecret, owner: alice.id) }
         }
     }
 
@@ -125,9 +142,10 @@ struct KeysAndAuditTests {
             #expect(deleted.count == 2)
             #expect(deleted.contains { $0.contains(bob.id) && $0.contains("truncated") })
 
-            // 3. Delete one of bob's middle entries: the chain rule catches it.
+            // 3. Delete an entry inside bob's chain (not its newest): the chain rule catches it.
             let remaining = try await hub.store.session.auditChain(bob.id)
-            try await hub.store.execute("DELETE FROM audit_events WHERE id = \(remaining[1].id)")
+            #expect(remaining.count >= 2)
+            try await hub.store.execute("DELETE FROM audit_events WHERE id = \(remaining[0].id)")
             #expect(try await service.verifyChains([bob.id]).broken.count == 1)
 
             // 4. The cut-over moved (to pass rewritten entries off as old plain ones): the checkpoint says so.
@@ -175,6 +193,44 @@ struct KeysAndAuditTests {
             // An old plain entry edited without the keyring is still caught by the plain rule.
             try await hub.store.execute("UPDATE audit_events SET detail = 'edited' WHERE id = \(chain[0].id)")
             #expect(try await service.verifyChains(["acct-old"]).broken.count == 1)
+        }
+    }
+
+    @Test("recovery codes: digests under a key of their own, bound to the account; older digests still work", arguments: Backend.allCases)
+    func recoveryDigestsAreBoundToTheAccount(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let alice = try await hub.makeAccount("alice")
+            let bob = try await hub.makeAccount("bob")
+            let twoFactor = hub.services.twoFactor
+            let aliceCodes = try await twoFactor.regenerateRecoveryCodesForTest(hub, alice)
+            let bobCodes = try await twoFactor.regenerateRecoveryCodesForTest(hub, bob)
+            #expect(try await hub.store.number("SELECT count(*) AS n FROM recovery_codes WHERE digest LIKE 'r1:%'") == 20)
+            let code = aliceCodes[0]
+            #expect(twoFactor.recoveryDigest(code, accountID: alice.id) != twoFactor.recoveryDigest(code, accountID: bob.id))
+            // The digest is not an HMAC under the pepper itself (which Argon2 uses as its secret input).
+            let pepper = hub.environment.keyring.peppers[0]
+            let underPepper = Encoding.hex(
+                HMAC<SHA256>.authenticationCode(for: Array(code.utf8), using: SymmetricKey(data: pepper.material)))
+            #expect(!twoFactor.recoveryDigest(code, accountID: alice.id).contains(underPepper))
+
+            // A code stored the old way (before this change) still works, once.
+            let legacy = twoFactor.recoveryDigests(aliceCodes[1], accountID: alice.id)[1]
+            #expect(legacy.hasPrefix(pepper.id + ":"))
+            try await hub.store.execute(
+                "UPDATE recovery_codes SET digest = '\(legacy)' WHERE digest = '\(twoFactor.recoveryDigest(aliceCodes[1], accountID: alice.id))'")
+            let now = hub.clock.now()
+            func spend(_ code: String, _ account: Account) async throws -> Bool {
+                try await hub.store.transaction { tx in
+                    try await twoFactor.useRecoveryCode(code, accountID: account.id, at: now, in: tx)
+                }
+            }
+            #expect(try await spend(aliceCodes[1], alice))
+            #expect(try await spend(aliceCodes[1], alice) == false)
+            #expect(try await spend(aliceCodes[0], alice))
+            // Bob's code is no good for alice, and alice's none for bob.
+            #expect(try await spend(bobCodes[0], alice) == false)
+            #expect(try await spend(aliceCodes[2], bob) == false)
+            #expect(try await spend(bobCodes[0], bob))
         }
     }
 
