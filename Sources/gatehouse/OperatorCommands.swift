@@ -206,7 +206,7 @@ struct KeysCommand: AsyncParsableCommand {
                 when they next read the hub's keys (at once when the restarted hub reconnects their revocation \
                 stream). Retire a signing key only after every media server has been online since the rotation. \
                 A pepper is refused while password hashes still use it; a data key while sealed values do (run \
-                `gatehouse keys reseal` first). The first pepper and data key and the current keys never retire.
+                `gatehouse keys reseal` first). The first pepper (the root of derived keys) and the current keys never retire.
                 """)
         @OptionGroup var hub: HubOptions
         @Argument(help: "The key id (see `gatehouse keys list`); `oldest-signing` for the oldest signing key.")

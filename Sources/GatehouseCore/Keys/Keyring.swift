@@ -147,7 +147,7 @@ public struct Keyring: Sendable, Codable, Equatable {
 
     /// Removes key `id` for good, when nothing may still need it.
     ///
-    /// - The current key of each kind and the first pepper and data key (roots of derived keys) never retire.
+    /// - The current key of each kind and the first pepper (the root of derived keys) never retire.
     /// - Signing keys retire oldest first; the retired key's endorsement of the next key is kept (so media servers
     ///   that pinned it follow the chain), and its public halves stay for old audit checkpoints.
     /// - `valuesInUse` is how many stored values (password hashes for a pepper, sealed values for a data key) still
@@ -158,14 +158,13 @@ public struct Keyring: Sendable, Codable, Equatable {
         case .pepper:
             guard id != currentPepper.id else { throw .current(id) }
             guard id != peppers[0].id else {
-                throw .root(id, uses: "the token-digest, recovery-code, DPoP-nonce, canary and audit keys")
+                throw .root(id, uses: "the token-digest, recovery-code, DPoP-nonce, CSRF, canary and audit keys")
             }
             guard valuesInUse == 0 else { throw .inUse(id, count: valuesInUse, what: "password hashes") }
             preserveCheckKey()
             peppers.removeAll { $0.id == id }
         case .data:
             guard id != currentDataKey.id else { throw .current(id) }
-            guard id != dataKeys[0].id else { throw .root(id, uses: "the CSRF key") }
             guard valuesInUse == 0 else { throw .inUse(id, count: valuesInUse, what: "sealed values") }
             preserveCheckKey()
             dataKeys.removeAll { $0.id == id }

@@ -20,7 +20,9 @@ struct KeysAndAuditTests {
         ring.rotate(now: Self.start)
         ring.rotate(now: Self.start)
         #expect(throws: Keyring.RetireRefusal.self) { try ring.retire(id: "p1") }
-        #expect(throws: Keyring.RetireRefusal.self) { try ring.retire(id: "d1") }
+        #expect(throws: Keyring.RetireRefusal.inUse("d1", count: 1, what: "sealed values")) {
+            try ring.retire(id: "d1", valuesInUse: 1)
+        }
         #expect(throws: Keyring.RetireRefusal.inUse("p2", count: 4, what: "password hashes")) {
             try ring.retire(id: "p2", valuesInUse: 4)
         }
@@ -29,6 +31,8 @@ struct KeysAndAuditTests {
         let before = MediaTokenSigner(keyring: ring).publishedKeys()
         try ring.retire(id: "s1")
         try ring.retire(id: "p2", valuesInUse: 0)
+        try ring.retire(id: "d1", valuesInUse: 0)
+        #expect(ring.dataKeys.map(\.id) == ["d2", "d3"])
         #expect(ring.signingKeys.map(\.id) == ["s2", "s3"])
         #expect(ring.peppers.map(\.id) == ["p1", "p3"])
         let after = MediaTokenSigner(keyring: ring).publishedKeys()
