@@ -238,6 +238,42 @@ struct KeysAndAuditTests {
         }
     }
 
+    @Test("checkpoints taken while hundreds of entries are appended at once all verify (no false alarm)", arguments: Backend.allCases)
+    func checkpointsUnderConcurrentAppends(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let service = AuditCheckpointService(environment: hub.environment)
+            let chains = (0..<8).map { "acct-\($0)" }
+            let notes = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<240 {
+                    group.addTask {
+                        try await hub.store.transaction { tx in
+                            try await tx.appendAudit(
+                                AuditRecord(
+                                    accountID: chains[index % chains.count], kind: .signInFailed,
+                                    ipAddress: "192.0.2.\(index % 250)", detail: "attempt \(index)"),
+                                at: hub.clock.now())
+                        }
+                        return nil
+                    }
+                    if index % 40 == 0 {
+                        group.addTask { try await service.write().note }
+                    }
+                }
+                var notes: [String] = []
+                for try await note in group { if let note { notes.append(note) } }
+                return notes
+            }
+            #expect(notes.count == 6)
+            for note in notes {
+                #expect(try await service.verify(note: note).problems.isEmpty)
+            }
+            let final = try await service.write()
+            #expect(final.size == 240)
+            #expect(try await service.verify(note: final.note).problems.isEmpty)
+            #expect(try await service.verifyChains().broken.isEmpty)
+        }
+    }
+
     @Test("a checkpoint signed by a since-retired key still verifies")
     func retiredKeyCheckpointVerifies() throws {
         var ring = Keyring.generate()
