@@ -122,6 +122,23 @@ enum Migrations {
             // 14: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
             // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
             (14, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
+            // 18 (15-17 are other branches'): "This wasn't me" locks and the ids of used lock links.
+            (18, [
+                """
+                CREATE TABLE account_locks (
+                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                    reason TEXT NOT NULL,
+                    locked_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE lock_links_used (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    used_at \(t.int) NOT NULL
+                )
+                """,
+            ]),
             // 19 (15 to 18 are taken by parallel work): signed audit checkpoints (AuditCheckpoint: C2SP signed notes
             // of every chain's head, signed by a key derived from a keyring signing key).
             (19, [

@@ -158,7 +158,8 @@ public struct Keyring: Sendable, Codable, Equatable {
         case .pepper:
             guard id != currentPepper.id else { throw .current(id) }
             guard id != peppers[0].id else {
-                throw .root(id, uses: "the token-digest, recovery-code, DPoP-nonce, CSRF, canary and audit keys")
+                throw .root(
+                    id, uses: "the token-digest, recovery-code, DPoP-nonce, CSRF, lock-link, canary and audit keys")
             }
             guard valuesInUse == 0 else { throw .inUse(id, count: valuesInUse, what: "password hashes") }
             preserveCheckKey()
