@@ -54,7 +54,8 @@ struct RevocationStreamService: Service {
                 for event in try parser.feed(chunk.readableBytesView) {
                     if handle(event) {
                         sawHello = true
-                        if let keys { await keys.refresh() }
+                        // In the background: revocations on this stream never wait for the key fetch.
+                        if let keys { Task { await keys.refresh() } }
                     }
                 }
             }
