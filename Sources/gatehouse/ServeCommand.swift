@@ -66,6 +66,13 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "port"))
     var metricsPort: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Export traces over OTLP/HTTP to this collector URL (e.g. http://localhost:4318). Off when unset. "
+                + "Env: GATEHOUSE_OTLP_ENDPOINT.",
+            valueName: "url"))
+    var otlpEndpoint: String?
+
     @Option(help: "Address of the metrics listener (default 127.0.0.1). Env: GATEHOUSE_METRICS_ADDRESS.")
     var metricsAddress: String?
 
@@ -154,6 +161,18 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.dpopRequireNonce = text == "1" || text == "true"
         }
+        if let text = env["GATEHOUSE_REVOCATION_NOTIFY"] {
+            guard ["on", "off"].contains(text) else {
+                throw ValidationError("GATEHOUSE_REVOCATION_NOTIFY is on (the default) or off (poll only)")
+            }
+            configuration.revocationNotify = text == "on"
+        }
+        if let text = env["GATEHOUSE_OUTBOX_LEASE_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 30, seconds <= 86_400 else {
+                throw ValidationError("GATEHOUSE_OUTBOX_LEASE_SECONDS is a number of seconds from 30 to 86400")
+            }
+            configuration.outboxLeaseSeconds = seconds
+        }
         if let text = env["GATEHOUSE_DPOP_REPLAY"] {
             guard ["memory", "database"].contains(text) else {
                 throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
@@ -167,6 +186,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.auditCheckpointInterval = seconds
         }
         configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
+        if let endpoint = otlpEndpoint ?? env["GATEHOUSE_OTLP_ENDPOINT"], !endpoint.isEmpty {
+            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+                throw ValidationError("--otlp-endpoint is an http:// or https:// URL of an OTLP/HTTP collector")
+            }
+            configuration.otlpEndpoint = endpoint
+        }
         if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
         if let token = env["GATEHOUSE_METRICS_TOKEN"] {
             // A bearer token on the public port: long enough that guessing it is hopeless.
