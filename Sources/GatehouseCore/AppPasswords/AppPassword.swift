@@ -68,12 +68,6 @@ public enum CredentialScope {
         if appPassword != nil { throw AppPasswordService.Error.notAllowed }
         if profileID != nil { throw ProfileService.Error.notAllowed }
     }
-
-    /// Runs `body` under the scope of `device`'s credential: a profile session's device runs as its profile.
-    public static func running<T: Sendable>(as device: Device, _ body: () async throws -> T) async rethrows -> T {
-        guard let profileID = device.profileID else { return try await body() }
-        return try await $profileID.withValue(profileID) { try await body() }
-    }
 }
 
 /// Reads and writes app passwords. Secrets appear only as keyed digests.

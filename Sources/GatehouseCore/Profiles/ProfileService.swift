@@ -131,7 +131,7 @@ public struct ProfileService: Sendable {
     /// The account's profiles.
     public func list(account: Account) async throws -> [Profile] {
         guard CredentialScope.profileID == nil else { throw Error.notAllowed }
-        try await env.store.session.profiles(accountID: account.id)
+        return try await env.store.session.profiles(accountID: account.id)
     }
 
     /// One profile of the account (404 for any other id, of this account or not).

@@ -194,7 +194,7 @@ struct ProfileTests {
             let holder = try await hub.signIn("sol")
             let (_, session, _) = try await hub.services.profiles.switchTo(
                 profileID: profile.id, account: account, device: holder.device, pin: "4821", caller: Self.caller)
-            try await CredentialScope.$profileID.withValue(profile.id) {
+            await CredentialScope.$profileID.withValue(profile.id) {
                 await #expect(throws: ProfileService.Error.notAllowed) {
                     try await hub.services.accounts.changePassword(
                         account: account, device: session, currentPassword: TestHub.password,
