@@ -122,15 +122,17 @@ struct ProfilePages {
         let data: [String: Any] = [
             "profiles": profiles.map { profile -> [String: Any] in
                 let r = profile.restrictions
-                return [
+                // Mustache treats an empty string as true: leave empty values out.
+                var entry: [String: Any] = [
                     "id": profile.id, "name": profile.name, "hasPin": profile.hasPIN,
-                    "sections": (r.sections ?? []).joined(separator: ", "),
-                    "allowedLabels": r.allowedLabels.joined(separator: ", "),
-                    "blockedLabels": r.blockedLabels.joined(separator: ", "),
                     "maxRating": r.maxRating ?? "no limit", "ratings": Self.ratingOptions(selected: r.maxRating),
                     "sessions": sessions.filter { $0.profileID == profile.id }.count,
-                    "error": errors[profile.id] ?? "",
                 ]
+                if let sections = r.sections, !sections.isEmpty { entry["sections"] = sections.joined(separator: ", ") }
+                if !r.allowedLabels.isEmpty { entry["allowedLabels"] = r.allowedLabels.joined(separator: ", ") }
+                if !r.blockedLabels.isEmpty { entry["blockedLabels"] = r.blockedLabels.joined(separator: ", ") }
+                if let error = errors[profile.id] { entry["error"] = error }
+                return entry
             },
             "hasProfiles": !profiles.isEmpty,
             "ratings": Self.ratingOptions(selected: nil),
@@ -167,12 +169,10 @@ struct ProfilePages {
         frame.isAdmin = false
         frame.profileName = profile.name
         let r = profile.restrictions
-        return pages.renderer.page(
-            "profile-home", title: profile.name,
-            data: [
-                "name": profile.name, "maxRating": r.maxRating ?? "", "sections": (r.sections ?? []).joined(separator: ", "),
-                "servers": servers, "hasServers": !servers.isEmpty,
-            ], frame: frame)
+        var data: [String: Any] = ["name": profile.name, "servers": servers, "hasServers": !servers.isEmpty]
+        if let rating = r.maxRating { data["maxRating"] = rating }
+        if let sections = r.sections, !sections.isEmpty { data["sections"] = sections.joined(separator: ", ") }
+        return pages.renderer.page("profile-home", title: profile.name, data: data, frame: frame)
     }
 
     static let profilesTemplate = """
