@@ -80,6 +80,18 @@ def test_kid_profile_on_the_page_and_switch_with_the_pin(mail_hub):
         assert len(sessions) == 1 and "Mia" in sessions[0]["name"]
         activity = hub.api("GET", "/security-activity", token=holder)
         assert activity.status_code == 200 and "profile.switched" in activity.text
+        # ...and on the security page, tagged as a profile.
+        second = make_browser()
+        try:
+            second.get(hub.url + "/sign-in")
+            fill(second, "identifier", "dana")
+            fill(second, "password", PASSWORD)
+            submit(second, "/sign-in")
+            second.get(hub.url + "/account/security")
+            tagged = [d.text for d in second.find_elements(By.CSS_SELECTOR, "li.device") if "Mia" in d.text]
+            assert len(tagged) == 1 and "profile" in tagged[0]
+        finally:
+            second.quit()
         assert hub.api("POST", "/devices/sign-out-all", token=holder, json={}).status_code == 200
         browser.get(hub.url + "/profile")
         assert "/sign-in" in browser.current_url

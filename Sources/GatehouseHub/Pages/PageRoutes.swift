@@ -336,7 +336,7 @@ struct PageRoutes {
                     "id": device.id, "name": device.info.name, "product": device.info.product,
                     "version": device.info.version, "platform": device.info.platform, "ipAddress": device.ipAddress,
                     "lastSeen": formatter.string(from: device.lastSeenAt), "current": device.id == identity.device.id,
-                    "bound": device.dpopThumbprint != nil,
+                    "bound": device.dpopThumbprint != nil, "profile": device.profileID != nil,
                 ]
             },
             "events": events.map { event -> [String: Any] in

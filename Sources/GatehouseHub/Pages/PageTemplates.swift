@@ -410,7 +410,7 @@ enum PageTemplates {
         <ul class="devices">
         {{#devices}}
           <li class="device" data-device-id="{{id}}">
-            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}{{#bound}} <span class="tag ok" title="Its credential works only with the key it holds (DPoP)">key-bound</span>{{/bound}}
+            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}{{#bound}} <span class="tag ok" title="Its credential works only with the key it holds (DPoP)">key-bound</span>{{/bound}}{{#profile}} <span class="tag" title="A session of one of your profiles">profile</span>{{/profile}}
             <br><span class="hint">{{product}} {{version}} · {{platform}} · {{ipAddress}} · last seen {{lastSeen}}</span></div>
             {{^current}}
             <form method="post" action="/account/security/devices/{{id}}/sign-out">
