@@ -109,6 +109,33 @@ struct ProfileEnforcementTests: Sendable {
         #expect(server.library.item(id: TestLibrary.id("Movies", "big.mp4"))?.rating == "PG")
     }
 
+    @Test("with ffprobe, a file's own rating tag is used when no sidecar says otherwise")
+    func ffprobeTags() async throws {
+        // A stand-in ffprobe (a shell script printing a report), so the test does not depend on ffmpeg.
+        let script = library.root.appendingPathComponent("ffprobe")
+        try Data("""
+            #!/bin/sh
+            echo '{"format":{"duration":"12.5","tags":{"RATING":"TV-14"}},"streams":[{"codec_name":"h264"}]}'
+            """.utf8).write(to: script)
+        #expect(chmod(script.path, 0o755) == 0)
+        let server = try await MediaServer(
+            configuration: library.configuration(keys: [signer.kid: signer.publicKey]), logger: quietLogger,
+            keySource: nil, probe: MediaProbe(executable: script.path))
+        await server.library.rescan()
+        let clip = server.library.item(id: TestLibrary.id("Movies", "Sub Folder/clip.webm"))
+        #expect(clip?.rating == "TV-14" && clip?.taggedRating == "TV-14" && clip?.codecs == ["h264"])
+        // The sidecar wins over the tag.
+        #expect(server.library.item(id: TestLibrary.id("Movies", "big.mp4"))?.rating == "R")
+        #expect(server.library.item(id: TestLibrary.id("Movies", "film.mkv"))?.rating == "G")
+        // A TV-14 item is out of a PG profile's range and within a PG-13 one's.
+        try await makeApp(server).test(.router) { client in
+            let route = "/api/library/items/\(TestLibrary.id("Movies", "Sub Folder/clip.webm"))"
+            let pg = try await client.execute(uri: route, method: .get, headers: bearer(profileToken(max: "PG")))
+            let pg13 = try await client.execute(uri: route, method: .get, headers: bearer(profileToken(max: "PG-13")))
+            #expect(pg.status == .notFound && pg13.status == .ok)
+        }
+    }
+
     // MARK: Enforcement
 
     @Test("a PG profile browses only in-range items, and every item route answers out-of-range like a missing item")
