@@ -7,7 +7,7 @@ import Foundation
 struct ProfilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles", abstract: "Managed profiles: no e-mail, no password, an optional PIN, and limits.",
-        subcommands: [List.self, Create.self, SetPIN.self, Delete.self, Switch.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Create.self, Edit.self, SetPIN.self, Delete.self, Switch.self], defaultSubcommand: List.self)
 
     static func restrictions(sections: String?, maxRating: String?, allow: String?, block: String?) -> [String: Any] {
         func list(_ text: String?) -> [String] {
@@ -61,6 +61,32 @@ struct ProfilesCommand: AsyncParsableCommand {
             let (_, json) = try await stored.client.request(.POST, "/profiles", body: body)
             let object = json as? [String: Any] ?? [:]
             print("Profile \(object["id"] as? String ?? "") (\(object["name"] as? String ?? name)) created.")
+        }
+    }
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rename a profile and replace its restrictions (its sessions are signed out when they change).")
+        @Argument var id: String
+        @Option(help: "New name (default: unchanged).") var name: String?
+        @Option(name: .customLong("max-rating"), help: "Content-rating ceiling (empty: none).") var maxRating: String?
+        @Option(help: "Comma-separated sections (omit: all you can see).") var sections: String?
+        @Option(help: "Comma-separated labels: only items with one of them.") var allow: String?
+        @Option(help: "Comma-separated labels: never items with any of them.") var block: String?
+
+        func run() async throws {
+            let stored = try StoredCredential.load()
+            let (_, current) = try await stored.client.request(.GET, "/profiles")
+            guard let existing = (current as? [[String: Any]] ?? []).first(where: { $0["id"] as? String == id }) else {
+                throw ValidationError("No such profile.")
+            }
+            let body: [String: Any] = [
+                "name": name ?? existing["name"] as? String ?? "",
+                "restrictions": ProfilesCommand.restrictions(
+                    sections: sections, maxRating: maxRating, allow: allow, block: block),
+            ]
+            _ = try await stored.client.request(.PUT, "/profiles/\(id)", body: body)
+            print("Profile \(id) saved.")
         }
     }
 

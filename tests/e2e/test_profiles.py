@@ -211,6 +211,9 @@ def test_cli_lists_and_creates_profiles(hub, tmp_path):
     bad = hub.cli("profiles", "create", "Bad", "--max-rating", "PG-21", env=env, with_data=False, check=False)
     assert bad.returncode != 0 and "Unknown rating" in (bad.stderr + bad.stdout)
     profile_id = next(word for word in listed.split() if word.startswith("prf_"))
+    hub.cli("profiles", "edit", profile_id, "--max-rating", "G", "--block", "scary", env=env, with_data=False)
+    edited = hub.cli("profiles", "list", env=env, with_data=False).stdout
+    assert " G " in edited and "scary" in edited and "TV-Y7" not in edited
     switched = hub.cli("profiles", "switch", profile_id, input="1470\n", env=env, with_data=False)
     assert "now the profile Leo" in switched.stdout
     # The stored credential is now the profile's: account commands are refused.

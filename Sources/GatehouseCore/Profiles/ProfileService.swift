@@ -185,7 +185,8 @@ public struct ProfileService: Sendable {
                 AuditRecord(
                     accountID: account.id, kind: .profileChanged, ipAddress: caller.ipAddress,
                     detail: updated.id + " restrictions"), at: now)
-            // Loosening needs no sign-out; tightening must not wait for sessions to end on their own.
+            // Any change of restrictions signs the profile's sessions out (a tightening must not wait for them to
+            // end on their own); a rename alone does not.
             guard old != updated.restrictions else { return [] }
             return try await tx.revokeProfileSessions(profileID: updated.id, accountID: account.id, at: now)
         }
