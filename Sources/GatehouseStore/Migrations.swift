@@ -139,6 +139,23 @@ enum Migrations {
                 "ALTER TABLE devices ADD COLUMN profile_id TEXT",
                 "CREATE INDEX devices_profile ON devices(profile_id)",
             ]),
+            // 18 (15-17 are other branches'): "This wasn't me" locks and the ids of used lock links.
+            (18, [
+                """
+                CREATE TABLE account_locks (
+                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                    reason TEXT NOT NULL,
+                    locked_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE lock_links_used (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    used_at \(t.int) NOT NULL
+                )
+                """,
+            ]),
         ]
     }
 

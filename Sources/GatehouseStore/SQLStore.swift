@@ -59,7 +59,15 @@ public final class SQLStore: HubStore {
         } else {
             throw Error.unsupportedURL(url)
         }
-        if migrate { try await store.migrate(logger: logger) }
+        if migrate {
+            do {
+                try await store.migrate(logger: logger)
+            } catch {
+                // A pool must be shut down before it is released: close it, then report the migration's error.
+                try? await store.shutdown()
+                throw error
+            }
+        }
         return store
     }
 

@@ -54,6 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "on (default) or off: a sign-in from a device never seen on an account without two-factor sign-in needs a code mailed to the account.",
+            valueName: "on|off"))
+    var deviceVerification: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Serve Prometheus metrics at /metrics on this port, on --metrics-address (loopback by default), apart "
                 + "from the public port. Or set GATEHOUSE_METRICS_TOKEN to serve /metrics on the public port to that "
                 + "bearer token. Neither: no metrics. Env: GATEHOUSE_METRICS_PORT.",
@@ -101,6 +107,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.benchmarkMode = benchmarkMode
         configuration.allowUnregisteredClients =
             allowUnregisteredClients || env["GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS"] == "1"
+        switch deviceVerification ?? env["GATEHOUSE_DEVICE_VERIFICATION"] ?? "on" {
+        case "on": configuration.deviceVerification = true
+        case "off": configuration.deviceVerification = false
+        default: throw ValidationError("--device-verification is on or off")
+        }
         switch adminCredential ?? env["GATEHOUSE_ADMIN_CREDENTIAL"] ?? "password" {
         case "password": configuration.adminsNeedPasskey = false
         case "passkey": configuration.adminsNeedPasskey = true

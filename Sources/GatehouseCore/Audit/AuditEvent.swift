@@ -55,6 +55,12 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case profileDeleted = "profile.deleted"
         case profileSwitched = "profile.switched"
         case profilePINFailed = "profile.pin_failed"
+        /// The owner answered a security mail with "This wasn't me": the account is locked.
+        case accountLocked = "account.locked"
+        /// A locked account was reset with its second factor and unlocked.
+        case accountUnlocked = "account.unlocked"
+        /// A sign-in code was mailed for a device never seen on the account (device verification).
+        case deviceCodeMailed = "signin.device_code_mailed"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

@@ -100,7 +100,8 @@ public enum HubApplication {
             ClaimCleanupService(
                 servers: runtime.services.servers, passkeys: runtime.services.passkeys,
                 deviceGrant: runtime.services.deviceGrant,
-                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
+                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil,
+                lockLinks: runtime.store.session, logger: runtime.logger),
         ]
         if let port = configuration.metricsPort {
             // A listener of its own, loopback unless told otherwise: /metrics never shares the public port by default.

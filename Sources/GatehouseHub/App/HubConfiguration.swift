@@ -45,6 +45,9 @@ public struct HubConfiguration: Sendable {
     public var stuffingThreshold = 600
     /// Admins must sign in with a passkey (`--admin-credential passkey`).
     public var adminsNeedPasskey = false
+    /// Device verification: a sign-in from a client never seen on an account without a second factor needs a code
+    /// mailed to the account (`--device-verification on|off`, `GATEHOUSE_DEVICE_VERIFICATION`; on by default).
+    public var deviceVerification = true
     /// Refuse DPoP proofs without the server's nonce (`use_dpop_nonce`, RFC 9449 section 8). Nonces are always
     /// accepted; this makes them required.
     public var dpopRequireNonce = false
