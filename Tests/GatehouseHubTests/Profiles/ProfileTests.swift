@@ -259,6 +259,22 @@ struct ProfileTests {
         }
     }
 
+    @Test("\"This wasn't me\" locks the account and ends its profile sessions too", arguments: Backend.allCases)
+    func lockEndsProfileSessions(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("uli")
+            let profile = try await Self.kid(hub, account)
+            _ = try await hub.signIn("uli")
+            let tv = try await hub.signIn("uli", address: "203.0.113.40")
+            let (_, _, token) = try await hub.services.profiles.switchTo(
+                profileID: profile.id, account: account, device: tv.device, pin: "4821", caller: Self.caller)
+            #expect(try await hub.services.devices.authenticate(token: token.value, ipAddress: "203.0.113.40") != nil)
+            let link = try await LockdownTests.lockLink(hub, account.email, subject: "New sign-in")
+            _ = try await hub.services.lockdown.lock(token: link, caller: Self.caller)
+            #expect(try await hub.services.devices.authenticate(token: token.value, ipAddress: "203.0.113.40") == nil)
+        }
+    }
+
     @Test("Only the caller's own profiles exist for them; bad input is a clear 422", arguments: Backend.allCases)
     func addressingAndValidation(backend: Backend) async throws {
         try await withHub(backend) { hub in
