@@ -147,6 +147,7 @@ def test_restricted_profile_on_a_live_media_server(rated_setup):
     codes = [a.json()["error"]["code"] for a in answers]
     assert set(codes) <= {"wrong_pin", "throttled"}, codes
     assert 1 <= codes.count("wrong_pin") <= 5, codes
+    print(f"60 concurrent wrong PINs: {codes.count('wrong_pin')} evaluated, {codes.count('throttled')} throttled")
     # The holder's own sign-in is unaffected; the holder resets the PIN, which clears the budget.
     assert hub.api("PUT", f"/profiles/{profile_id}/pin", token=holder, json={"pin": "8642"}).status_code == 204
     switched = hub.api("POST", f"/profiles/{profile_id}/switch", token=tv, json={"pin": "8642"})
