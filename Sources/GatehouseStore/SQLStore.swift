@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import PostgresKit
 import SQLKit
+import Tracing
 import SQLiteKit
 
 /// The hub's store on SQLKit: one implementation for SQLite (embedded default) and PostgreSQL (scale).
@@ -135,8 +136,13 @@ public final class SQLStore: HubStore {
                 }
             }
         }
-        if let gate { return try await gate.withLock(work) }
-        return try await work()
+        // One span per transaction, waiting for SQLite's single writer included; no statement text or values.
+        let system = dialect == .postgres ? "postgresql" : "sqlite"
+        return try await withSpan("store.transaction", ofKind: .client) { span in
+            span.attributes["db.system"] = system
+            if let gate { return try await gate.withLock(work) }
+            return try await work()
+        }
     }
 
     public func shutdown() async throws {

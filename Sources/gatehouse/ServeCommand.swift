@@ -66,6 +66,13 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "port"))
     var metricsPort: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Export traces over OTLP/HTTP to this collector URL (e.g. http://localhost:4318). Off when unset. "
+                + "Env: GATEHOUSE_OTLP_ENDPOINT.",
+            valueName: "url"))
+    var otlpEndpoint: String?
+
     @Option(help: "Address of the metrics listener (default 127.0.0.1). Env: GATEHOUSE_METRICS_ADDRESS.")
     var metricsAddress: String?
 
@@ -161,6 +168,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.dpopSharedReplay = text == "database"
         }
         configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
+        if let endpoint = otlpEndpoint ?? env["GATEHOUSE_OTLP_ENDPOINT"], !endpoint.isEmpty {
+            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+                throw ValidationError("--otlp-endpoint is an http:// or https:// URL of an OTLP/HTTP collector")
+            }
+            configuration.otlpEndpoint = endpoint
+        }
         if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
         if let token = env["GATEHOUSE_METRICS_TOKEN"] {
             // A bearer token on the public port: long enough that guessing it is hopeless.

@@ -56,6 +56,8 @@ public struct HubConfiguration: Sendable {
     public var dpopSharedReplay = false
     /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback by default), apart from the public port.
     public var metricsPort: Int?
+    /// Where traces go over OTLP/HTTP (`--otlp-endpoint`, `GATEHOUSE_OTLP_ENDPOINT`); nil: no tracing.
+    public var otlpEndpoint: String?
     public var metricsHost = "127.0.0.1"
     /// Or serve `/metrics` on the public port to requests that carry this bearer token.
     public var metricsToken: String?

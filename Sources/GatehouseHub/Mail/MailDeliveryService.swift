@@ -1,4 +1,5 @@
 import Foundation
+import Tracing
 import GatehouseCore
 import Logging
 import ServiceLifecycle
@@ -32,13 +33,23 @@ struct MailDeliveryService: Service {
         let now = Date()
         let due = try await store.session.dueMail(now: now, limit: limit)
         for sealed in due {
+            try await withSpan("mail.send", ofKind: .client) { span in
+                span.attributes["gatehouse.mail.kind"] = sealed.kind
+                try await deliver(sealed)
+            }
+        }
+        return due.count
+    }
+
+    /// One message: rendered or opened, handed to the transport, marked sent; or marked for a retry.
+    private func deliver(_ sealed: OutboxMessage) async throws {
             var message = sealed
             do {
                 if sealed.template != nil {
                     guard let rendered = try await incidents.renderNotice(sealed) else {
                         try await store.session.markMailFailed(
                             id: sealed.id, error: "its incident or account is gone", nextAttemptAt: Date(), giveUp: true)
-                        continue
+                        return
                     }
                     message = rendered
                 } else {
@@ -62,7 +73,5 @@ struct MailDeliveryService: Service {
                     "mail delivery failed",
                     metadata: ["message": "\(message.id)", "attempt": "\(attempts)", "transient": "\(transient)"])
             }
-        }
-        return due.count
     }
 }
