@@ -161,6 +161,18 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.dpopRequireNonce = text == "1" || text == "true"
         }
+        if let text = env["GATEHOUSE_REVOCATION_NOTIFY"] {
+            guard ["on", "off"].contains(text) else {
+                throw ValidationError("GATEHOUSE_REVOCATION_NOTIFY is on (the default) or off (poll only)")
+            }
+            configuration.revocationNotify = text == "on"
+        }
+        if let text = env["GATEHOUSE_OUTBOX_LEASE_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 30, seconds <= 86_400 else {
+                throw ValidationError("GATEHOUSE_OUTBOX_LEASE_SECONDS is a number of seconds from 30 to 86400")
+            }
+            configuration.outboxLeaseSeconds = seconds
+        }
         if let text = env["GATEHOUSE_DPOP_REPLAY"] {
             guard ["memory", "database"].contains(text) else {
                 throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")

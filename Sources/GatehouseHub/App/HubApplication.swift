@@ -117,9 +117,15 @@ public enum HubApplication {
             incidents: runtime.services.incidents, transport: transport,
             pollInterval: .milliseconds(Int(configuration.mail.pollInterval * 1000)),
             retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger,
-            metrics: runtime.services.environment.metrics)
+            metrics: runtime.services.environment.metrics, lease: configuration.outboxLeaseSeconds)
+        let wakeups = configuration.revocationNotify ? runtime.store.revocationWakeups() : nil
+        if runtime.store.dialect == .postgres {
+            runtime.logger.info(
+                "revocation feed", metadata: ["notify": "\(wakeups != nil ? "listen" : "off")", "poll_ms": "250"])
+        }
         var services: [any Service] = [
-            delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
+            delivery,
+            RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment, wakeups: wakeups)),
             AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
             ClaimCleanupService(
                 servers: runtime.services.servers, passkeys: runtime.services.passkeys,

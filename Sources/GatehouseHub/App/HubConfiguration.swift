@@ -66,6 +66,13 @@ public struct HubConfiguration: Sendable {
     /// Device-code sign-in (`/link`) accepts client_ids nobody registered with `gatehouse clients add`, labelled
     /// unverified (`--allow-unregistered-clients`). Off by default.
     public var allowUnregisteredClients = false
+    /// Wake the revocation feed with PostgreSQL `LISTEN/NOTIFY` when another instance revokes (on by default; the
+    /// 250 ms poll stays as the fallback). `GATEHOUSE_REVOCATION_NOTIFY=off` leaves only the poll (for comparison in
+    /// Benchmarks/revocation_latency_bench.py). No effect on SQLite.
+    public var revocationNotify = true
+    /// How many seconds a hub instance holds the outbox rows it claimed before another instance may take them
+    /// (a crashed instance's mail is sent after this). `GATEHOUSE_OUTBOX_LEASE_SECONDS`.
+    public var outboxLeaseSeconds: Double = 120
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,
