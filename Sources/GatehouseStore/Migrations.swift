@@ -124,6 +124,23 @@ enum Migrations {
             // 14: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
             // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
             (14, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
+            // 16: managed profiles (a name, restrictions as JSON, the PIN only as a keyed digest) and the profile a
+            // device's credential is a session of.
+            (16, [
+                """
+                CREATE TABLE profiles (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    pin_digest TEXT,
+                    restrictions TEXT NOT NULL,
+                    created_at \(t.int) NOT NULL
+                )
+                """,
+                "CREATE INDEX profiles_account ON profiles(account_id, created_at)",
+                "ALTER TABLE devices ADD COLUMN profile_id TEXT",
+                "CREATE INDEX devices_profile ON devices(profile_id)",
+            ]),
             // 17 (15 and 16 are taken by other branches): a revocation log that cannot skip an out-of-order commit,
             // notifications of it, and outbox rows claimed by one hub instance at a time.
             (17, revocationOrderAndOutboxClaims(t)),

@@ -5,7 +5,7 @@ import SQLKit
 extension SQLSession {
     static let deviceColumns = """
         id, account_id, kind, client_identifier, name, product, version, platform, ip_address, created_at,
-        last_seen_at, reauthenticated_at, revoked_at, proof, dpop_jkt
+        last_seen_at, reauthenticated_at, revoked_at, proof, dpop_jkt, profile_id
         """
 
     func decodeDevice(_ row: any SQLRow) throws -> Device {
@@ -19,20 +19,20 @@ extension SQLSession {
             ipAddress: try row.string("ip_address"), createdAt: try row.date("created_at"),
             lastSeenAt: try row.date("last_seen_at"), revokedAt: try row.optionalDate("revoked_at"),
             reauthenticatedAt: try row.date("reauthenticated_at"), proof: try row.string("proof"),
-            dpopThumbprint: try row.optionalString("dpop_jkt"))
+            dpopThumbprint: try row.optionalString("dpop_jkt"), profileID: try row.optionalString("profile_id"))
     }
 
     func insertDevice(_ device: Device, tokenDigest: String) async throws {
         try await exec(
             """
             INSERT INTO devices (id, account_id, kind, client_identifier, name, product, version, platform, ip_address,
-                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest, proof, dpop_jkt)
+                created_at, last_seen_at, reauthenticated_at, revoked_at, token_digest, proof, dpop_jkt, profile_id)
             VALUES (\(bind: device.id), \(bind: device.accountID), \(bind: device.kind.rawValue),
                 \(bind: device.info.clientIdentifier), \(bind: device.info.name), \(bind: device.info.product),
                 \(bind: device.info.version), \(bind: device.info.platform), \(bind: device.ipAddress),
                 \(bind: device.createdAt.epochSeconds), \(bind: device.lastSeenAt.epochSeconds),
                 \(bind: device.reauthenticatedAt.epochSeconds), NULL, \(bind: tokenDigest), \(bind: device.proof),
-                \(bind: device.dpopThumbprint))
+                \(bind: device.dpopThumbprint), \(bind: device.profileID))
             """)
     }
 

@@ -8,7 +8,7 @@ struct Gatehouse: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MediaCommand.self,
             LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self, PasskeysCommand.self,
-            AppPasswordsCommand.self,
+            AppPasswordsCommand.self, ProfilesCommand.self,
             ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
             AdminCommand.self, ClientsCommand.self, CanaryCommand.self, DrillCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
             BackupCommand.self, RestoreCommand.self, DoctorCommand.self,

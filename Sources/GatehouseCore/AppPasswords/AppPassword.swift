@@ -52,16 +52,21 @@ public struct AppPassword: Sendable, Equatable, Codable {
     }
 }
 
-/// Which credential a request runs under, for the services: set (as a task-local value) by the hub's
-/// authentication for requests made with an app password, nil for a device credential, the pages and the CLI's
-/// operator commands. Services that change the account's security call ``requireFullCredential()``, so the rule
-/// holds whatever route or page reaches them.
+/// Which credential a request runs under, for the services: set (as task-local values) by the hub's
+/// authentication for requests made with an app password or with a profile session's device credential, nil for
+/// the holder's own device credential, the pages and the CLI's operator commands. Services that change the
+/// account's security call ``requireFullCredential()``, so the rule holds whatever route or page reaches them.
 public enum CredentialScope {
     @TaskLocal public static var appPassword: AppPassword?
+    /// The profile whose session the request runs under (``Device/profileID``).
+    @TaskLocal public static var profileID: String?
 
-    /// Throws 403 `app_password_not_allowed` when the request runs under an app password.
+    /// Throws 403 `app_password_not_allowed` when the request runs under an app password, and 403
+    /// `profile_not_allowed` under a profile session: neither may change the account, its devices, shares or
+    /// profiles.
     public static func requireFullCredential() throws {
         if appPassword != nil { throw AppPasswordService.Error.notAllowed }
+        if profileID != nil { throw ProfileService.Error.notAllowed }
     }
 }
 

@@ -48,6 +48,13 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case canaryTripped = "canary.tripped"
         /// The hub-wide breaker opened: a credential-stuffing wave (system chain).
         case stuffingWave = "signin.stuffing_wave"
+        /// Managed profiles: created, changed (name, restrictions or PIN), deleted; a device switched to one, or
+        /// a PIN typed for one was wrong.
+        case profileCreated = "profile.created"
+        case profileChanged = "profile.changed"
+        case profileDeleted = "profile.deleted"
+        case profileSwitched = "profile.switched"
+        case profilePINFailed = "profile.pin_failed"
         /// The owner answered a security mail with "This wasn't me": the account is locked.
         case accountLocked = "account.locked"
         /// A locked account was reset with its second factor and unlocked.

@@ -39,12 +39,17 @@ public struct Device: Sendable, Equatable, Codable {
     /// The RFC 7638 thumbprint (`jkt`) of the key the credential is bound to (DPoP, RFC 9449), or nil for a plain
     /// bearer credential. A bound credential is accepted only with a fresh proof signed by that key.
     public var dpopThumbprint: String?
+    /// The managed profile this device's credential is a session of (see ``Profile``), or nil for the holder's own
+    /// device. A profile session can do no account action (``CredentialScope/requireFullCredential()``).
+    public var profileID: String?
 
     public init(
         id: String, accountID: String, kind: Kind, info: Info, ipAddress: String, createdAt: Date, lastSeenAt: Date,
-        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, proof: String = "", dpopThumbprint: String? = nil
+        revokedAt: Date? = nil, reauthenticatedAt: Date? = nil, proof: String = "", dpopThumbprint: String? = nil,
+        profileID: String? = nil
     ) {
         self.dpopThumbprint = dpopThumbprint
+        self.profileID = profileID
         self.reauthenticatedAt = reauthenticatedAt ?? createdAt
         self.proof = proof
         self.id = id

@@ -94,9 +94,10 @@ public struct DeviceService: Sendable {
         try await env.store.session.devices(accountID: account.id)
     }
 
-    /// Signs one device out.
+    /// Signs one device out. Any credential may sign itself out (a profile session too); signing out another
+    /// device needs the holder's full credential.
     public func revoke(deviceID: String, of account: Account, caller: Caller) async throws {
-        try CredentialScope.requireFullCredential()
+        if deviceID != caller.deviceID || CredentialScope.appPassword != nil { try CredentialScope.requireFullCredential() }
         let now = env.clock.now()
         let revoked = try await env.store.transaction { tx -> Bool in
             guard try await tx.revokeDevice(id: deviceID, accountID: account.id, at: now) else { return false }

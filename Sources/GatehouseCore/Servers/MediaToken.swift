@@ -16,6 +16,35 @@ public struct MediaTokenClaims: Sendable, Codable, Equatable {
     /// Confirmation (RFC 7800 / RFC 9449 section 6.1): `{"jkt": "<thumbprint>"}` when the device is bound to a DPoP
     /// key; the media server then accepts the token only with a proof signed by that key. Absent otherwise.
     public var cnf: [String: String]? = nil
+    /// The managed profile the token is for, with its restrictions, when the device is a profile session. Such a
+    /// token has `typ` `media-profile`, so a media server that predates profiles refuses it instead of reading it
+    /// as the holder's. Absent otherwise.
+    public var prf: ProfileClaim? = nil
+
+    /// The `prf` claim: which profile, and what it may see (docs/media-protocol.md, "Profiles").
+    public struct ProfileClaim: Sendable, Codable, Equatable {
+        /// Profile id.
+        public var id: String
+        /// Content-rating ceiling (a ``ContentRating`` name); absent: no ceiling.
+        public var max: String?
+        /// Sections the profile may see (within `own`/`sec`); absent: all the holder may.
+        public var sec: [String]?
+        /// Allowed labels: when present and not empty, an item must carry one.
+        public var lab: [String]?
+        /// Blocked labels: an item carrying one is refused.
+        public var blk: [String]?
+
+        public init(id: String, restrictions: ProfileRestrictions) {
+            self.id = id
+            self.max = restrictions.maxRating
+            self.sec = restrictions.sections?.sorted()
+            self.lab = restrictions.allowedLabels.isEmpty ? nil : restrictions.allowedLabels
+            self.blk = restrictions.blockedLabels.isEmpty ? nil : restrictions.blockedLabels
+        }
+    }
+
+    /// The `typ` of a profile session's token.
+    public static let profileType = "media-profile"
 }
 
 /// Signs server-scoped access tokens with the keyring's Ed25519 key: `v1.<payload>.<signature>`.

@@ -228,6 +228,19 @@ public struct ServerService: Sendable {
                 .filter { $0.accountID == account.id }.map(\.section).sorted()
             guard !sections.isEmpty else { throw Error.noAccess }
         }
+        // A profile session's token names the profile and carries its restrictions; the media server enforces
+        // them offline. A profile that no longer exists gets nothing.
+        var profileClaim: MediaTokenClaims.ProfileClaim?
+        if let profileID = device.profileID {
+            guard let (profile, _) = try await env.store.session.profile(id: profileID, accountID: account.id) else {
+                throw Error.noAccess
+            }
+            if !isOwner, let allowed = profile.restrictions.sections {
+                sections = sections.filter { allowed.contains($0) }
+                guard !sections.isEmpty else { throw Error.noAccess }
+            }
+            profileClaim = MediaTokenClaims.ProfileClaim(id: profile.id, restrictions: profile.restrictions)
+        }
         let now = env.clock.now()
         // Tokens carry whole seconds. A media server refuses every token of an account issued at or before a
         // sign-out-everywhere, so a token minted in that same second would be refused too: date it one second later.
@@ -239,10 +252,11 @@ public struct ServerService: Sendable {
         }
         let signer = MediaTokenSigner(keyring: env.keyring)
         let expires = Date(epochSeconds: issued).addingTimeInterval(MediaTokenSigner.lifetime)
-        let claims = MediaTokenClaims(
-            typ: "media", kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
+        var claims = MediaTokenClaims(
+            typ: profileClaim == nil ? "media" : MediaTokenClaims.profileType, kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
             iat: issued, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
             sec: sections, cnf: device.dpopThumbprint.map { ["jkt": $0] })
+        claims.prf = profileClaim
         return AccessToken(token: try signer.sign(claims), expiresAt: expires)
     }
 

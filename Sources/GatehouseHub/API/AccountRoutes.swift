@@ -42,9 +42,12 @@ struct DeviceView: Encodable {
     var current: Bool
     /// True when the credential is bound to a DPoP key (RFC 9449).
     var dpopBound: Bool
+    /// The managed profile this device is a session of (absent for the holder's own devices).
+    var profileId: String?
 
     init(_ device: Device, currentID: String?, expiresAt: Date? = nil) {
         dpopBound = device.dpopThumbprint != nil
+        profileId = device.profileID
         self.expiresAt = expiresAt
         id = device.id
         name = device.info.name

@@ -72,6 +72,22 @@ enum OpenAPIDocument {
                 expires_at: {type: string, format: date-time, description: When the credential stops working unless the device is used again (idle and absolute limits).}
                 current: {type: boolean}
                 dpop_bound: {type: boolean, description: The credential is bound to a DPoP key (RFC 9449) and works only with proofs from it.}
+                profile_id: {type: string, description: "Set when the device is a session of a managed profile (absent for the holder's own devices)."}
+            ProfileRestrictions:
+              type: object
+              properties:
+                sections: {type: array, items: {type: string}, maxItems: 50, description: "Sections the profile may see; absent: every one the holder may."}
+                max_rating: {type: string, enum: [TV-Y, TV-Y7, G, TV-G, PG, TV-PG, PG-13, TV-14, R, TV-MA, NC-17], description: "Content-rating ceiling on the ordered scale (docs/media-protocol.md); unrated items pass no ceiling."}
+                allowed_labels: {type: array, items: {type: string}, maxItems: 50, description: "When not empty, an item must carry one of these labels."}
+                blocked_labels: {type: array, items: {type: string}, maxItems: 50, description: An item carrying one of these labels is refused.}
+            Profile:
+              type: object
+              properties:
+                id: {type: string}
+                name: {type: string}
+                has_pin: {type: boolean}
+                restrictions: {$ref: "#/components/schemas/ProfileRestrictions"}
+                created_at: {type: string, format: date-time}
             DeviceInput:
               type: object
               properties:
@@ -475,6 +491,100 @@ enum OpenAPIDocument {
               responses:
                 "204": {description: Revoked}
                 "404": {$ref: "#/components/responses/Error"}
+          /profiles:
+            get:
+              summary: The holder's managed profiles (not with a profile session)
+              security: [{device: []}, {dpop: []}]
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Profile"}}}}}
+                "403": {$ref: "#/components/responses/Error"}
+            post:
+              summary: Create a managed profile (no e-mail, no password; optional 4-6 digit PIN). Not with an app password or a profile session
+              security: [{device: []}, {dpop: []}]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [name]
+                      properties:
+                        name: {type: string, maxLength: 40}
+                        pin: {type: string, pattern: "^[0-9]{4,6}$"}
+                        restrictions: {$ref: "#/components/schemas/ProfileRestrictions"}
+              responses:
+                "201": {description: Created, content: {application/json: {schema: {$ref: "#/components/schemas/Profile"}}}}
+                "403": {description: app_password_not_allowed or profile_not_allowed}
+                "422": {$ref: "#/components/responses/Error"}
+          /profiles/{id}:
+            put:
+              summary: Rename a profile and replace its restrictions (its live sessions are signed out when they change)
+              security: [{device: []}, {dpop: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [name]
+                      properties:
+                        name: {type: string, maxLength: 40}
+                        restrictions: {$ref: "#/components/schemas/ProfileRestrictions"}
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {$ref: "#/components/schemas/Profile"}}}}
+                "404": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
+            delete:
+              summary: Delete a profile and sign out its sessions
+              security: [{device: []}, {dpop: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Deleted}
+                "404": {$ref: "#/components/responses/Error"}
+          /profiles/{id}/pin:
+            put:
+              summary: Set (or, with null, remove) a profile's PIN; clears its PIN attempt budget
+              security: [{device: []}, {dpop: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              requestBody:
+                required: true
+                content: {application/json: {schema: {type: object, properties: {pin: {type: string, nullable: true, pattern: "^[0-9]{4,6}$"}}}}}
+              responses:
+                "204": {description: Set}
+                "404": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
+          /profiles/{id}/switch:
+            post:
+              summary: Switch this device (the holder's own credential) to a profile with its PIN. The calling credential is revoked and a profile session replaces it; going back to the holder is a full sign-in
+              security: [{device: []}, {dpop: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              requestBody:
+                content: {application/json: {schema: {type: object, properties: {pin: {type: string}}}}}
+              responses:
+                "201":
+                  description: Switched
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          token: {type: string, description: "ghd_...: the profile session's credential, shown once"}
+                          device_id: {type: string}
+                          profile: {$ref: "#/components/schemas/Profile"}
+                "403": {description: wrong_pin, or profile_not_allowed (from a profile session or an app password)}
+                "404": {$ref: "#/components/responses/Error"}
+                "429": {description: The profile's PIN budget is spent for now (throttled; never a lockout of the holder)}
+          /profile:
+            get:
+              summary: The profile this credential is a session of (null for the holder's own device)
+              security: [{device: []}, {dpop: []}]
+              responses:
+                "200": {description: OK, content: {application/json: {schema: {type: object, properties: {profile: {allOf: [{$ref: "#/components/schemas/Profile"}], nullable: true}}}}}}
           /devices/sign-out-all:
             post:
               summary: Sign out every device and revoke every app password (keeping this device unless keep_current is false)

@@ -31,6 +31,9 @@ public struct HubServices: Sendable {
             allowUnregisteredClients: configuration.allowUnregisteredClients)
     }
 
+    /// Managed profiles (cheap to build: the environment only).
+    public var profiles: ProfileService { ProfileService(environment: environment) }
+
     /// App passwords (cheap to build: the environment only).
     public var appPasswords: AppPasswordService { AppPasswordService(environment: environment) }
     public var lockdown: LockdownService { LockdownService(environment: environment, recovery: recovery) }
@@ -161,7 +164,20 @@ struct BearerAuthenticator: RouterMiddleware {
         }
         var context = context
         context.identity = HubIdentity(account: account, device: device)
-        var response = try await next(request, context)
+        var response: Response
+        if let profileID = device.profileID {
+            // A profile session reaches only its own routes (deny by default, whatever routes exist later), and
+            // runs under its profile so the services refuse account actions on their own.
+            let path = request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
+            guard ProfilePolicy.allows(method: request.method.rawValue, path: path) else {
+                throw ProfileService.Error.notAllowed
+            }
+            response = try await CredentialScope.$profileID.withValue(profileID) {
+                try await next(request, context)
+            }
+        } else {
+            response = try await next(request, context)
+        }
         if device.dpopThumbprint != nil, services.configuration.dpopRequireNonce {
             response.headers[Self.nonceHeader] = services.environment.dpopNonces.current(now: services.environment.clock.now())
         }

@@ -36,8 +36,21 @@ struct BrowserSession: Sendable {
         return text
     }
 
-    /// The signed-in identity behind the session cookie, if any.
+    /// The account holder's signed-in identity behind the session cookie, if any. A profile session is not the
+    /// holder: every account page treats it as signed out (see ``profileIdentity(_:_:)``).
     func identity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
+        guard let identity = try await anyIdentity(request, context), identity.device.profileID == nil else { return nil }
+        return identity
+    }
+
+    /// The profile session behind the session cookie, if it is one.
+    func profileIdentity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
+        guard let identity = try await anyIdentity(request, context), identity.device.profileID != nil else { return nil }
+        return identity
+    }
+
+    /// Whoever the session cookie belongs to: the holder's own device or a profile session.
+    func anyIdentity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
         guard let token = request.cookies[Self.sessionCookie]?.value else { return nil }
         let address = services.caller(request, context).ipAddress
         guard let (account, device) = try await services.devices.authenticate(token: token, ipAddress: address),

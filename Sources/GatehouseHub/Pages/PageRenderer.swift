@@ -18,6 +18,8 @@ final class PageRenderer: Sendable {
             "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
             "confirm": PageTemplates.confirm, "email-revert": PageTemplates.emailRevert,
             "link": PageTemplates.link, "link-details": PageTemplates.linkDetails,
+            "profiles": ProfilePages.profilesTemplate, "profile-switch": ProfilePages.switchTemplate,
+            "profile-home": ProfilePages.homeTemplate,
         ]
         for (name, text) in templates {
             do {
@@ -42,6 +44,7 @@ final class PageRenderer: Sendable {
             "csrf": frame.csrf, "banners": frame.banners,
         ]
         if let flash = frame.flash, !flash.isEmpty { layout["flash"] = flash }
+        if let profileName = frame.profileName { layout["profileName"] = profileName }
         let html = library.render(layout, withTemplate: "layout") ?? ""
         var response = Response(status: status, body: .init(byteBuffer: ByteBuffer(string: html)))
         response.headers[.contentType] = "text/html; charset=utf-8"
@@ -75,4 +78,6 @@ struct PageFrame {
     var flash: String?
     /// Set-Cookie values to send with the page.
     var cookies: [String]
+    /// The profile a profile session's page is shown to (nil for everyone else).
+    var profileName: String? = nil
 }

@@ -20,8 +20,8 @@ struct PageRoutes {
         router.get("/static/app.css") { _, _ in Self.asset(StaticAssets.css, type: "text/css; charset=utf-8") }
         router.get("/static/app.js") { _, _ in Self.asset(StaticAssets.js, type: "text/javascript; charset=utf-8") }
         router.get("/") { request, context in
-            let identity = try await session.identity(request, context)
-            return identity == nil ? redirect("/sign-in") : redirect("/account")
+            guard let identity = try await session.anyIdentity(request, context) else { return redirect("/sign-in") }
+            return redirect(identity.device.profileID == nil ? "/account" : "/profile")
         }
         router.get("/sign-up") { request, context in try await show("sign-up", "Create account", [:], request, context) }
         router.post("/sign-up") { request, context in try await signUp(request, context) }
@@ -124,6 +124,7 @@ struct PageRoutes {
         LinkPages(pages: self).register(on: router)
         PasskeyPages(pages: self).register(on: router)
         AdminPages(pages: self).register(on: router)
+        ProfilePages(pages: self).register(on: router)
     }
 
     // MARK: Helpers
@@ -287,7 +288,8 @@ struct PageRoutes {
     }
 
     func signOut(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let identity = try await signedIn(request, context)
+        // The holder's device or a profile session: either may sign itself out.
+        let identity = try await session.anyIdentity(request, context)
         _ = try await form(request, context, identity: identity)
         if let identity {
             try await services.devices.revoke(
@@ -366,7 +368,7 @@ struct PageRoutes {
                     "id": device.id, "name": device.info.name, "product": device.info.product,
                     "version": device.info.version, "platform": device.info.platform, "ipAddress": device.ipAddress,
                     "lastSeen": formatter.string(from: device.lastSeenAt), "current": device.id == identity.device.id,
-                    "bound": device.dpopThumbprint != nil,
+                    "bound": device.dpopThumbprint != nil, "profile": device.profileID != nil,
                 ]
             },
             "events": events.map { event -> [String: Any] in
@@ -428,6 +430,9 @@ struct PageRoutes {
             "app_password.created": "App password created", "app_password.revoked": "App password revoked",
             "device_link.approved": "Device approved with a code", "device_link.denied": "Device code denied",
             "device_link.unknown_code": "Wrong device code entered",
+            "profile.created": "Profile created", "profile.changed": "Profile changed",
+            "profile.deleted": "Profile deleted", "profile.switched": "A device switched to a profile",
+            "profile.pin_failed": "Wrong profile PIN entered",
         ]
         return names[kind] ?? kind
     }

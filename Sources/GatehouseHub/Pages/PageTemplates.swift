@@ -16,20 +16,28 @@ enum PageTemplates {
         <header class="top">
           <a class="brand" href="/">Gatehouse</a>
           <nav>
+          {{#profileName}}
+            <a href="/profile">Profile: {{profileName}}</a>
+            <form method="post" action="/sign-out" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="link">Sign out</button>
+            </form>
+          {{/profileName}}
           {{#signedIn}}
             <a href="/account">Account</a>
             <a href="/account/security">Security</a>
             <a href="/account/servers">Servers</a>
+            <a href="/account/profiles">Profiles</a>
             {{#isAdmin}}<a href="/admin">Operators</a>{{/isAdmin}}
             <form method="post" action="/sign-out" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
               <button type="submit" class="link">Sign out</button>
             </form>
           {{/signedIn}}
-          {{^signedIn}}
+          {{^signedIn}}{{^profileName}}
             <a href="/sign-in">Sign in</a>
             <a href="/sign-up">Create account</a>
-          {{/signedIn}}
+          {{/profileName}}{{/signedIn}}
           </nav>
         </header>
         {{#banners}}<div class="banner" role="alert">{{.}}</div>{{/banners}}
@@ -438,7 +446,7 @@ enum PageTemplates {
         <ul class="devices">
         {{#devices}}
           <li class="device" data-device-id="{{id}}">
-            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}{{#bound}} <span class="tag ok" title="Its credential works only with the key it holds (DPoP)">key-bound</span>{{/bound}}
+            <div><strong class="device-name">{{name}}</strong>{{#current}} <span class="tag ok">this device</span>{{/current}}{{#bound}} <span class="tag ok" title="Its credential works only with the key it holds (DPoP)">key-bound</span>{{/bound}}{{#profile}} <span class="tag" title="A session of one of your profiles">profile</span>{{/profile}}
             <br><span class="hint">{{product}} {{version}} · {{platform}} · {{ipAddress}} · last seen {{lastSeen}}</span></div>
             {{^current}}
             <form method="post" action="/account/security/devices/{{id}}/sign-out">

@@ -16,7 +16,7 @@ enum StaticAssets {
         section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.25rem; margin: 1rem 0; }
         label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
         label.check { font-weight: 400; display: flex; gap: .5rem; align-items: center; }
-        input:not([type=checkbox]), textarea { width: 100%; padding: .6rem .7rem; font: inherit; border: 1px solid #9aa5b1;
+        input:not([type=checkbox]), textarea, select { width: 100%; padding: .6rem .7rem; font: inherit; border: 1px solid #9aa5b1;
                 border-radius: 6px; background: #fff; }
         input:focus, textarea:focus, button:focus, a:focus { outline: 3px solid #8cb4ea; outline-offset: 1px; }
         input[aria-invalid=true] { border-color: var(--danger); }

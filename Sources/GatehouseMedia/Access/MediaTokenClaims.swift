@@ -1,3 +1,5 @@
+import GatehouseCore
+
 /// The signed payload of a media access token (`v1.<payload>.<signature>`), as the hub issues it.
 public struct MediaTokenClaims: Codable, Sendable, Equatable {
     /// Token type; must be `media`.
@@ -23,6 +25,38 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
     /// Confirmation (RFC 9449 section 6.1): the thumbprint of the DPoP key the device is bound to. A token that
     /// carries it is accepted only with a proof signed by that key.
     public var cnf: Confirmation?
+    /// The managed profile the token is for, with its restrictions (only in `media-profile` tokens).
+    public var prf: Profile?
+
+    /// The `prf` claim: a profile and what it may see. Every field but `id` is optional; an absent one restricts
+    /// nothing, a present one is enforced on every item route.
+    public struct Profile: Codable, Sendable, Equatable {
+        public var id: String
+        /// Content-rating ceiling on ``ContentRating``'s scale; unrated items and unknown ceilings pass nothing.
+        public var max: String?
+        /// Sections the profile may see (within what `own`/`sec` grant).
+        public var sec: [String]?
+        /// Allowed labels: when not empty, an item must carry one.
+        public var lab: [String]?
+        /// Blocked labels: an item carrying one is refused.
+        public var blk: [String]?
+
+        public init(id: String, max: String? = nil, sec: [String]? = nil, lab: [String]? = nil, blk: [String]? = nil) {
+            self.id = id
+            self.max = max
+            self.sec = sec
+            self.lab = lab
+            self.blk = blk
+        }
+
+        /// The restrictions, as the hub and this server both read them.
+        public var restrictions: ProfileRestrictions {
+            ProfileRestrictions(sections: sec, maxRating: max, allowedLabels: lab ?? [], blockedLabels: blk ?? [])
+        }
+    }
+
+    /// The `typ` of a profile session's token.
+    public static let profileType = "media-profile"
 
     /// The `cnf` claim. Only `jkt` is known; a `cnf` without it is refused (an unknown confirmation method must
     /// never be read as "no confirmation").
@@ -34,9 +68,11 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
     /// Creates claims; used by tests and benchmarks that stand in for the hub.
     public init(
         typ: String = "media", kid: String, aud: String, sub: String, dev: String,
-        iat: Int64, exp: Int64, jti: String, own: Bool, sec: [String] = [], cnf: Confirmation? = nil
+        iat: Int64, exp: Int64, jti: String, own: Bool, sec: [String] = [], cnf: Confirmation? = nil,
+        prf: Profile? = nil
     ) {
         self.cnf = cnf
+        self.prf = prf
         self.typ = typ
         self.kid = kid
         self.aud = aud
@@ -50,7 +86,7 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case typ, kid, aud, sub, dev, iat, exp, jti, own, sec, cnf
+        case typ, kid, aud, sub, dev, iat, exp, jti, own, sec, cnf, prf
     }
 
     public init(from decoder: any Decoder) throws {
@@ -66,6 +102,7 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
         own = try container.decodeIfPresent(Bool.self, forKey: .own) ?? false
         sec = try container.decodeIfPresent([String].self, forKey: .sec) ?? []
         cnf = try container.decodeIfPresent(Confirmation.self, forKey: .cnf)
+        prf = try container.decodeIfPresent(Profile.self, forKey: .prf)
     }
 }
 
@@ -81,9 +118,29 @@ public struct MediaAccess: Sendable, Equatable {
     public var sharedSections: Set<String>
     /// The DPoP key thumbprint the token is bound to (`cnf.jkt`), if any.
     public var boundThumbprint: String? = nil
+    /// The profile the token is for and its restrictions, when it is a profile session's.
+    public var profile: MediaTokenClaims.Profile? = nil
 
-    /// Whether the caller may read the named section.
-    public func canRead(section: String) -> Bool {
+    /// Whether the account (owner or share) may read the named section, before any profile restriction.
+    public func isShared(section: String) -> Bool {
         isOwner || sharedSections.contains(section)
     }
+
+    /// Whether the caller may read the named section: shared with the account and, for a profile, one of its
+    /// sections.
+    public func canRead(section: String) -> Bool {
+        guard isShared(section: section) else { return false }
+        if let sections = profile?.sec, !sections.contains(section) { return false }
+        return true
+    }
+
+    /// Whether the caller may see this item: its section, and for a profile its rating and labels.
+    public func canSee(_ item: LibraryItem) -> Bool {
+        guard canRead(section: item.section) else { return false }
+        guard let profile else { return true }
+        return profile.restrictions.allows(section: item.section, rating: item.rating, labels: item.labels ?? [])
+    }
+
+    /// Owner-only actions (rescan): the owner's own credential, never a profile of the owner.
+    public var canAdminister: Bool { isOwner && profile == nil }
 }

@@ -83,7 +83,10 @@ public struct MediaTokenVerifier: Sendable {
             throw .badSignature
         }
         let claims = parsed.claims
-        guard claims.typ == "media" else { throw .wrongTokenType }
+        // A profile's token says so in its type (so servers that predate profiles refuse it), and only a profile's
+        // token may carry restrictions: either without the other is refused.
+        guard claims.typ == "media" || claims.typ == MediaTokenClaims.profileType else { throw .wrongTokenType }
+        guard (claims.typ == MediaTokenClaims.profileType) == (claims.prf != nil) else { throw .wrongTokenType }
         guard let serverID = identity.serverID else { throw .notClaimed }
         guard claims.aud == serverID else { throw .wrongAudience }
         let current = Int64(now().rounded(.down))
@@ -97,6 +100,6 @@ public struct MediaTokenVerifier: Sendable {
         }
         return MediaAccess(
             accountID: claims.sub, deviceID: claims.dev, isOwner: claims.own, sharedSections: Set(claims.sec),
-            boundThumbprint: claims.cnf?.jkt)
+            boundThumbprint: claims.cnf?.jkt, profile: claims.prf)
     }
 }

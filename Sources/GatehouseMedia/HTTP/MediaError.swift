@@ -103,7 +103,10 @@ struct MediaErrorBody: Encodable {
 
 extension MediaError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(MediaErrorBody(error: .init(code: code, message: message)))
+        // Sorted keys: two answers that must look alike (a refused item and a missing one) are byte-identical.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(MediaErrorBody(error: .init(code: code, message: message)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
         switch self {
         case .dpopRequired, .notBound, .invalidDPoPProof:

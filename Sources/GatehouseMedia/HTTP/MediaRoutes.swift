@@ -35,7 +35,7 @@ struct MediaRoutes: Sendable {
         }
         router.post("/api/library/rescan") { request, _ in
             let access = try await authorize(request)
-            guard access.isOwner else { throw MediaError.ownerOnly }
+            guard access.canAdminister else { throw MediaError.ownerOnly }
             let count = await server.library.rescan()
             return try JSONResponse.make(["items": count])
         }
@@ -104,7 +104,10 @@ struct MediaRoutes: Sendable {
     func authorizedItem(_ request: Request, id: String) async throws -> (MediaAccess, LibraryItem) {
         let access = try await authorize(request)
         guard Self.isWellFormedID(id), let item = server.library.item(id: id) else { throw MediaError.notFound }
-        guard access.canRead(section: item.section) else { throw MediaError.notShared }
+        guard access.isShared(section: item.section) else { throw MediaError.notShared }
+        // Out of a profile's range (section, rating, labels): the very answer a missing item gets, so a guessed id
+        // tells a restricted profile nothing. Every item route (metadata, stream, play page) comes through here.
+        guard access.canSee(item) else { throw MediaError.notFound }
         return (access, item)
     }
 
@@ -123,7 +126,9 @@ struct MediaRoutes: Sendable {
         }
         let access = try await authorize(request)
         let entries = server.library.sections.filter { access.canRead(section: $0.name) }.map {
-            Entry(name: $0.name, kind: $0.kind?.rawValue, items: server.library.items(inSection: $0.name).count)
+            Entry(
+                name: $0.name, kind: $0.kind?.rawValue,
+                items: server.library.items(inSection: $0.name).filter(access.canSee).count)
         }
         return try JSONResponse.make(["sections": entries])
     }
@@ -136,9 +141,13 @@ struct MediaRoutes: Sendable {
         let access = try await authorize(request)
         // The name is only compared with configured section names; it never reaches the file system.
         let name = rawName.removingPercentEncoding ?? rawName
-        guard access.canRead(section: name) else { throw MediaError.notShared }
-        guard server.library.section(named: name) != nil else { throw MediaError.notFound }
-        return try JSONResponse.make(Listing(section: name, items: server.library.items(inSection: name)))
+        guard access.isShared(section: name) else { throw MediaError.notShared }
+        // A section outside a profile's list looks like one that does not exist.
+        guard access.canRead(section: name), server.library.section(named: name) != nil else {
+            throw MediaError.notFound
+        }
+        return try JSONResponse.make(
+            Listing(section: name, items: server.library.items(inSection: name).filter(access.canSee)))
     }
 
     // MARK: Stream

@@ -18,9 +18,17 @@ public struct LibraryItem: Codable, Sendable, Equatable {
     public var duration: Double?
     /// Codec names of the streams, when ffprobe ran.
     public var codecs: [String]?
+    /// Content rating on ``ContentRating``'s scale (canonical name), from the sidecar file or else the file's tags;
+    /// nil when unrated or rated off the scale (such an item passes no profile's ceiling).
+    public var rating: String? = nil
+    /// Labels from the sidecar file (for profiles' allowed and blocked labels).
+    public var labels: [String]? = nil
+    /// The rating ffprobe read from the file's own tags (kept so a rescan can re-apply sidecars without probing).
+    public var taggedRating: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, section, size, kind, duration, codecs
+        case id, section, size, kind, duration, codecs, rating, labels
+        case taggedRating = "tagged_rating"
         case relativePath = "path"
         case modifiedAt = "modified_at"
         case contentType = "content_type"

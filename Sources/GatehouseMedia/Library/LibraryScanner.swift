@@ -33,12 +33,25 @@ struct LibraryScanner: Sendable {
         }
         var items: [LibraryItem] = []
         for candidate in candidates.sorted(by: { $0.relative < $1.relative }) {
-            guard let item = await makeItem(section: section, candidate: candidate, previous: previous) else {
+            guard var item = await makeItem(section: section, candidate: candidate, previous: previous) else {
                 continue
             }
+            // Sidecars are read on every scan (they are tiny), so editing one takes effect without touching the media.
+            Self.applyRating(to: &item, sidecar: RatingSidecar.read(relativePath: candidate.relative, root: root))
             items.append(item)
         }
         return items
+    }
+
+    /// The item's rating and labels: the sidecar's when there is one, else the rating from the file's tags.
+    static func applyRating(to item: inout LibraryItem, sidecar: RatingSidecar.Contents?) {
+        if let sidecar {
+            item.rating = sidecar.rating
+            item.labels = sidecar.labels.isEmpty ? nil : sidecar.labels
+        } else {
+            item.rating = item.taggedRating
+            item.labels = nil
+        }
     }
 
     private func makeItem(
@@ -61,6 +74,7 @@ struct LibraryScanner: Sendable {
         if let result = await probe.probe(file: candidate.resolved) {
             item.duration = result.duration
             item.codecs = result.codecs
+            item.taggedRating = result.rating
         }
         return item
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 
 /// Reads duration and codecs with `ffprobe` when it is installed; otherwise reports nothing.
 struct MediaProbe: Sendable {
@@ -10,6 +11,9 @@ struct MediaProbe: Sendable {
     struct Result: Equatable {
         var duration: Double?
         var codecs: [String]
+        /// A content rating from the container's tags (`rating`, `content_rating`, or iTunes' `iTunEXTC`
+        /// `mpaa|PG-13|300|`), canonical on ``ContentRating``'s scale; nil when absent or off the scale.
+        var rating: String? = nil
     }
 
     /// Finds ffprobe on the given PATH value.
@@ -52,7 +56,10 @@ struct MediaProbe: Sendable {
 
     static func parse(_ data: Data) -> Result? {
         struct Report: Decodable {
-            struct Format: Decodable { var duration: String? }
+            struct Format: Decodable {
+                var duration: String?
+                var tags: [String: String]?
+            }
             struct Stream: Decodable {
                 var codecName: String?
                 enum CodingKeys: String, CodingKey { case codecName = "codec_name" }
@@ -63,6 +70,21 @@ struct MediaProbe: Sendable {
         guard let report = try? JSONDecoder().decode(Report.self, from: data) else { return nil }
         return Result(
             duration: report.format?.duration.flatMap(Double.init),
-            codecs: (report.streams ?? []).compactMap(\.codecName))
+            codecs: (report.streams ?? []).compactMap(\.codecName),
+            rating: rating(tags: report.format?.tags ?? [:]))
+    }
+
+    /// The rating among container tags (tag names compare case-insensitively).
+    static func rating(tags: [String: String]) -> String? {
+        let lowered = Dictionary(tags.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        for key in ["rating", "content_rating", "contentrating", "mpaa"] {
+            if let value = lowered[key], let canonical = ContentRating.canonical(value) { return canonical }
+        }
+        // iTunes: "mpaa|PG-13|300|" or "us-tv|TV-14|500|".
+        if let extc = lowered["itunextc"] {
+            let parts = extc.split(separator: "|")
+            if parts.count >= 2, let canonical = ContentRating.canonical(String(parts[1])) { return canonical }
+        }
+        return nil
     }
 }
