@@ -48,6 +48,15 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case canaryTripped = "canary.tripped"
         /// The hub-wide breaker opened: a credential-stuffing wave (system chain).
         case stuffingWave = "signin.stuffing_wave"
+        /// Invitations: made, revoked (on the inviter's chain), and used to join (on the newcomer's chain).
+        case invitationCreated = "invitation.created"
+        case invitationRevoked = "invitation.revoked"
+        case joinedByInvitation = "account.joined_by_invitation"
+        /// The first admin was created with the setup link printed at the hub's first start.
+        case adminSetUp = "account.admin_set_up"
+        /// An admin issued a recovery link for a member (on both chains), and the member used it.
+        case recoveryLinkIssued = "account.recovery_link_issued"
+        case recoveryLinkUsed = "account.recovery_link_used"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

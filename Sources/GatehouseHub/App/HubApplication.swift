@@ -54,6 +54,7 @@ public enum HubApplication {
         PasskeyRoutes.register(&table, services: services)
         DeviceRoutes.register(&table, services: services)
         AppPasswordRoutes.register(&table, services: services)
+        InvitationRoutes.register(&table, services: services)
         TwoFactorRoutes.register(&table, services: services)
         RecoveryRoutes.register(&table, services: services)
         AuditRoutes.register(&table, services: services)

@@ -18,6 +18,9 @@ final class PageRenderer: Sendable {
             "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
             "confirm": PageTemplates.confirm, "email-revert": PageTemplates.emailRevert,
             "link": PageTemplates.link, "link-details": PageTemplates.linkDetails,
+            "setup": HouseholdTemplates.setup, "setup-done": HouseholdTemplates.setupDone,
+            "join": HouseholdTemplates.join, "invitations": HouseholdTemplates.invitations,
+            "recover": HouseholdTemplates.recover, "recovery-issued": HouseholdTemplates.recoveryIssued,
         ]
         for (name, text) in templates {
             do {

@@ -23,7 +23,11 @@ struct PageRoutes {
             let identity = try await session.identity(request, context)
             return identity == nil ? redirect("/sign-in") : redirect("/account")
         }
-        router.get("/sign-up") { request, context in try await show("sign-up", "Create account", [:], request, context) }
+        router.get("/sign-up") { request, context in
+            try await show(
+                "sign-up", "Create account", ["closed": services.environment.settings.signUpMode != .open], request,
+                context)
+        }
         router.post("/sign-up") { request, context in try await signUp(request, context) }
         router.get("/verify-email") { request, context in
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""
@@ -96,6 +100,7 @@ struct PageRoutes {
         LinkPages(pages: self).register(on: router)
         PasskeyPages(pages: self).register(on: router)
         AdminPages(pages: self).register(on: router)
+        HouseholdPages(pages: self).register(on: router)
     }
 
     // MARK: Helpers
