@@ -31,7 +31,7 @@ def start(binary, extra):
     data = tempfile.mkdtemp(prefix="gh-metrics-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([binary, "serve", "--data", data, "--port", str(port), "--log-level", "warning",
+    process = subprocess.Popen([binary, "serve", "--sign-up", "open", "--data", data, "--port", str(port), "--log-level", "warning",
                                 *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:

@@ -5,9 +5,11 @@ accepted; uses and expiry hold, 50 racing acceptances make one account), and an 
 Screenshots for the README: tests/e2e/output/screenshots/household-*.png.
 """
 
+import base64
 import concurrent.futures
 import os
 import re
+import subprocess
 import tempfile
 import time
 
@@ -38,6 +40,15 @@ def link_in(message, path):
     return found.group(1)
 
 
+def decode_qr(source):
+    assert source.startswith("data:image/png;base64,")
+    with tempfile.NamedTemporaryFile(suffix=".png") as png:
+        png.write(base64.b64decode(source.split(",", 1)[1]))
+        png.flush()
+        result = subprocess.run(["zbarimg", "--nodbus", "--raw", "-q", png.name], capture_output=True, text=True)
+    return result.stdout.strip()
+
+
 def next_step():
     time.sleep(30 - (time.time() % 30) + 0.5)
 
@@ -49,9 +60,10 @@ def accept(hub, token, name, address=None, forwarded=None):
 
 
 def cli_invite(hub, *args):
-    result = hub.cli("invites", "create", "--by", "root", "--no-qr", *args)
+    result = hub.cli("invites", "create", "--by", "root", "--no-qr", "--public-url", hub.url, *args)
     link = re.search(r"(http://\S+/join\?token=(ghi_[A-Za-z0-9_-]+))", result.stdout)
     assert link, result.stdout
+    assert link.group(1).startswith(hub.url + "/join?token=")
     return link.group(1), link.group(2)
 
 
@@ -65,7 +77,7 @@ def test_a_household_sets_up_and_invites(tmp_path):
         # Invite-only from the first start: the public sign-up is refused, with nothing about accounts.
         refused = hub.api("POST", "/accounts", json={
             "username": "stranger", "email": "stranger@example.com", "password": PASSWORD})
-        assert refused.status_code == 403 and refused.json()["error"] == "sign_up_closed", refused.text
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "sign_up_closed", refused.text
 
         # The setup link from the console creates the admin, with TOTP enrolled in the same form.
         link = setup_link(hub)
@@ -116,7 +128,7 @@ def test_a_household_sets_up_and_invites(tmp_path):
         submit(admin, "/account/invitations")
         shown = admin.find_element(By.ID, "invitation-link").get_attribute("value")
         assert "/join?token=ghi_" in shown
-        assert admin.find_element(By.ID, "invitation-qr").get_attribute("src").startswith("data:image/png;base64,")
+        assert decode_qr(admin.find_element(By.ID, "invitation-qr").get_attribute("src")) == shown
         shot(admin, "household-invite-created")
 
         message = sink.wait_for_mail(lambda m: m["To"] == "kid@example.com" and "invited you" in m["Subject"])
@@ -149,7 +161,7 @@ def test_a_household_sets_up_and_invites(tmp_path):
         assert accept(hub, two, "cousin1").status_code == 202
         assert accept(hub, two, "cousin2").status_code == 202
         third = accept(hub, two, "cousin3")
-        assert third.status_code == 410 and third.json()["error"] == "invitation_invalid", third.text
+        assert third.status_code == 410 and third.json()["error"]["code"] == "invitation_invalid", third.text
 
         # Revoked: refused at once.
         _, revoked = cli_invite(hub, "--uses", "3")
@@ -202,6 +214,54 @@ def test_a_restart_without_admin_prints_a_new_link_and_voids_the_old():
         assert requests.get(links[-1], timeout=10).status_code == 200
         # Closed: no public sign-up either (refused before any check of the name, so it tells nothing).
         refused = hub.api("POST", "/accounts", json={"username": "x", "email": "x@example.com", "password": PASSWORD})
-        assert refused.status_code == 403 and refused.json()["error"] == "sign_up_closed", refused.text
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "sign_up_closed", refused.text
     finally:
+        hub.stop()
+
+
+def test_an_admin_recovery_link_needs_the_members_second_factor():
+    """Item 6: a member who lost their mailbox gets a one-time link from an admin (CLI, with a terminal QR code); the
+    link's page asks for their second factor, sets a new password and address, signs every device out and tells the
+    old address."""
+    from hubkit import register, sign_in as api_sign_in, token_in, verify
+
+    hub = Hub().start()
+    browser = make_browser(width=390, height=844)
+    try:
+        hub.cli("admin", "create", "--username", "root", "--email", "root@example.com", input=PASSWORD + "\n")
+        register(hub, "gran", PASSWORD)
+        verify(hub, "gran@example.com")
+        token = api_sign_in(hub, "gran", PASSWORD)
+        begun = hub.api("POST", "/account/2fa/totp", token=token).json()
+        totp = pyotp.TOTP(begun["secret"])
+        confirmed = hub.api("POST", "/account/2fa/totp/confirm", token=token, json={"code": totp.now()})
+        assert confirmed.status_code == 200, confirmed.text
+
+        made = hub.cli("admin", "recovery-link", "--by", "root", "--public-url", hub.url, "gran").stdout
+        assert "\u2580" in made or "\u2584" in made or "\u2588" in made, "no terminal QR code"
+        link = re.search(r"(http://\S+/recover\?token=ghm_[A-Za-z0-9_-]+)", made).group(1)
+        assert link.startswith(hub.url)
+
+        browser.get(link)
+        assert "gran" in browser.find_element(By.TAG_NAME, "main").text
+        shot(browser, "household-recover")
+        fill(browser, "password", "orbit-thistle-canyon-86")
+        fill(browser, "email", "gran-new@example.com")
+        fill(browser, "code", "000000" if totp.now() != "000000" else "111111")
+        submit(browser, "/recover")
+        assert "Enter a current code" in browser.page_source
+        next_step()
+        fill(browser, "password", "orbit-thistle-canyon-86")
+        fill(browser, "code", totp.now())
+        submit(browser, "/recover")
+        assert "Your password is set" in browser.page_source, browser.page_source[-2000:]
+
+        # Every device signed out; the old address told; the new one asked to confirm; the link is spent.
+        assert hub.api("GET", "/account", token=token).status_code == 401
+        hub.wait_for_mail(lambda m: m["To"] == "gran@example.com" and "administrator" in m["Subject"])
+        hub.wait_for_mail(lambda m: m["To"] == "gran-new@example.com" and "Confirm" in m["Subject"])
+        browser.get(link)
+        assert "This recovery link does not work" in browser.page_source
+    finally:
+        browser.quit()
         hub.stop()
