@@ -137,7 +137,8 @@ def test_a_household_sets_up_and_invites(tmp_path):
 
         # The newcomer opens the mailed link in a browser of their own and joins.
         newcomer.get(mailed)
-        assert "root" in newcomer.find_element(By.TAG_NAME, "main").text
+        invited = newcomer.find_element(By.TAG_NAME, "main").text
+        assert "root invited you" in invited and "shared with you" not in invited, invited
         shot(newcomer, "household-join")
         fill(newcomer, "username", "kid")
         fill(newcomer, "email", "someone-else@example.com")

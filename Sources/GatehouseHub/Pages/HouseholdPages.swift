@@ -28,7 +28,7 @@ struct HouseholdPages {
                         "message": InvitationService.Error.invalid.message], request, context, status: .gone)
             }
             return try await pages.show(
-                "join", "Join", ["token": token, "inviter": preview.inviter, "sections": preview.sections],
+                "join", "Join", ["token": token, "inviter": preview.inviter, "hasShares": preview.sections > 0],
                 request, context)
         }
         router.post("/join") { request, context in try await join(request, context) }
@@ -203,7 +203,7 @@ struct HouseholdPages {
             data["errors"] = errors
             if let preview = try await services.invitations.preview(token: token) {
                 data["inviter"] = preview.inviter
-                data["sections"] = preview.sections
+                data["hasShares"] = preview.sections > 0
             }
             return try await pages.show("join", "Join", data, request, context, status: HTTPResponse.Status(code: status))
         }
@@ -380,7 +380,7 @@ enum HouseholdTemplates {
 
     static let join = """
         <h1>Join this hub</h1>
-        {{#inviter}}<p><strong>{{inviter}}</strong> invited you.{{#sections}} Some of their media will be shared with you.{{/sections}}</p>{{/inviter}}
+        {{#inviter}}<p><strong>{{inviter}}</strong> invited you.{{#hasShares}} Some of their media will be shared with you.{{/hasShares}}</p>{{/inviter}}
         <form method="post" action="/join" novalidate id="join-form">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="token" value="{{token}}">
