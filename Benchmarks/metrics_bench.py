@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
-"""Authenticated GET throughput with metrics on against the same binary with them off (issue 18, goal >= 0.95).
+"""Authenticated GET throughput with metrics and tracing on against the same binary with them off (issue 18, goal
+>= 0.95).
 
 Usage: python3 Benchmarks/metrics_bench.py --binary .build/release/gatehouse [--duration 10] [--rounds 3]
 
-Starts two release hubs from the same binary on temporary SQLite folders: one with `--metrics-port` (every request
-counted and timed per route group, the hashing pool observed), one without (no /metrics, nothing collected). Each
-gets an account and a device credential; wrk then runs `GET /api/v1/account` against each in turn, alternating for
-several rounds so that noise from the machine weighs on both. Prints req/s and p99 per round and the median ratio.
+Starts three release hubs from the same binary on temporary SQLite folders: one with nothing collected, one with
+`--metrics-port` (every request counted and timed per route group, the hashing pool observed), and one with metrics
+and traces (`--otlp-endpoint` to a collector stand-in in this script that accepts and drops every export: each
+request makes a request span and the spans of its store work, batched and sent over OTLP/HTTP). Each gets an account
+and a device credential; wrk then runs `GET /api/v1/account` against each in turn, alternating for several rounds so
+that noise from the machine weighs on all. Prints req/s and p99 per round and the median ratios against "off".
 Needs wrk (Debian package) and requests.
 """
 
 import argparse
+import http.server
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
@@ -27,12 +32,28 @@ from hub_bench import free_port, wrk  # noqa: E402
 PASSWORD = "tangerine-moss-ferry-quartz-8"
 
 
-def start(binary, extra):
+class DroppingCollector(http.server.BaseHTTPRequestHandler):
+    """Accepts OTLP/HTTP exports and drops them (counts the bytes)."""
+    received = 0
+
+    def do_POST(self):  # noqa: N802
+        DroppingCollector.received += len(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def start(binary, extra, env=None):
     data = tempfile.mkdtemp(prefix="gh-metrics-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([binary, "serve", "--sign-up", "open", "--data", data, "--port", str(port), "--log-level", "warning",
-                                *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--log-level", "warning",
+                                *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, **(env or {})})
     for _ in range(100):
         try:
             requests.get(base + "/healthz", timeout=1)
@@ -53,32 +74,45 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DroppingCollector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
     metrics_port = free_port()
-    on = start(options.binary, ["--metrics-port", str(metrics_port)])
     off = start(options.binary, [])
+    on = start(options.binary, ["--metrics-port", str(metrics_port)])
+    traced = start(options.binary, ["--metrics-port", str(free_port())],
+                   env={"GATEHOUSE_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_address[1]}"})
+    hubs = (off, on, traced)
     try:
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; wrk -t2 -c{options.connections} "
               f"-d{options.duration}s on GET /api/v1/account\n")
-        ratios = []
+        metrics_ratios, traced_ratios = [], []
         for round_number in range(options.rounds):
-            without = wrk(off[2] + "/api/v1/account", options.duration, options.connections,
-                          headers=[f"Authorization: Bearer {off[3]}"])
-            with_metrics = wrk(on[2] + "/api/v1/account", options.duration, options.connections,
-                               headers=[f"Authorization: Bearer {on[3]}"])
-            assert without[2] == 0 and with_metrics[2] == 0, "non-2xx answers"
-            ratios.append(with_metrics[0] / without[0])
-            print(f"round {round_number + 1}: metrics off {without[0]:9.0f} req/s (p99 {without[1]:.2f} ms)   "
-                  f"metrics on {with_metrics[0]:9.0f} req/s (p99 {with_metrics[1]:.2f} ms)   ratio {ratios[-1]:.3f}")
+            results = []
+            for hub in hubs:
+                result = wrk(hub[2] + "/api/v1/account", options.duration, options.connections,
+                             headers=[f"Authorization: Bearer {hub[3]}"])
+                assert result[2] == 0, "non-2xx answers"
+                results.append(result)
+            without, with_metrics, with_traces = results
+            metrics_ratios.append(with_metrics[0] / without[0])
+            traced_ratios.append(with_traces[0] / without[0])
+            print(f"round {round_number + 1}: off {without[0]:8.0f} req/s (p99 {without[1]:.2f} ms)   "
+                  f"metrics {with_metrics[0]:8.0f} req/s (p99 {with_metrics[1]:.2f} ms)   "
+                  f"metrics+traces {with_traces[0]:8.0f} req/s (p99 {with_traces[1]:.2f} ms)   "
+                  f"ratios {metrics_ratios[-1]:.3f} / {traced_ratios[-1]:.3f}")
         scraped = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         counted = [line for line in scraped.splitlines()
                    if line.startswith('gatehouse_http_requests_total{group="api_account",status="2xx"}')]
-        print(f"\nmedian ratio (on / off): {statistics.median(ratios):.3f}   (goal >= 0.95)")
+        print(f"\nmedian ratio, metrics on / off:          {statistics.median(metrics_ratios):.3f}   (goal >= 0.95)")
+        print(f"median ratio, metrics and traces on / off: {statistics.median(traced_ratios):.3f}   (goal >= 0.95)")
         print(f"the metrics hub counted: {counted[0] if counted else 'nothing?'}")
+        print(f"the collector stand-in received {DroppingCollector.received / 1e6:.1f} MB of spans")
     finally:
-        for process, data, _, _ in (on, off):
+        for process, data, _, _ in hubs:
             process.terminate()
             process.wait(timeout=10)
             shutil.rmtree(data, ignore_errors=True)
+        collector.shutdown()
 
 
 if __name__ == "__main__":

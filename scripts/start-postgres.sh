@@ -11,7 +11,7 @@ chown postgres "$DIR"
 chmod 700 "$DIR"
 runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/data" -A trust -U postgres --no-sync >/dev/null
 if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
-    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
+    -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=600" start >/dev/null; then
     cat "$DIR/server.log" >&2
     exit 1
 fi

@@ -6,9 +6,11 @@ enum Migrations {
         let serial: String
         let int: String
         let blob: String
+        /// Statements that exist on one dialect only (PostgreSQL's transaction ids and notifications).
+        var isPostgres = false
 
         static let sqlite = Types(serial: "INTEGER PRIMARY KEY AUTOINCREMENT", int: "INTEGER", blob: "BLOB")
-        static let postgres = Types(serial: "BIGSERIAL PRIMARY KEY", int: "BIGINT", blob: "BYTEA")
+        static let postgres = Types(serial: "BIGSERIAL PRIMARY KEY", int: "BIGINT", blob: "BYTEA", isPostgres: true)
     }
 
     static func all(_ t: Types) -> [(version: Int, statements: [String])] {
@@ -141,7 +143,62 @@ enum Migrations {
                 """,
                 "CREATE INDEX invitations_inviter ON invitations(inviter_id, created_at)",
             ]),
+            // 17 (15 and 16 are taken by other branches): a revocation log that cannot skip an out-of-order commit,
+            // notifications of it, and outbox rows claimed by one hub instance at a time.
+            (17, revocationOrderAndOutboxClaims(t)),
+            // 18 (15-17 are other branches'): "This wasn't me" locks and the ids of used lock links.
+            (18, [
+                """
+                CREATE TABLE account_locks (
+                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                    reason TEXT NOT NULL,
+                    locked_at \(t.int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE lock_links_used (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL,
+                    used_at \(t.int) NOT NULL
+                )
+                """,
+            ]),
         ]
+    }
+
+    /// PostgreSQL hands out `seq` at insert, not at commit: a row with a lower `seq` can become visible after one
+    /// with a higher `seq`. Each row therefore records the id of the transaction that wrote it (`writer`, an
+    /// epoch-extended xid8 as BIGINT); `RevocationLogReader` re-reads every row whose writer may still have been
+    /// running at its previous read. A statement-level trigger sends `NOTIFY gatehouse_revocations` (delivered at
+    /// commit) so every hub instance reads at once. SQLite has one writer at a time, so `seq` is already commit
+    /// order there and the log needs nothing new.
+    ///
+    /// Outbox rows get a claim (`claimed_by`, `claimed_until` in epoch seconds): an instance sends only rows it
+    /// claimed, and a claim left by a crashed instance lapses at `claimed_until`.
+    private static func revocationOrderAndOutboxClaims(_ t: Types) -> [String] {
+        var statements = [
+            "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE outbox ADD COLUMN claimed_until \(t.int) NOT NULL DEFAULT 0",
+        ]
+        if t.isPostgres {
+            statements += [
+                "ALTER TABLE revocations ADD COLUMN writer BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)",
+                "CREATE INDEX revocations_writer ON revocations(writer, seq)",
+                """
+                CREATE OR REPLACE FUNCTION gatehouse_revocations_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_notify('gatehouse_revocations', '');
+                    RETURN NULL;
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER revocations_notify AFTER INSERT ON revocations
+                FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_revocations_notify()
+                """,
+            ]
+        }
+        return statements
     }
 
     private static func accountsAndDevices(_ t: Types) -> [String] {

@@ -89,6 +89,51 @@ extension SQLSession {
         }
     }
 
+    func revocationLog(writersFrom horizon: Int64, after sequence: Int64, limit: Int) async throws -> RevocationLogPage {
+        // One statement, so the horizon and the rows come from one snapshot.
+        let query: SQLQueryString
+        switch dialect {
+        case .postgres:
+            // Every transaction whose id is below the snapshot's xmin has ended: its rows are visible now or never
+            // will be. A row not visible now therefore has a writer at or above the horizon.
+            query = """
+                SELECT h.horizon, r.seq, r.writer, r.account_id, r.device_ids, r.all_devices, r.at_ms
+                FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h
+                LEFT JOIN (
+                    SELECT * FROM revocations WHERE writer >= \(bind: horizon) AND seq > \(bind: sequence)
+                    ORDER BY seq LIMIT \(bind: Int64(limit))
+                ) r ON TRUE
+                ORDER BY r.seq
+                """
+        case .sqlite:
+            // One writer at a time: rows commit in `seq` order, and the next row's `seq` is above every visible one.
+            query = """
+                SELECT h.horizon, r.seq, r.seq AS writer, r.account_id, r.device_ids, r.all_devices, r.at_ms
+                FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS horizon FROM revocations) h
+                LEFT JOIN (
+                    SELECT * FROM revocations WHERE seq >= \(bind: horizon) AND seq > \(bind: sequence)
+                    ORDER BY seq LIMIT \(bind: Int64(limit))
+                ) r ON 1
+                ORDER BY r.seq
+                """
+        }
+        let rows = try await all(query)
+        var page = RevocationLogPage(horizon: try rows.first?.int("horizon") ?? 0, entries: [])
+        for row in rows {
+            guard let seq = try row.optionalInt("seq") else { continue }
+            let ids = try row.string("device_ids")
+            page.entries.append(
+                RevocationLogEntry(
+                    sequence: seq, writer: try row.int("writer"),
+                    revocation: Revocation(
+                        accountID: try row.string("account_id"),
+                        deviceIDs: ids.isEmpty ? [] : ids.split(separator: ",").map(String.init),
+                        allDevices: try row.bool("all_devices"),
+                        at: Date(timeIntervalSince1970: Double(try row.int("at_ms")) / 1000))))
+        }
+        return page
+    }
+
     func latestFullRevocation(accountID: String) async throws -> Date? {
         guard
             let milliseconds = try await first(

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import PostgresKit
 import SQLKit
+import Tracing
 import SQLiteKit
 
 /// The hub's store on SQLKit: one implementation for SQLite (embedded default) and PostgreSQL (scale).
@@ -33,13 +34,19 @@ public final class SQLStore: HubStore {
     private let gate: AsyncGate?
     var gateIfAny: AsyncGate? { gate }
     private let closer: @Sendable () async throws -> Void
+    /// How to open a connection of its own (PostgreSQL), for `LISTEN`.
+    private let listenConfiguration: SQLPostgresConfiguration?
+    private let logger: Logger
 
     private init(
-        dialect: Dialect, database: any SQLDatabase, gate: AsyncGate?, closer: @escaping @Sendable () async throws -> Void
+        dialect: Dialect, database: any SQLDatabase, gate: AsyncGate?, listenConfiguration: SQLPostgresConfiguration? = nil,
+        logger: Logger, closer: @escaping @Sendable () async throws -> Void
     ) {
         self.dialect = dialect
         self.database = database
         self.gate = gate
+        self.listenConfiguration = listenConfiguration
+        self.logger = logger
         self.closer = closer
     }
 
@@ -59,7 +66,15 @@ public final class SQLStore: HubStore {
         } else {
             throw Error.unsupportedURL(url)
         }
-        if migrate { try await store.migrate(logger: logger) }
+        if migrate {
+            do {
+                try await store.migrate(logger: logger)
+            } catch {
+                // A pool must be shut down before it is released: close it, then report the migration's error.
+                try? await store.shutdown()
+                throw error
+            }
+        }
         return store
     }
 
@@ -76,7 +91,7 @@ public final class SQLStore: HubStore {
         {
             try await db.raw(SQLQueryString(pragma)).run()
         }
-        return SQLStore(dialect: .sqlite, database: db, gate: AsyncGate()) {
+        return SQLStore(dialect: .sqlite, database: db, gate: AsyncGate(), logger: logger) {
             try await connection.close().get()
         }
     }
@@ -101,7 +116,7 @@ public final class SQLStore: HubStore {
             source: source, maxConnectionsPerEventLoop: 4, pruneInterval: .seconds(60), logger: logger, on: group)
         let db = pool.database(logger: logger).sql(queryLogLevel: nil)
         let handle = PoolHandle(pool: pool)
-        return SQLStore(dialect: .postgres, database: db, gate: nil) {
+        return SQLStore(dialect: .postgres, database: db, gate: nil, listenConfiguration: configuration, logger: logger) {
             try await handle.pool.shutdownAsync()
         }
     }
@@ -127,12 +142,57 @@ public final class SQLStore: HubStore {
                 }
             }
         }
-        if let gate { return try await gate.withLock(work) }
-        return try await work()
+        // One span per transaction, waiting for SQLite's single writer included; no statement text or values.
+        let system = dialect == .postgres ? "postgresql" : "sqlite"
+        return try await withSpan("store.transaction", ofKind: .client) { span in
+            span.attributes["db.system"] = system
+            if let gate { return try await gate.withLock(work) }
+            return try await work()
+        }
     }
 
     public func shutdown() async throws {
         try await closer()
+    }
+
+    /// The channel the revocation log's trigger notifies (migration 17).
+    static let revocationChannel = "gatehouse_revocations"
+
+    /// PostgreSQL: a connection of its own runs `LISTEN gatehouse_revocations` and yields once per notification,
+    /// and once each time it (re)connects (a notification may have been missed while it was down). It reconnects
+    /// after a failure, a second apart; the consumer's poll covers the gap. Ends when the stream is dropped.
+    public func revocationWakeups() -> AsyncStream<Void>? {
+        guard let configuration = listenConfiguration else { return nil }
+        let logger = self.logger
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let task = Task {
+            while !Task.isCancelled {
+                do {
+                    let connection = try await PostgresConnectionSource(sqlConfiguration: configuration).makeConnection(
+                        logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
+                    ).get()
+                    do {
+                        try await connection.listen(on: Self.revocationChannel) { notifications in
+                            continuation.yield()
+                            for try await _ in notifications { continuation.yield() }
+                        }
+                    } catch {
+                        if !Task.isCancelled {
+                            logger.warning("revocation notifications stopped; reconnecting", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    try? await connection.close()
+                } catch {
+                    if !Task.isCancelled {
+                        logger.warning("revocation notifications unavailable; polling", metadata: ["error": "\(error)"])
+                    }
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
     /// Runs raw SQL for tests and operators' tools (not for domain code).

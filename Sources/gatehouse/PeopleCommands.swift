@@ -36,7 +36,11 @@ struct LoginCommand: AsyncParsableCommand {
         var (_, json) = try await client.request(
             .POST, "/sessions", body: ["identifier": identifier, "password": password, "device": device])
         if let challenge = (json as? [String: Any])?["challenge"] as? String {
-            let code = readSecret(prompt: "Code from your authenticator app (or a recovery code): ")
+            let methods = (json as? [String: Any])?["methods"] as? [String] ?? []
+            let code = readSecret(
+                prompt: methods == ["email_code"]
+                    ? "This device is new to the account: enter the code we mailed you: "
+                    : "Code from your authenticator app (or a recovery code): ")
             (_, json) = try await client.request(
                 .POST, "/sessions/second-factor", body: ["challenge": challenge, "code": code])
         }

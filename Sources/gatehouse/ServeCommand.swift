@@ -67,11 +67,24 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "on (default) or off: a sign-in from a device never seen on an account without two-factor sign-in needs a code mailed to the account.",
+            valueName: "on|off"))
+    var deviceVerification: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Serve Prometheus metrics at /metrics on this port, on --metrics-address (loopback by default), apart "
                 + "from the public port. Or set GATEHOUSE_METRICS_TOKEN to serve /metrics on the public port to that "
                 + "bearer token. Neither: no metrics. Env: GATEHOUSE_METRICS_PORT.",
             valueName: "port"))
     var metricsPort: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Export traces over OTLP/HTTP to this collector URL (e.g. http://localhost:4318). Off when unset. "
+                + "Env: GATEHOUSE_OTLP_ENDPOINT.",
+            valueName: "url"))
+    var otlpEndpoint: String?
 
     @Option(help: "Address of the metrics listener (default 127.0.0.1). Env: GATEHOUSE_METRICS_ADDRESS.")
     var metricsAddress: String?
@@ -144,6 +157,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.benchmarkMode = benchmarkMode
         configuration.allowUnregisteredClients =
             allowUnregisteredClients || env["GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS"] == "1"
+        switch deviceVerification ?? env["GATEHOUSE_DEVICE_VERIFICATION"] ?? "on" {
+        case "on": configuration.deviceVerification = true
+        case "off": configuration.deviceVerification = false
+        default: throw ValidationError("--device-verification is on or off")
+        }
         switch adminCredential ?? env["GATEHOUSE_ADMIN_CREDENTIAL"] ?? "password" {
         case "password": configuration.adminsNeedPasskey = false
         case "passkey": configuration.adminsNeedPasskey = true
@@ -186,6 +204,18 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.dpopRequireNonce = text == "1" || text == "true"
         }
+        if let text = env["GATEHOUSE_REVOCATION_NOTIFY"] {
+            guard ["on", "off"].contains(text) else {
+                throw ValidationError("GATEHOUSE_REVOCATION_NOTIFY is on (the default) or off (poll only)")
+            }
+            configuration.revocationNotify = text == "on"
+        }
+        if let text = env["GATEHOUSE_OUTBOX_LEASE_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 30, seconds <= 86_400 else {
+                throw ValidationError("GATEHOUSE_OUTBOX_LEASE_SECONDS is a number of seconds from 30 to 86400")
+            }
+            configuration.outboxLeaseSeconds = seconds
+        }
         if let text = env["GATEHOUSE_DPOP_REPLAY"] {
             guard ["memory", "database"].contains(text) else {
                 throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
@@ -193,6 +223,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.dpopSharedReplay = text == "database"
         }
         configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
+        if let endpoint = otlpEndpoint ?? env["GATEHOUSE_OTLP_ENDPOINT"], !endpoint.isEmpty {
+            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+                throw ValidationError("--otlp-endpoint is an http:// or https:// URL of an OTLP/HTTP collector")
+            }
+            configuration.otlpEndpoint = endpoint
+        }
         if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
         if let token = env["GATEHOUSE_METRICS_TOKEN"] {
             // A bearer token on the public port: long enough that guessing it is hopeless.

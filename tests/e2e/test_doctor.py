@@ -9,6 +9,7 @@ import http.server
 import os
 import re
 import shutil
+import subprocess
 import sqlite3
 import threading
 import time
@@ -206,3 +207,35 @@ def test_clock_skew_against_a_reference(setup):
         assert found["clock skew"][0] == "ok", result.stdout
     finally:
         server.shutdown()
+
+
+def test_a_database_that_will_not_open(setup):
+    database = os.path.join(setup.data, "gatehouse.sqlite")
+    assert os.path.exists(database), os.listdir(setup.data)
+    for leftover in ("-wal", "-shm"):
+        if os.path.exists(database + leftover):
+            os.remove(database + leftover)
+    with open(database, "wb") as f:
+        f.write(b"this is not a database, it was overwritten by mistake" * 100)
+    result, found = setup.doctor()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert found["database"][0] == "CRITICAL", result.stdout
+    assert "cannot open the database" in found["database"][1]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_disk_nearly_full(setup, tmp_path):
+    """The database on a real 200 MiB file system (tmpfs): under 256 MiB free is critical."""
+    small = str(tmp_path / "small")
+    os.makedirs(small)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200m", "tmpfs", small], check=True)
+    try:
+        for name in os.listdir(setup.data):
+            source = os.path.join(setup.data, name)
+            if os.path.isfile(source):
+                shutil.copy2(source, os.path.join(small, name))
+        setup.data = small
+        result, found = setup.doctor()
+        expect_critical(result, found, "disk space", words=("free", "writes"))
+    finally:
+        subprocess.run(["umount", small], check=False)

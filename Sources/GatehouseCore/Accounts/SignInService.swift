@@ -145,6 +145,8 @@ public struct SignInService: Sendable {
             ?? HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
         var wait = 0
         var reservedAddress = false
+        // After a stuffing wave was announced, the hub tightens by itself for a while (see SignInBreaker).
+        let tightened = !isKnown && env.breaker.isTightened(at: now)
         if !isKnown {
             wait = env.breaker.wait(at: now)
             if wait > 0, env.breaker.claimAlert(at: now) {
@@ -153,7 +155,8 @@ public struct SignInService: Sendable {
             }
         }
         if !isKnown, wait == 0 {
-            wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
+            wait = try await session.reserveAttempt(
+                key: addressKey, policy: tightened ? .perAddressDuringWave : .perAddress, now: now)
             reservedAddress = wait == 0
         }
         if wait == 0 {
@@ -229,6 +232,13 @@ public struct SignInService: Sendable {
             let hasPasskeys = !(try await session.passkeys(accountID: account.id)).isEmpty
             return .secondFactorRequired(
                 challenge: challenge, methods: ["totp", "recovery_code"] + (hasPasskeys ? ["passkey"] : []))
+        }
+        // Device verification: no second factor and a client never seen on the account — a password alone (from
+        // a breach, or reused elsewhere) is not enough; a code mailed to the account is needed too.
+        if env.settings.deviceVerification || tightened, !isKnown {
+            let challenge = try await secondFactors.issueMailedCodeChallenge(
+                account: account, info: info, kind: kind, caller: caller)
+            return .secondFactorRequired(challenge: challenge, methods: ["email_code"])
         }
         return .signedIn(
             try await completeSignIn(

@@ -57,6 +57,12 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         /// An admin issued a recovery link for a member (on both chains), and the member used it.
         case recoveryLinkIssued = "account.recovery_link_issued"
         case recoveryLinkUsed = "account.recovery_link_used"
+        /// The owner answered a security mail with "This wasn't me": the account is locked.
+        case accountLocked = "account.locked"
+        /// A locked account was reset with its second factor and unlocked.
+        case accountUnlocked = "account.unlocked"
+        /// A sign-in code was mailed for a device never seen on the account (device verification).
+        case deviceCodeMailed = "signin.device_code_mailed"
     }
 
     /// The chain an event with no known account belongs to (for example a failed sign-in for an unknown name).

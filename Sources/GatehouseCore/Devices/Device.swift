@@ -68,6 +68,8 @@ public enum Proof: Sendable, Equatable {
     case passkey(name: String)
     /// A TV or app signed in with a code its owner approved on `/link` from a signed-in browser (RFC 8628).
     case deviceCode
+    /// The password and a code mailed to the account (device verification, two-factor sign-in off).
+    case passwordAndMailedCode
 
     public var description: String {
         switch self {
@@ -77,6 +79,7 @@ public enum Proof: Sendable, Equatable {
         case .passwordAndPasskey(let name): "the password and the passkey \u{201C}\(name)\u{201D}"
         case .passkey(let name): "the passkey \u{201C}\(name)\u{201D}"
         case .deviceCode: "a code approved on a signed-in browser"
+        case .passwordAndMailedCode: "the password and a code mailed to the account"
         }
     }
 }

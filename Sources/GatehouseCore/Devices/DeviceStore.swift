@@ -17,6 +17,10 @@ public protocol DeviceStore: Sendable {
     func touchDevice(id: String, at: Date, ipAddress: String) async throws
     /// Revocations recorded after sequence number `after`, oldest first.
     func revocations(after: Int64, limit: Int) async throws -> [(sequence: Int64, revocation: Revocation)]
+    /// One page of the revocation log for ``RevocationLogReader``: entries whose writer is at or above `horizon`
+    /// and whose sequence number is above `after`, in sequence order, at most `limit`; and the store's current
+    /// horizon (every entry whose writer is below it is visible now, or never will be).
+    func revocationLog(writersFrom horizon: Int64, after: Int64, limit: Int) async throws -> RevocationLogPage
     /// When every device of the account was last revoked at once, if ever.
     func latestFullRevocation(accountID: String) async throws -> Date?
     /// The newest revocation's sequence number (0 when none).

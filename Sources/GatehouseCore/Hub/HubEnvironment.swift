@@ -28,13 +28,22 @@ public struct AccountSettings: Sendable {
     /// Admins must sign in with a passkey (`--admin-credential passkey`): their password sign-in is refused with
     /// the same answer as a wrong password.
     public var adminsNeedPasskey: Bool
+    /// A password sign-in from a client never seen on an account without a second factor needs a 6-digit code
+    /// mailed to the account's address (GitHub's device verification). Off in this type's default, which
+    /// in-process tests use; the hub turns it on unless `--device-verification off`.
+    public var deviceVerification: Bool
+    /// How long a mailed sign-in code lives.
+    public var mailedCodeLifetime: TimeInterval
 
     public init(
         signUpMode: SignUpMode = .open, membersCanInvite: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
         verificationLifetime: TimeInterval = 86_400, resetLifetime: TimeInterval = 1_800,
         challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5, liveChallengesPerAccount: Int = 3,
-        deviceLifetimes: DeviceLifetimes = DeviceLifetimes(), adminsNeedPasskey: Bool = false
+        deviceLifetimes: DeviceLifetimes = DeviceLifetimes(), adminsNeedPasskey: Bool = false,
+        deviceVerification: Bool = false, mailedCodeLifetime: TimeInterval = 900
     ) {
+        self.deviceVerification = deviceVerification
+        self.mailedCodeLifetime = mailedCodeLifetime
         self.adminsNeedPasskey = adminsNeedPasskey
         self.liveChallengesPerAccount = liveChallengesPerAccount
         self.deviceLifetimes = deviceLifetimes

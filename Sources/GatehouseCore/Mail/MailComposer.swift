@@ -9,8 +9,23 @@ public struct MailComposer: Sendable {
     public let productName: String
     /// Seals message bodies at rest: mails carry single-use tokens, and the outbox is in the database.
     public let sealer: SecretBox?
+    /// Signs the "This wasn't me" link that every security mail carries (``securityKinds``).
+    public let lockLinks: LockLinkSigner?
 
-    public init(publicURL: String, productName: String = "Gatehouse", sealer: SecretBox? = nil) {
+    /// The mails about something done to an account, each of which carries a "This wasn't me" link: new sign-ins
+    /// (a new device on `/link` included), password, e-mail, two-factor and passkey changes, failed-code alerts and
+    /// the mailed sign-in code itself.
+    public static let securityKinds: Set<String> = [
+        "new_signin", "password_changed", "email_changed", "email_change_requested", "passkey_added",
+        "passkey_removed", "passkey_possible_clone", "second_factor_changed", "second_factor_failures",
+        "recovery_code_used", "device_code",
+    ]
+
+    public init(
+        publicURL: String, productName: String = "Gatehouse", sealer: SecretBox? = nil,
+        lockLinks: LockLinkSigner? = nil
+    ) {
+        self.lockLinks = lockLinks
         var url = publicURL
         while url.hasSuffix("/") { url.removeLast() }
         self.publicURL = url
@@ -209,6 +224,49 @@ public struct MailComposer: Sendable {
         return "Made from \(device.info.name) (\(device.info.product), \(device.info.platform)) at \(device.ipAddress)\(proof)."
     }
 
+    /// To the owner, after "This wasn't me": what happened and what to do next.
+    public func accountLocked(to account: Account, now: Date) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "account_locked", now: now,
+            subject: "Your account is locked",
+            paragraphs: [
+                "Your account \(account.username) is locked, as you asked: every device, app password and profile was signed out, and nobody can sign in.",
+                "To unlock it, reset your password with the link in the next mail. If two-factor sign-in is on, the reset asks for a code from your authenticator app or one of your recovery codes.",
+                "Then review your devices, passkeys and e-mail address, and turn on two-factor sign-in if it is off. If you use this password anywhere else, change it there too.",
+            ],
+            action: ("Reset your password", link("/forgot-password")))
+    }
+
+    /// To an operator: an owner locked their account from a security mail.
+    public func accountLockedAlert(to admin: Account, username: String, now: Date) -> OutboxMessage {
+        compose(
+            to: admin.email, account: admin, kind: "account_locked_alert", now: now,
+            subject: "An account was locked by its owner",
+            paragraphs: [
+                "The owner of \(username) answered a security mail with \"This wasn't me\". The account is locked and every device of it was signed out.",
+                "The account's security log shows what happened before. Several such locks in a short time can mean a wave of stolen passwords.",
+            ],
+            action: ("Open the operators' page", link("/admin")))
+    }
+
+    /// The code a sign-in from a device never seen on the account needs when two-factor sign-in is off
+    /// (device verification). Names the device, and carries "This wasn't me" like every security mail.
+    public func deviceVerificationCode(to account: Account, code: String, info: Device.Info, ipAddress: String, now: Date)
+        -> OutboxMessage
+    {
+        compose(
+            to: account.email, account: account, kind: "device_code", now: now,
+            subject: "Your sign-in code: \(code)",
+            paragraphs: [
+                "Someone signed in to \(account.username) with the right password from a device this account has not used before:",
+                "\(info.name) (\(info.product), \(info.platform)) from \(ipAddress).",
+                "If it was you, enter this code on that device. It works once and expires in 15 minutes:",
+                code,
+                "If it was not you, your password is known to someone else: do not share this code, and change your password.",
+            ],
+            action: nil)
+    }
+
     /// To an operator: a canary account was used, so someone holds a copy of the database.
     public func canaryAlert(to admin: Account, canary: String, use: String, address: String, now: Date) -> OutboxMessage {
         compose(
@@ -383,6 +441,13 @@ public struct MailComposer: Sendable {
         if let action {
             text += "\(action.label): \(action.url)\n\n"
             html += "<p><a href=\"" + HTML.escape(action.url) + "\">" + HTML.escape(action.label) + "</a></p>"
+        }
+        if Self.securityKinds.contains(kind), let lockLinks {
+            let url = publicURL + "/not-me?token=" + lockLinks.token(accountID: account.id, now: now)
+            let note =
+                "This wasn't me: if you did not do this, open the link below within 7 days. It signs out every device and locks the account until its password is reset. It asks for nothing."
+            text += note + "\nThis wasn't me: \(url)\n\n"
+            html += "<p>" + HTML.escape(note) + "</p><p><a href=\"" + HTML.escape(url) + "\">This wasn't me</a></p>"
         }
         let footer = "\(productName) will never ask for your password by mail. Sign in only at \(publicURL)."
         text += "-- \n" + footer + "\n"

@@ -43,6 +43,15 @@ public protocol OutboxStore: Sendable {
     func enqueueMail(_ message: OutboxMessage) async throws
     /// Unsent messages due at `now`, oldest first.
     func dueMail(now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Claims up to `limit` due messages for `claimant` until `until`, oldest first, atomically: a message claimed
+    /// by one hub instance is not handed to another before the claim lapses (`until`) or is released. Marking a
+    /// message sent or failed releases its claim.
+    func claimDueMail(now: Date, limit: Int, claimant: String, until: Date) async throws -> [OutboxMessage]
+    /// Extends `claimant`'s claim on one message to `until`, if it still holds it at `now` (not lapsed, not taken
+    /// by another instance since, not sent); false otherwise, and the message must not be sent.
+    func renewMailClaim(id: String, claimant: String, now: Date, until: Date) async throws -> Bool
+    /// Gives back claims of `claimant` on messages it did not get to (they are due again at once).
+    func releaseMailClaims(ids: [String], claimant: String) async throws
     func markMailSent(id: String, at: Date) async throws
     func markMailFailed(id: String, error: String, nextAttemptAt: Date, giveUp: Bool) async throws
     /// Counts of messages by state (for status pages and tests).

@@ -316,7 +316,7 @@ public struct PasskeyService: Sendable {
         signInChallenge: String, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
         dpopThumbprint: String?
     ) async throws -> SignedIn {
-        let answered = try await signIn.secondFactors.answerChallenge(signInChallenge, caller: caller) { account in
+        let answered = try await signIn.secondFactors.answerChallenge(signInChallenge, caller: caller) { account, _ in
             do {
                 let (_, passkey) = try await verifyAssertion(
                     purpose: .passkeySecondFactor, challengeID: challengeID, credential: credential, caller: caller,

@@ -1,6 +1,7 @@
 import Argon2
 import Crypto
 import Foundation
+import Tracing
 import Logging
 import Synchronization
 
@@ -149,11 +150,13 @@ public final class Argon2PasswordHasher: PasswordHashing {
         let parameters = self.parameters
         let hasher = self.hasher
         let bytes = Array(password.utf8)
-        return try await pool.run {
-            try PHCString.make(
-                password: bytes, salt: SecureRandom.bytes(16), parameters: parameters, secret: pepper.material,
-                keyID: Array(pepper.id.utf8), using: hasher
-            ).description
+        return try await withSpan("password.hash") { _ in
+            try await pool.run {
+                try PHCString.make(
+                    password: bytes, salt: SecureRandom.bytes(16), parameters: parameters, secret: pepper.material,
+                    keyID: Array(pepper.id.utf8), using: hasher
+                ).description
+            }
         }
     }
 
@@ -177,7 +180,9 @@ public final class Argon2PasswordHasher: PasswordHashing {
         let hasher = self.hasher
         let secret = pepper.material
         let bytes = Array(password.utf8)
-        let matches = try await pool.run { try phc.verify(password: bytes, secret: secret, using: hasher) }
+        let matches = try await withSpan("password.verify") { _ in
+            try await pool.run { try phc.verify(password: bytes, secret: secret, using: hasher) }
+        }
         guard matches else { return .invalid }
         let stale = phc.needsRehash(for: parameters) || keyID != keyring.currentPepper.id
         return .valid(needsRehash: stale)
@@ -193,7 +198,10 @@ public final class Argon2PasswordHasher: PasswordHashing {
         let hasher = self.hasher
         let secret = pepper.material
         let bytes = Array(password.utf8)
-        _ = try await pool.run { try dummy.verify(password: bytes, secret: secret, using: hasher) }
+        // The same span name as a real verification: a trace must not tell unknown accounts apart either.
+        _ = try await withSpan("password.verify") { _ in
+            try await pool.run { try dummy.verify(password: bytes, secret: secret, using: hasher) }
+        }
     }
 
     /// The parameters an unknown account's dummy verification uses: those of most real accounts' stored hashes.

@@ -106,6 +106,11 @@ public struct RecoveryService: Sendable {
         message: "This account signs in with passkeys only. To reset its password, enter one of its recovery codes too.")
     /// Recovery codes tried per reset link.
     static let recoveryCodeAttempts = 5
+    /// A locked account ("This wasn't me") with two-factor sign-in on is reset only with its second factor too:
+    /// whoever reads the mailbox alone does not get the account back.
+    public static let secondFactorRequired = RequestError(
+        status: 403, code: "second_factor_required",
+        message: "This account was locked. To reset its password, enter a code from your authenticator app or one of your recovery codes.")
 
     public func confirmReset(token: String, newPassword: String, caller: Caller, recoveryCode: String? = nil)
         async throws
@@ -129,11 +134,51 @@ public struct RecoveryService: Sendable {
             else { throw AccountService.Error.invalidToken }
             recoveryDigest = TwoFactorService(environment: env).recoveryDigest(code)
         }
+        // "This wasn't me" locked it: the reset needs the second factor when one is on (a TOTP code, or a recovery
+        // code spent in the reset's transaction), with the attempts counted on the link before any check.
+        var locked = false
+        if account.isResetRequired { locked = try await env.store.session.lockedAt(accountID: account.id) != nil }
+        var lockRecoveryDigest: String?
+        var lockProof = ""
+        if locked, !passkeyOnly, try await TwoFactorService(environment: env).isEnabled(accountID: account.id) {
+            guard let code = recoveryCode, !code.isEmpty, code.utf8.count <= 64 else { throw Self.secondFactorRequired }
+            guard
+                try await env.store.session.reserveTokenAttempt(
+                    purpose: .passwordReset, digest: digest, limit: Self.recoveryCodeAttempts, now: now)
+            else { throw AccountService.Error.invalidToken }
+            let twoFactor = TwoFactorService(environment: env)
+            if let recovery = TwoFactorService.normalizeRecoveryCode(code) {
+                lockRecoveryDigest = twoFactor.recoveryDigest(recovery)
+                lockProof = "a recovery code"
+            } else if try await twoFactor.verifyCode(account: account, code: code, caller: caller) {
+                lockProof = "an authenticator code"
+            } else {
+                throw Self.secondFactorRequired
+            }
+        } else if locked {
+            lockProof = passkeyOnly ? "a recovery code" : "the mailed link"
+        }
         let accounts = AccountService(environment: env)
         let normalized = try await accounts.validateNewPassword(newPassword, for: account)
         let hash = try await env.hasher.hash(normalized)
         let env = self.env
-        let revoked = try await env.store.transaction { [recoveryDigest] tx -> [String]? in
+        let revoked = try await env.store.transaction { [recoveryDigest, lockRecoveryDigest, lockProof, locked] tx -> [String]? in
+            // The link first: a reset that lost the race for it changes nothing (throwing rolls back any code spent).
+            guard try await tx.consumeToken(purpose: .passwordReset, digest: digest, now: now) != nil,
+                var current = try await tx.account(id: account.id)
+            else { throw AccountService.Error.invalidToken }
+            if let lockRecoveryDigest {
+                guard try await tx.useRecoveryCode(accountID: account.id, digest: lockRecoveryDigest, at: now) else {
+                    throw Self.secondFactorRequired
+                }
+            }
+            if locked {
+                try await tx.unlockAccount(accountID: account.id)
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .accountUnlocked, ipAddress: caller.ipAddress,
+                        detail: "reset with \(lockProof)"), at: now)
+            }
             if let recoveryDigest {
                 guard try await tx.useRecoveryCode(accountID: account.id, digest: recoveryDigest, at: now) else {
                     throw Self.recoveryCodeRequired
@@ -144,9 +189,6 @@ public struct RecoveryService: Sendable {
                         accountID: account.id, kind: .passkeyOnlyChanged, ipAddress: caller.ipAddress,
                         detail: "off: reset with a recovery code"), at: now)
             }
-            guard try await tx.consumeToken(purpose: .passwordReset, digest: digest, now: now) != nil,
-                var current = try await tx.account(id: account.id)
-            else { return nil }
             try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
             try await tx.voidTokens(purpose: .verifyEmail, accountID: account.id)
             try await tx.forgetKnownDevices(accountID: account.id)

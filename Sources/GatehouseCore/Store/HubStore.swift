@@ -5,7 +5,7 @@ import Foundation
 public protocol StoreSession:
     AccountStore, CredentialStore, DeviceStore, AuditStore, OutboxStore, ThrottleStore, OneTimeTokenStore,
     TwoFactorStore, IncidentStore, ServerStore, ReleaseStore, PasskeyStore, DeviceGrantStore, CanaryStore,
-    AppPasswordStore, DPoPStore, InvitationStore
+    AppPasswordStore, DPoPStore, LockdownStore, InvitationStore
 {}
 
 /// The hub's store: plain access and transactions.
@@ -18,4 +18,12 @@ public protocol HubStore: Sendable {
     var dialectName: String { get }
     /// Closes connections.
     func shutdown() async throws
+    /// Signals, while the stream is consumed, that some process appended to the revocation log (PostgreSQL
+    /// `LISTEN gatehouse_revocations`); nil when the database has no such signal (SQLite: every writer is this
+    /// process or an operator command, and the poll covers those).
+    func revocationWakeups() -> AsyncStream<Void>?
+}
+
+extension HubStore {
+    public func revocationWakeups() -> AsyncStream<Void>? { nil }
 }

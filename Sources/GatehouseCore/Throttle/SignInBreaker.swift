@@ -67,6 +67,15 @@ public final class SignInBreaker: Sendable {
         }
     }
 
+    /// True for ``alertInterval`` after a wave was last announced: the hub tightens by itself meanwhile (shorter
+    /// per-address budgets, and the mailed code for unrecognised devices even where device verification is off).
+    public func isTightened(at now: Date) -> Bool {
+        let second = Int64(now.timeIntervalSince1970.rounded(.down))
+        return state.withLock { state in
+            state.lastAlert != .min && second - state.lastAlert < Self.alertInterval
+        }
+    }
+
     /// True once per ``alertInterval`` while the breaker is open: the caller then alerts the operators.
     public func claimAlert(at now: Date) -> Bool {
         let second = Int64(now.timeIntervalSince1970.rounded(.down))

@@ -36,6 +36,10 @@ public struct ThrottlePolicy: Sendable, Equatable {
     public static let perAccount = ThrottlePolicy(freeAttempts: 5, baseDelay: 1, maximumDelay: 900, window: 86_400)
     /// Per IP address: 20 free tries, then 1 s doubling to 15 minutes.
     public static let perAddress = ThrottlePolicy(freeAttempts: 20, baseDelay: 1, maximumDelay: 900, window: 86_400)
+    /// Per IP address while a credential-stuffing wave is on (``SignInBreaker/isTightened(at:)``): 5 free tries,
+    /// then 4 s doubling to an hour.
+    public static let perAddressDuringWave = ThrottlePolicy(
+        freeAttempts: 5, baseDelay: 4, maximumDelay: 3_600, window: 86_400)
 
     /// Seconds still to wait before another attempt, or 0.
     public func wait(failures: Int, lastFailure: Date, now: Date) -> Int {

@@ -16,6 +16,9 @@ public struct PendingSignIn: Sendable, Codable {
     public var kind: Device.Kind
     /// The password step was made with a valid known-device secret.
     public var isKnownDevice: Bool?
+    /// Device verification: the keyed digest of the 6-digit code mailed for this sign-in (nil for a second-factor
+    /// challenge). Only this challenge accepts it.
+    public var mailedCode: String?
 }
 
 /// TOTP enrolment, recovery codes, second-factor challenges and re-authentication ("sudo mode").
@@ -194,14 +197,95 @@ public struct TwoFactorService: Sendable {
         return token.value
     }
 
+    /// Mailed sign-in codes per account per hour: a right password alone must not flood the owner's mailbox.
+    static let mailedCodePolicy = ThrottlePolicy(freeAttempts: 5, baseDelay: 3_600, maximumDelay: 3_600, window: 3_600)
+
+    /// Device verification (GitHub's): a challenge answered by a 6-digit code mailed to the account, for a sign-in
+    /// with the right password from a client never seen on an account without a second factor. The code lives
+    /// ``AccountSettings/mailedCodeLifetime`` (15 minutes), is kept only as a keyed digest in the challenge, works
+    /// once, and is throttled like an authenticator code: per challenge and per account, reserved before the check.
+    public func issueMailedCodeChallenge(account: Account, info: Device.Info, kind: Device.Kind, caller: Caller)
+        async throws -> String
+    {
+        let now = env.clock.now()
+        let wait = try await env.store.session.reserveAttempt(
+            key: "devcode-mail:" + account.id, policy: Self.mailedCodePolicy, now: now)
+        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        let code = Self.sixDigitCode()
+        let token = OpaqueToken.generate(prefix: "ghc")
+        let payload = String(
+            decoding: try JSONEncoder().encode(
+                PendingSignIn(info: info, kind: kind, isKnownDevice: false, mailedCode: env.digest("device-code:" + code))),
+            as: UTF8.self)
+        let env = self.env
+        try await env.store.transaction { tx in
+            try await tx.issueToken(
+                OneTimeToken(
+                    purpose: .signInChallenge, accountID: account.id, digest: env.digest(token.value), payload: payload,
+                    expiresAt: now.addingTimeInterval(env.settings.mailedCodeLifetime)))
+            try await tx.trimLiveTokens(
+                purpose: .signInChallenge, accountID: account.id, keeping: env.settings.liveChallengesPerAccount,
+                now: now)
+            try await tx.enqueueMail(
+                env.mail.deviceVerificationCode(
+                    to: account, code: code, info: info, ipAddress: caller.ipAddress, now: now))
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .deviceCodeMailed, ipAddress: caller.ipAddress,
+                    detail: "\(info.product) on \(info.platform)"), at: now)
+        }
+        return token.value
+    }
+
+    /// Six uniformly random decimal digits.
+    static func sixDigitCode() -> String {
+        while true {
+            let bytes = SecureRandom.bytes(4)
+            let value = bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            // Reject the top sliver so every code is equally likely.
+            if value < UInt32.max - UInt32.max % 1_000_000 {
+                let text = String(value % 1_000_000)
+                return String(repeating: "0", count: 6 - text.count) + text
+            }
+        }
+    }
+
     /// Answers a challenge. The attempt is reserved on the challenge before the code is looked at, so no more
     /// than ``AccountSettings/challengeAttempts`` codes are ever evaluated per challenge, however many arrive at
     /// once; the per-account code budget holds across all of an account's challenges.
     public func answerChallenge(_ challenge: String, code: String, caller: Caller) async throws -> AnsweredChallenge {
         guard code.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
-        return try await answerChallenge(challenge, caller: caller) { account in
-            try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true)
+        return try await answerChallenge(challenge, caller: caller) { account, pending in
+            if let mailed = pending.mailedCode {
+                return try await checkMailedCode(account: account, code: code, expected: mailed, caller: caller)
+            }
+            return try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true)
         }
+    }
+
+    /// A mailed sign-in code, under the account's own budget (reserved first), compared in constant time.
+    private func checkMailedCode(account: Account, code: String, expected: String, caller: Caller) async throws
+        -> Proof?
+    {
+        let now = env.clock.now()
+        let key = "devcode:" + account.id
+        let session = env.store.session
+        let wait = try await session.reserveAttempt(key: key, policy: Self.accountPolicy, now: now)
+        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        let digits = code.filter { !$0.isWhitespace && $0 != "-" }
+        if digits.count == 6, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+            ConstantTime.equals(env.digest("device-code:" + digits), expected)
+        {
+            try await session.clearThrottle(key: key)
+            return .passwordAndMailedCode
+        }
+        try await env.store.transaction { tx in
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: account.id, kind: .twoFactorFailed, ipAddress: caller.ipAddress,
+                    detail: "wrong mailed sign-in code"), at: now)
+        }
+        return nil
     }
 
     /// The account a live sign-in challenge belongs to (the challenge is neither spent nor consumed), or nil.
@@ -217,7 +301,7 @@ public struct TwoFactorService: Sendable {
     /// Answers a challenge with any second factor: `verify` checks it for the challenge's account and says how
     /// (nil when wrong). The attempt on the challenge is reserved first, the challenge consumed on success.
     public func answerChallenge(
-        _ challenge: String, caller: Caller, verify: (Account) async throws -> Proof?
+        _ challenge: String, caller: Caller, verify: (Account, PendingSignIn) async throws -> Proof?
     ) async throws -> AnsweredChallenge {
         guard challenge.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
         let digest = env.digest(challenge)
@@ -234,7 +318,7 @@ public struct TwoFactorService: Sendable {
             _ = try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now)
             throw SignInService.Error.invalidChallenge
         }
-        guard let proof = try await verify(account) else { throw SignInService.Error.invalidCode }
+        guard let proof = try await verify(account, pending) else { throw SignInService.Error.invalidCode }
         guard try await session.consumeToken(purpose: .signInChallenge, digest: digest, now: now) != nil else {
             throw SignInService.Error.invalidChallenge
         }

@@ -252,13 +252,13 @@ enum OpenAPIDocument {
                         device: {$ref: "#/components/schemas/DeviceInput"}
               responses:
                 "201": {description: Signed in, content: {application/json: {schema: {$ref: "#/components/schemas/SignedIn"}}}}
-                "200": {description: A second factor is required; answer the challenge at /sessions/second-factor}
+                "200": {description: "A second step is required; answer the challenge at /sessions/second-factor. methods lists what answers it: totp, recovery_code and passkey when two-factor sign-in is on; [email_code] when it is off and this client was never seen on the account (device verification: a 6-digit code mailed to the account, valid 15 minutes)"}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {description: password_reset_required (only after a correct password)}
                 "429": {$ref: "#/components/responses/Error"}
           /sessions/second-factor:
             post:
-              summary: Complete a sign-in with a TOTP or recovery code. A DPoP proof on this request binds the new credential
+              summary: Complete a sign-in with a TOTP or recovery code, or the mailed code of device verification. A DPoP proof on this request binds the new credential
               parameters:
                 - {name: DPoP, in: header, required: false, schema: {type: string}}
               requestBody:
@@ -601,12 +601,21 @@ enum OpenAPIDocument {
                       properties:
                         token: {type: string}
                         new_password: {type: string}
-                        recovery_code: {type: string, description: Needed only for a passkey-only account (which this also switches back to password sign-in).}
+                        recovery_code: {type: string, description: "Needed for a passkey-only account (a recovery code; this also switches it back to password sign-in), and for an account locked with \"This wasn't me\" that has two-factor sign-in on (an authenticator code or a recovery code)."}
               responses:
                 "200": {description: Reset}
                 "400": {$ref: "#/components/responses/Error"}
-                "403": {description: recovery_code_required (a passkey-only account; the link alone is not enough)}
+                "403": {description: "recovery_code_required (a passkey-only account) or second_factor_required (a locked account with two-factor sign-in): the link alone is not enough"}
                 "422": {$ref: "#/components/responses/Error"}
+          /account/lock:
+            post:
+              summary: "\"This wasn't me\": lock the account with the link of a security mail (signs out every device, app password and profile; sign-in is refused until a reset)"
+              requestBody:
+                content: {application/json: {schema: {type: object, required: [token], properties: {token: {type: string, description: The token of the mailed /not-me link}}}}}
+              responses:
+                "200": {description: "Locked: {locked, signed_out, message}"}
+                "400": {$ref: "#/components/responses/Error"}
+                "409": {description: link_used (each link works once)}
           /notices:
             get:
               summary: Banners of open incidents, for apps and pages

@@ -65,11 +65,20 @@ enum RecoveryRoutes {
     struct ResetConfirm: Decodable {
         var token: String
         var newPassword: String
-        /// Needed only for a passkey-only account.
+        /// Needed for a passkey-only account (a recovery code) and for a locked account with two-factor sign-in on
+        /// (an authenticator code or a recovery code).
         var recoveryCode: String?
+    }
+    struct LockRequest: Decodable { var token: String }
+    struct Locked: Encodable {
+        var locked = true
+        var signedOut: Int
+        var message: String
     }
     struct Message: Encodable { var message: String }
 
+    static let lockedMessage =
+        "The account is locked and every device was signed out. Reset its password with the link mailed to its address."
     static let acceptedMessage =
         "If an account matches, a reset link is on its way to its email address. It expires in 30 minutes."
 
@@ -87,6 +96,12 @@ enum RecoveryRoutes {
                 token: body.token, newPassword: body.newPassword, caller: services.caller(request, context),
                 recoveryCode: body.recoveryCode)
             return try JSONBody.response(Message(message: "Your password was reset. Every device was signed out."))
+        }
+        // "This wasn't me": the link of a security mail locks the account. Asks for nothing but the link.
+        table.add(.post, "/account/lock", signedIn: false) { request, context in
+            let body = try await JSONBody.decode(LockRequest.self, from: request, context: context)
+            let count = try await services.lockdown.lock(token: body.token, caller: services.caller(request, context))
+            return try JSONBody.response(Locked(signedOut: count, message: lockedMessage))
         }
     }
 }

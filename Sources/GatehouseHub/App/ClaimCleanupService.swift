@@ -11,6 +11,8 @@ struct ClaimCleanupService: Service {
     var deviceGrant: DeviceGrantService?
     /// Spent DPoP proofs to purge once expired (when the replay check is shared through the database).
     var dpopStore: (any DPoPStore)? = nil
+    /// Ids of used "This wasn't me" links, forgotten a day after the longest link expired.
+    var lockLinks: (any LockdownStore)? = nil
     let logger: Logger
     var interval: Duration = .seconds(60)
 
@@ -23,6 +25,11 @@ struct ClaimCleanupService: Service {
                     if let dpopStore {
                         let spent = try await dpopStore.purgeDPoPProofs(before: Date())
                         if spent > 0 { logger.debug("expired DPoP proof records purged", metadata: ["count": "\(spent)"]) }
+                    }
+                    if let lockLinks {
+                        let forgotten = try await lockLinks.purgeLockLinks(
+                            before: Date().addingTimeInterval(-LockLinkSigner.lifetime - 86_400))
+                        if forgotten > 0 { logger.debug("used lock links forgotten", metadata: ["count": "\(forgotten)"]) }
                     }
                     if let deviceGrant {
                         let authorizations = try await deviceGrant.purgeExpired()

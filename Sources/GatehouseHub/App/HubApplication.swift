@@ -3,6 +3,7 @@ import GatehouseCore
 import Hummingbird
 import Logging
 import NIOCore
+import OTel
 import ServiceLifecycle
 
 /// Builds the hub's HTTP application on a ``HubRuntime``.
@@ -17,10 +18,33 @@ public enum HubApplication {
     public static var openAPIDocument: String { OpenAPIDocument.text }
 
     /// The router with every route and middleware.
+    /// Traces over OTLP/HTTP (protobuf) to `endpoint` (a collector's base URL, or its full `/v1/traces` URL), with
+    /// swift-otel; its logs and metrics backends stay off (logs go to stdout, metrics to `/metrics`). Spans: one per
+    /// request (``RequestTracingMiddleware``), store transactions, password hashing and mail delivery. Bootstraps the
+    /// process-wide tracer, so it runs once, at `serve`.
+    static func traceExporter(endpoint: String, logger: Logger) throws -> some Service {
+        var otel = OTel.Configuration.default
+        otel.serviceName = "gatehouse-hub"
+        otel.logs.enabled = false
+        otel.metrics.enabled = false
+        otel.traces.enabled = true
+        otel.traces.otlpExporter.protocol = .httpProtobuf
+        var url = endpoint
+        while url.hasSuffix("/") { url.removeLast() }
+        otel.traces.otlpExporter.endpoint = url.hasSuffix("/v1/traces") ? url : url + "/v1/traces"
+        otel.traces.batchSpanProcessor.scheduleDelay = .seconds(1)
+        otel.diagnosticLogger = .custom(logger)
+        otel.diagnosticLogLevel = .warning
+        return try OTel.bootstrap(configuration: otel)
+    }
+
     public static func makeRouter(runtime: HubRuntime) -> Router<HubRequestContext> {
         let services = runtime.services
         let router = Router(context: HubRequestContext.self)
         let pages = PageRenderer()
+        if runtime.configuration.otlpEndpoint != nil {
+            router.add(middleware: RequestTracingMiddleware())
+        }
         if let endpoint = runtime.metricsEndpoint {
             router.add(middleware: MetricsMiddleware(metrics: endpoint.metrics))
         }
@@ -93,15 +117,25 @@ public enum HubApplication {
             incidents: runtime.services.incidents, transport: transport,
             pollInterval: .milliseconds(Int(configuration.mail.pollInterval * 1000)),
             retryBase: configuration.mail.retryBaseSeconds, logger: runtime.logger,
-            metrics: runtime.services.environment.metrics)
+            metrics: runtime.services.environment.metrics, lease: configuration.outboxLeaseSeconds)
+        let wakeups = configuration.revocationNotify ? runtime.store.revocationWakeups() : nil
+        if runtime.store.dialect == .postgres {
+            runtime.logger.info(
+                "revocation feed", metadata: ["notify": "\(wakeups != nil ? "listen" : "off")", "poll_ms": "250"])
+        }
         var services: [any Service] = [
-            delivery, RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment)),
+            delivery,
+            RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment, wakeups: wakeups)),
             AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
             ClaimCleanupService(
                 servers: runtime.services.servers, passkeys: runtime.services.passkeys,
                 deviceGrant: runtime.services.deviceGrant,
-                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil, logger: runtime.logger),
+                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil,
+                lockLinks: runtime.store.session, logger: runtime.logger),
         ]
+        if let endpoint = configuration.otlpEndpoint {
+            services.append(try Self.traceExporter(endpoint: endpoint, logger: runtime.logger))
+        }
         if let port = configuration.metricsPort {
             // A listener of its own, loopback unless told otherwise: /metrics never shares the public port by default.
             services.append(

@@ -50,6 +50,9 @@ public struct HubConfiguration: Sendable {
     public var stuffingThreshold = 600
     /// Admins must sign in with a passkey (`--admin-credential passkey`).
     public var adminsNeedPasskey = false
+    /// Device verification: a sign-in from a client never seen on an account without a second factor needs a code
+    /// mailed to the account (`--device-verification on|off`, `GATEHOUSE_DEVICE_VERIFICATION`; on by default).
+    public var deviceVerification = true
     /// Refuse DPoP proofs without the server's nonce (`use_dpop_nonce`, RFC 9449 section 8). Nonces are always
     /// accepted; this makes them required.
     public var dpopRequireNonce = false
@@ -58,6 +61,8 @@ public struct HubConfiguration: Sendable {
     public var dpopSharedReplay = false
     /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback by default), apart from the public port.
     public var metricsPort: Int?
+    /// Where traces go over OTLP/HTTP (`--otlp-endpoint`, `GATEHOUSE_OTLP_ENDPOINT`); nil: no tracing.
+    public var otlpEndpoint: String?
     public var metricsHost = "127.0.0.1"
     /// Or serve `/metrics` on the public port to requests that carry this bearer token.
     public var metricsToken: String?
@@ -66,6 +71,13 @@ public struct HubConfiguration: Sendable {
     /// Device-code sign-in (`/link`) accepts client_ids nobody registered with `gatehouse clients add`, labelled
     /// unverified (`--allow-unregistered-clients`). Off by default.
     public var allowUnregisteredClients = false
+    /// Wake the revocation feed with PostgreSQL `LISTEN/NOTIFY` when another instance revokes (on by default; the
+    /// 250 ms poll stays as the fallback). `GATEHOUSE_REVOCATION_NOTIFY=off` leaves only the poll (for comparison in
+    /// Benchmarks/revocation_latency_bench.py). No effect on SQLite.
+    public var revocationNotify = true
+    /// How many seconds a hub instance holds the outbox rows it claimed before another instance may take them
+    /// (a crashed instance's mail is sent after this). `GATEHOUSE_OUTBOX_LEASE_SECONDS`.
+    public var outboxLeaseSeconds: Double = 120
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

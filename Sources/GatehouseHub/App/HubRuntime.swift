@@ -66,13 +66,16 @@ public struct HubRuntime: Sendable {
             failsClosed: configuration.breachCheckFailsClosed, pool: pool, logger: logger)
         let environment = HubEnvironment(
             store: store, hasher: hasher, rules: rules,
-            mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)),
+            mail: MailComposer(
+                publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring),
+                lockLinks: LockLinkSigner(secret: keyring.peppers[0].material)),
             clock: SystemWallClock(), revocations: RevocationBus(),
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
             settings: AccountSettings(
                 signUpMode: configuration.signUpMode, membersCanInvite: configuration.membersCanInvite,
                 deviceLifetimes: configuration.deviceLifetimes,
-                adminsNeedPasskey: configuration.adminsNeedPasskey),
+                adminsNeedPasskey: configuration.adminsNeedPasskey,
+                deviceVerification: configuration.deviceVerification),
             logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold), metrics: metrics)
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)

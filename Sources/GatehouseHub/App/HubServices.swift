@@ -42,6 +42,7 @@ public struct HubServices: Sendable {
 
     /// App passwords (cheap to build: the environment only).
     public var appPasswords: AppPasswordService { AppPasswordService(environment: environment) }
+    public var lockdown: LockdownService { LockdownService(environment: environment, recovery: recovery) }
 
     /// The hub's DPoP verifier: the shared replay cache and nonces, the configured nonce policy.
     public var dpop: DPoPVerifier {

@@ -13,7 +13,7 @@ final class PageRenderer: Sendable {
         let templates: [String: String] = [
             "layout": PageTemplates.layout, "sign-up": PageTemplates.signUp, "check-mail": PageTemplates.checkMail,
             "verify-email": PageTemplates.verifyEmail, "sign-in": PageTemplates.signIn,
-            "sign-in-code": PageTemplates.signInCode, "forgot-password": PageTemplates.forgotPassword,
+            "sign-in-code": PageTemplates.signInCode, "not-me": PageTemplates.notMe, "forgot-password": PageTemplates.forgotPassword,
             "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,
             "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
             "confirm": PageTemplates.confirm, "email-revert": PageTemplates.emailRevert,

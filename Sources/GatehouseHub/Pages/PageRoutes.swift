@@ -57,6 +57,34 @@ struct PageRoutes {
                 context)
         }
         router.post("/reset-password") { request, context in try await resetPassword(request, context) }
+        // "This wasn't me": the page only explains and offers one button; opening the link changes nothing (mail
+        // scanners open links), and nothing secret is asked, so the page is worthless to a phisher.
+        router.get("/not-me") { request, context in
+            let token = request.uri.queryParameters["token"].map(String.init) ?? ""
+            do {
+                let summary = try await services.lockdown.inspect(token: token)
+                return try await show(
+                    "not-me", "This wasn't me",
+                    ["token": token, "username": summary.username, "alreadyLocked": summary.alreadyLocked], request,
+                    context)
+            } catch let error as LockdownService.Error {
+                return try await show(
+                    "not-me", "This wasn't me", ["invalid": error.message], request, context, status: .badRequest)
+            }
+        }
+        router.post("/not-me") { request, context in
+            let fields = try await form(request, context, identity: try await session.identity(request, context))
+            do {
+                let count = try await services.lockdown.lock(
+                    token: fields["token"] ?? "", caller: caller(request, context))
+                return try await show(
+                    "not-me", "Account locked", ["locked": true, "signedOut": count], request, context)
+            } catch let error as LockdownService.Error {
+                return try await show(
+                    "not-me", "This wasn't me", ["invalid": error.message], request, context,
+                    status: HTTPResponse.Status(code: error.status))
+            }
+        }
         router.get("/account") { request, context in try await accountPage(request, context) }
         router.get("/account/security") { request, context in
             guard let identity = try await session.identity(request, context) else { return redirect("/sign-in") }
@@ -218,7 +246,10 @@ struct PageRoutes {
             case .secondFactorRequired(let challenge, let methods):
                 return renderer.page(
                     "sign-in-code", title: "Two-factor sign-in",
-                    data: ["challenge": challenge, "passkey": methods.contains("passkey"), "next": next],
+                    data: [
+                        "challenge": challenge, "passkey": methods.contains("passkey"), "next": next,
+                        "mailed": methods == ["email_code"],
+                    ],
                     frame: try await frame(try await signedIn(request, context), request))
             }
         } catch let error as SignInService.Error {
@@ -244,7 +275,8 @@ struct PageRoutes {
                 status: .unauthorized)
         } catch let error as SignInService.Error {
             return try await show(
-                "sign-in-code", "Two-factor sign-in", ["challenge": challenge, "error": error.message, "next": next],
+                "sign-in-code", "Two-factor sign-in",
+                ["challenge": challenge, "error": error.message, "next": next, "mailed": fields["mailed"] == "1"],
                 request, context,
                 status: HTTPResponse.Status(code: error.status))
         }

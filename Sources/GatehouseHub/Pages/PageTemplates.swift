@@ -137,11 +137,19 @@ enum PageTemplates {
         """
 
     static let signInCode = """
+        {{#mailed}}
+        <h1>Check your mail</h1>
+        <p id="mailed-code-notice">This device is new to your account. We mailed a 6-digit code to your address:
+        enter it here. It works once and expires in 15 minutes.</p>
+        {{/mailed}}
+        {{^mailed}}
         <h1>Two-factor sign-in</h1>
         <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+        {{/mailed}}
         <form method="post" action="/sign-in/code" novalidate>
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="challenge" value="{{challenge}}">
+          {{#mailed}}<input type="hidden" name="mailed" value="1">{{/mailed}}
           {{#next}}<input type="hidden" name="next" value="{{next}}">{{/next}}
           <label for="code">Code</label>
           <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus
@@ -233,12 +241,40 @@ enum PageTemplates {
           <input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus
             {{#error}}aria-invalid="true" aria-describedby="reset-error"{{/error}}>
           {{#error}}<p class="error" id="reset-error">{{error}}</p>{{/error}}
-          <label for="recovery_code">Recovery code (only if your account signs in with passkeys only)</label>
+          <label for="recovery_code">Authenticator or recovery code (asked only if your account was locked with
+          “This wasn't me” and has two-factor sign-in, or signs in with passkeys only)</label>
           <input id="recovery_code" name="recovery_code" autocomplete="off">
           <p class="hint">Every device will be signed out. Two-factor sign-in, if on, stays on.</p>
           <button type="submit">Set new password</button>
         </form>
         {{/invalid}}
+        """
+
+    static let notMe = """
+        <h1>This wasn't me</h1>
+        {{#invalid}}<p class="error" id="not-me-error" role="alert">{{invalid}}</p>{{/invalid}}
+        {{#locked}}
+        <p class="notice" id="not-me-done"><strong>The account is locked.</strong> Every device, app password and
+        profile was signed out ({{signedOut}}), and nobody can sign in to it now.</p>
+        <ol>
+          <li>Open the reset link we just mailed to the account's address and choose a new password. If two-factor
+          sign-in is on, the reset asks for a code from your authenticator app or a recovery code.</li>
+          <li>Then review your devices, passkeys and e-mail address, and turn on two-factor sign-in.</li>
+          <li>If you used this password anywhere else, change it there too.</li>
+        </ol>
+        {{/locked}}
+        {{#token}}
+        <p>Locking <strong>{{username}}</strong> signs out every device, app password and profile at once, and refuses
+        every sign-in until the password is reset from the mailed link.</p>
+        {{#alreadyLocked}}<p class="notice">This account is already locked.</p>{{/alreadyLocked}}
+        <p class="hint">This page never asks for a password or a code. A page that does, after a link in a mail, is
+        not ours.</p>
+        <form method="post" action="/not-me" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <input type="hidden" name="token" value="{{token}}">
+          <button type="submit" id="lock-account">Lock my account and sign out everywhere</button>
+        </form>
+        {{/token}}
         """
 
     static let account = """

@@ -170,7 +170,9 @@ func withHub(
     accountSettings.adminsNeedPasskey = configuration.adminsNeedPasskey || settings.adminsNeedPasskey
     let environment = HubEnvironment(
         store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, pool: pool, logger: logger),
-        mail: MailComposer(publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring)), clock: clock,
+        mail: MailComposer(
+            publicURL: configuration.publicURL, sealer: SecretBox(keyring: keyring),
+            lockLinks: LockLinkSigner(secret: keyring.peppers[0].material)), clock: clock,
         revocations: RevocationBus(), cache: CredentialCache(lifetime: 30), keyring: keyring,
         settings: accountSettings, logger: logger, breaker: SignInBreaker(threshold: stuffingThreshold),
         metrics: metrics)
