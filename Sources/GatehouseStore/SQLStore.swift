@@ -89,7 +89,14 @@ public final class SQLStore: HubStore {
         for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
             "PRAGMA busy_timeout = 10000", "PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"]
         {
-            try await db.raw(SQLQueryString(pragma)).run()
+            do {
+                try await db.raw(SQLQueryString(pragma)).run()
+            } catch {
+                // A file that is not a database fails here: close the connection before reporting it (SQLiteNIO
+                // asserts that a connection is closed before it is released).
+                try? await connection.close().get()
+                throw error
+            }
         }
         return SQLStore(dialect: .sqlite, database: db, gate: AsyncGate(), logger: logger) {
             try await connection.close().get()
