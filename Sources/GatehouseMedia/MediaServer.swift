@@ -195,7 +195,8 @@ final class MediaServer: Sendable {
             services.append(PeriodicService(interval: 600, runImmediately: true) { await keys.refresh() })
             services.append(
                 RevocationStreamService(
-                    hub: hub, identity: identity, credential: credential, revocations: revocations, logger: logger))
+                    hub: hub, identity: identity, credential: credential, revocations: revocations, logger: logger,
+                    keys: keys))
             services.append(
                 PeriodicService(interval: 600, runImmediately: false) {
                     let horizon = 2 * (MediaTokenVerifier.maximumLifetime + MediaTokenVerifier.leeway)

@@ -163,6 +163,25 @@ enum Migrations {
                 )
                 """,
             ]),
+            // 19 (15 to 18 are taken by parallel work): signed audit checkpoints (AuditCheckpoint: C2SP signed notes
+            // of every chain's head, signed by a key derived from a keyring signing key).
+            (19, [
+                """
+                CREATE TABLE audit_checkpoints (
+                    id \(t.serial),
+                    key_id TEXT NOT NULL,
+                    events \(t.int) NOT NULL,
+                    created_at \(t.int) NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+                // Entries written from now on are keyed (HMAC under a keyring-derived key); older ones keep their
+                // plain SHA-256 chain. The cut-over is the newest entry now.
+                """
+                INSERT INTO hub_facts (name, value)
+                SELECT 'audit_keyed_after', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM audit_events
+                """,
+            ]),
         ]
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatehouseCore
 import SQLKit
@@ -11,6 +12,20 @@ extension SQLSession {
             hash: try row.string("hash"))
     }
 
+    /// The hash of a new entry: keyed under the hub's audit key when the store has one, plain otherwise.
+    func auditHash(
+        chain: String, kind: String, ipAddress: String, detail: String, createdAt: Date, previousHash: String
+    ) -> String {
+        if let auditKey {
+            return AuditChain.mac(
+                key: SymmetricKey(data: auditKey), chain: chain, kind: kind, ipAddress: ipAddress, detail: detail,
+                createdAt: createdAt, previousHash: previousHash)
+        }
+        return AuditChain.hash(
+            chain: chain, kind: kind, ipAddress: ipAddress, detail: detail, createdAt: createdAt,
+            previousHash: previousHash)
+    }
+
     func appendAudit(_ record: AuditRecord, at date: Date) async throws {
         let chain = record.accountID ?? AuditEvent.systemChain
         if dialect == .postgres {
@@ -21,7 +36,7 @@ extension SQLSession {
             try await first("SELECT hash FROM audit_events WHERE chain = \(bind: chain) ORDER BY id DESC LIMIT 1")?
             .string("hash") ?? AuditChain.genesis
         let stamp = Date(epochSeconds: date.epochSeconds)
-        let hash = AuditChain.hash(
+        let hash = auditHash(
             chain: chain, kind: record.kind.rawValue, ipAddress: record.ipAddress, detail: record.detail,
             createdAt: stamp, previousHash: previous)
         try await exec(
@@ -44,5 +59,41 @@ extension SQLSession {
 
     func auditChains() async throws -> [String] {
         try await all("SELECT DISTINCT chain FROM audit_events ORDER BY chain").map { try $0.string("chain") }
+    }
+
+    func auditKeyedAfter() async throws -> Int64? {
+        guard let value = try await first(
+            "SELECT value FROM hub_facts WHERE name = \(bind: AuditChain.keyedAfterFact)")?.string("value")
+        else { return nil }
+        return Int64(value)
+    }
+
+    func auditHeads() async throws -> [AuditCheckpoint.Head] {
+        // One statement, so every head comes from the same snapshot; appends to one chain are serialised, so a
+        // chain's last id is its newest committed entry.
+        try await all(
+            """
+            SELECT a.chain AS chain, a.id AS id, a.hash AS hash, c.n AS n FROM audit_events a
+            JOIN (SELECT chain, MAX(id) AS last, COUNT(*) AS n FROM audit_events GROUP BY chain) c
+                ON a.chain = c.chain AND a.id = c.last
+            ORDER BY a.chain
+            """
+        ).map {
+            AuditCheckpoint.Head(
+                chain: try $0.string("chain"), lastID: try $0.int("id"), count: Int(try $0.int("n")),
+                hash: try $0.string("hash"))
+        }
+    }
+
+    func saveAuditCheckpoint(_ checkpoint: AuditCheckpoint) async throws {
+        try await exec(
+            """
+            INSERT INTO audit_checkpoints (key_id, events, created_at, note)
+            VALUES (\(bind: checkpoint.keyID), \(bind: checkpoint.size), \(bind: checkpoint.time), \(bind: checkpoint.note))
+            """)
+    }
+
+    func latestAuditCheckpoint() async throws -> String? {
+        try await first("SELECT note FROM audit_checkpoints ORDER BY id DESC LIMIT 1")?.string("note")
     }
 }

@@ -174,7 +174,7 @@ extension SQLSession {
                     "chain", "kind", "ip_address", "detail", "created_at", "previous_hash", "hash")
                 for chain in chunk {
                     let prior = known[chain] ?? AuditChain.genesis
-                    let hash = AuditChain.hash(
+                    let hash = auditHash(
                         chain: chain, kind: kind, ipAddress: "operator", detail: detail, createdAt: stamp,
                         previousHash: prior)
                     insert = insert.values(

@@ -11,6 +11,8 @@ struct SQLSession: StoreSession {
     let dialect: SQLStore.Dialect
     /// Set outside transactions on SQLite, so a single statement never runs inside another task's transaction.
     let gate: AsyncGate?
+    /// The key audit entries are chained under (``AuditChain/mac``), when the hub gave one (``SQLStore/useAuditKey``).
+    var auditKey: [UInt8]? = nil
 
     func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         if let gate {

@@ -7,6 +7,7 @@ import PostgresKit
 import SQLKit
 import Tracing
 import SQLiteKit
+import Synchronization
 
 /// The hub's store on SQLKit: one implementation for SQLite (embedded default) and PostgreSQL (scale).
 public final class SQLStore: HubStore {
@@ -34,6 +35,7 @@ public final class SQLStore: HubStore {
     private let gate: AsyncGate?
     var gateIfAny: AsyncGate? { gate }
     private let closer: @Sendable () async throws -> Void
+    private let auditKeyHolder = Mutex<[UInt8]?>(nil)
     /// How to open a connection of its own (PostgreSQL), for `LISTEN`.
     private let listenConfiguration: SQLPostgresConfiguration?
     private let logger: Logger
@@ -92,8 +94,7 @@ public final class SQLStore: HubStore {
             do {
                 try await db.raw(SQLQueryString(pragma)).run()
             } catch {
-                // A file that is not a database fails here: close the connection before reporting it (SQLiteNIO
-                // asserts that a connection is closed before it is released).
+                // Not a database (or unreadable): close the connection before it is released, then report.
                 try? await connection.close().get()
                 throw error
             }
@@ -129,18 +130,25 @@ public final class SQLStore: HubStore {
     }
 
     public var session: any StoreSession {
-        SQLSession(database: database, dialect: dialect, gate: gate)
+        SQLSession(database: database, dialect: dialect, gate: gate, auditKey: auditKeyHolder.withLock { $0 })
+    }
+
+    /// Chains audit entries written from now on under `key` (``HubEnvironment`` passes the keyring-derived key).
+    public func useAuditKey(_ key: [UInt8]) {
+        auditKeyHolder.withLock { $0 = key }
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) async throws -> T)
         async throws -> T
     {
         let dialect = self.dialect
+        let auditKey = auditKeyHolder.withLock { $0 }
         let work: @Sendable () async throws -> T = {
             try await self.database.withSession { connection in
                 try await connection.raw("BEGIN").run()
                 do {
-                    let value = try await body(SQLSession(database: connection, dialect: dialect, gate: nil))
+                    let value = try await body(
+                        SQLSession(database: connection, dialect: dialect, gate: nil, auditKey: auditKey))
                     try await connection.raw("COMMIT").run()
                     return value
                 } catch {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatehouseCore
 import GatehouseHub
+import GatehouseStore
 import QRCode
 
 /// Runs `body` on an opened hub runtime and closes it afterwards.
@@ -129,36 +130,61 @@ struct AdminCommand: AsyncParsableCommand {
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "The security log.", subcommands: [Verify.self, Export.self])
+        commandName: "audit", abstract: "The security log.", subcommands: [Verify.self, Checkpoint.self, Export.self])
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chains of the security log.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chains of the security log (and against a signed checkpoint).")
         @OptionGroup var hub: HubOptions
         @Option(help: "Only this account (username or email).") var account: String?
+        @Option(
+            help: ArgumentHelp(
+                "A signed checkpoint: a file written by `audit checkpoint --out`, or `latest` (the newest stored one). "
+                    + "Catches edited, deleted or truncated entries even where the chain was recomputed.",
+                valueName: "FILE|latest"))
+        var checkpoint: String?
 
         func run() async throws {
+            if let checkpoint {
+                guard account == nil else { throw ValidationError("--checkpoint checks every chain; drop --account") }
+                try await verifyAgainst(checkpoint)
+                return
+            }
             let broken = try await withRuntime(hub) { runtime -> Int in
-                var chains = try await runtime.store.session.auditChains()
+                var only: [String]?
                 if let account {
                     guard let found = try await runtime.store.session.account(identifier: account) else {
                         throw ValidationError("no account \(account)")
                     }
-                    chains = [found.id]
+                    only = [found.id]
                 }
-                var broken = 0
-                var events = 0
-                for chain in chains {
-                    let entries = try await runtime.store.session.auditChain(chain)
-                    events += entries.count
-                    if let problem = AuditChain.verify(entries) {
-                        broken += 1
-                        print("BROKEN chain \(chain): \(problem)")
-                    }
-                }
-                print("\(chains.count) chains, \(events) events, \(broken) broken")
-                return broken
+                let result = try await AuditCheckpointService(environment: runtime.services.environment)
+                    .verifyChains(only)
+                for (chain, problem) in result.broken { print("BROKEN chain \(chain): \(problem)") }
+                print("\(result.chains) chains, \(result.events) events, \(result.broken.count) broken")
+                return result.broken.count
             }
             if broken > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the heads of every audit chain now and store the checkpoint (the hub also does it hourly).")
+        @OptionGroup var hub: HubOptions
+        @Option(help: "Also write the signed checkpoint to this file (keep copies off the hub's machine).")
+        var out: String?
+
+        func run() async throws {
+            try await withRuntime(hub) { runtime in
+                let checkpoint = try await AuditCheckpointService(environment: runtime.services.environment).write()
+                if let out {
+                    guard FileManager.default.createFile(atPath: out, contents: Data(checkpoint.note.utf8)) else {
+                        throw ValidationError("cannot write \(out)")
+                    }
+                }
+                print("checkpoint signed by \(checkpoint.keyID): \(checkpoint.heads.count) chains, \(checkpoint.size) events")
+            }
         }
     }
 
@@ -183,7 +209,7 @@ struct AuditCommand: AsyncParsableCommand {
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "The hub's keyring.", subcommands: [Rotate.self, List.self, Export.self, Import.self])
+        commandName: "keys", abstract: "The hub's keyring.", subcommands: [Rotate.self, Retire.self, Reseal.self, List.self, Export.self, Import.self])
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -199,6 +225,53 @@ struct KeysCommand: AsyncParsableCommand {
         }
     }
 
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a key for good once nothing needs it (signing keys: oldest first). Restart the hub after.",
+            discussion: """
+                A retired signing key is no longer published, so media servers stop trusting tokens signed with it \
+                when they next read the hub's keys (at once when the restarted hub reconnects their revocation \
+                stream). Retire a signing key only after every media server has been online since the rotation. \
+                A pepper is refused while password hashes still use it; a data key while sealed values do (run \
+                `gatehouse keys reseal` first). The first pepper (the root of derived keys) and the current keys never retire.
+                """)
+        @OptionGroup var hub: HubOptions
+        @Argument(help: "The key id (see `gatehouse keys list`); `oldest-signing` for the oldest signing key.")
+        var id: String
+
+        func run() async throws {
+            let path = hub.configuration().resolvedKeyringPath
+            var ring = try Keyring.load(from: path)
+            let target = id == "oldest-signing" ? ring.signingKeys[0].id : id
+            guard let kind = ring.kind(of: target) else { throw ValidationError(Keyring.RetireRefusal.unknown(target).description) }
+            var inUse = 0
+            if kind != .signing {
+                inUse = try await withRuntime(hub) { runtime in try await runtime.store.valuesUsingKey(target, kind: kind) }
+            }
+            do {
+                try ring.retire(id: target, valuesInUse: inUse)
+            } catch {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
+            try ring.save(to: path)
+            print("retired \(kind.rawValue) key \(target); restart the hub")
+        }
+    }
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every two-factor secret under the current data key (so older data keys can retire).")
+        @OptionGroup var hub: HubOptions
+
+        func run() async throws {
+            let count = try await withRuntime(hub) { runtime in
+                try await runtime.store.resealTwoFactorSecrets(keyring: runtime.keyring)
+            }
+            print("re-sealed \(count) two-factor secrets")
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List key ids (never the keys).")
         @OptionGroup var hub: HubOptions
@@ -208,6 +281,44 @@ struct KeysCommand: AsyncParsableCommand {
             print("peppers: \(ring.peppers.map(\.id).joined(separator: ", ")) (current \(ring.currentPepper.id))")
             print("data keys: \(ring.dataKeys.map(\.id).joined(separator: ", "))")
             print("signing keys: \(ring.signingKeys.map(\.id).joined(separator: ", "))")
+            if let retired = ring.retiredIDs, !retired.isEmpty {
+                print("retired: \(retired.joined(separator: ", "))")
+            }
         }
+    }
+}
+
+extension AuditCommand.Verify {
+    func verifyAgainst(_ source: String) async throws {
+        let ok = try await withRuntime(hub) { runtime -> Bool in
+            let service = AuditCheckpointService(environment: runtime.services.environment)
+            let note: String
+            if source == "latest" {
+                guard let latest = try await service.latest() else {
+                    throw ValidationError("no checkpoint is stored yet; run `gatehouse audit checkpoint`")
+                }
+                note = latest
+            } else {
+                guard let data = FileManager.default.contents(atPath: source),
+                    data.count <= AuditCheckpoint.maximumNoteBytes
+                else { throw ValidationError("cannot read checkpoint \(source)") }
+                note = String(decoding: data, as: UTF8.self)
+            }
+            let report: AuditCheckpointService.Report
+            do {
+                report = try await service.verify(note: note)
+            } catch let failure as AuditCheckpoint.Failure {
+                print("BROKEN checkpoint: \(failure)")
+                return false
+            }
+            for problem in report.problems { print("BROKEN \(problem)") }
+            let signed = Date(timeIntervalSince1970: TimeInterval(report.checkpoint.time))
+            print(
+                "checkpoint of \(ISO8601DateFormatter().string(from: signed)) signed by \(report.checkpoint.keyID): "
+                    + "\(report.checkpoint.heads.count) chains, \(report.checkpoint.size) events; now \(report.chains) "
+                    + "chains, \(report.events) events, \(report.problems.count) problems")
+            return report.problems.isEmpty
+        }
+        if !ok { throw ExitCode(1) }
     }
 }

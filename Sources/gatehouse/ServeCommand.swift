@@ -222,6 +222,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.dpopSharedReplay = text == "database"
         }
+        if let text = env["GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL"] {
+            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
+                throw ValidationError("GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL is a number of seconds (0: off)")
+            }
+            configuration.auditCheckpointInterval = seconds
+        }
         configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
         if let endpoint = otlpEndpoint ?? env["GATEHOUSE_OTLP_ENDPOINT"], !endpoint.isEmpty {
             guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {

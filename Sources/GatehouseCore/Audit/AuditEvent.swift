@@ -112,18 +112,48 @@ public enum AuditChain {
     /// The previous-hash of a chain's first entry.
     public static let genesis = String(repeating: "0", count: 64)
 
-    /// The hash of an entry with these fields.
+    /// The prefix of a keyed entry's hash: `m1:` and the HMAC-SHA-256, under ``keyPurpose``, of the same fields.
+    public static let keyedPrefix = "m1:"
+    /// The keyring purpose the chain key is derived for (``Keyring/derivedKey(purpose:)``).
+    public static let keyPurpose = "audit chain"
+    /// The `hub_facts` row naming the last entry written before chains were keyed (migration 19): every later entry
+    /// must be keyed.
+    public static let keyedAfterFact = "audit_keyed_after"
+
+    static func fields(
+        chain: String, kind: String, ipAddress: String, detail: String, createdAt: Date, previousHash: String
+    ) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in [chain, kind, ipAddress, detail, String(createdAt.epochSeconds), previousHash] {
+            let utf8 = Array(field.utf8)
+            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
+            bytes += utf8
+        }
+        return bytes
+    }
+
+    /// The plain hash of an entry with these fields (entries written before the cut-over, and stores without a key).
     public static func hash(
         chain: String, kind: String, ipAddress: String, detail: String, createdAt: Date, previousHash: String
     ) -> String {
-        var hasher = SHA256()
-        for field in [chain, kind, ipAddress, detail, String(createdAt.epochSeconds), previousHash] {
-            let bytes = Array(field.utf8)
-            var length = UInt32(bytes.count).bigEndian
-            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: bytes)
-        }
-        return Encoding.hex(hasher.finalize())
+        Encoding.hex(
+            SHA256.hash(
+                data: fields(
+                    chain: chain, kind: kind, ipAddress: ipAddress, detail: detail, createdAt: createdAt,
+                    previousHash: previousHash)))
+    }
+
+    /// The keyed hash of an entry: someone who can write the database but lacks the keyring cannot recompute it.
+    public static func mac(
+        key: SymmetricKey, chain: String, kind: String, ipAddress: String, detail: String, createdAt: Date,
+        previousHash: String
+    ) -> String {
+        keyedPrefix
+            + Encoding.hex(
+                HMAC<SHA256>.authenticationCode(
+                    for: fields(
+                        chain: chain, kind: kind, ipAddress: ipAddress, detail: detail, createdAt: createdAt,
+                        previousHash: previousHash), using: key))
     }
 
     /// A problem found in a chain.
@@ -134,18 +164,40 @@ public enum AuditChain {
     }
 
     /// Checks a chain's events (oldest first); nil when intact.
-    public static func verify(_ events: [AuditEvent]) -> Break? {
+    ///
+    /// With `key`, keyed entries (`m1:`) are checked under it, and every entry after `keyedAfter` (the cut-over, see
+    /// ``keyedAfterFact``) must be keyed, as must every entry after a keyed one: a rewrite without the keyring shows.
+    /// Without `key`, only plain entries can be checked.
+    public static func verify(_ events: [AuditEvent], key: SymmetricKey? = nil, keyedAfter: Int64? = nil) -> Break? {
         var previous = genesis
+        var keyedSeen = false
         for event in events {
             guard event.previousHash == previous else {
                 return Break(eventID: event.id, reason: "previous hash does not match (an entry is missing or moved)")
             }
-            let expected = hash(
-                chain: event.chain, kind: event.kind, ipAddress: event.ipAddress, detail: event.detail,
-                createdAt: event.createdAt, previousHash: event.previousHash)
-            guard expected == event.hash else {
+            let keyed = event.hash.hasPrefix(keyedPrefix)
+            if !keyed && (keyedSeen || (keyedAfter.map { event.id > $0 } ?? false)) {
+                return Break(
+                    eventID: event.id,
+                    reason: "unkeyed entry where only keyed ones are written (rewritten without the keyring)")
+            }
+            let expected: String
+            if keyed {
+                guard let key else {
+                    return Break(eventID: event.id, reason: "keyed entry, and no key to check it with")
+                }
+                expected = mac(
+                    key: key, chain: event.chain, kind: event.kind, ipAddress: event.ipAddress, detail: event.detail,
+                    createdAt: event.createdAt, previousHash: event.previousHash)
+            } else {
+                expected = hash(
+                    chain: event.chain, kind: event.kind, ipAddress: event.ipAddress, detail: event.detail,
+                    createdAt: event.createdAt, previousHash: event.previousHash)
+            }
+            guard ConstantTime.equals(expected, event.hash) else {
                 return Break(eventID: event.id, reason: "contents do not match the hash (the entry was edited)")
             }
+            keyedSeen = keyedSeen || keyed
             previous = event.hash
         }
         return nil
@@ -162,4 +214,12 @@ public protocol AuditStore: Sendable {
     func auditChain(_ chain: String) async throws -> [AuditEvent]
     /// Every chain name (for a full verification).
     func auditChains() async throws -> [String]
+    /// The last entry written before chains were keyed (``AuditChain/keyedAfterFact``), if the database says.
+    func auditKeyedAfter() async throws -> Int64?
+    /// Every chain's newest entry and length, read in one snapshot (for a checkpoint).
+    func auditHeads() async throws -> [AuditCheckpoint.Head]
+    /// Stores a signed checkpoint.
+    func saveAuditCheckpoint(_ checkpoint: AuditCheckpoint) async throws
+    /// The newest stored checkpoint's note, if any.
+    func latestAuditCheckpoint() async throws -> String?
 }

@@ -141,6 +141,7 @@ public struct HubEnvironment: Sendable {
             key: HKDF<SHA256>.deriveKey(
                 inputKeyMaterial: SymmetricKey(data: keyring.peppers[0].material),
                 info: Array("gatehouse token digest v1".utf8), outputByteCount: 32))
+        store.useAuditKey(keyring.derivedKey(purpose: AuditChain.keyPurpose).withUnsafeBytes { Array($0) })
         self.dpopReplay = DPoPReplayCache()
         self.dpopNonces = DPoPNonceSource(secret: keyring.peppers[0].material)
     }

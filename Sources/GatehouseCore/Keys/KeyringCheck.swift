@@ -53,12 +53,20 @@ public enum KeyringCheck {
 
     /// The check value of `keyring`: `v1:` and 64 hex digits.
     public static func value(for keyring: Keyring) -> String {
+        let key = SymmetricKey(data: checkKey(for: keyring))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("this database belongs to this keyring".utf8), using: key)
+        return "v1:" + Encoding.hex(mac)
+    }
+
+    /// The key the check value is a MAC under: derived (HKDF) from the keyring's first pepper, data key and signing
+    /// key, or the copy the keyring kept when one of those was retired (``Keyring/retire(id:valuesInUse:now:)``).
+    public static func checkKey(for keyring: Keyring) -> [UInt8] {
+        if let kept = keyring.checkKey { return kept }
         let material = keyring.peppers[0].material + keyring.dataKeys[0].material + keyring.signingKeys[0].material
         let key = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: material), info: Array("gatehouse keyring check v1".utf8),
             outputByteCount: 32)
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("this database belongs to this keyring".utf8), using: key)
-        return "v1:" + Encoding.hex(mac)
+        return key.withUnsafeBytes { Array($0) }
     }
 
     /// Compares `keyring` with what the database holds: the stored check value first, then sealed values.

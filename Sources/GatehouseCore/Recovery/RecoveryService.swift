@@ -122,7 +122,7 @@ public struct RecoveryService: Sendable {
             let account = try await env.store.session.account(id: stored.accountID)
         else { throw AccountService.Error.invalidToken }
         let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
-        var recoveryDigest: String?
+        var recoveryCodeToSpend: String?
         if passkeyOnly {
             guard let recoveryCode, recoveryCode.utf8.count <= 64,
                 let code = TwoFactorService.normalizeRecoveryCode(recoveryCode)
@@ -132,13 +132,13 @@ public struct RecoveryService: Sendable {
                 try await env.store.session.reserveTokenAttempt(
                     purpose: .passwordReset, digest: digest, limit: Self.recoveryCodeAttempts, now: now)
             else { throw AccountService.Error.invalidToken }
-            recoveryDigest = TwoFactorService(environment: env).recoveryDigest(code)
+            recoveryCodeToSpend = code
         }
         // "This wasn't me" locked it: the reset needs the second factor when one is on (a TOTP code, or a recovery
         // code spent in the reset's transaction), with the attempts counted on the link before any check.
         var locked = false
         if account.isResetRequired { locked = try await env.store.session.lockedAt(accountID: account.id) != nil }
-        var lockRecoveryDigest: String?
+        var lockRecoveryCode: String?
         var lockProof = ""
         if locked, !passkeyOnly, try await TwoFactorService(environment: env).isEnabled(accountID: account.id) {
             guard let code = recoveryCode, !code.isEmpty, code.utf8.count <= 64 else { throw Self.secondFactorRequired }
@@ -148,7 +148,7 @@ public struct RecoveryService: Sendable {
             else { throw AccountService.Error.invalidToken }
             let twoFactor = TwoFactorService(environment: env)
             if let recovery = TwoFactorService.normalizeRecoveryCode(code) {
-                lockRecoveryDigest = twoFactor.recoveryDigest(recovery)
+                lockRecoveryCode = recovery
                 lockProof = "a recovery code"
             } else if try await twoFactor.verifyCode(account: account, code: code, caller: caller) {
                 lockProof = "an authenticator code"
@@ -162,13 +162,16 @@ public struct RecoveryService: Sendable {
         let normalized = try await accounts.validateNewPassword(newPassword, for: account)
         let hash = try await env.hasher.hash(normalized)
         let env = self.env
-        let revoked = try await env.store.transaction { [recoveryDigest, lockRecoveryDigest, lockProof, locked] tx -> [String]? in
+        let twoFactor = TwoFactorService(environment: env)
+        let revoked = try await env.store.transaction {
+            [recoveryCodeToSpend, lockRecoveryCode, lockProof, locked] tx -> [String]? in
             // The link first: a reset that lost the race for it changes nothing (throwing rolls back any code spent).
             guard try await tx.consumeToken(purpose: .passwordReset, digest: digest, now: now) != nil,
                 var current = try await tx.account(id: account.id)
             else { throw AccountService.Error.invalidToken }
-            if let lockRecoveryDigest {
-                guard try await tx.useRecoveryCode(accountID: account.id, digest: lockRecoveryDigest, at: now) else {
+            if let lockRecoveryCode {
+                guard try await twoFactor.useRecoveryCode(lockRecoveryCode, accountID: account.id, at: now, in: tx)
+                else {
                     throw Self.secondFactorRequired
                 }
             }
@@ -179,8 +182,9 @@ public struct RecoveryService: Sendable {
                         accountID: account.id, kind: .accountUnlocked, ipAddress: caller.ipAddress,
                         detail: "reset with \(lockProof)"), at: now)
             }
-            if let recoveryDigest {
-                guard try await tx.useRecoveryCode(accountID: account.id, digest: recoveryDigest, at: now) else {
+            if let recoveryCodeToSpend {
+                guard try await twoFactor.useRecoveryCode(recoveryCodeToSpend, accountID: account.id, at: now, in: tx)
+                else {
                     throw Self.recoveryCodeRequired
                 }
                 try await tx.setPasskeyOnly(accountID: account.id, false)

@@ -68,6 +68,10 @@ public struct MediaTokenSigner: Sendable {
             {
                 entry.signedBy = previous.id
                 entry.signature = Encoding.base64URL(Array(signature))
+            } else if let kept = keyring.endorsements?[key.id] {
+                // The first key after retired ones: its endorsement by the retired key, kept when that was retired.
+                entry.signedBy = kept.signedBy
+                entry.signature = kept.signature
             }
             published.append(entry)
             previous = (key.id, privateKey)

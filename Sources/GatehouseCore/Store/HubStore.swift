@@ -18,6 +18,8 @@ public protocol HubStore: Sendable {
     var dialectName: String { get }
     /// Closes connections.
     func shutdown() async throws
+    /// Chains audit entries written from now on under this key (HMAC-SHA-256, see ``AuditChain/mac``).
+    func useAuditKey(_ key: [UInt8])
     /// Signals, while the stream is consumed, that some process appended to the revocation log (PostgreSQL
     /// `LISTEN gatehouse_revocations`); nil when the database has no such signal (SQLite: every writer is this
     /// process or an operator command, and the poll covers those).
@@ -25,5 +27,6 @@ public protocol HubStore: Sendable {
 }
 
 extension HubStore {
+    public func useAuditKey(_ key: [UInt8]) {}
     public func revocationWakeups() -> AsyncStream<Void>? { nil }
 }

@@ -115,7 +115,7 @@ public struct TwoFactorService: Sendable {
         let now = env.clock.now()
         guard let step = totp.matchingStep(for: code, at: now) else { throw Error.invalidCode }
         let codes = Self.makeRecoveryCodes()
-        let digests = codes.map { recoveryDigest($0) }
+        let digests = codes.map { recoveryDigest($0, accountID: account.id) }
         let env = self.env
         try await env.store.transaction { tx in
             try await tx.confirmTOTP(accountID: account.id, at: now, step: step)
@@ -151,7 +151,7 @@ public struct TwoFactorService: Sendable {
         try DeviceService(environment: env).requireRecentAuthentication(device)
         guard try await isEnabled(accountID: account.id) else { throw Error.notEnabled }
         let codes = Self.makeRecoveryCodes()
-        let digests = codes.map { recoveryDigest($0) }
+        let digests = codes.map { recoveryDigest($0, accountID: account.id) }
         let now = env.clock.now()
         try await env.store.transaction { tx in
             try await tx.replaceRecoveryCodes(accountID: account.id, digests: digests, at: now)
@@ -349,7 +349,7 @@ public struct TwoFactorService: Sendable {
         }
         if allowRecoveryCode, let normalized = Self.normalizeRecoveryCode(code) {
             let used = try await env.store.transaction { [env] tx -> Bool in
-                guard try await tx.useRecoveryCode(accountID: account.id, digest: recoveryDigest(normalized), at: now)
+                guard try await useRecoveryCode(normalized, accountID: account.id, at: now, in: tx)
                 else { return false }
                 let remaining = try await tx.remainingRecoveryCodes(accountID: account.id)
                 try await tx.enqueueMail(env.mail.recoveryCodeUsed(to: account, remaining: remaining, now: now))
@@ -391,12 +391,30 @@ public struct TwoFactorService: Sendable {
         return cleaned
     }
 
-    /// Recovery codes are stored keyed (HMAC under the first pepper), so a copy of the database cannot test
-    /// guesses offline.
-    func recoveryDigest(_ code: String) -> String {
+    /// Recovery codes are stored keyed, so a copy of the database cannot test guesses offline: `r1:` and an
+    /// HMAC-SHA-256 under a key of their own (HKDF from the first pepper, ``Keyring/derivedKey(purpose:)``) of the
+    /// account id and the code, so a digest is bound to its account.
+    func recoveryDigest(_ code: String, accountID: String) -> String {
+        let normalized = Self.normalizeRecoveryCode(code) ?? code
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array((accountID + "\n" + normalized).utf8), using: env.keyring.derivedKey(purpose: "recovery code"))
+        return "r1:" + Encoding.hex(mac)
+    }
+
+    /// The digests a stored code may have: the current form, then the form written before it (an HMAC of the code
+    /// alone under the first pepper itself, `p1:`), which codes generated earlier keep until regenerated.
+    func recoveryDigests(_ code: String, accountID: String) -> [String] {
         let normalized = Self.normalizeRecoveryCode(code) ?? code
         let key = env.keyring.peppers[0]
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: SymmetricKey(data: key.material))
-        return key.id + ":" + Encoding.hex(mac)
+        let legacy = HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: SymmetricKey(data: key.material))
+        return [recoveryDigest(code, accountID: accountID), key.id + ":" + Encoding.hex(legacy)]
+    }
+
+    /// Spends the unused recovery code `code` of the account, in either stored form; false when there is none.
+    func useRecoveryCode(_ code: String, accountID: String, at now: Date, in tx: any StoreSession) async throws -> Bool {
+        for digest in recoveryDigests(code, accountID: accountID) {
+            if try await tx.useRecoveryCode(accountID: accountID, digest: digest, at: now) { return true }
+        }
+        return false
     }
 }

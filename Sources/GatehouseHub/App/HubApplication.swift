@@ -133,6 +133,12 @@ public enum HubApplication {
                 dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil,
                 lockLinks: runtime.store.session, logger: runtime.logger),
         ]
+        if configuration.auditCheckpointInterval > 0 {
+            services.append(
+                AuditCheckpointWriterService(
+                    checkpoints: AuditCheckpointService(environment: runtime.services.environment),
+                    interval: .milliseconds(Int(configuration.auditCheckpointInterval * 1000)), logger: runtime.logger))
+        }
         if let endpoint = configuration.otlpEndpoint {
             services.append(try Self.traceExporter(endpoint: endpoint, logger: runtime.logger))
         }

@@ -59,6 +59,9 @@ public struct HubConfiguration: Sendable {
     /// Spend every DPoP proof in the database too (one write per DPoP request), so a proof is accepted once across
     /// all hub instances, not once per instance (`GATEHOUSE_DPOP_REPLAY=database`).
     public var dpopSharedReplay = false
+    /// Seconds between signed audit checkpoints (written only when a chain moved); 0 turns the writer off
+    /// (`GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL`).
+    public var auditCheckpointInterval: Double = 3600
     /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback by default), apart from the public port.
     public var metricsPort: Int?
     /// Where traces go over OTLP/HTTP (`--otlp-endpoint`, `GATEHOUSE_OTLP_ENDPOINT`); nil: no tracing.

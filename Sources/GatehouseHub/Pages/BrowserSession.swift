@@ -18,9 +18,9 @@ struct BrowserSession: Sendable {
     init(services: HubServices) {
         self.services = services
         self.origin = Self.origin(of: services.configuration.publicURL)
-        // A key of its own, derived from the first data key, so CSRF tokens never equal any stored secret.
-        let base = SymmetricKey(data: services.environment.keyring.dataKeys[0].material)
-        self.csrfKey = Array(HMAC<SHA256>.authenticationCode(for: Array("gatehouse csrf key".utf8), using: base))
+        // A key of its own (HKDF from the first pepper, `Keyring.derivedKey`), so CSRF tokens never equal any stored
+        // secret and no data key has to stay for them.
+        self.csrfKey = services.environment.keyring.derivedKey(purpose: "csrf").withUnsafeBytes { Array($0) }
     }
 
     static func origin(of url: String) -> String {

@@ -33,6 +33,8 @@ enum HubKeyChain {
         var added: [String]
         /// Published keys refused, with the reason.
         var refused: [String]
+        /// Pinned keys the hub stopped publishing (retired): removed from the pin.
+        var dropped: [String] = []
     }
 
     static func advance(pinned: [String: HubPublicKey], published: [PublishedHubKey]) -> Outcome {
@@ -67,6 +69,17 @@ enum HubKeyChain {
         }
         for entry in pending {
             outcome.refused.append("key \(entry.kid) is not signed by a pinned key (not chained to the pin)")
+        }
+        // Retirement: a pinned key the hub no longer publishes leaves the pin for good, as long as the hub still
+        // publishes a trusted key (a hub that publishes none gets no say). A retired key never comes back, even if
+        // a stolen copy of it is published again.
+        if !outcome.active.isEmpty {
+            let publishedIDs = Set(published.map(\.kid))
+            for kid in pinned.keys where !publishedIDs.contains(kid) {
+                outcome.pinned[kid] = nil
+                outcome.dropped.append(kid)
+            }
+            outcome.dropped.sort()
         }
         return outcome
     }

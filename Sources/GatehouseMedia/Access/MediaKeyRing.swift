@@ -107,9 +107,14 @@ public final class MediaKeyRing: Sendable {
             return keys
         }
         let outcome = HubKeyChain.advance(pinned: pinned, published: published)
-        if !outcome.added.isEmpty {
+        if !outcome.added.isEmpty || !outcome.dropped.isEmpty {
             try pinning.store.save(outcome.pinned)
-            logger.notice("hub key rotation followed", metadata: ["added": "\(outcome.added.joined(separator: ","))"])
+            if !outcome.added.isEmpty {
+                logger.notice("hub key rotation followed", metadata: ["added": "\(outcome.added.joined(separator: ","))"])
+            }
+            if !outcome.dropped.isEmpty {
+                logger.notice("hub keys retired", metadata: ["dropped": "\(outcome.dropped.joined(separator: ","))"])
+            }
         }
         if outcome.refused.isEmpty {
             pinning.alerts.clear(.hubKeys)

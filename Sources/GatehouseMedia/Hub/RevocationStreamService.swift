@@ -13,6 +13,9 @@ struct RevocationStreamService: Service {
     let credential: CredentialHolder
     let revocations: RevocationState
     let logger: Logger
+    /// The hub keys, read again at every `hello`: a hub restarted after `gatehouse keys retire` publishes the
+    /// retired key no more, and the server drops it at once instead of at its next periodic refresh.
+    var keys: MediaKeyRing? = nil
     var initialBackoff: Double = 0.5
     var maximumBackoff: Double = 30
 
@@ -49,7 +52,11 @@ struct RevocationStreamService: Service {
             var parser = ServerSentEventParser()
             for try await chunk in response.body {
                 for event in try parser.feed(chunk.readableBytesView) {
-                    if handle(event) { sawHello = true }
+                    if handle(event) {
+                        sawHello = true
+                        // In the background: revocations on this stream never wait for the key fetch.
+                        if let keys { Task { await keys.refresh() } }
+                    }
                 }
             }
         } catch {
