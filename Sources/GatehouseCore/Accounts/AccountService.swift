@@ -73,8 +73,8 @@ public struct AccountService: Sendable {
         /// The `ghi_` secret of an invitation link.
         case invitation(String)
         /// The setup link's secret, the TOTP enrolment proved with a code (secret, matching step) and the
-        /// digests of the recovery codes shown to the new admin.
-        case setup(token: String, totpSecret: [UInt8], step: Int64, recoveryDigests: [String])
+        /// recovery codes shown to the new admin (stored as digests keyed to the new account).
+        case setup(token: String, totpSecret: [UInt8], step: Int64, recoveryCodes: [String])
     }
 
     /// The public sign-up is not open on this hub. Says nothing about any account.
@@ -196,7 +196,9 @@ public struct AccountService: Sendable {
                             accountID: account.id, kind: .joinedByInvitation, ipAddress: caller.ipAddress,
                             detail: "invitation \(joined.id); sections shared: \(shared)"), at: now)
                 }
-                if case .setup(_, let secret, let step, let recoveryDigests) = admission {
+                if case .setup(_, let secret, let step, let recoveryCodes) = admission {
+                    let twoFactor = TwoFactorService(environment: env)
+                    let recoveryDigests = recoveryCodes.map { twoFactor.recoveryDigest($0, accountID: account.id) }
                     let sealed = try SecretBox(keyring: env.keyring).seal(secret, owner: account.id)
                     try await tx.saveTOTPEnrollment(
                         TOTPEnrollment(accountID: account.id, sealedSecret: sealed, confirmedAt: now, lastUsedStep: step))

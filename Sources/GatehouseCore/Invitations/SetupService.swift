@@ -63,12 +63,11 @@ public struct SetupService: Sendable {
             throw TwoFactorService.Error.invalidCode
         }
         let codes = TwoFactorService.makeRecoveryCodes()
-        let twoFactor = TwoFactorService(environment: env)
         guard
             let account = try await AccountService(environment: env).admit(
                 username: username, email: email, password: password, caller: caller,
                 admission: .setup(
-                    token: token, totpSecret: secret, step: step, recoveryDigests: codes.map(twoFactor.recoveryDigest)))
+                    token: token, totpSecret: secret, step: step, recoveryCodes: codes))
         else { throw AccountService.Error.taken }
         return (account, codes)
     }
