@@ -107,7 +107,7 @@ def main():
     data = tempfile.mkdtemp(prefix="gh-dpop-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    hub = subprocess.Popen([options.binary, "serve", "--device-verification", "off", "--data", data, "--port", str(port), "--public-url", base,
+    hub = subprocess.Popen([options.binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--public-url", base,
                             "--benchmark-mode", "--log-level", "warning"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

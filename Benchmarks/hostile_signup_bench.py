@@ -78,7 +78,7 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
-    hub = subprocess.Popen([binary, "serve", "--device-verification", "off", "--data", data, "--port", str(port), "--trusted-proxy", "127.0.0.1/32",
+    hub = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--trusted-proxy", "127.0.0.1/32",
                             "--log-level", "warning"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:

@@ -61,7 +61,7 @@ def main():
     data = tempfile.mkdtemp(prefix="gh-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    hub = subprocess.Popen([binary, "serve", "--device-verification", "off", "--data", data, "--port", str(port), "--benchmark-mode",
+    hub = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--benchmark-mode",
                             "--trust-forwarded-for", "--log-level", "warning"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -30,7 +30,7 @@ def main():
     options = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    hub = subprocess.Popen([options.binary, "serve", "--device-verification", "off", "--data", tempfile.mkdtemp(prefix="gh-mem-"), "--port", str(port),
+    hub = subprocess.Popen([options.binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", tempfile.mkdtemp(prefix="gh-mem-"), "--port", str(port),
                             "--trusted-proxy", "127.0.0.1/32", "--log-level", "warning"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -93,7 +93,7 @@ class Hub:
         os.makedirs(self.data, exist_ok=True)
         log = open(os.path.join(self.data, "hub.log"), "ab")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--device-verification", "off", "--data", self.data, "--port", str(self.port), "--public-url", self.url,
+            [self.binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", self.data, "--port", str(self.port), "--public-url", self.url,
              "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=self.env)
         return self
 

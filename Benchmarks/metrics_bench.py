@@ -51,7 +51,7 @@ def start(binary, extra, env=None):
     data = tempfile.mkdtemp(prefix="gh-metrics-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([binary, "serve", "--device-verification", "off", "--data", data, "--port", str(port), "--log-level", "warning",
+    process = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--log-level", "warning",
                                 *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, **(env or {})})
     for _ in range(100):

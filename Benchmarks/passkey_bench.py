@@ -150,7 +150,7 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     origin = f"http://localhost:{port}"
-    hub = subprocess.Popen([options.binary, "serve", "--device-verification", "off", "--data", data, "--port", str(port), "--public-url", origin,
+    hub = subprocess.Popen([options.binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--public-url", origin,
                             "--trusted-proxy", "127.0.0.1/32", "--log-level", "warning"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

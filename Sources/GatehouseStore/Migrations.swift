@@ -124,6 +124,25 @@ enum Migrations {
             // 14: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
             // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
             (14, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
+            // 15: invitations (a keyed digest of the link's secret; uses spent by a conditional update).
+            (15, [
+                """
+                CREATE TABLE invitations (
+                    id TEXT PRIMARY KEY,
+                    digest TEXT NOT NULL UNIQUE,
+                    inviter_id TEXT NOT NULL REFERENCES accounts(id),
+                    email TEXT,
+                    email_key TEXT,
+                    max_uses \(t.int) NOT NULL,
+                    uses \(t.int) NOT NULL DEFAULT 0,
+                    shares TEXT NOT NULL DEFAULT '[]',
+                    created_at \(t.int) NOT NULL,
+                    expires_at \(t.int) NOT NULL,
+                    revoked_at \(t.int)
+                )
+                """,
+                "CREATE INDEX invitations_inviter ON invitations(inviter_id, created_at)",
+            ]),
             // 16: managed profiles (a name, restrictions as JSON, the PIN only as a keyed digest) and the profile a
             // device's credential is a session of.
             (16, [

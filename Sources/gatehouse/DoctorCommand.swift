@@ -317,20 +317,30 @@ struct DoctorCommand: AsyncParsableCommand {
             (try? await store.number(
                 "SELECT count(DISTINCT a.id) AS n FROM accounts a JOIN passkeys p ON p.account_id = a.id "
                     + "WHERE a.role = 'admin'")) ?? 0
-        if configuration.firstAccountIsAdmin && accounts == 0 {
+        let mode = configuration.signUpMode.rawValue
+        if configuration.firstAccountIsAdmin {
             findings.append(
                 Finding(
-                    check: "sign-up", status: .critical,
-                    why: "sign-up is open to anyone and --first-account-is-admin is on with no account yet: the first "
-                        + "stranger to sign up becomes admin",
-                    fix: "create the admin with gatehouse admin create, then drop --first-account-is-admin"))
+                    check: "sign-up", status: .warning,
+                    why: "--first-account-is-admin is deprecated and has no effect (the first admin comes from the "
+                        + "setup link printed at start); sign-up mode \(mode), \(accounts) accounts, \(admins) admins",
+                    fix: "drop --first-account-is-admin"))
+        } else if admins == 0 {
+            findings.append(
+                Finding(
+                    check: "sign-up", status: .warning,
+                    why: "no admin yet: each start prints a one-time setup link on the console; sign-up mode \(mode), "
+                        + "\(accounts) accounts",
+                    fix: "open the setup link from the hub's console (or gatehouse admin create)"))
         } else {
             findings.append(
                 Finding(
                     check: "sign-up", status: .ok,
-                    why: "open sign-up with e-mail verification (the only mode today), \(accounts) accounts"
-                        + (configuration.firstAccountIsAdmin ? "; --first-account-is-admin is on (no effect now)" : ""),
-                    fix: configuration.firstAccountIsAdmin ? "drop --first-account-is-admin" : ""))
+                    why: "sign-up mode \(mode)"
+                        + (configuration.signUpMode == .invite ? " (by invitation)" : "")
+                        + (configuration.membersCanInvite ? ", members can invite" : "")
+                        + ", \(accounts) accounts, \(admins) admins",
+                    fix: ""))
         }
         if configuration.adminsNeedPasskey {
             let missing = admins - adminsWithPasskey

@@ -10,7 +10,7 @@ struct Gatehouse: AsyncParsableCommand {
             LoginCommand.self, WhoamiCommand.self, DevicesCommand.self, LogoutCommand.self, TwoFactorCommand.self, PasskeysCommand.self,
             AppPasswordsCommand.self, ProfilesCommand.self,
             ServersCommand.self, ReleasesCommand.self, AdvisoriesCommand.self,
-            AdminCommand.self, ClientsCommand.self, CanaryCommand.self, DrillCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
+            AdminCommand.self, InvitesCommand.self, ClientsCommand.self, CanaryCommand.self, DrillCommand.self, IncidentCommand.self, AuditCommand.self, KeysCommand.self,
             BackupCommand.self, RestoreCommand.self, DoctorCommand.self,
             Argon2Command.self, PasswordsCommand.self,
         ])

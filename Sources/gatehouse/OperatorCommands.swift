@@ -3,6 +3,7 @@ import Foundation
 import GatehouseCore
 import GatehouseHub
 import GatehouseStore
+import QRCode
 
 /// Runs `body` on an opened hub runtime and closes it afterwards.
 func withRuntime<T>(_ options: HubOptions, _ body: (HubRuntime) async throws -> T) async throws -> T {
@@ -42,7 +43,33 @@ func readSecret(prompt: String) -> String {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Operator tasks on accounts.",
-        subcommands: [Create.self, FlagReset.self, SignOut.self])
+        subcommands: [Create.self, FlagReset.self, SignOut.self, RecoveryLink.self])
+
+    struct RecoveryLink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "recovery-link",
+            abstract: "A one-time link (and QR code) for a member who lost their mailbox: valid at most 24 hours; "
+                + "it needs the member's second factor when they have one.")
+        @OptionGroup var hub: HubOptions
+        @Option(help: "The admin issuing it (username or e-mail).") var by: String
+        @Option(help: "Hours it stays valid (at most 24).") var hours: Double = 24
+        @Argument(help: "The member (username or e-mail).") var member: String
+
+        func run() async throws {
+            try await withRuntime(hub) { runtime in
+                guard by.utf8.count <= AccountNames.maximumIdentifierBytes,
+                    let admin = try await runtime.services.environment.store.session.account(identifier: by)
+                else { throw ValidationError("no account \(by)") }
+                let issued = try await runtime.services.recoveryLinks.issue(
+                    for: member, by: admin, device: nil, lifetime: hours * 3_600, caller: Caller(ipAddress: "operator"))
+                if let code = try? QRCode(text: issued.link, correction: .medium) { print(code.terminalText()) }
+                print(issued.link)
+                print(
+                    "for \(issued.account.username), valid until \(ISO8601DateFormatter().string(from: issued.expiresAt)); "
+                        + "shown once: hand it over in person or by a channel you trust")
+            }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -31,8 +31,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sender address of mail. Env: GATEHOUSE_MAIL_FROM.")
     var mailFrom: String?
 
-    @Flag(help: "The first account to register becomes an admin.")
+    @Flag(
+        help: ArgumentHelp(
+            "Deprecated, no effect: the first admin is made with the one-time setup link the hub prints at start "
+                + "while it has no admin."))
     var firstAccountIsAdmin = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Who may sign up: invite (only with an invitation link; the default), open (anyone, with e-mail "
+                + "verification) or closed (nobody; operators use gatehouse admin create). Env: GATEHOUSE_SIGN_UP.",
+            valueName: "mode"))
+    var signUp: String?
+
+    @Flag(help: "Members, not only admins, may invite people. Env: GATEHOUSE_MEMBERS_CAN_INVITE=1.")
+    var membersCanInvite = false
 
     @Option(
         help: ArgumentHelp(
@@ -97,10 +110,35 @@ struct ServeCommand: AsyncParsableCommand {
                 "client addresses come from X-Forwarded-For behind trusted proxies",
                 metadata: ["proxies": "\(configuration.trustedProxies.map(\.description).joined(separator: ", "))"])
         }
+        if firstAccountIsAdmin {
+            logger.warning(
+                "--first-account-is-admin is deprecated and has no effect: open the setup link printed below to make the first admin")
+        }
         let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
+        logger.info("sign-up mode", metadata: ["mode": "\(configuration.signUpMode.rawValue)"])
+        if let link = try await runtime.services.setup.issueLinkIfNoAdmin() {
+            // On the console only (never in mail, the API or a page), and not through the logger, so log shipping
+            // does not carry it: whoever reads the console owns the machine anyway.
+            FileHandle.standardOutput.write(Data(Self.setupBanner(link: link).utf8))
+        }
         let app = try HubApplication.make(runtime: runtime)
         try await app.runService()
         await runtime.shutdown()
+    }
+
+    /// What the console shows while the hub has no admin.
+    static func setupBanner(link: String) -> String {
+        """
+
+        ==== Gatehouse setup ====
+        This hub has no admin yet. Open this link to create the first admin account (it works once, for 24 hours;
+        each start while there is no admin prints a new one and voids the old):
+
+            \(link)
+
+        =========================
+
+        """
     }
 
     /// The configuration these flags and the environment describe (`gatehouse doctor` reads the same).
@@ -109,6 +147,11 @@ struct ServeCommand: AsyncParsableCommand {
         let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
         var configuration = hub.configuration(port: port, host: host ?? env["GATEHOUSE_HOST"] ?? "127.0.0.1")
         configuration.firstAccountIsAdmin = firstAccountIsAdmin
+        if let mode = signUp ?? env["GATEHOUSE_SIGN_UP"] {
+            guard let value = SignUpMode(rawValue: mode) else { throw ValidationError("--sign-up is invite, open or closed") }
+            configuration.signUpMode = value
+        }
+        configuration.membersCanInvite = membersCanInvite || env["GATEHOUSE_MEMBERS_CAN_INVITE"] == "1"
         configuration.trustedProxies = try Self.trustedProxies(
             options: trustedProxy, environment: env["GATEHOUSE_TRUSTED_PROXIES"], loopback: trustForwardedFor)
         configuration.benchmarkMode = benchmarkMode

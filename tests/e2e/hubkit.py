@@ -80,9 +80,11 @@ class Hub:
     def start(self):
         os.makedirs(self.data, exist_ok=True)
         log = open(self.log_path, "ab")
+        # Tests sign up freely unless they choose a mode (the hub's own default is invite-only).
+        mode = [] if any(arg.startswith("--sign-up") for arg in self.args) else ["--sign-up", "open"]
         self.process = subprocess.Popen(
             [gatehouse_bin(), "serve", "--data", self.data, "--port", str(self.port),
-             "--public-url", self.url, *self.args],
+             "--public-url", self.url, *mode, *self.args],
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:

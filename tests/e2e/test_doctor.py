@@ -125,8 +125,12 @@ def test_no_tls_and_no_proxy(setup):
     expect_critical(*setup.doctor(), "TLS and proxy", ["no TLS"])
 
 
-def test_first_account_is_admin_on_an_empty_hub(setup):
-    expect_critical(*setup.doctor("--first-account-is-admin"), "sign-up", ["first"])
+def test_first_account_is_admin_is_a_deprecated_no_op(setup):
+    """--first-account-is-admin no longer makes anyone an admin (the setup link does): doctor says to drop it."""
+    result, found = setup.doctor("--first-account-is-admin")
+    status, why = found["sign-up"]
+    assert status == "WARNING", result.stdout
+    assert "deprecated" in why and "setup link" in why, why
 
 
 def test_keyring_of_another_hub(setup, tmp_path):

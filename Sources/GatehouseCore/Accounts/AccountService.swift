@@ -65,6 +65,23 @@ public struct AccountService: Sendable {
     public static let signUpAcceptedMessage =
         "Check your mail: we sent the next step to the address you gave. It expires in 24 hours."
 
+    /// How someone comes to have an account: the public form, an operator (CLI), an invitation link, or the
+    /// one-time setup link of a hub without an admin.
+    public enum Admission: Sendable {
+        case publicSignUp
+        case operatorCreated(Account.Role)
+        /// The `ghi_` secret of an invitation link.
+        case invitation(String)
+        /// The setup link's secret, the TOTP enrolment proved with a code (secret, matching step) and the
+        /// recovery codes shown to the new admin (stored as digests keyed to the new account).
+        case setup(token: String, totpSecret: [UInt8], step: Int64, recoveryCodes: [String])
+    }
+
+    /// The public sign-up is not open on this hub. Says nothing about any account.
+    public static let signUpClosed = RequestError(
+        status: 403, code: "sign_up_closed",
+        message: "This hub does not take sign-ups. Ask the person who runs it for an invitation link.")
+
     /// Accepts a sign-up. The answer is the same whether or not the username or the address is taken: a new
     /// account gets its verification link, the owner of a taken address is told someone tried, and a taken
     /// username is explained to the address given. Nothing tells an outsider who has an account.
@@ -74,6 +91,29 @@ public struct AccountService: Sendable {
     public func register(username: String, email: String, password: String, caller: Caller, role: Account.Role? = nil)
         async throws -> Account?
     {
+        try await admit(
+            username: username, email: email, password: password, caller: caller,
+            admission: role.map { .operatorCreated($0) } ?? .publicSignUp)
+    }
+
+    /// Creates an account, for every way in (``Admission``): one set of rules for names, addresses, passwords, the
+    /// per-address budget and the bounded hashing pool. The sign-up mode is enforced here, so the API, the pages
+    /// and any later entry point get it.
+    @discardableResult
+    public func admit(username: String, email: String, password: String, caller: Caller, admission: Admission)
+        async throws -> Account?
+    {
+        var operatorRole: Account.Role?
+        switch admission {
+        case .publicSignUp:
+            guard env.settings.signUpMode == .open else { throw Self.signUpClosed }
+        case .invitation:
+            guard env.settings.signUpMode != .closed else { throw Self.signUpClosed }
+        case .operatorCreated(let role):
+            operatorRole = role
+        case .setup:
+            break
+        }
         let username = username.trimmingCharacters(in: .whitespaces)
         let email = email.trimmingCharacters(in: .whitespaces)
         if let reason = AccountNames.validateUsername(username) { throw Error.invalidUsername(reason) }
@@ -84,10 +124,31 @@ public struct AccountService: Sendable {
         let now = env.clock.now()
         let session = env.store.session
         // The address's budget is spent before any expensive work (the strength estimate, the hash).
-        if role == nil {
+        if operatorRole == nil {
             let wait = try await session.reserveAttempt(
                 key: "signup-ip:" + caller.addressKey, policy: Self.signUpAddressPolicy, now: now)
             if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        }
+        // Cheap refusals of a link that cannot work, before hashing (the transaction checks again, atomically).
+        var invitationDigest: String?
+        var setupDigest: String?
+        switch admission {
+        case .invitation(let token):
+            let digest = try InvitationService.checkedDigest(token, env: env)
+            guard let invitation = try await session.invitation(digest: digest), invitation.isLive(at: now) else {
+                throw InvitationService.Error.invalid
+            }
+            if let bound = invitation.email, AccountNames.canonical(bound) != AccountNames.canonical(email) {
+                throw InvitationService.Error.otherAddress
+            }
+            invitationDigest = digest
+        case .setup(let token, _, _, _):
+            guard token.utf8.count <= 128,
+                try await session.peekToken(purpose: .adminSetup, digest: env.digest(token), now: now) != nil
+            else { throw Error.invalidToken }
+            setupDigest = env.digest(token)
+        default:
+            break
         }
         let normalized = PasswordText.normalize(password)
         let problems = try await env.rules.problems(password: normalized, context: [username, email])
@@ -95,13 +156,26 @@ public struct AccountService: Sendable {
         let hash = try await env.hasher.hash(normalized)
         let token = OpaqueToken.generate(prefix: "ghv")
         let env = self.env
+        let (fixedRole, spentDigest, setupKey) = (operatorRole, invitationDigest, setupDigest)
         do {
             return try await env.store.transaction { tx in
-                var assignedRole = role ?? .user
-                if role == nil, env.settings.firstAccountIsAdmin {
-                    // Decided inside the transaction, under a lock, so two racing sign-ups never both become admin.
+                var assignedRole = fixedRole ?? .user
+                var joined: Invitation?
+                if let spentDigest {
+                    // The use is spent in the transaction that creates the account: a failure below gives it back.
+                    guard
+                        let spent = try await tx.claimInvitationUse(
+                            digest: spentDigest, emailKey: AccountNames.canonical(email), now: now)
+                    else { throw InvitationService.Error.invalid }
+                    joined = spent
+                }
+                if let setupKey {
+                    // Decided under a lock, so two racing setups never both make an admin; the link works once.
                     try await tx.lockAccountCreation()
-                    if try await tx.accountCount() == 0 { assignedRole = .admin }
+                    guard try await tx.adminCount() == 0,
+                        try await tx.consumeToken(purpose: .adminSetup, digest: setupKey, now: now) != nil
+                    else { throw Error.invalidToken }
+                    assignedRole = .admin
                 }
                 // An address that just lost an account to an e-mail change stays held until its revert link expires.
                 if try await tx.isAddressHeldForRevert(email, now: now) { throw StoreError.conflict(field: "email") }
@@ -115,10 +189,41 @@ public struct AccountService: Sendable {
                 try await tx.enqueueMail(env.mail.verifyEmail(to: account, token: token.value, now: now))
                 try await tx.appendAudit(
                     AuditRecord(accountID: account.id, kind: .accountCreated, ipAddress: caller.ipAddress), at: now)
+                if let joined {
+                    let shared = try await InvitationService.applyShares(joined, to: account, tx: tx, now: now)
+                    try await tx.appendAudit(
+                        AuditRecord(
+                            accountID: account.id, kind: .joinedByInvitation, ipAddress: caller.ipAddress,
+                            detail: "invitation \(joined.id); sections shared: \(shared)"), at: now)
+                }
+                if case .setup(_, let secret, let step, let recoveryCodes) = admission {
+                    let twoFactor = TwoFactorService(environment: env)
+                    let recoveryDigests = recoveryCodes.map { twoFactor.recoveryDigest($0, accountID: account.id) }
+                    let sealed = try SecretBox(keyring: env.keyring).seal(secret, owner: account.id)
+                    try await tx.saveTOTPEnrollment(
+                        TOTPEnrollment(accountID: account.id, sealedSecret: sealed, confirmedAt: now, lastUsedStep: step))
+                    try await tx.replaceRecoveryCodes(accountID: account.id, digests: recoveryDigests, at: now)
+                    try await tx.appendAudit(
+                        AuditRecord(
+                            accountID: account.id, kind: .adminSetUp, ipAddress: caller.ipAddress,
+                            detail: "first admin, with two-factor sign-in"), at: now)
+                }
                 return account
             }
         } catch StoreError.conflict {
-            if role != nil { throw Error.taken }
+            switch admission {
+            case .operatorCreated, .setup:
+                throw Error.taken
+            case .invitation:
+                // Answer as for a new account, and spend a use as a new account would have: whoever holds the link
+                // cannot tell from the answer or from the uses left whether the address already had an account.
+                if let invitationDigest {
+                    _ = try await env.store.session.claimInvitationUse(
+                        digest: invitationDigest, emailKey: AccountNames.canonical(email), now: now)
+                }
+            case .publicSignUp:
+                break
+            }
             try await tellAboutTakenSignUp(username: username, email: email, caller: caller, now: now)
             return nil
         }

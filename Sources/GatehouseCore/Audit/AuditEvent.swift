@@ -55,6 +55,15 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case profileDeleted = "profile.deleted"
         case profileSwitched = "profile.switched"
         case profilePINFailed = "profile.pin_failed"
+        /// Invitations: made, revoked (on the inviter's chain), and used to join (on the newcomer's chain).
+        case invitationCreated = "invitation.created"
+        case invitationRevoked = "invitation.revoked"
+        case joinedByInvitation = "account.joined_by_invitation"
+        /// The first admin was created with the setup link printed at the hub's first start.
+        case adminSetUp = "account.admin_set_up"
+        /// An admin issued a recovery link for a member (on both chains), and the member used it.
+        case recoveryLinkIssued = "account.recovery_link_issued"
+        case recoveryLinkUsed = "account.recovery_link_used"
         /// The owner answered a security mail with "This wasn't me": the account is locked.
         case accountLocked = "account.locked"
         /// A locked account was reset with its second factor and unlocked.

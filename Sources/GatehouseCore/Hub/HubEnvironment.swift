@@ -4,8 +4,11 @@ import Logging
 
 /// Settings the account services read.
 public struct AccountSettings: Sendable {
-    /// The first account to register becomes an admin (off by default; `gatehouse admin create` is the safe way).
-    public var firstAccountIsAdmin: Bool
+    /// Who may sign up with the public form: `open`, `invite` (only with an invitation) or `closed`. The library
+    /// default is `open` (tests and embedding); `gatehouse serve` defaults to `invite` (``SignUpMode``).
+    public var signUpMode: SignUpMode
+    /// Members (not only admins) may make invitations (`--members-can-invite`).
+    public var membersCanInvite: Bool
     /// How long a sign-in or password re-check counts as recent for sensitive changes ("sudo mode").
     public var reauthenticationWindow: TimeInterval
     /// How many earlier passwords an account may not reuse.
@@ -33,7 +36,7 @@ public struct AccountSettings: Sendable {
     public var mailedCodeLifetime: TimeInterval
 
     public init(
-        firstAccountIsAdmin: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
+        signUpMode: SignUpMode = .open, membersCanInvite: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
         verificationLifetime: TimeInterval = 86_400, resetLifetime: TimeInterval = 1_800,
         challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5, liveChallengesPerAccount: Int = 3,
         deviceLifetimes: DeviceLifetimes = DeviceLifetimes(), adminsNeedPasskey: Bool = false,
@@ -44,7 +47,8 @@ public struct AccountSettings: Sendable {
         self.adminsNeedPasskey = adminsNeedPasskey
         self.liveChallengesPerAccount = liveChallengesPerAccount
         self.deviceLifetimes = deviceLifetimes
-        self.firstAccountIsAdmin = firstAccountIsAdmin
+        self.signUpMode = signUpMode
+        self.membersCanInvite = membersCanInvite
         self.reauthenticationWindow = reauthenticationWindow
         self.passwordHistoryDepth = passwordHistoryDepth
         self.verificationLifetime = verificationLifetime

@@ -124,6 +124,37 @@ public struct MailComposer: Sendable {
             action: ("Reset password", link("/forgot-password")))
     }
 
+    /// An invitation link, mailed by the inviter to the person invited.
+    public func invitation(to address: String, inviter: Account, token: String, expiresAt: Date, now: Date)
+        -> OutboxMessage
+    {
+        let stranger = Account(id: "", username: "", email: address, createdAt: now)
+        return compose(
+            to: address, account: stranger, kind: "invitation", now: now,
+            subject: "\(inviter.username) invited you to \(productName)",
+            paragraphs: [
+                "\(inviter.username) invited you to join their \(productName) hub.",
+                "Open the link below to choose a username and password. It expires on "
+                    + "\(ISO8601DateFormatter().string(from: expiresAt)). If you did not expect this, ignore this mail.",
+            ],
+            action: ("Accept the invitation", link("/join", token: token)))
+    }
+
+    /// To the old address after a member used an admin's recovery link.
+    public func adminRecoveryUsed(to oldAddress: String, account: Account, admin: String, newAddress: String?, now: Date)
+        -> OutboxMessage
+    {
+        compose(
+            to: oldAddress, account: account, kind: "admin_recovery_used", now: now,
+            subject: "Your password was reset with an administrator's link",
+            paragraphs: [
+                "The password of your account \(account.username) was reset with a recovery link issued by the administrator \(admin)."
+                    + (newAddress.map { " The account's address is now \(Self.mask($0))." } ?? ""),
+                "Every device was signed out. If this was not you, contact your administrator at once.",
+            ],
+            action: nil)
+    }
+
     /// To the address given at a sign-up whose username was taken (the form answered as if it worked).
     public func usernameTaken(to stranger: Account, now: Date) -> OutboxMessage {
         compose(

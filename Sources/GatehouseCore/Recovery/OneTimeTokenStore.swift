@@ -17,6 +17,11 @@ public struct OneTimeToken: Sendable, Equatable {
         case passkeyReauthentication = "passkey_reauth"
         /// A passkey answering a password sign-in's second step (bound to the account and the sign-in challenge).
         case passkeySecondFactor = "passkey_second_factor"
+        /// The one-time link printed on the console of a hub without an admin (no account yet: kept under
+        /// ``OneTimeToken/hubAccount``); it creates the first admin.
+        case adminSetup = "admin_setup"
+        /// A recovery link an admin issued for a member who lost their mailbox (payload: the admin's id).
+        case adminRecovery = "admin_recovery"
 
         /// Whether issuing a token voids the account's older ones of the purpose. Sign-in ceremonies run side by
         /// side (several tabs, several people behind one address), so they are trimmed instead.
@@ -27,6 +32,9 @@ public struct OneTimeToken: Sendable, Equatable {
             }
         }
     }
+
+    /// The account id that tokens belonging to no account (the setup link) are kept under.
+    public static let hubAccount = "-hub-"
 
     public var purpose: Purpose
     public var accountID: String

@@ -5,7 +5,7 @@ import Foundation
 public protocol StoreSession:
     AccountStore, CredentialStore, DeviceStore, AuditStore, OutboxStore, ThrottleStore, OneTimeTokenStore,
     TwoFactorStore, IncidentStore, ServerStore, ReleaseStore, PasskeyStore, DeviceGrantStore, CanaryStore,
-    AppPasswordStore, DPoPStore, ProfileStore, LockdownStore
+    AppPasswordStore, DPoPStore, ProfileStore, LockdownStore, InvitationStore
 {}
 
 /// The hub's store: plain access and transactions.

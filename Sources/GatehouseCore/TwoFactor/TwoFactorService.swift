@@ -167,6 +167,13 @@ public struct TwoFactorService: Sendable {
         try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: false) != nil
     }
 
+    /// Checks a current code or an unused recovery code (an admin's recovery link). Spends the step or the code,
+    /// under the per-account budget reserved first.
+    public func verifyCodeOrRecoveryCode(account: Account, code: String, caller: Caller) async throws -> Bool {
+        guard code.utf8.count <= 64 else { return false }
+        return try await checkCode(account: account, code: code, caller: caller, allowRecoveryCode: true) != nil
+    }
+
     /// Issues a single-use challenge for the second step of a sign-in. At most
     /// ``AccountSettings/liveChallengesPerAccount`` stay live per account: a new one drops the oldest.
     public func issueChallenge(

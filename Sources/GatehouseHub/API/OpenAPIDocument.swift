@@ -176,6 +176,7 @@ enum OpenAPIDocument {
                         password: {type: string}
               responses:
                 "202": {description: Accepted, content: {application/json: {schema: {$ref: "#/components/schemas/Message"}}}}
+                "403": {description: "sign_up_closed: the hub's sign-up mode is invite or closed (says nothing about accounts)"}
                 "422": {$ref: "#/components/responses/Error"}
                 "429": {$ref: "#/components/responses/Error"}
           /account/revert-email:
@@ -491,6 +492,65 @@ enum OpenAPIDocument {
               responses:
                 "204": {description: Revoked}
                 "404": {$ref: "#/components/responses/Error"}
+          /invitations:
+            get:
+              summary: Invitations the caller may see (every one for an admin, their own for a member)
+              security: [{device: []}, {dpop: []}]
+              responses:
+                "200": {description: "{invitations: [...]}: id, email, max_uses, uses, shares, created_at, expires_at, revoked_at, live"}
+                "403": {$ref: "#/components/responses/Error"}
+            post:
+              summary: Make an invitation (admins, or members with --members-can-invite; needs a recent sign-in or re-authentication). The link is shown once
+              security: [{device: []}, {dpop: []}]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      properties:
+                        max_uses: {type: integer, minimum: 1, maximum: 100, default: 1}
+                        expires_in_hours: {type: number, default: 168, description: "at most 720 (30 days)"}
+                        email: {type: string, description: "bind the invitation to this address"}
+                        send: {type: boolean, default: false, description: "mail the link to email"}
+                        shares:
+                          type: array
+                          maxItems: 50
+                          items: {type: object, required: [server_id, section], properties: {server_id: {type: string}, section: {type: string}}}
+              responses:
+                "201": {description: "{invitation, link}: the link (ghi_ secret) is shown once"}
+                "403": {description: invitations_not_allowed, reauthentication_required or sign_up_closed}
+                "422": {$ref: "#/components/responses/Error"}
+          /invitations/{id}:
+            delete:
+              summary: Revoke an invitation (an admin any, a member their own); its link stops working at once
+              security: [{device: []}, {dpop: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Revoked}
+                "404": {$ref: "#/components/responses/Error"}
+          /invitations/accept:
+            post:
+              summary: Join with an invitation. Same rules and the same answer as sign-up, whether or not the address already has an account
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [token, username, email, password]
+                      properties:
+                        token: {type: string}
+                        username: {type: string}
+                        email: {type: string}
+                        password: {type: string}
+              responses:
+                "202": {description: Check your mail}
+                "403": {description: "invitation_other_address (bound to another address) or sign_up_closed"}
+                "410": {description: "invitation_invalid: used up, revoked or expired"}
+                "422": {$ref: "#/components/responses/Error"}
+                "429": {$ref: "#/components/responses/Error"}
           /profiles:
             get:
               summary: The holder's managed profiles (not with a profile session)

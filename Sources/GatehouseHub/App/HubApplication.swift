@@ -79,6 +79,7 @@ public enum HubApplication {
         DeviceRoutes.register(&table, services: services)
         AppPasswordRoutes.register(&table, services: services)
         ProfileRoutes.register(&table, services: services)
+        InvitationRoutes.register(&table, services: services)
         TwoFactorRoutes.register(&table, services: services)
         RecoveryRoutes.register(&table, services: services)
         AuditRoutes.register(&table, services: services)

@@ -20,8 +20,13 @@ public struct HubConfiguration: Sendable {
     public var argon2Iterations: Int
     /// Tests and development only: start with Argon2 settings below OWASP's minimum (logged loudly at start).
     public var allowWeakArgon2: Bool
-    /// Whether the first account to register becomes an admin.
+    /// Deprecated `--first-account-is-admin`: no longer makes anyone an admin (the first admin comes from the
+    /// one-time setup link printed at start); kept so that old command lines start and `doctor` can say so.
     public var firstAccountIsAdmin: Bool
+    /// Who may sign up: `invite` (the default), `open` or `closed` (`--sign-up`, `GATEHOUSE_SIGN_UP`).
+    public var signUpMode: SignUpMode = .invite
+    /// Members, not only admins, may make invitations (`--members-can-invite`).
+    public var membersCanInvite = false
     /// Reverse proxies whose `X-Forwarded-For` is believed: when the socket peer is in one of these networks, the
     /// client is the right-most forwarded hop that is not itself a trusted proxy. Empty: the peer is the client.
     public var trustedProxies: [IPNetwork]

@@ -72,7 +72,8 @@ public struct HubRuntime: Sendable {
             clock: SystemWallClock(), revocations: RevocationBus(),
             cache: CredentialCache(lifetime: configuration.credentialCacheSeconds), keyring: keyring,
             settings: AccountSettings(
-                firstAccountIsAdmin: configuration.firstAccountIsAdmin, deviceLifetimes: configuration.deviceLifetimes,
+                signUpMode: configuration.signUpMode, membersCanInvite: configuration.membersCanInvite,
+                deviceLifetimes: configuration.deviceLifetimes,
                 adminsNeedPasskey: configuration.adminsNeedPasskey,
                 deviceVerification: configuration.deviceVerification),
             logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold), metrics: metrics)

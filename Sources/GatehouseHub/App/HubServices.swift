@@ -34,6 +34,15 @@ public struct HubServices: Sendable {
     /// Managed profiles (cheap to build: the environment only).
     public var profiles: ProfileService { ProfileService(environment: environment) }
 
+    /// Invitations (cheap to build: the environment only).
+    public var invitations: InvitationService { InvitationService(environment: environment) }
+
+    /// Admins' recovery links for members who lost their mailbox (cheap to build: the environment only).
+    public var recoveryLinks: AdminRecoveryLinkService { AdminRecoveryLinkService(environment: environment) }
+
+    /// The first start's setup link (cheap to build: the environment only).
+    public var setup: SetupService { SetupService(environment: environment) }
+
     /// App passwords (cheap to build: the environment only).
     public var appPasswords: AppPasswordService { AppPasswordService(environment: environment) }
     public var lockdown: LockdownService { LockdownService(environment: environment, recovery: recovery) }

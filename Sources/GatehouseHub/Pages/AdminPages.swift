@@ -128,6 +128,8 @@ struct AdminPages {
             },
             "incidents": Array(incidents), "errors": errors,
             "signIns": signInWatch(),
+            "signUpMode": services.environment.settings.signUpMode.rawValue,
+            "membersCanInvite": services.environment.settings.membersCanInvite,
         ]
         return pages.renderer.page(
             "admin", title: "Operators", data: data,

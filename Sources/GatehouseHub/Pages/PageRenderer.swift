@@ -20,6 +20,9 @@ final class PageRenderer: Sendable {
             "link": PageTemplates.link, "link-details": PageTemplates.linkDetails,
             "profiles": ProfilePages.profilesTemplate, "profile-switch": ProfilePages.switchTemplate,
             "profile-home": ProfilePages.homeTemplate,
+            "setup": HouseholdTemplates.setup, "setup-done": HouseholdTemplates.setupDone,
+            "join": HouseholdTemplates.join, "invitations": HouseholdTemplates.invitations,
+            "recover": HouseholdTemplates.recover, "recovery-issued": HouseholdTemplates.recoveryIssued,
         ]
         for (name, text) in templates {
             do {

@@ -23,7 +23,11 @@ struct PageRoutes {
             guard let identity = try await session.anyIdentity(request, context) else { return redirect("/sign-in") }
             return redirect(identity.device.profileID == nil ? "/account" : "/profile")
         }
-        router.get("/sign-up") { request, context in try await show("sign-up", "Create account", [:], request, context) }
+        router.get("/sign-up") { request, context in
+            try await show(
+                "sign-up", "Create account", ["closed": services.environment.settings.signUpMode != .open], request,
+                context)
+        }
         router.post("/sign-up") { request, context in try await signUp(request, context) }
         router.get("/verify-email") { request, context in
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""
@@ -125,6 +129,7 @@ struct PageRoutes {
         PasskeyPages(pages: self).register(on: router)
         AdminPages(pages: self).register(on: router)
         ProfilePages(pages: self).register(on: router)
+        HouseholdPages(pages: self).register(on: router)
     }
 
     // MARK: Helpers

@@ -28,7 +28,7 @@ enum PageTemplates {
             <a href="/account/security">Security</a>
             <a href="/account/servers">Servers</a>
             <a href="/account/profiles">Profiles</a>
-            {{#isAdmin}}<a href="/admin">Operators</a>{{/isAdmin}}
+            {{#isAdmin}}<a href="/account/invitations">Invitations</a> <a href="/admin">Operators</a>{{/isAdmin}}
             <form method="post" action="/sign-out" class="inline">
               <input type="hidden" name="csrf" value="{{csrf}}">
               <button type="submit" class="link">Sign out</button>
@@ -51,6 +51,8 @@ enum PageTemplates {
 
     static let signUp = """
         <h1>Create your account</h1>
+        {{#closed}}<p id="sign-up-closed">This hub takes new members by invitation only. Ask the person who runs it for an invitation link.</p>{{/closed}}
+        {{^closed}}
         <form method="post" action="/sign-up" novalidate>
           <input type="hidden" name="csrf" value="{{csrf}}">
           <label for="username">Username</label>
@@ -68,6 +70,7 @@ enum PageTemplates {
           {{#errors.password}}<p class="error" id="password-error">{{errors.password}}</p>{{/errors.password}}
           <button type="submit">Create account</button>
         </form>
+        {{/closed}}
         <p>Already have an account? <a href="/sign-in">Sign in</a>.</p>
         """
 
@@ -514,6 +517,16 @@ enum PageTemplates {
 
     static let admin = """
         <h1>Operators</h1>
+        <section id="household">
+        <h2>Sign-up</h2>
+        <p>Sign-up mode: <strong id="admin-sign-up-mode">{{signUpMode}}</strong>{{#membersCanInvite}} (members can invite){{/membersCanInvite}}. <a href="/account/invitations">Invitations</a></p>
+        <form method="post" action="/admin/recovery-link" novalidate id="recovery-link-form">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="recovery_member">Recovery link for a member who lost their mailbox (username or e-mail)</label>
+          <input id="recovery_member" name="member" autocomplete="off">
+          <button type="submit" class="secondary">Make recovery link</button>
+        </form>
+        </section>
         <section id="sign-in-watch">
         <h2>Sign-ins</h2>
         {{#signIns.wave}}<p class="error" role="alert"><strong>Credential-stuffing wave:</strong> {{signIns.failures}} sign-ins from unknown devices failed in the last minute (threshold {{signIns.threshold}}). Unknown devices are held up; known devices still sign in. The admins were mailed.</p>{{/signIns.wave}}

@@ -167,7 +167,6 @@ func withHub(
             keyring: keyring, parameters: Argon2.Parameters(memoryKiB: 64, iterations: 1, parallelism: 1), pool: pool))
     let clock = ManualClock()
     var accountSettings = settings
-    accountSettings.firstAccountIsAdmin = configuration.firstAccountIsAdmin || settings.firstAccountIsAdmin
     accountSettings.adminsNeedPasskey = configuration.adminsNeedPasskey || settings.adminsNeedPasskey
     let environment = HubEnvironment(
         store: store, hasher: hasher, rules: try PolicyRules.make(breachIndexPath: nil, pool: pool, logger: logger),
