@@ -120,8 +120,11 @@ public final class SQLStore: HubStore {
         }
         let source = PostgresConnectionSource(sqlConfiguration: configuration)
         let group = MultiThreadedEventLoopGroup.singleton
+        // A burst (hundreds of sign-ins at once) queues for a connection rather than failing: a request waits up to
+        // 30 s (AsyncKit's default is 10 s, which a loaded 2-core host can exceed, turning a burst into 500s).
         let pool = EventLoopGroupConnectionPool(
-            source: source, maxConnectionsPerEventLoop: 4, pruneInterval: .seconds(60), logger: logger, on: group)
+            source: source, maxConnectionsPerEventLoop: 4, requestTimeout: .seconds(30), pruneInterval: .seconds(60),
+            logger: logger, on: group)
         let db = pool.database(logger: logger).sql(queryLogLevel: nil)
         let handle = PoolHandle(pool: pool)
         return SQLStore(dialect: .postgres, database: db, gate: nil, listenConfiguration: configuration, logger: logger) {
