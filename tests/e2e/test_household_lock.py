@@ -85,10 +85,11 @@ def test_this_wasnt_me_locks_the_account_and_signs_the_intruder_out(mail_hub):
     def resets():
         return [m for m in sink.messages() if m["To"] == "ruth@example.com" and m["Subject"] == "Reset your password"]
     sink.wait_for_mail(lambda m: len(resets()) >= 2)
-    reset = resets()[-1]
-    done = hub.api("POST", "/password-reset/confirm", json={"token": token_in(reset, "ghr"),
-                                                           "new_password": NEW_PASSWORD})
-    assert done.status_code == 200, done.text
+    # Whichever link is live resets the password once; a successful reset voids every other link.
+    outcomes = [hub.api("POST", "/password-reset/confirm", json={"token": token_in(mail, "ghr"),
+                                                                 "new_password": NEW_PASSWORD}).status_code
+                for mail in reversed(resets())]
+    assert outcomes.count(200) == 1, outcomes
     assert hub.api("POST", "/sessions", json={"identifier": "ruth", "password": NEW_PASSWORD}).status_code == 201
 
 
