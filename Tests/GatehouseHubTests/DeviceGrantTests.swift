@@ -295,24 +295,11 @@ struct DeviceGrantTests {
             let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             let pending = try await grant.lookup(
                 userCode: started.userCode, account: browser.account, device: browser.device, caller: Caller(ipAddress: "192.0.2.10"))
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<200 {
-                    group.addTask {
-                        do {
-                            try await grant.decide(
-                                userCode: pending.userCode, ticket: pending.ticket, approve: index % 2 == 0,
-                                account: browser.account, device: browser.device, caller: Caller(ipAddress: "192.0.2.10"))
-                            return "decided"
-                        } catch let error as any PublicError {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<200) { index in
+                try await grant.decide(
+                    userCode: pending.userCode, ticket: pending.ticket, approve: index % 2 == 0,
+                    account: browser.account, device: browser.device, caller: Caller(ipAddress: "192.0.2.10"))
+                return "decided"
             }
             #expect(outcomes.filter { $0 == "decided" }.count == 1)
             #expect(outcomes.allSatisfy { $0 == "decided" || $0 == "link_decided" }, "\(Set(outcomes))")

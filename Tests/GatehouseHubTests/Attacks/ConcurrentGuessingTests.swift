@@ -40,24 +40,12 @@ struct ConcurrentGuessingTests {
             let signIn = hub.services.signIn
             let step = totp.step(at: hub.clock.now())
             let valid = Set((step - 1...step + 1).map { totp.code(step: $0) })
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<500 where !valid.contains(Self.wrongCode(index)) {
-                    group.addTask {
-                        do {
-                            _ = try await signIn.completeSecondFactor(
-                                challenge: challenge, code: Self.wrongCode(index),
-                                caller: Caller(ipAddress: "198.51.100.\(index % 250)"))
-                            return "signed-in"
-                        } catch let error as SignInService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let guesses = (0..<500).filter { !valid.contains(Self.wrongCode($0)) }
+            let outcomes = await concurrently(guesses, refusals: SignInService.Error.self) { index in
+                _ = try await signIn.completeSecondFactor(
+                    challenge: challenge, code: Self.wrongCode(index),
+                    caller: Caller(ipAddress: "198.51.100.\(index % 250)"))
+                return "signed-in"
             }
             #expect(!outcomes.contains("signed-in"))
             #expect(!outcomes.contains { $0.hasPrefix("other") })
@@ -108,25 +96,12 @@ struct ConcurrentGuessingTests {
             let account = try await hub.makeAccount("erin")
             let before = hub.hasher.verified
             let signIn = hub.services.signIn
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<200 {
-                    group.addTask {
-                        do {
-                            _ = try await signIn.signIn(
-                                identifier: index % 2 == 0 ? "erin" : "erin@example.com", password: "guess-\(index)",
-                                info: TestHub.info("bot"), kind: .api,
-                                caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
-                            return "signed-in"
-                        } catch let error as SignInService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<200, refusals: SignInService.Error.self) { index in
+                _ = try await signIn.signIn(
+                    identifier: index % 2 == 0 ? "erin" : "erin@example.com", password: "guess-\(index)",
+                    info: TestHub.info("bot"), kind: .api,
+                    caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
+                return "signed-in"
             }
             let verified = hub.hasher.verified - before
             #expect(verified <= ThrottlePolicy.perAccount.freeAttempts, "verified \(verified) passwords")
@@ -147,24 +122,11 @@ struct ConcurrentGuessingTests {
             let stolen = try await hub.signIn("gina")
             let before = hub.hasher.verified
             let signIn = hub.services.signIn
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<200 {
-                    group.addTask {
-                        do {
-                            try await signIn.reauthenticate(
-                                account: stolen.account, device: stolen.device, password: "guess-\(index)", code: nil,
-                                caller: Caller(ipAddress: "198.51.100.\(index % 200)", deviceID: stolen.device.id))
-                            return "confirmed"
-                        } catch let error as SignInService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<200, refusals: SignInService.Error.self) { index in
+                try await signIn.reauthenticate(
+                    account: stolen.account, device: stolen.device, password: "guess-\(index)", code: nil,
+                    caller: Caller(ipAddress: "198.51.100.\(index % 200)", deviceID: stolen.device.id))
+                return "confirmed"
             }
             let verified = hub.hasher.verified - before
             #expect(verified <= ThrottlePolicy.perAccount.freeAttempts, "verified \(verified) passwords")
@@ -184,24 +146,11 @@ struct ConcurrentGuessingTests {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("hank")
             let servers = hub.services.servers
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<200 {
-                    group.addTask {
-                        do {
-                            _ = try await servers.claim(
-                                code: String(format: "%08d", index), by: account,
-                                caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
-                            return "claimed"
-                        } catch let error as any PublicError {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<200) { index in
+                _ = try await servers.claim(
+                    code: String(format: "%08d", index), by: account,
+                    caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
+                return "claimed"
             }
             #expect(!outcomes.contains("claimed"))
             #expect(!outcomes.contains { $0.hasPrefix("other") })

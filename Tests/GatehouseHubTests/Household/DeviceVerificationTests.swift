@@ -69,25 +69,12 @@ struct DeviceVerificationTests {
             }
             let code = try await Self.mailedCode(hub, account.email)
             let signIn = hub.services.signIn
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<300 {
-                    let guess = String(format: "%06d", (index * 7_919 + 11) % 1_000_000)
-                    if guess == code { continue }
-                    group.addTask {
-                        do {
-                            _ = try await signIn.completeSecondFactor(
-                                challenge: challenge, code: guess, caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
-                            return "signed-in"
-                        } catch let error as SignInService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let guess: @Sendable (Int) -> String = { String(format: "%06d", ($0 * 7_919 + 11) % 1_000_000) }
+            let outcomes = await concurrently((0..<300).filter { guess($0) != code }, refusals: SignInService.Error.self) {
+                index in
+                _ = try await signIn.completeSecondFactor(
+                    challenge: challenge, code: guess(index), caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
+                return "signed-in"
             }
             #expect(!outcomes.contains("signed-in"))
             #expect(!outcomes.contains { $0.hasPrefix("other") })

@@ -38,24 +38,11 @@ struct HouseholdTests {
             let admin = try await Self.admin(hub)
             let created = try await Self.invitation(hub, by: admin)
             let invitations = hub.services.invitations
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<50 {
-                    group.addTask {
-                        do {
-                            let account = try await invitations.accept(
-                                token: created.token, username: "kid\(index)", email: "kid\(index)@example.com",
-                                password: TestHub.password, caller: Caller(ipAddress: "198.51.100.\(index + 1)"))
-                            return account == nil ? "no-account" : "joined"
-                        } catch let error as InvitationService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<50, refusals: InvitationService.Error.self) { index in
+                let account = try await invitations.accept(
+                    token: created.token, username: "kid\(index)", email: "kid\(index)@example.com",
+                    password: TestHub.password, caller: Caller(ipAddress: "198.51.100.\(index + 1)"))
+                return account == nil ? "no-account" : "joined"
             }
             #expect(outcomes.filter { $0 == "joined" }.count == 1, "\(outcomes)")
             #expect(outcomes.filter { $0 == "invitation_invalid" }.count == 49, "\(outcomes)")

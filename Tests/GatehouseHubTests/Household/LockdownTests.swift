@@ -86,22 +86,9 @@ struct LockdownTests {
             _ = try await hub.signIn("dora")
             let link = try await Self.lockLink(hub, account.email, subject: "New sign-in")
             let lockdown = hub.services.lockdown
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<100 {
-                    group.addTask {
-                        do {
-                            _ = try await lockdown.lock(token: link, caller: Caller(ipAddress: "192.0.2.\(index)"))
-                            return "locked"
-                        } catch let error as LockdownService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<100, refusals: LockdownService.Error.self) { index in
+                _ = try await lockdown.lock(token: link, caller: Caller(ipAddress: "192.0.2.\(index)"))
+                return "locked"
             }
             #expect(outcomes.filter { $0 == "locked" }.count == 1)
             #expect(outcomes.filter { $0 == "link_used" }.count == 99, "\(Set(outcomes))")

@@ -77,24 +77,11 @@ struct ProfileTests {
             let profile = try await Self.kid(hub, account)
             let device = try await hub.signIn("quinn").device
             let profiles = hub.services.profiles
-            let outcomes = await withTaskGroup(of: String.self) { group in
-                for index in 0..<300 {
-                    group.addTask {
-                        do {
-                            _ = try await profiles.switchTo(
-                                profileID: profile.id, account: account, device: device, pin: Self.wrongPIN(index),
-                                caller: Caller(ipAddress: "198.51.100.\(index % 250)"))
-                            return "switched"
-                        } catch let error as ProfileService.Error {
-                            return error.code
-                        } catch {
-                            return "other: \(error)"
-                        }
-                    }
-                }
-                var all: [String] = []
-                for await outcome in group { all.append(outcome) }
-                return all
+            let outcomes = await concurrently(0..<300, refusals: ProfileService.Error.self) { index in
+                _ = try await profiles.switchTo(
+                    profileID: profile.id, account: account, device: device, pin: Self.wrongPIN(index),
+                    caller: Caller(ipAddress: "198.51.100.\(index % 250)"))
+                return "switched"
             }
             let budget = ProfileService.pinPolicy.freeAttempts
             let evaluated = outcomes.filter { $0 == "wrong_pin" }.count

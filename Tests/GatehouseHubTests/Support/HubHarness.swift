@@ -122,6 +122,33 @@ struct TestHub: Sendable {
     }
 }
 
+/// Runs one attempt per index, all at once, and says how each ended: the label the attempt returns, the `code` of a
+/// refusal (a ``PublicError``; of type `refusals` only, when given), or `other: …` for anything else — which every
+/// attack spec expects never to see. The shape of every "hundreds of requests at once" spec.
+func concurrently(
+    _ indices: some Sequence<Int>, refusals: (any PublicError.Type)? = nil,
+    _ attempt: @escaping @Sendable (Int) async throws -> String
+) async -> [String] {
+    await withTaskGroup(of: String.self) { group in
+        for index in indices {
+            group.addTask {
+                do {
+                    return try await attempt(index)
+                } catch let error as any PublicError
+                    where refusals.map({ ObjectIdentifier(type(of: error)) == ObjectIdentifier($0) }) ?? true
+                {
+                    return error.code
+                } catch {
+                    return "other: \(error)"
+                }
+            }
+        }
+        var all: [String] = []
+        for await outcome in group { all.append(outcome) }
+        return all
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
