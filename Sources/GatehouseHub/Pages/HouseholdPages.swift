@@ -313,18 +313,7 @@ enum HouseholdTemplates {
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="token" value="{{token}}">
           <input type="hidden" name="secret" value="{{secret}}">
-          <label for="username">Username</label>
-          <input id="username" name="username" value="{{username}}" autocomplete="username" required
-            {{#errors.username}}aria-invalid="true" aria-describedby="username-error"{{/errors.username}}>
-          {{#errors.username}}<p class="error" id="username-error">{{errors.username}}</p>{{/errors.username}}
-          <label for="email">Email</label>
-          <input id="email" name="email" type="email" value="{{email}}" autocomplete="email" required
-            {{#errors.email}}aria-invalid="true" aria-describedby="email-error"{{/errors.email}}>
-          {{#errors.email}}<p class="error" id="email-error">{{errors.email}}</p>{{/errors.email}}
-          <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" required
-            {{#errors.password}}aria-invalid="true" aria-describedby="password-error"{{/errors.password}}>
-          {{#errors.password}}<p class="error" id="password-error">{{errors.password}}</p>{{/errors.password}}
+          {{> new-account-fields}}
           <p>Scan this code with your authenticator app:</p>
           <img class="qr" id="totp-qr" alt="QR code for your authenticator app" src="data:image/png;base64,{{qr.png}}" width="{{qr.width}}" height="{{qr.width}}">
           <p class="hint">Can't scan? Enter this key: <code id="totp-secret">{{secret}}</code></p>
@@ -384,19 +373,7 @@ enum HouseholdTemplates {
         <form method="post" action="/join" novalidate id="join-form">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="token" value="{{token}}">
-          <label for="username">Username</label>
-          <input id="username" name="username" value="{{username}}" autocomplete="username" required
-            {{#errors.username}}aria-invalid="true" aria-describedby="username-error"{{/errors.username}}>
-          {{#errors.username}}<p class="error" id="username-error">{{errors.username}}</p>{{/errors.username}}
-          <label for="email">Email</label>
-          <input id="email" name="email" type="email" value="{{email}}" autocomplete="email" required
-            {{#errors.email}}aria-invalid="true" aria-describedby="email-error"{{/errors.email}}>
-          {{#errors.email}}<p class="error" id="email-error">{{errors.email}}</p>{{/errors.email}}
-          <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" required
-            {{#errors.password}}aria-invalid="true" aria-describedby="password-error"{{/errors.password}}>
-          <p class="hint">At least 8 characters. A few unrelated words make a strong password that is easy to remember.</p>
-          {{#errors.password}}<p class="error" id="password-error">{{errors.password}}</p>{{/errors.password}}
+          {{> new-account-fields}}
           <button type="submit">Create account</button>
         </form>
         """

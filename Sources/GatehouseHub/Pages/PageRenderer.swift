@@ -11,7 +11,7 @@ final class PageRenderer: Sendable {
     init() {
         var library = MustacheLibrary()
         let templates: [String: String] = [
-            "layout": PageTemplates.layout, "sign-up": PageTemplates.signUp, "check-mail": PageTemplates.checkMail,
+            "layout": PageTemplates.layout, "new-account-fields": PageTemplates.newAccountFields, "sign-up": PageTemplates.signUp, "check-mail": PageTemplates.checkMail,
             "verify-email": PageTemplates.verifyEmail, "sign-in": PageTemplates.signIn,
             "sign-in-code": PageTemplates.signInCode, "not-me": PageTemplates.notMe, "forgot-password": PageTemplates.forgotPassword,
             "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,

@@ -49,12 +49,9 @@ enum PageTemplates {
         </html>
         """
 
-    static let signUp = """
-        <h1>Create your account</h1>
-        {{#closed}}<p id="sign-up-closed">This hub takes new members by invitation only. Ask the person who runs it for an invitation link.</p>{{/closed}}
-        {{^closed}}
-        <form method="post" action="/sign-up" novalidate>
-          <input type="hidden" name="csrf" value="{{csrf}}">
+    /// Username, e-mail and password with their errors: sign-up, joining with an invitation and the first admin's
+    /// setup ask for the same three fields (the partial `new-account-fields`).
+    static let newAccountFields = """
           <label for="username">Username</label>
           <input id="username" name="username" value="{{username}}" autocomplete="username" required
             {{#errors.username}}aria-invalid="true" aria-describedby="username-error"{{/errors.username}}>
@@ -68,6 +65,15 @@ enum PageTemplates {
             {{#errors.password}}aria-invalid="true" aria-describedby="password-error"{{/errors.password}}>
           <p class="hint">At least 8 characters. A few unrelated words make a strong password that is easy to remember.</p>
           {{#errors.password}}<p class="error" id="password-error">{{errors.password}}</p>{{/errors.password}}
+        """
+
+    static let signUp = """
+        <h1>Create your account</h1>
+        {{#closed}}<p id="sign-up-closed">This hub takes new members by invitation only. Ask the person who runs it for an invitation link.</p>{{/closed}}
+        {{^closed}}
+        <form method="post" action="/sign-up" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          {{> new-account-fields}}
           <button type="submit">Create account</button>
         </form>
         {{/closed}}
