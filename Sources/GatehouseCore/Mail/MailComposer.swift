@@ -256,7 +256,8 @@ public struct MailComposer: Sendable {
     {
         compose(
             to: account.email, account: account, kind: "device_code", now: now,
-            subject: "Your sign-in code: \(code)",
+            // Not in the subject: the outbox keeps subjects in the clear, bodies sealed.
+            subject: "Your sign-in code",
             paragraphs: [
                 "Someone signed in to \(account.username) with the right password from a device this account has not used before:",
                 "\(info.name) (\(info.product), \(info.platform)) from \(ipAddress).",

@@ -186,13 +186,9 @@ public struct TwoFactorService: Sendable {
         let now = env.clock.now()
         let env = self.env
         try await env.store.transaction { tx in
-            try await tx.issueToken(
-                OneTimeToken(
-                    purpose: .signInChallenge, accountID: account.id, digest: env.digest(token.value), payload: payload,
-                    expiresAt: now.addingTimeInterval(env.settings.challengeLifetime)))
-            try await tx.trimLiveTokens(
-                purpose: .signInChallenge, accountID: account.id, keeping: env.settings.liveChallengesPerAccount,
-                now: now)
+            try await Self.storeChallenge(
+                token.value, payload: payload, account: account, lifetime: env.settings.challengeLifetime, now: now,
+                in: tx, environment: env)
         }
         return token.value
     }
@@ -219,13 +215,9 @@ public struct TwoFactorService: Sendable {
             as: UTF8.self)
         let env = self.env
         try await env.store.transaction { tx in
-            try await tx.issueToken(
-                OneTimeToken(
-                    purpose: .signInChallenge, accountID: account.id, digest: env.digest(token.value), payload: payload,
-                    expiresAt: now.addingTimeInterval(env.settings.mailedCodeLifetime)))
-            try await tx.trimLiveTokens(
-                purpose: .signInChallenge, accountID: account.id, keeping: env.settings.liveChallengesPerAccount,
-                now: now)
+            try await Self.storeChallenge(
+                token.value, payload: payload, account: account, lifetime: env.settings.mailedCodeLifetime, now: now,
+                in: tx, environment: env)
             try await tx.enqueueMail(
                 env.mail.deviceVerificationCode(
                     to: account, code: code, info: info, ipAddress: caller.ipAddress, now: now))
@@ -235,6 +227,20 @@ public struct TwoFactorService: Sendable {
                     detail: "\(info.product) on \(info.platform)"), at: now)
         }
         return token.value
+    }
+
+    /// Stores a sign-in challenge (keyed digest only) and keeps at most
+    /// ``AccountSettings/liveChallengesPerAccount`` live for the account: a new one drops the oldest.
+    private static func storeChallenge(
+        _ token: String, payload: String, account: Account, lifetime: TimeInterval, now: Date, in tx: any StoreSession,
+        environment env: HubEnvironment
+    ) async throws {
+        try await tx.issueToken(
+            OneTimeToken(
+                purpose: .signInChallenge, accountID: account.id, digest: env.digest(token), payload: payload,
+                expiresAt: now.addingTimeInterval(lifetime)))
+        try await tx.trimLiveTokens(
+            purpose: .signInChallenge, accountID: account.id, keeping: env.settings.liveChallengesPerAccount, now: now)
     }
 
     /// Six uniformly random decimal digits.
