@@ -1,4 +1,4 @@
-.PHONY: run test build release bench-argon2 bench-hub
+.PHONY: run test build release lint format bench-argon2 bench-hub
 
 run:
 	swift run gatehouse serve
@@ -11,3 +11,10 @@ release:
 
 test:
 	scripts/test.sh
+
+# Package hygiene and swift-format, no build needed (CI runs it before the tests).
+lint:
+	scripts/lint.sh
+
+format:
+	scripts/lint.sh --format

@@ -35,8 +35,15 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
+        // Every target lists exactly the modules it imports (no more: an unused dependency still costs build time;
+        // no fewer: a module reached only through another target's dependency breaks when that one changes).
+        //
         // Standalone building blocks: standard library (and Foundation where noted) only.
-        .target(name: "Argon2", dependencies: ["Argon2Kernels"], swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
+        // Constant-time comparison and HTML escaping, the one copy every module uses: standard library only.
+        .target(name: "GatehouseBasics", swiftSettings: strict),
+        .target(
+            name: "Argon2", dependencies: ["Argon2Kernels", "GatehouseBasics"],
+            swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
         // Argon2's block function in C with AVX2 / AVX-512F intrinsics, per-function target attributes (no -march),
         // chosen at run time by CPUID. Optimised in debug builds too, so tests of the vector kernels stay fast.
         .target(name: "Argon2Kernels", cSettings: [.unsafeFlags(["-O3"])]),
@@ -57,10 +64,15 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // What the hub and the media server say to each other: media token claims, the published key set, the
+        // revocation stream, claim and heartbeat bodies, the content-rating scale. Foundation only, so the media
+        // server does not build the hub's domains (or the password word lists) to read them.
+        .target(name: "GatehouseWire", swiftSettings: strict),
         // WebAuthn relying-party verification (CBOR, COSE keys, attestation, assertions); swift-crypto only, no hub knowledge.
         .target(
             name: "WebAuthn",
             dependencies: [
+                "GatehouseBasics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -70,7 +82,7 @@ let package = Package(
         .target(
             name: "GatehouseCore",
             dependencies: [
-                "Argon2", "PasswordCheck", "QRCode", "GatehouseReleases", "WebAuthn",
+                "Argon2", "PasswordCheck", "GatehouseBasics", "GatehouseReleases", "GatehouseWire", "WebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -82,12 +94,17 @@ let package = Package(
         .target(
             name: "GatehouseStore",
             dependencies: [
-                "GatehouseCore",
+                "GatehouseCore", "GatehouseReleases", "GatehouseWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                // (VaporCSQLite, imported under `#if canImport` for the online backup API, is sqlite-nio's C module:
+                // not a product, it comes with SQLiteKit.)
             ],
             swiftSettings: strict
         ),
@@ -95,28 +112,31 @@ let package = Package(
         .target(
             name: "GatehouseHub",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "SMTPClient", "QRCode", "Argon2", "PasswordCheck",
+                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "GatehouseWire", "GatehouseBasics", "SMTPClient",
+                "QRCode", "Argon2", "PasswordCheck", "WebAuthn",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
             ],
             swiftSettings: strict
         ),
-        // The media server.
+        // The media server: it shares only the wire types with the hub, never the hub's domains.
         .target(
             name: "GatehouseMedia",
             dependencies: [
-                "GatehouseReleases",
-                "GatehouseCore",
+                "GatehouseReleases", "GatehouseWire", "GatehouseBasics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,6 +152,8 @@ let package = Package(
                 "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,16 +165,19 @@ let package = Package(
         // Drives the WebAuthn module from JSON lines on stdin (tests/e2e/test_webauthn_oracle.py) and benchmarks it.
         .executableTarget(
             name: "webauthn-verify",
-            dependencies: ["WebAuthn"],
+            dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // The Argon2 benchmark's driver (Benchmarks/argon2_bench.py runs it): depends on Argon2 alone.
         .executableTarget(name: "argon2-bench", dependencies: ["Argon2"], path: "Benchmarks/argon2_bench", swiftSettings: strict),
+        .testTarget(name: "GatehouseBasicsTests", dependencies: ["GatehouseBasics"]),
+        .testTarget(name: "GatehouseWireTests", dependencies: ["GatehouseWire"]),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
-        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
+        .testTarget(
+            name: "SMTPClientTests", dependencies: ["SMTPClient", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: ["GatehouseCore", "Argon2", "PasswordCheck", .product(name: "Logging", package: "swift-log")]
@@ -162,23 +187,33 @@ let package = Package(
             dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseCore", "GatehouseReleases"]),
+        .testTarget(
+            name: "GatehouseStoreTests",
+            dependencies: [
+                "GatehouseStore", "GatehouseCore", "GatehouseReleases", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "GatehouseMediaTests",
             dependencies: [
-                "GatehouseMedia", "GatehouseReleases",
+                "GatehouseMedia", "GatehouseReleases", "GatehouseWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "GatehouseHubTests",
             dependencies: [
-                "GatehouseHub", "GatehouseCore", "GatehouseStore", "Argon2", "WebAuthn",
+                "GatehouseHub", "GatehouseCore", "GatehouseStore", "GatehouseWire", "Argon2", "WebAuthn",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Hashes with work memory kept between hashes, and a bound on how many hashes run at once.
@@ -186,26 +186,28 @@ final class BufferPool: @unchecked Sendable {
     /// Starts a detached thread running `pool.reap()`; false if the system refused.
     private static func startThread(_ pool: BufferPool) -> Bool {
         #if canImport(Glibc)
-        let context = Unmanaged.passRetained(pool).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        pthread_attr_setstacksize(&attributes, 64 << 10)
-        var thread = pthread_t()
-        let status = pthread_create(&thread, &attributes, { raw in
-            guard let raw else { return nil }
-            Unmanaged<BufferPool>.fromOpaque(raw).takeRetainedValue().reap()
-            return nil
-        }, context)
-        if status != 0 {
-            Unmanaged<BufferPool>.fromOpaque(context).release()
-            return false
-        }
-        return true
+            let context = Unmanaged.passRetained(pool).toOpaque()
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+            pthread_attr_setstacksize(&attributes, 64 << 10)
+            var thread = pthread_t()
+            let status = pthread_create(
+                &thread, &attributes,
+                { raw in
+                    guard let raw else { return nil }
+                    Unmanaged<BufferPool>.fromOpaque(raw).takeRetainedValue().reap()
+                    return nil
+                }, context)
+            if status != 0 {
+                Unmanaged<BufferPool>.fromOpaque(context).release()
+                return false
+            }
+            return true
         #else
-        // No timer thread here: idle memory is released on demand or when the hasher goes.
-        return false
+            // No timer thread here: idle memory is released on demand or when the hasher goes.
+            return false
         #endif
     }
 }

@@ -28,8 +28,9 @@ struct Argon2Instance {
         let h0 = initialHash(inputs)
         for lane in 0..<lanes {
             for column in 0..<2 {
-                let block = Self.variableLengthHash(h0 + Self.littleEndian(UInt32(column))
-                                                    + Self.littleEndian(UInt32(lane)), length: WorkMemory.blockBytes)
+                let block = Self.variableLengthHash(
+                    h0 + Self.littleEndian(UInt32(column))
+                        + Self.littleEndian(UInt32(lane)), length: WorkMemory.blockBytes)
                 Self.storeBlock(block, into: blockPointer(lane * laneLength + column))
             }
         }
@@ -61,8 +62,10 @@ struct Argon2Instance {
         guard var hasher = try? Blake2b(outputLength: 64) else {
             fatalError("BLAKE2b rejected its maximum output length")
         }
-        for value in [parameters.parallelism, parameters.tagLength, parameters.memoryKiB, parameters.iterations,
-                      parameters.version.rawValue, parameters.variant.rawValue] {
+        for value in [
+            parameters.parallelism, parameters.tagLength, parameters.memoryKiB, parameters.iterations,
+            parameters.version.rawValue, parameters.variant.rawValue,
+        ] {
             hasher.update(littleEndian: UInt32(truncatingIfNeeded: value))
         }
         for input in [inputs.password, inputs.salt, inputs.secret, inputs.associatedData] {
@@ -170,16 +173,19 @@ struct Argon2Instance {
                 pseudoRandom = memory[previous * WorkMemory.wordsPerBlock]
             }
             let referenceLane = (pass == 0 && slice == 0) || lanes == 1 ? lane : Int((pseudoRandom >> 32) % lanesCount)
-            let referenceIndex = referenceColumn(pass: pass, slice: slice, index: index,
-                                                 sameLane: referenceLane == lane, pseudoRandom: pseudoRandom)
+            let referenceIndex = referenceColumn(
+                pass: pass, slice: slice, index: index,
+                sameLane: referenceLane == lane, pseudoRandom: pseudoRandom)
             let reference = referenceLane * laneLength + referenceIndex
             // Two call sites with constant flags, so each inlined copy is specialised.
             if xorInto {
-                kernel.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
-                                xorInto: true, scratch: compressionState)
+                kernel.compress(
+                    blockPointer(previous), blockPointer(reference), into: blockPointer(current),
+                    xorInto: true, scratch: compressionState)
             } else {
-                kernel.compress(blockPointer(previous), blockPointer(reference), into: blockPointer(current),
-                                xorInto: false, scratch: compressionState)
+                kernel.compress(
+                    blockPointer(previous), blockPointer(reference), into: blockPointer(current),
+                    xorInto: false, scratch: compressionState)
             }
             previous = current
             current += 1

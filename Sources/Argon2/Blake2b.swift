@@ -100,8 +100,10 @@ public struct Blake2b: Sendable {
 
     /// Feeds a 32-bit value in little-endian order, as Argon2 frames its inputs.
     mutating func update(littleEndian value: UInt32) {
-        let bytes: [UInt8] = [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
-                              UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)]
+        let bytes: [UInt8] = [
+            UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24),
+        ]
         update(bytes)
     }
 
@@ -142,13 +144,15 @@ public struct Blake2b: Sendable {
         for round in 0..<12 {
             let s = Self.sigma[round % 10]
             // Columns, then diagonals (lanes of b, c, d rotated so each lane holds one diagonal).
-            Self.mix(&a, &b, &c, &d,
-                     SIMD4(m[s[0]], m[s[2]], m[s[4]], m[s[6]]), SIMD4(m[s[1]], m[s[3]], m[s[5]], m[s[7]]))
+            Self.mix(
+                &a, &b, &c, &d,
+                SIMD4(m[s[0]], m[s[2]], m[s[4]], m[s[6]]), SIMD4(m[s[1]], m[s[3]], m[s[5]], m[s[7]]))
             b = SIMD4(b[1], b[2], b[3], b[0])
             c = SIMD4(c[2], c[3], c[0], c[1])
             d = SIMD4(d[3], d[0], d[1], d[2])
-            Self.mix(&a, &b, &c, &d,
-                     SIMD4(m[s[8]], m[s[10]], m[s[12]], m[s[14]]), SIMD4(m[s[9]], m[s[11]], m[s[13]], m[s[15]]))
+            Self.mix(
+                &a, &b, &c, &d,
+                SIMD4(m[s[8]], m[s[10]], m[s[12]], m[s[14]]), SIMD4(m[s[9]], m[s[11]], m[s[13]], m[s[15]]))
             b = SIMD4(b[3], b[0], b[1], b[2])
             c = SIMD4(c[2], c[3], c[0], c[1])
             d = SIMD4(d[1], d[2], d[3], d[0])

@@ -109,8 +109,9 @@ enum BlockCompressor {
     /// The word pairs at byte offset `column` of rows r and r+1, where `rowOffset` is r's byte offset.
     @inline(__always)
     static func loadColumn(_ state: UnsafeMutableRawPointer, _ column: Int, _ rowOffset: Int) -> Quad {
-        Quad(lowHalf: state.load(fromByteOffset: column + rowOffset, as: Pair.self),
-             highHalf: state.load(fromByteOffset: column + rowOffset + 128, as: Pair.self))
+        Quad(
+            lowHalf: state.load(fromByteOffset: column + rowOffset, as: Pair.self),
+            highHalf: state.load(fromByteOffset: column + rowOffset + 128, as: Pair.self))
     }
 
     /// Writes the two word pairs of `value` at byte offset `offset` and 128 bytes later, XORed with x and y
@@ -120,9 +121,11 @@ enum BlockCompressor {
         _ value: Quad, _ out: UnsafeMutableRawPointer, _ offset: Int, _ x: UnsafeRawPointer, _ y: UnsafeRawPointer,
         _ xorInto: Bool
     ) {
-        var low = value.lowHalf ^ x.load(fromByteOffset: offset, as: Pair.self)
+        var low =
+            value.lowHalf ^ x.load(fromByteOffset: offset, as: Pair.self)
             ^ y.load(fromByteOffset: offset, as: Pair.self)
-        var high = value.highHalf ^ x.load(fromByteOffset: offset + 128, as: Pair.self)
+        var high =
+            value.highHalf ^ x.load(fromByteOffset: offset + 128, as: Pair.self)
             ^ y.load(fromByteOffset: offset + 128, as: Pair.self)
         if xorInto {
             low ^= out.load(fromByteOffset: offset, as: Pair.self)

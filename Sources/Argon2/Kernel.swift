@@ -67,13 +67,15 @@ extension Argon2 {
         /// `scratch` (1 KiB, 64-byte aligned) is used by the portable kernel only.
         @inline(__always)
         func compress(
-            _ x: UnsafeMutablePointer<UInt64>, _ y: UnsafeMutablePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>,
+            _ x: UnsafeMutablePointer<UInt64>, _ y: UnsafeMutablePointer<UInt64>,
+            into out: UnsafeMutablePointer<UInt64>,
             xorInto: Bool, scratch: UnsafeMutableRawPointer
         ) {
             switch self {
             case .portable:
-                BlockCompressor.compress(UnsafeRawPointer(x), UnsafeRawPointer(y), into: UnsafeMutableRawPointer(out),
-                                         xorInto: xorInto, scratch: scratch)
+                BlockCompressor.compress(
+                    UnsafeRawPointer(x), UnsafeRawPointer(y), into: UnsafeMutableRawPointer(out),
+                    xorInto: xorInto, scratch: scratch)
             case .avx2:
                 gh_argon2_fill_block_avx2(x, y, out, xorInto ? 1 : 0)
             case .avx512:

@@ -1,3 +1,5 @@
+import GatehouseBasics
+
 /// An Argon2 hash in the PHC string format:
 /// `$argon2id$v=19$m=19456,t=2,p=1[,keyid=...][,data=...]$salt$hash`, with B64 (unpadded Base64) fields.
 ///
@@ -89,8 +91,9 @@ public struct PHCString: Sendable, Hashable, CustomStringConvertible, LosslessSt
         password: [UInt8], salt: [UInt8], parameters: Argon2.Parameters, secret: [UInt8] = [],
         keyID: [UInt8]? = nil, associatedData: [UInt8]? = nil, using hasher: Argon2Hasher? = nil
     ) throws(Argon2Error) -> PHCString {
-        let tag = try computeTag(password: password, salt: salt, parameters: parameters, secret: secret,
-                                 associatedData: associatedData ?? [], hasher: hasher)
+        let tag = try computeTag(
+            password: password, salt: salt, parameters: parameters, secret: secret,
+            associatedData: associatedData ?? [], hasher: hasher)
         return PHCString(parameters: parameters, salt: salt, tag: tag, keyID: keyID, associatedData: associatedData)
     }
 
@@ -101,9 +104,10 @@ public struct PHCString: Sendable, Hashable, CustomStringConvertible, LosslessSt
     public func verify(password: [UInt8], secret: [UInt8] = [], using hasher: Argon2Hasher? = nil)
         throws(Argon2Error) -> Bool
     {
-        let computed = try Self.computeTag(password: password, salt: salt, parameters: parameters, secret: secret,
-                                           associatedData: associatedData ?? [], hasher: hasher)
-        return ConstantTime.isEqual(computed, tag)
+        let computed = try Self.computeTag(
+            password: password, salt: salt, parameters: parameters, secret: secret,
+            associatedData: associatedData ?? [], hasher: hasher)
+        return ConstantTime.equals(computed, tag)
     }
 
     /// Whether this hash was made with other settings than `parameters` (ignoring the tag length),
@@ -119,11 +123,13 @@ public struct PHCString: Sendable, Hashable, CustomStringConvertible, LosslessSt
         hasher: Argon2Hasher?
     ) throws(Argon2Error) -> [UInt8] {
         if let hasher {
-            return try hasher.hash(password: password, salt: salt, parameters: parameters, secret: secret,
-                                   associatedData: associatedData)
+            return try hasher.hash(
+                password: password, salt: salt, parameters: parameters, secret: secret,
+                associatedData: associatedData)
         }
-        return try Argon2.hash(password: password, salt: salt, parameters: parameters, secret: secret,
-                               associatedData: associatedData)
+        return try Argon2.hash(
+            password: password, salt: salt, parameters: parameters, secret: secret,
+            associatedData: associatedData)
     }
 
     /// The string form, always with the version field.
@@ -205,7 +211,7 @@ public struct PHCString: Sendable, Hashable, CustomStringConvertible, LosslessSt
         guard hasName(name, text) else { throw .invalidField(field) }
         let digits = text.dropFirst(name.utf8.count + 1)
         guard !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              digits.first != 0x30 || digits.count == 1
+            digits.first != 0x30 || digits.count == 1
         else { throw .invalidNumber(field) }
         let number = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
         guard number <= Int(UInt32.max) else { throw .invalidNumber(field) }

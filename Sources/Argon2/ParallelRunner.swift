@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs one body on several threads that meet at a shared barrier; Argon2 lanes use it between slices.
@@ -14,37 +14,39 @@ enum ParallelRunner {
     /// thread, the work runs on those that did start: `threadCount` is the number actually running.
     static func run(maxThreads: Int, _ body: (_ thread: Int, _ threadCount: Int, _ barrier: Barrier) -> Void) {
         #if canImport(Glibc)
-        guard maxThreads > 1 else {
-            body(0, 1, Barrier(count: 1))
-            return
-        }
-        withoutActuallyEscaping(body) { escapable in
-            let job = Job(body: escapable)
-            var threads: [pthread_t] = []
-            threads.reserveCapacity(maxThreads - 1)
-            for index in 1..<maxThreads {
-                let context = Unmanaged.passRetained(ThreadContext(job: job, index: index)).toOpaque()
-                var thread = pthread_t()
-                let status = pthread_create(&thread, nil, { raw in
-                    guard let raw else { return nil }
-                    let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
-                    context.job.runWhenStarted(thread: context.index)
-                    return nil
-                }, context)
-                guard status == 0 else {
-                    Unmanaged<ThreadContext>.fromOpaque(context).release()
-                    break
+            guard maxThreads > 1 else {
+                body(0, 1, Barrier(count: 1))
+                return
+            }
+            withoutActuallyEscaping(body) { escapable in
+                let job = Job(body: escapable)
+                var threads: [pthread_t] = []
+                threads.reserveCapacity(maxThreads - 1)
+                for index in 1..<maxThreads {
+                    let context = Unmanaged.passRetained(ThreadContext(job: job, index: index)).toOpaque()
+                    var thread = pthread_t()
+                    let status = pthread_create(
+                        &thread, nil,
+                        { raw in
+                            guard let raw else { return nil }
+                            let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
+                            context.job.runWhenStarted(thread: context.index)
+                            return nil
+                        }, context)
+                    guard status == 0 else {
+                        Unmanaged<ThreadContext>.fromOpaque(context).release()
+                        break
+                    }
+                    threads.append(thread)
                 }
-                threads.append(thread)
+                job.start(threadCount: threads.count + 1)
+                job.runWhenStarted(thread: 0)
+                for thread in threads {
+                    pthread_join(thread, nil)
+                }
             }
-            job.start(threadCount: threads.count + 1)
-            job.runWhenStarted(thread: 0)
-            for thread in threads {
-                pthread_join(thread, nil)
-            }
-        }
         #else
-        body(0, 1, Barrier(count: 1))
+            body(0, 1, Barrier(count: 1))
         #endif
     }
 

@@ -19,8 +19,9 @@ extension SIMD4 where Scalar == UInt64 {
     func rotatedRight16() -> Self {
         let w = unsafeBitCast(self, to: SIMD16<UInt16>.self)
         return unsafeBitCast(
-            SIMD16<UInt16>(w[1], w[2], w[3], w[0], w[5], w[6], w[7], w[4],
-                           w[9], w[10], w[11], w[8], w[13], w[14], w[15], w[12]),
+            SIMD16<UInt16>(
+                w[1], w[2], w[3], w[0], w[5], w[6], w[7], w[4],
+                w[9], w[10], w[11], w[8], w[13], w[14], w[15], w[12]),
             to: Self.self)
     }
 

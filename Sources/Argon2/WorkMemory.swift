@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Block-aligned work memory for Argon2, owned by one hash at a time.
@@ -29,30 +29,30 @@ final class WorkMemory {
         let bytes = blockCount * Self.blockBytes
         self.blockCount = blockCount
         #if canImport(Glibc)
-        if bytes >= Self.hugePageBytes {
-            // Over-map by one huge page and trim both ends, leaving a 2 MiB aligned range.
-            let mapped = bytes + Self.hugePageBytes
-            guard let base = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-                  base != MAP_FAILED
-            else {
-                throw .allocationFailed(bytes: bytes)
+            if bytes >= Self.hugePageBytes {
+                // Over-map by one huge page and trim both ends, leaving a 2 MiB aligned range.
+                let mapped = bytes + Self.hugePageBytes
+                guard let base = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                    base != MAP_FAILED
+                else {
+                    throw .allocationFailed(bytes: bytes)
+                }
+                let address = Int(bitPattern: base)
+                let aligned = (address + Self.hugePageBytes - 1) & ~(Self.hugePageBytes - 1)
+                let head = aligned - address
+                if head > 0 {
+                    munmap(base, head)
+                }
+                let tail = mapped - head - bytes
+                let start = base + head
+                if tail > 0 {
+                    munmap(start + bytes, tail)
+                }
+                _ = madvise(start, bytes, MADV_HUGEPAGE)
+                mapping = (start, bytes)
+                blocks = start.bindMemory(to: UInt64.self, capacity: blockCount * Self.wordsPerBlock)
+                return
             }
-            let address = Int(bitPattern: base)
-            let aligned = (address + Self.hugePageBytes - 1) & ~(Self.hugePageBytes - 1)
-            let head = aligned - address
-            if head > 0 {
-                munmap(base, head)
-            }
-            let tail = mapped - head - bytes
-            let start = base + head
-            if tail > 0 {
-                munmap(start + bytes, tail)
-            }
-            _ = madvise(start, bytes, MADV_HUGEPAGE)
-            mapping = (start, bytes)
-            blocks = start.bindMemory(to: UInt64.self, capacity: blockCount * Self.wordsPerBlock)
-            return
-        }
         #endif
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, max(bytes, Self.blockBytes)) == 0, let raw else {
@@ -64,12 +64,12 @@ final class WorkMemory {
 
     deinit {
         #if canImport(Glibc)
-        if let mapping {
-            // Unmapped pages are discarded by the kernel (and zeroed before any reuse): no wipe needed, and
-            // skipping it saves a pass over the whole buffer.
-            munmap(mapping.base, mapping.bytes)
-            return
-        }
+            if let mapping {
+                // Unmapped pages are discarded by the kernel (and zeroed before any reuse): no wipe needed, and
+                // skipping it saves a pass over the whole buffer.
+                munmap(mapping.base, mapping.bytes)
+                return
+            }
         #endif
         // Heap memory holds password-derived state and may be handed out again: wipe it before freeing.
         let raw = UnsafeMutableRawPointer(blocks)

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import GatehouseCore
 import GatehouseReleases
 import Hummingbird
 import Logging
@@ -130,7 +129,8 @@ final class MediaServer: Sendable {
             holder.set(try ServerCredentialStore(dataFolder: dataFolder).loadOrCreateCredential())
             let claimed: ServerIdentity
             if let record = ServerCredentialStore(dataFolder: dataFolder).loadClaim() {
-                claimed = ServerIdentity(.claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
+                claimed = ServerIdentity(
+                    .claimed(serverID: record.serverID, ownerID: record.ownerID, name: record.name))
             } else {
                 claimed = ServerIdentity()
             }
@@ -210,9 +210,11 @@ final class MediaServer: Sendable {
     func makeUpdateService() -> UpdateService? {
         guard let settings = configuration.updates, let hub else { return nil }
         guard let running = SemanticVersion(configuration.version) else {
-            logger.warning("updates off: the running version is not a release version", metadata: [
-                "version": "\(configuration.version)"
-            ])
+            logger.warning(
+                "updates off: the running version is not a release version",
+                metadata: [
+                    "version": "\(configuration.version)"
+                ])
             return nil
         }
         return UpdateService(
@@ -243,9 +245,9 @@ final class MediaServer: Sendable {
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
         #if os(Linux)
-        return "linux-\(machine)"
+            return "linux-\(machine)"
         #else
-        return "darwin-\(machine)"
+            return "darwin-\(machine)"
         #endif
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseWire
 
 /// Measures the per-request cost of token verification, next to a bare Ed25519 signature check.
 public enum MediaTokenBenchmark {

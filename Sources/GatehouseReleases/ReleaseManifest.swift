@@ -153,7 +153,8 @@ public struct ReleaseSigningKey: Sendable, Codable {
     }
 
     public static func generate(id: String) -> ReleaseSigningKey {
-        ReleaseSigningKey(id: id, privateKey: Base64URL.encode(Array(Curve25519.Signing.PrivateKey().rawRepresentation)))
+        ReleaseSigningKey(
+            id: id, privateKey: Base64URL.encode(Array(Curve25519.Signing.PrivateKey().rawRepresentation)))
     }
 
     public init(id: String, privateKey: String) {
@@ -185,13 +186,16 @@ public struct ReleaseSigningKey: Sendable, Codable {
     }
 
     public static func load(from path: String) throws -> ReleaseSigningKey {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ReleaseError.malformed("key file \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReleaseError.malformed("key file \(path)")
+        }
         return try JSONDecoder().decode(ReleaseSigningKey.self, from: data)
     }
 
     public func save(to path: String) throws {
         let data = try ReleaseJSON.encoder.encode(self)
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        else {
             throw ReleaseError.malformed("cannot write \(path)")
         }
     }
@@ -259,8 +263,10 @@ enum ReleaseJSON {
 /// Unpadded base64url.
 public enum Base64URL {
     public static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     public static func decode(_ text: String) -> [UInt8]? {

@@ -30,7 +30,8 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         }
         var tags: [String] = []
         if let dash {
-            tags = text[text.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            tags = text[text.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(
+                String.init)
             guard !tags.isEmpty,
                 tags.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } })
             else { return nil }

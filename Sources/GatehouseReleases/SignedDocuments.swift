@@ -171,7 +171,8 @@ extension ReleaseSigningKey {
 extension ReleaseVerifier {
     /// The advisory inside `signed`, when a trusted key signed it and it is well formed.
     public func verify(_ signed: SignedAdvisory) throws -> AdvisoryDocument {
-        let advisory = try verifyDocument(AdvisoryDocument.self, signed.advisory, signed.keyID, signed.signature, "advisory")
+        let advisory = try verifyDocument(
+            AdvisoryDocument.self, signed.advisory, signed.keyID, signed.signature, "advisory")
         if let problem = advisory.problem { throw ReleaseError.malformed("advisory: \(problem)") }
         return advisory
     }
@@ -231,7 +232,8 @@ public enum ReleaseKeyLocation {
     /// not exist yet).
     static func resolved(_ path: String) -> String {
         let absolute =
-            path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+            path.hasPrefix("/")
+            ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
         var existing = (absolute as NSString).standardizingPath
         var rest: [String] = []
         while !FileManager.default.fileExists(atPath: existing), existing != "/" {

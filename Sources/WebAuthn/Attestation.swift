@@ -38,10 +38,16 @@ enum Attestation {
     static func parse(_ bytes: [UInt8]) throws(WebAuthnError) -> Parsed {
         guard bytes.count <= maximumSize else { throw .inputTooLarge(field: "attestationObject", limit: maximumSize) }
         let root: CBORValue
-        do { root = try CBORDecoder(maxDepth: 8, maxInputSize: maximumSize).decode(bytes) } catch { throw .malformedCBOR(error) }
+        do { root = try CBORDecoder(maxDepth: 8, maxInputSize: maximumSize).decode(bytes) } catch {
+            throw .malformedCBOR(error)
+        }
         guard case .map(let entries) = root else { throw .malformedAttestationObject("not a map") }
-        guard entries.count == 3 else { throw .malformedAttestationObject("must hold exactly fmt, attStmt and authData") }
-        guard case .text(let format)? = root[textKey: "fmt"] else { throw .malformedAttestationObject("fmt is not text") }
+        guard entries.count == 3 else {
+            throw .malformedAttestationObject("must hold exactly fmt, attStmt and authData")
+        }
+        guard case .text(let format)? = root[textKey: "fmt"] else {
+            throw .malformedAttestationObject("fmt is not text")
+        }
         guard let statement = root[textKey: "attStmt"], case .map = statement else {
             throw .malformedAttestationObject("attStmt is not a map")
         }
@@ -54,7 +60,9 @@ enum Attestation {
     static func verify(
         _ parsed: Parsed, clientDataHash: [UInt8], roots: [[UInt8]], now: Int64
     ) throws(WebAuthnError) -> AttestationResult {
-        guard case .map(let entries) = parsed.statement else { throw .malformedAttestationObject("attStmt is not a map") }
+        guard case .map(let entries) = parsed.statement else {
+            throw .malformedAttestationObject("attStmt is not a map")
+        }
         switch parsed.format {
         case "none":
             guard entries.isEmpty else { throw .invalidAttestationStatement("none attestation with a statement") }
@@ -75,8 +83,12 @@ enum Attestation {
                 throw .invalidAttestationStatement("unexpected packed attStmt field")
             }
         }
-        guard let algValue = statement[textKey: "alg"]?.int64Value else { throw .invalidAttestationStatement("missing alg") }
-        guard case .bytes(let signature)? = statement[textKey: "sig"] else { throw .invalidAttestationStatement("missing sig") }
+        guard let algValue = statement[textKey: "alg"]?.int64Value else {
+            throw .invalidAttestationStatement("missing alg")
+        }
+        guard case .bytes(let signature)? = statement[textKey: "sig"] else {
+            throw .invalidAttestationStatement("missing sig")
+        }
         guard let alg = COSEAlgorithm(rawValue: algValue) else { throw .unsupportedAlgorithm(algValue) }
         guard let credential = parsed.authData.attestedCredentialData else { throw .missingAttestedCredentialData }
         let signed = parsed.authData.raw + clientDataHash
@@ -96,7 +108,9 @@ enum Attestation {
         var chain: [[UInt8]] = []
         var certificates: [AttestationCertificate] = []
         for item in items {
-            guard case .bytes(let der) = item else { throw .invalidAttestationStatement("x5c entry is not a byte string") }
+            guard case .bytes(let der) = item else {
+                throw .invalidAttestationStatement("x5c entry is not a byte string")
+            }
             do { certificates.append(try AttestationCertificate(der: der)) } catch {
                 throw .invalidAttestationStatement("x5c certificate is not valid DER X.509")
             }
@@ -150,7 +164,9 @@ enum Attestation {
     }
 
     /// Each certificate is signed by the next; the last is signed by (or is) a configured root.
-    private static func verifyChain(_ certificates: [AttestationCertificate], roots: [[UInt8]], now: Int64) throws(WebAuthnError) {
+    private static func verifyChain(_ certificates: [AttestationCertificate], roots: [[UInt8]], now: Int64)
+        throws(WebAuthnError)
+    {
         var parsedRoots: [AttestationCertificate] = []
         for root in roots {
             if let r = try? AttestationCertificate(der: root) { parsedRoots.append(r) }
@@ -161,7 +177,8 @@ enum Attestation {
             }
             if index + 1 < certificates.count {
                 let issuer = certificates[index + 1]
-                guard issuer.isCA == true, issuer.subject == certificate.issuer, isSigned(certificate, by: issuer) else {
+                guard issuer.isCA == true, issuer.subject == certificate.issuer, isSigned(certificate, by: issuer)
+                else {
                     throw .untrustedAttestation("x5c is not a chain")
                 }
             }

@@ -62,7 +62,9 @@ public struct AuthenticatorData: Sendable {
         var offset = 37
         let decoder = CBORDecoder(maxDepth: 8, maxInputSize: Attestation.maximumSize)
         if flags.attestedCredentialData {
-            guard bytes.count >= offset + 18 else { throw .malformedAuthenticatorData("truncated attested credential data") }
+            guard bytes.count >= offset + 18 else {
+                throw .malformedAuthenticatorData("truncated attested credential data")
+            }
             let aaguid = Array(bytes[offset..<(offset + 16)])
             let idLength = Int(bytes[offset + 16]) << 8 | Int(bytes[offset + 17])
             offset += 18
@@ -73,7 +75,9 @@ public struct AuthenticatorData: Sendable {
             offset += idLength
             let keyValue: CBORValue
             let keyEnd: Int
-            do { (keyValue, keyEnd) = try decoder.decodePrefix(bytes, from: offset) } catch { throw .malformedCBOR(error) }
+            do { (keyValue, keyEnd) = try decoder.decodePrefix(bytes, from: offset) } catch {
+                throw .malformedCBOR(error)
+            }
             let key = try COSEPublicKey(value: keyValue, encoded: Array(bytes[offset..<keyEnd]))
             offset = keyEnd
             attestedCredentialData = AttestedCredentialData(aaguid: aaguid, credentialId: credentialId, publicKey: key)

@@ -1,6 +1,7 @@
 /// Unpadded base64url (RFC 4648 §5), the encoding WebAuthn's JSON forms use for binary fields.
 public enum Base64URL {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     private static let reverse: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -50,12 +51,4 @@ public enum Base64URL {
         guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return out
     }
-}
-
-/// Constant-time equality of two byte sequences of public length (the time depends only on the lengths).
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var diff: UInt8 = 0
-    for i in 0..<a.count { diff |= a[i] ^ b[i] }
-    return diff == 0
 }

@@ -305,13 +305,19 @@ public enum CBOREncoder {
         case 24...0xFF: out.append(m | 24); out.append(UInt8(argument))
         case 0x100...0xFFFF:
             out.append(m | 25)
-            for shift in stride(from: 8, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift))) }
+            for shift in stride(from: 8, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift)))
+            }
         case 0x1_0000...0xFFFF_FFFF:
             out.append(m | 26)
-            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift))) }
+            for shift in stride(from: 24, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift)))
+            }
         default:
             out.append(m | 27)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift)))
+            }
         }
     }
 
@@ -336,7 +342,9 @@ public enum CBOREncoder {
         case .float(let d):
             out.append(0xFB)
             let bits = d.bitPattern
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// The COSE signature algorithms the module verifies (IANA COSE Algorithms registry values).
 public enum COSEAlgorithm: Int64, Sendable, CaseIterable, Codable {
@@ -42,7 +42,9 @@ public struct COSEPublicKey: Sendable {
     /// registration, so each assertion builds the key once.
     init(cose bytes: [UInt8], validateWithCrypto: Bool) throws(WebAuthnError) {
         let value: CBORValue
-        do { value = try CBORDecoder(maxDepth: 4, maxInputSize: 2048).decode(bytes) } catch { throw .malformedCBOR(error) }
+        do { value = try CBORDecoder(maxDepth: 4, maxInputSize: 2048).decode(bytes) } catch {
+            throw .malformedCBOR(error)
+        }
         try self.init(value: value, encoded: bytes, validateWithCrypto: validateWithCrypto)
     }
 
@@ -106,16 +108,24 @@ public struct COSEPublicKey: Sendable {
         self.encoded = []
         do {
             switch algorithm {
-            case .es256: key = .p256(x963: Array(try P256.Signing.PublicKey(derRepresentation: spki).x963Representation))
+            case .es256:
+                key = .p256(x963: Array(try P256.Signing.PublicKey(derRepresentation: spki).x963Representation))
             case .edDSA:
                 // Ed25519 SPKI: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING { 0x00, 32 bytes } }, 44 bytes.
                 let prefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
-                guard spki.count == 44, Array(spki.prefix(12)) == prefix else { throw WebAuthnError.malformedPublicKey("not an Ed25519 SPKI") }
-                key = .ed25519(raw: Array(try Curve25519.Signing.PublicKey(rawRepresentation: spki.suffix(32)).rawRepresentation))
+                guard spki.count == 44, Array(spki.prefix(12)) == prefix else {
+                    throw WebAuthnError.malformedPublicKey("not an Ed25519 SPKI")
+                }
+                key = .ed25519(
+                    raw: Array(try Curve25519.Signing.PublicKey(rawRepresentation: spki.suffix(32)).rawRepresentation))
             case .rs256:
                 let rsa = try _RSA.Signing.PublicKey(unsafeDERRepresentation: spki)
-                guard rsa.keySizeInBits >= Self.minimumRSABits else { throw WebAuthnError.rsaKeyTooSmall(bits: rsa.keySizeInBits) }
-                guard rsa.keySizeInBits <= Self.maximumRSABits else { throw WebAuthnError.malformedPublicKey("RSA modulus over 8192 bits") }
+                guard rsa.keySizeInBits >= Self.minimumRSABits else {
+                    throw WebAuthnError.rsaKeyTooSmall(bits: rsa.keySizeInBits)
+                }
+                guard rsa.keySizeInBits <= Self.maximumRSABits else {
+                    throw WebAuthnError.malformedPublicKey("RSA modulus over 8192 bits")
+                }
                 let primitives = try rsa.getKeyPrimitives()
                 key = .rsa(n: Array(primitives.modulus), e: Array(primitives.publicExponent), bits: rsa.keySizeInBits)
             }
@@ -136,11 +146,16 @@ public struct COSEPublicKey: Sendable {
             else { return false }
             return k.isValidSignature(sig, for: data)
         case .ed25519(let raw):
-            guard signature.count == 64, let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
+            guard signature.count == 64, let k = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+                return false
+            }
             return k.isValidSignature(signature, for: data)
         case .rsa(let n, let e, let bits):
-            guard signature.count == (bits + 7) / 8, let k = try? _RSA.Signing.PublicKey(n: n, e: e) else { return false }
-            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: data, padding: .insecurePKCS1v1_5)
+            guard signature.count == (bits + 7) / 8, let k = try? _RSA.Signing.PublicKey(n: n, e: e) else {
+                return false
+            }
+            return k.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: data, padding: .insecurePKCS1v1_5)
         }
     }
 }

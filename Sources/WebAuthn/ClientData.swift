@@ -17,7 +17,9 @@ public struct CollectedClientData: Sendable, Equatable {
     /// Parses clientDataJSON with a strict JSON parser: one object, no duplicate keys, valid UTF-8, bounded depth;
     /// `type`, `challenge` and `origin` must be strings, `crossOrigin` a boolean and `topOrigin` a string when present.
     public init(json bytes: [UInt8]) throws(WebAuthnError) {
-        guard bytes.count <= Self.maximumSize else { throw .inputTooLarge(field: "clientDataJSON", limit: Self.maximumSize) }
+        guard bytes.count <= Self.maximumSize else {
+            throw .inputTooLarge(field: "clientDataJSON", limit: Self.maximumSize)
+        }
         var parser = StrictJSON(bytes: bytes)
         let root: StrictJSON.Value
         do { root = try parser.parseDocument() } catch { throw .malformedClientData(error.reason) }
@@ -92,13 +94,17 @@ struct StrictJSON {
             if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
             while true {
                 skipWhitespace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw Failure(reason: "expected key") }
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                    throw Failure(reason: "expected key")
+                }
                 let key = try parseString()
                 skipWhitespace()
                 try expect(":")
                 skipWhitespace()
                 let value = try parseValue(depth: depth + 1)
-                guard members.updateValue(value, forKey: key) == nil else { throw Failure(reason: "duplicate key \(key)") }
+                guard members.updateValue(value, forKey: key) == nil else {
+                    throw Failure(reason: "duplicate key \(key)")
+                }
                 skipWhitespace()
                 guard position < bytes.count else { throw Failure(reason: "truncated") }
                 if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -144,7 +150,9 @@ struct StrictJSON {
         }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
             guard digit(position) else { throw Failure(reason: "bad number") }
             while digit(position) { position += 1 }
         }

@@ -100,7 +100,9 @@ struct AttestationCertificate {
         if t.peekTag() == 0xA0 {
             var explicit = DERReader(try t.read().content)
             let versionInt = try explicit.read(tag: 0x02)
-            guard versionInt.content.count == 1, let byte = versionInt.content.first else { throw DERReader.Malformed() }
+            guard versionInt.content.count == 1, let byte = versionInt.content.first else {
+                throw DERReader.Malformed()
+            }
             v = Int(byte)
         }
         version = v
@@ -145,7 +147,9 @@ struct AttestationCertificate {
                 var critical = false
                 if ext.peekTag() == 0x01 {
                     let b = try ext.read()
-                    guard b.content.count == 1, let flag = b.content.first, flag == 0xFF || flag == 0 else { throw DERReader.Malformed() }
+                    guard b.content.count == 1, let flag = b.content.first, flag == 0xFF || flag == 0 else {
+                        throw DERReader.Malformed()
+                    }
                     critical = flag == 0xFF
                 }
                 let value = Array(try ext.read(tag: 0x04).content)

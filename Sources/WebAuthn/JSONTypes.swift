@@ -190,7 +190,8 @@ public struct RegistrationResponseJSON: Codable, Sendable, Equatable {
 
     /// Makes a registration response.
     public init(
-        id: String, rawId: String, response: AuthenticatorAttestationResponseJSON, authenticatorAttachment: String? = nil,
+        id: String, rawId: String, response: AuthenticatorAttestationResponseJSON,
+        authenticatorAttachment: String? = nil,
         clientExtensionResults: AuthenticationExtensionsClientOutputsJSON? = .init(), type: String = "public-key"
     ) {
         self.id = id

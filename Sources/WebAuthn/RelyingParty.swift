@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 
 /// A verified registration: what a relying party stores for the new credential.
 public struct VerifiedRegistration: Sendable {
@@ -105,7 +106,8 @@ public struct WebAuthnRelyingParty: Sendable {
     ) -> PublicKeyCredentialCreationOptionsJSON {
         PublicKeyCredentialCreationOptionsJSON(
             rp: PublicKeyCredentialRpEntity(id: id, name: name),
-            user: PublicKeyCredentialUserEntityJSON(id: Base64URL.encode(userId), name: userName, displayName: userDisplayName),
+            user: PublicKeyCredentialUserEntityJSON(
+                id: Base64URL.encode(userId), name: userName, displayName: userDisplayName),
             challenge: Base64URL.encode(challenge),
             pubKeyCredParams: acceptedAlgorithms.map { PublicKeyCredentialParameters(alg: $0.rawValue) },
             timeout: timeoutMilliseconds,
@@ -121,7 +123,8 @@ public struct WebAuthnRelyingParty: Sendable {
 
     /// Options for signing in. Leave `allowCredentials` empty for discoverable (username-less) sign-in.
     public func makeAuthenticationOptions(
-        challenge: [UInt8], allowCredentials: [PublicKeyCredentialDescriptorJSON] = [], userVerification: String = "required"
+        challenge: [UInt8], allowCredentials: [PublicKeyCredentialDescriptorJSON] = [],
+        userVerification: String = "required"
     ) -> PublicKeyCredentialRequestOptionsJSON {
         PublicKeyCredentialRequestOptionsJSON(
             challenge: Base64URL.encode(challenge), timeout: timeoutMilliseconds, rpId: id,
@@ -134,11 +137,13 @@ public struct WebAuthnRelyingParty: Sendable {
         now: Date = Date()
     ) throws(WebAuthnError) -> VerifiedRegistration {
         let credentialId = try Self.credentialId(id: response.id, rawId: response.rawId, type: response.type)
-        let clientDataBytes = try Self.decode(response.response.clientDataJSON, field: "clientDataJSON",
-                                              limit: CollectedClientData.maximumSize)
+        let clientDataBytes = try Self.decode(
+            response.response.clientDataJSON, field: "clientDataJSON",
+            limit: CollectedClientData.maximumSize)
         try checkClientData(clientDataBytes, type: "webauthn.create", expectedChallenge: expectedChallenge)
-        let attestationBytes = try Self.decode(response.response.attestationObject, field: "attestationObject",
-                                               limit: Attestation.maximumSize)
+        let attestationBytes = try Self.decode(
+            response.response.attestationObject, field: "attestationObject",
+            limit: Attestation.maximumSize)
         let parsed = try Attestation.parse(attestationBytes)
         let authData = parsed.authData
         try checkCommon(authData, requireUserVerification: requireUserVerification)
@@ -153,8 +158,10 @@ public struct WebAuthnRelyingParty: Sendable {
             now: Int64(now.timeIntervalSince1970.rounded(.down)))
         let transports = (response.response.transports ?? []).filter { !$0.isEmpty && $0.utf8.count <= 32 }.prefix(8)
         return VerifiedRegistration(
-            credentialId: credentialId, publicKey: credential.publicKey.encoded, algorithm: credential.publicKey.algorithm,
-            signCount: authData.signCount, flags: authData.flags, aaguid: credential.aaguid, transports: Array(transports),
+            credentialId: credentialId, publicKey: credential.publicKey.encoded,
+            algorithm: credential.publicKey.algorithm,
+            signCount: authData.signCount, flags: authData.flags, aaguid: credential.aaguid,
+            transports: Array(transports),
             attestation: attestation, residentKey: response.clientExtensionResults?.credProps?.rk,
             authenticatorAttachment: response.authenticatorAttachment)
     }
@@ -163,15 +170,18 @@ public struct WebAuthnRelyingParty: Sendable {
     /// credential up by `AuthenticationResponseJSON.credentialId()` first, and checks that it belongs to the user
     /// named by the user handle (discoverable sign-in) or the user who started the ceremony.
     public func verifyAssertion(
-        response: AuthenticationResponseJSON, expectedChallenge: [UInt8], storedPublicKey: [UInt8], storedSignCount: UInt32,
+        response: AuthenticationResponseJSON, expectedChallenge: [UInt8], storedPublicKey: [UInt8],
+        storedSignCount: UInt32,
         requireUserVerification: Bool = true
     ) throws(WebAuthnError) -> VerifiedAssertion {
         let credentialId = try Self.credentialId(id: response.id, rawId: response.rawId, type: response.type)
-        let clientDataBytes = try Self.decode(response.response.clientDataJSON, field: "clientDataJSON",
-                                              limit: CollectedClientData.maximumSize)
+        let clientDataBytes = try Self.decode(
+            response.response.clientDataJSON, field: "clientDataJSON",
+            limit: CollectedClientData.maximumSize)
         try checkClientData(clientDataBytes, type: "webauthn.get", expectedChallenge: expectedChallenge)
-        let authBytes = try Self.decode(response.response.authenticatorData, field: "authenticatorData",
-                                        limit: Attestation.maximumSize)
+        let authBytes = try Self.decode(
+            response.response.authenticatorData, field: "authenticatorData",
+            limit: Attestation.maximumSize)
         let authData = try AuthenticatorData(bytes: authBytes)
         guard authData.attestedCredentialData == nil else { throw .unexpectedAttestedCredentialData }
         try checkCommon(authData, requireUserVerification: requireUserVerification)
@@ -217,7 +227,7 @@ public struct WebAuthnRelyingParty: Sendable {
         let clientData = try CollectedClientData(json: bytes)
         guard clientData.type == type else { throw .clientDataTypeMismatch }
         guard let challenge = Base64URL.decode(clientData.challenge), !expectedChallenge.isEmpty,
-            constantTimeEqual(challenge, expectedChallenge)
+            ConstantTime.equals(challenge, expectedChallenge)
         else { throw .challengeMismatch }
         guard origins.contains(clientData.origin) else { throw .originMismatch }
         if clientData.crossOrigin == true {
@@ -230,7 +240,7 @@ public struct WebAuthnRelyingParty: Sendable {
 
     func checkCommon(_ authData: AuthenticatorData, requireUserVerification: Bool) throws(WebAuthnError) {
         let expected = Array(SHA256.hash(data: Array(id.utf8)))
-        guard constantTimeEqual(authData.rpIdHash, expected) else { throw .rpIdHashMismatch }
+        guard ConstantTime.equals(authData.rpIdHash, expected) else { throw .rpIdHashMismatch }
         guard authData.flags.userPresent else { throw .userNotPresent }
         if requireUserVerification { guard authData.flags.userVerified else { throw .userNotVerified } }
         if authData.flags.backupState { guard authData.flags.backupEligible else { throw .invalidBackupFlags } }

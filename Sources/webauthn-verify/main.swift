@@ -54,14 +54,16 @@ func run(_ c: Case) -> String {
         case ("registration", .registration(let response)):
             let r = try rp.verifyRegistration(
                 response: response, expectedChallenge: challenge, requireUserVerification: c.requireUV ?? false)
-            return "ok cred=\(Base64URL.encode(r.credentialId)) pk=\(Base64URL.encode(r.publicKey)) count=\(r.signCount)"
+            return
+                "ok cred=\(Base64URL.encode(r.credentialId)) pk=\(Base64URL.encode(r.publicKey)) count=\(r.signCount)"
                 + " alg=\(r.algorithm.rawValue) uv=\(bit(r.userVerified)) be=\(bit(r.backupEligible)) bs=\(bit(r.backupState))"
                 + " aaguid=\(hex(r.aaguid)) fmt=\(r.attestation.format) trust=\(r.attestation.trust.rawValue)"
                 + " transports=\(r.transports.joined(separator: ","))"
         case ("authentication", .authentication(let response)):
             guard let pk = c.publicKey.flatMap(Base64URL.decode) else { return "error publicKey" }
             let r = try rp.verifyAssertion(
-                response: response, expectedChallenge: challenge, storedPublicKey: pk, storedSignCount: c.signCount ?? 0,
+                response: response, expectedChallenge: challenge, storedPublicKey: pk,
+                storedSignCount: c.signCount ?? 0,
                 requireUserVerification: c.requireUV ?? false)
             return "ok count=\(r.newSignCount) clone=\(bit(r.possibleClone)) uv=\(bit(r.userVerified))"
                 + " be=\(bit(r.backupEligible)) bs=\(bit(r.backupState))"
@@ -101,16 +103,18 @@ func bench(iterations: Int) {
     let origin = "https://bench.example"
     let privateKey = P256.Signing.PrivateKey()
     let raw = Array(privateKey.publicKey.x963Representation)
-    let cose = CBOREncoder.encode(.map([
-        CBORMapEntry(key: .unsigned(1), value: .unsigned(2)),
-        CBORMapEntry(key: .unsigned(3), value: .negative(6)),
-        CBORMapEntry(key: .negative(0), value: .unsigned(1)),
-        CBORMapEntry(key: .negative(1), value: .bytes(Array(raw[1..<33]))),
-        CBORMapEntry(key: .negative(2), value: .bytes(Array(raw[33..<65]))),
-    ]))
+    let cose = CBOREncoder.encode(
+        .map([
+            CBORMapEntry(key: .unsigned(1), value: .unsigned(2)),
+            CBORMapEntry(key: .unsigned(3), value: .negative(6)),
+            CBORMapEntry(key: .negative(0), value: .unsigned(1)),
+            CBORMapEntry(key: .negative(1), value: .bytes(Array(raw[1..<33]))),
+            CBORMapEntry(key: .negative(2), value: .bytes(Array(raw[33..<65]))),
+        ]))
     let challenge = WebAuthnRelyingParty.makeChallenge()
     let clientData = Array(
-        "{\"type\":\"webauthn.get\",\"challenge\":\"\(Base64URL.encode(challenge))\",\"origin\":\"\(origin)\",\"crossOrigin\":false}".utf8)
+        "{\"type\":\"webauthn.get\",\"challenge\":\"\(Base64URL.encode(challenge))\",\"origin\":\"\(origin)\",\"crossOrigin\":false}"
+            .utf8)
     let authData = Array(SHA256.hash(data: Array(rpId.utf8))) + [0x05, 0, 0, 0, 7]
     let signed = authData + Array(SHA256.hash(data: clientData))
     guard let signature = try? privateKey.signature(for: signed) else { fatalError("signing failed") }
@@ -157,8 +161,10 @@ func bench(iterations: Int) {
     print(String(format: "  module verifyAssertion:                  %8.1f us", median(moduleTimes) / 1000))
     print(String(format: "  bare P256 isValidSignature:              %8.1f us", median(bareTimes) / 1000))
     print(String(format: "  bare + key and DER signature parsing:    %8.1f us", median(parsedTimes) / 1000))
-    print(String(format: "  ratio module / bare (median of per-round ratios): %.2f   module / bare+parsing: %.2f",
-                 median(ratios), median(parsedRatios)))
+    print(
+        String(
+            format: "  ratio module / bare (median of per-round ratios): %.2f   module / bare+parsing: %.2f",
+            median(ratios), median(parsedRatios)))
 }
 
 let arguments = CommandLine.arguments

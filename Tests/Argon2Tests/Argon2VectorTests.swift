@@ -47,8 +47,9 @@ struct Argon2VectorTests {
     func version10(_ vector: (Argon2.Variant, String)) throws {
         let parameters = Argon2.Parameters(
             variant: vector.0, version: .v10, memoryKiB: 64, iterations: 2, parallelism: 2, tagLength: 24)
-        let tag = try Argon2.hash(password: Array("password".utf8), salt: Array("somesaltsomesalt".utf8),
-                                  parameters: parameters)
+        let tag = try Argon2.hash(
+            password: Array("password".utf8), salt: Array("somesaltsomesalt".utf8),
+            parameters: parameters)
         #expect(Hex.string(tag) == vector.1)
     }
 
@@ -84,8 +85,9 @@ struct Argon2VectorTests {
         check(.init(memoryKiB: 64, iterations: 1, parallelism: 0), .parallelismOutOfRange(0))
         check(.init(memoryKiB: 1 << 30, iterations: 1, parallelism: 1 << 24), .parallelismOutOfRange(1 << 24))
         check(.init(memoryKiB: 15, iterations: 1, parallelism: 2), .memoryOutOfRange(kibibytes: 15, parallelism: 2))
-        check(.init(memoryKiB: 1 << 32, iterations: 1, parallelism: 1),
-              .memoryOutOfRange(kibibytes: 1 << 32, parallelism: 1))
+        check(
+            .init(memoryKiB: 1 << 32, iterations: 1, parallelism: 1),
+            .memoryOutOfRange(kibibytes: 1 << 32, parallelism: 1))
         #expect(throws: Argon2Error.memoryLimitExceeded(kibibytes: 4096, limit: 1024)) {
             try Argon2Hasher(maxMemoryKiB: 1024).hash(
                 password: [], salt: [], parameters: .init(memoryKiB: 4096, iterations: 1, parallelism: 1))

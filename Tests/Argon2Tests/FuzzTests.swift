@@ -29,8 +29,12 @@ struct FuzzTests {
             case 4 where !bytes.isEmpty:
                 bytes[position] = UInt8.random(in: 0...255, using: &random)
             case 5:
-                let digits = Array(String(UInt64.random(in: 0...UInt64.max, using: &random) >> Int.random(
-                    in: 0...63, using: &random)).utf8)
+                let digits = Array(
+                    String(
+                        UInt64.random(in: 0...UInt64.max, using: &random)
+                            >> Int.random(
+                                in: 0...63, using: &random)
+                    ).utf8)
                 bytes.insert(contentsOf: digits, at: position)
             default:
                 let end = min(bytes.count, position + Int.random(in: 0...20, using: &random))
@@ -90,13 +94,15 @@ struct FuzzTests {
         var hashed = 0
         for _ in 0..<5_000 {
             func pick() -> Int {
-                Bool.random(using: &random) ? edges.randomElement(using: &random) ?? 0
+                Bool.random(using: &random)
+                    ? edges.randomElement(using: &random) ?? 0
                     : Int.random(in: -10...300, using: &random)
             }
             let parameters = Argon2.Parameters(
                 variant: Argon2.Variant.allCases.randomElement(using: &random) ?? .id,
                 memoryKiB: pick(), iterations: min(pick(), 3), parallelism: pick(), tagLength: pick())
-            let inRange = (4...Int(UInt32.max)).contains(parameters.tagLength)
+            let inRange =
+                (4...Int(UInt32.max)).contains(parameters.tagLength)
                 && (1...Int(UInt32.max)).contains(parameters.iterations)
                 && (1...0xFF_FFFF).contains(parameters.parallelism)
                 && parameters.memoryKiB >= 8 * parameters.parallelism && parameters.memoryKiB <= Int(UInt32.max)

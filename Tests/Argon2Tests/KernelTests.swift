@@ -12,15 +12,18 @@ struct KernelTests {
         try Self.check(.portable)
     }
 
-    @Test("AVX2 kernel: RFC 9106 and version 0x10 vectors, block function vs portable, random parameters",
-          .enabled(if: Argon2.Kernel.avx2.isSupported, "this CPU lacks AVX2: the avx2 kernel cannot run here"))
+    @Test(
+        "AVX2 kernel: RFC 9106 and version 0x10 vectors, block function vs portable, random parameters",
+        .enabled(if: Argon2.Kernel.avx2.isSupported, "this CPU lacks AVX2: the avx2 kernel cannot run here"))
     func avx2() throws {
         try Self.check(.avx2)
     }
 
-    @Test("AVX-512F kernel: RFC 9106 and version 0x10 vectors, block function vs portable, random parameters",
-          .enabled(if: Argon2.Kernel.avx512.isSupported,
-                   "this CPU lacks AVX-512F: the avx512 kernel cannot run here"))
+    @Test(
+        "AVX-512F kernel: RFC 9106 and version 0x10 vectors, block function vs portable, random parameters",
+        .enabled(
+            if: Argon2.Kernel.avx512.isSupported,
+            "this CPU lacks AVX-512F: the avx512 kernel cannot run here"))
     func avx512() throws {
         try Self.check(.avx512)
     }
@@ -44,8 +47,9 @@ struct KernelTests {
         for (variant, expected) in Argon2VectorTests.version10Vectors {
             let parameters = Argon2.Parameters(
                 variant: variant, version: .v10, memoryKiB: 64, iterations: 2, parallelism: 2, tagLength: 24)
-            let tag = try Argon2.hash(password: Array("password".utf8), salt: Array("somesaltsomesalt".utf8),
-                                      parameters: parameters, kernel: kernel)
+            let tag = try Argon2.hash(
+                password: Array("password".utf8), salt: Array("somesaltsomesalt".utf8),
+                parameters: parameters, kernel: kernel)
             #expect(Hex.string(tag) == expected, "\(kernel) \(variant) v=0x10")
         }
         checkBlockFunction(kernel)
@@ -58,8 +62,12 @@ struct KernelTests {
         let words = WorkMemory.wordsPerBlock
         let memory = UnsafeMutableRawPointer.allocate(byteCount: 8 * WorkMemory.blockBytes, alignment: 64)
         defer { memory.deallocate() }
-        let block = { (index: Int) in (memory + index * WorkMemory.blockBytes).bindMemory(to: UInt64.self, capacity: words) }
-        let (x, y, expected, actual, scratch) = (block(0), block(1), block(2), block(3), memory + 4 * WorkMemory.blockBytes)
+        let block = { (index: Int) in
+            (memory + index * WorkMemory.blockBytes).bindMemory(to: UInt64.self, capacity: words)
+        }
+        let (x, y, expected, actual, scratch) = (
+            block(0), block(1), block(2), block(3), memory + 4 * WorkMemory.blockBytes
+        )
         for round in 0..<200 {
             for word in 0..<words {
                 x[word] = random.next()
@@ -70,18 +78,21 @@ struct KernelTests {
             actual.update(from: expected, count: words)
             Argon2.Kernel.portable.compress(x, y, into: expected, xorInto: xorInto, scratch: scratch)
             kernel.compress(x, y, into: actual, xorInto: xorInto, scratch: scratch)
-            #expect(Array(UnsafeBufferPointer(start: actual, count: words))
-                == Array(UnsafeBufferPointer(start: expected, count: words)), "\(kernel) round \(round)")
+            #expect(
+                Array(UnsafeBufferPointer(start: actual, count: words))
+                    == Array(UnsafeBufferPointer(start: expected, count: words)), "\(kernel) round \(round)")
             // Output in place of y (as the address blocks of Argon2i are computed), then of x.
             actual.update(from: y, count: words)
             kernel.compress(x, actual, into: actual, xorInto: false, scratch: scratch)
             Argon2.Kernel.portable.compress(x, y, into: expected, xorInto: false, scratch: scratch)
-            #expect(Array(UnsafeBufferPointer(start: actual, count: words))
-                == Array(UnsafeBufferPointer(start: expected, count: words)), "\(kernel) round \(round), out = y")
+            #expect(
+                Array(UnsafeBufferPointer(start: actual, count: words))
+                    == Array(UnsafeBufferPointer(start: expected, count: words)), "\(kernel) round \(round), out = y")
             actual.update(from: x, count: words)
             kernel.compress(actual, y, into: actual, xorInto: false, scratch: scratch)
-            #expect(Array(UnsafeBufferPointer(start: actual, count: words))
-                == Array(UnsafeBufferPointer(start: expected, count: words)), "\(kernel) round \(round), out = x")
+            #expect(
+                Array(UnsafeBufferPointer(start: actual, count: words))
+                    == Array(UnsafeBufferPointer(start: expected, count: words)), "\(kernel) round \(round), out = x")
         }
     }
 
@@ -96,7 +107,9 @@ struct KernelTests {
                 memoryKiB: 8 * lanes + Int.random(in: 0...600, using: &random),
                 iterations: Int.random(in: 1...3, using: &random), parallelism: lanes,
                 tagLength: Int.random(in: 4...80, using: &random))
-            let password = (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let password = (0..<Int.random(in: 0...40, using: &random)).map { _ in
+                UInt8.random(in: 0...255, using: &random)
+            }
             let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
             let reference = try Argon2.hash(password: password, salt: salt, parameters: parameters, kernel: .portable)
             let tag = try Argon2.hash(password: password, salt: salt, parameters: parameters, kernel: kernel)
@@ -111,18 +124,19 @@ struct KernelTests {
         #expect(Argon2.Kernel.available == Argon2.Kernel.allCases.filter(\.isSupported))
         #expect(Argon2.Kernel(rawValue: "avx512") == .avx512)
         #if arch(x86_64)
-        // Any x86-64 CPU with AVX-512F has AVX2, too.
-        if Argon2.Kernel.avx512.isSupported {
-            #expect(Argon2.Kernel.avx2.isSupported)
-        }
+            // Any x86-64 CPU with AVX-512F has AVX2, too.
+            if Argon2.Kernel.avx512.isSupported {
+                #expect(Argon2.Kernel.avx2.isSupported)
+            }
         #else
-        #expect(Argon2.Kernel.available == [.portable])
+            #expect(Argon2.Kernel.available == [.portable])
         #endif
         for kernel in Argon2.Kernel.allCases where !kernel.isSupported {
             #expect(throws: Argon2Error.kernelUnavailable(kernel)) { try Argon2.Kernel.use(kernel) }
             #expect(throws: Argon2Error.kernelUnavailable(kernel)) {
-                try Argon2.hash(password: [], salt: [], parameters: .init(memoryKiB: 8, iterations: 1, parallelism: 1),
-                                kernel: kernel)
+                try Argon2.hash(
+                    password: [], salt: [], parameters: .init(memoryKiB: 8, iterations: 1, parallelism: 1),
+                    kernel: kernel)
             }
         }
         // Every kernel gives the same tags, so changing the process default cannot disturb concurrent tests.

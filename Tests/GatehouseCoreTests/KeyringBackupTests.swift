@@ -61,8 +61,9 @@ struct KeyringBackupTests {
         #expect(KeyringCheck.value(for: ring) == stored)
         let other = Keyring.generate()
         #expect(KeyringCheck.evaluate(keyring: other, stored: stored, samples: []).isMismatch)
-        #expect("\(KeyringCheck.evaluate(keyring: other, stored: stored, samples: []))".hasPrefix(
-            "keyring does not match this database"))
+        #expect(
+            "\(KeyringCheck.evaluate(keyring: other, stored: stored, samples: []))".hasPrefix(
+                "keyring does not match this database"))
         // The value is a MAC, not key material.
         for key in ring.peppers + ring.dataKeys + ring.signingKeys {
             #expect(!stored.contains(Encoding.hex(key.material)))

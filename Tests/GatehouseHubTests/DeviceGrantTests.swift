@@ -524,7 +524,7 @@ struct DeviceGrantTests {
             let request = try JSONDecoder().decode(
                 ServerService.ClaimRequest.self,
                 from: Data(
-                    #"{"name": "Basement NAS", "version": "1.4.0", "platform": "Linux", "url": "http://nas.local:32400", "credentialDigest": "\#(digest)"}"#
+                    #"{"name": "Basement NAS", "version": "1.4.0", "platform": "Linux", "url": "http://nas.local:32400", "credential_digest": "\#(digest)"}"#
                         .utf8))
             let claim = try await hub.services.servers.requestClaim(request, caller: media)
             // The claim code alone (guessed, or read off someone's screen) is not enough, nor is another client.

@@ -11,8 +11,9 @@ struct KeyRetirementTests {
         var entry = PublishedHubKey(kid: signer.kid, key: signer.publicKey)
         if let previous {
             entry.signedBy = previous.kid
-            entry.signature = (try? previous.key.signature(
-                for: PublishedHubKey.endorsementMessage(kid: signer.kid, key: signer.publicKey))).map(Array.init)
+            entry.signature =
+                (try? previous.key.signature(
+                    for: PublishedHubKey.endorsementMessage(kid: signer.kid, key: signer.publicKey))).map(Array.init)
         }
         return entry
     }
@@ -22,12 +23,14 @@ struct KeyRetirementTests {
         let first = TestSigner(kid: "s1")
         let second = TestSigner(kid: "s2")
         // The hub rotated to s2 and retired s1: it publishes s2 with the endorsement s1 made before retiring.
-        let outcome = HubKeyChain.advance(pinned: ["s1": first.publicKey], published: [entry(second, endorsedBy: first)])
+        let outcome = HubKeyChain.advance(
+            pinned: ["s1": first.publicKey], published: [entry(second, endorsedBy: first)])
         #expect(outcome.pinned.keys.sorted() == ["s2"])
         #expect(outcome.active.keys.sorted() == ["s2"])
         #expect(outcome.dropped == ["s1"])
         // A stolen s1 published again later is not chained to the pin any more.
-        let again = HubKeyChain.advance(pinned: outcome.pinned, published: [entry(first), entry(second, endorsedBy: first)])
+        let again = HubKeyChain.advance(
+            pinned: outcome.pinned, published: [entry(first), entry(second, endorsedBy: first)])
         #expect(again.active.keys.sorted() == ["s2"])
         #expect(again.refused.count == 1)
     }

@@ -42,7 +42,9 @@ final class FakeHub: @unchecked Sendable {
 
 
             """
-        lock.withLock { streams.forEach { $0.yield(text) } }
+        lock.withLock {
+            for stream in streams { stream.yield(text) }
+        }
     }
 
     /// Ends open streams and refuses new ones.
@@ -57,7 +59,7 @@ final class FakeHub: @unchecked Sendable {
             defer { streams = [] }
             return streams
         }
-        open.forEach { $0.finish() }
+        for stream in open { stream.finish() }
     }
 
     private func isServer(_ request: Request) -> Bool {

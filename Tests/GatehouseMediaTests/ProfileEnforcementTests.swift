@@ -1,5 +1,5 @@
 import Foundation
-import GatehouseCore
+import GatehouseWire
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -73,8 +73,9 @@ struct ProfileEnforcementTests: Sendable {
 
     @Test("sidecars: JSON wins over text, ratings are canonical, labels bounded; tags are read as a fallback")
     func sidecarParsing() throws {
-        #expect(RatingSidecar.parseJSON(Data(#"{"rating":"tv14","labels":["a"," a ","b"]}"#.utf8))
-            == .init(rating: "TV-14", labels: ["a", "b"]))
+        #expect(
+            RatingSidecar.parseJSON(Data(#"{"rating":"tv14","labels":["a"," a ","b"]}"#.utf8))
+                == .init(rating: "TV-14", labels: ["a", "b"]))
         #expect(RatingSidecar.parseJSON(Data(#"{"labels":["x"]}"#.utf8)) == .init(rating: nil, labels: ["x"]))
         #expect(RatingSidecar.parseJSON(Data("not json".utf8)) == nil)
         #expect(RatingSidecar.parseJSON(Data(#"{"rating":"XXX"}"#.utf8))?.rating == nil)
@@ -82,7 +83,9 @@ struct ProfileEnforcementTests: Sendable {
         #expect(RatingSidecar.parseJSON(Data("{\"labels\":[\(many)]}".utf8))?.labels.count == 50)
         #expect(RatingSidecar.parseText(Data("\n\n  pg-13 \nignored".utf8)).rating == "PG-13")
         let root = try #require(PathGuard.realPath(library.sectionPath("Movies")))
-        #expect(RatingSidecar.read(relativePath: "film.mkv", root: root) == .init(rating: "G", labels: ["kids", "christmas"]))
+        #expect(
+            RatingSidecar.read(relativePath: "film.mkv", root: root)
+                == .init(rating: "G", labels: ["kids", "christmas"]))
         #expect(RatingSidecar.read(relativePath: "big.mp4", root: root)?.rating == "R")
         #expect(RatingSidecar.read(relativePath: "Sub Folder/clip.webm", root: root) == nil)
         #expect(RatingSidecar.read(relativePath: "../Music/song.mp3", root: root) == nil)
@@ -113,10 +116,12 @@ struct ProfileEnforcementTests: Sendable {
     func ffprobeTags() async throws {
         // A stand-in ffprobe (a shell script printing a report), so the test does not depend on ffmpeg.
         let script = library.root.appendingPathComponent("ffprobe")
-        try Data("""
+        try Data(
+            """
             #!/bin/sh
             echo '{"format":{"duration":"12.5","tags":{"RATING":"TV-14"}},"streams":[{"codec_name":"h264"}]}'
-            """.utf8).write(to: script)
+            """.utf8
+        ).write(to: script)
         #expect(chmod(script.path, 0o755) == 0)
         let server = try await MediaServer(
             configuration: library.configuration(keys: [signer.kid: signer.publicKey]), logger: quietLogger,
@@ -144,7 +149,8 @@ struct ProfileEnforcementTests: Sendable {
         let kid = profileToken(max: "PG")
         let allowed = TestLibrary.id("Movies", "film.mkv")
         try await makeApp(server).test(.router) { client in
-            let listing = try await client.execute(uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(kid))
+            let listing = try await client.execute(
+                uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(kid))
             #expect(listing.status == .ok)
             let paths = try listing.itemPaths()
             #expect(paths == ["film.mkv"])
@@ -168,16 +174,21 @@ struct ProfileEnforcementTests: Sendable {
             let query = try await client.execute(
                 uri: "/api/library/items/\(TestLibrary.id("Movies", "big.mp4"))/stream?token=\(kid)", method: .get)
             #expect(query.status == .notFound)
-            let stream = try await client.execute(uri: "/api/library/items/\(allowed)/stream", method: .get, headers: bearer(kid))
+            let stream = try await client.execute(
+                uri: "/api/library/items/\(allowed)/stream", method: .get, headers: bearer(kid))
             #expect(stream.status == .ok && stream.bytes == library.bytes(section: "Movies", path: "film.mkv"))
             // A profile of the owner is not the owner: no rescan.
-            #expect(try await client.execute(uri: "/api/library/rescan", method: .post, headers: bearer(kid)).status == .forbidden)
+            #expect(
+                try await client.execute(uri: "/api/library/rescan", method: .post, headers: bearer(kid)).status
+                    == .forbidden)
             // The holder sees everything.
             let holder = signer.token()
-            let all = try await client.execute(uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(holder))
+            let all = try await client.execute(
+                uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(holder))
             #expect(try all.itemPaths().count == 3)
             let r = try await client.execute(
-                uri: "/api/library/items/\(TestLibrary.id("Movies", "big.mp4"))/stream", method: .get, headers: bearer(holder))
+                uri: "/api/library/items/\(TestLibrary.id("Movies", "big.mp4"))/stream", method: .get,
+                headers: bearer(holder))
             #expect(r.status == .ok)
         }
     }
@@ -193,18 +204,23 @@ struct ProfileEnforcementTests: Sendable {
         #expect(text.contains("\"max\":\"PG\""))
         let edited = text.replacingOccurrences(of: "\"max\":\"PG\"", with: "\"max\":\"NC-17\"")
         let forged = "v1." + TestSigner.base64url(Array(edited.utf8)) + "." + parts[2]
-        let stripped = "v1." + TestSigner.base64url(
-            Array(text.replacingOccurrences(of: "\"typ\":\"media-profile\"", with: "\"typ\":\"media\"").utf8)) + "." + parts[2]
+        let stripped =
+            "v1."
+            + TestSigner.base64url(
+                Array(text.replacingOccurrences(of: "\"typ\":\"media-profile\"", with: "\"typ\":\"media\"").utf8)) + "."
+            + parts[2]
         let big = TestLibrary.id("Movies", "big.mp4")
         try await makeApp(server).test(.router) { client in
             for token in [forged, stripped] {
-                let response = try await client.execute(uri: "/api/library/items/\(big)/stream", method: .get, headers: bearer(token))
+                let response = try await client.execute(
+                    uri: "/api/library/items/\(big)/stream", method: .get, headers: bearer(token))
                 #expect(response.status == .unauthorized)
                 #expect(response.errorCode == "bad_signature")
             }
             // Correctly signed but inconsistent: a restriction claim in a plain token, or a profile type without one.
             for token in [profileToken(typ: "media"), profileToken(withClaim: false)] {
-                let response = try await client.execute(uri: "/api/library/sections", method: .get, headers: bearer(token))
+                let response = try await client.execute(
+                    uri: "/api/library/sections", method: .get, headers: bearer(token))
                 #expect(response.status == .unauthorized)
             }
         }
@@ -216,23 +232,37 @@ struct ProfileEnforcementTests: Sendable {
         try await makeApp(server).test(.router) { client in
             // Only Music: Movies looks like a section that does not exist, and its items like missing ones.
             let musicOnly = profileToken(max: nil, sec: ["Music"])
-            let sections = try await client.execute(uri: "/api/library/sections", method: .get, headers: bearer(musicOnly))
-            let names = ((try JSONSerialization.jsonObject(with: Data(sections.body.readableBytesView)) as? [String: Any])?["sections"]
+            let sections = try await client.execute(
+                uri: "/api/library/sections", method: .get, headers: bearer(musicOnly))
+            let names =
+                ((try JSONSerialization.jsonObject(with: Data(sections.body.readableBytesView)) as? [String: Any])?[
+                    "sections"]
                 as? [[String: Any]])?.compactMap { $0["name"] as? String }
             #expect(names == ["Music"])
-            #expect(try await client.execute(uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(musicOnly)).status == .notFound)
-            #expect(try await client.execute(
-                uri: "/api/library/items/\(TestLibrary.id("Movies", "film.mkv"))", method: .get, headers: bearer(musicOnly)).status == .notFound)
+            #expect(
+                try await client.execute(
+                    uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(musicOnly)
+                ).status == .notFound)
+            #expect(
+                try await client.execute(
+                    uri: "/api/library/items/\(TestLibrary.id("Movies", "film.mkv"))", method: .get,
+                    headers: bearer(musicOnly)
+                ).status == .notFound)
             // Allowed labels: only film.mkv carries "kids".
             let kidsLabel = profileToken(max: nil, lab: ["Kids"])
-            let listing = try await client.execute(uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(kidsLabel))
+            let listing = try await client.execute(
+                uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(kidsLabel))
             #expect(try listing.itemPaths() == ["film.mkv"])
             // Blocked labels win: "christmas" hides film.mkv even within the ceiling.
             let noChristmas = profileToken(max: "NC-17", blk: ["christmas"])
-            let blocked = try await client.execute(uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(noChristmas))
+            let blocked = try await client.execute(
+                uri: "/api/library/sections/Movies/items", method: .get, headers: bearer(noChristmas))
             #expect(try blocked.itemPaths() == ["big.mp4"])
-            #expect(try await client.execute(
-                uri: "/api/library/items/\(TestLibrary.id("Movies", "film.mkv"))/stream", method: .get, headers: bearer(noChristmas)).status == .notFound)
+            #expect(
+                try await client.execute(
+                    uri: "/api/library/items/\(TestLibrary.id("Movies", "film.mkv"))/stream", method: .get,
+                    headers: bearer(noChristmas)
+                ).status == .notFound)
         }
     }
 }

@@ -84,7 +84,8 @@ struct RevocationTests: Sendable {
 struct ServerSentEventParserTests {
     @Test func events() throws {
         var parser = ServerSentEventParser()
-        let text = ": ping\r\nevent: hello\r\ndata: {\"at\": 5}\r\n\r\n: ping\n\n"
+        let text =
+            ": ping\r\nevent: hello\r\ndata: {\"at\": 5}\r\n\r\n: ping\n\n"
             + "event: revocation\ndata: {\"a\":\ndata: 1}\n\n"
         var events: [ServerSentEventParser.Event] = []
         // Feed one byte at a time: chunk boundaries may fall anywhere.

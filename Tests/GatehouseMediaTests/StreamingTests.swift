@@ -32,11 +32,13 @@ struct StreamingTests: Sendable {
         }
     }
 
-    @Test("content types follow the extension", arguments: [
-        ("Movies", "Sub Folder/clip.webm", "video/webm"), ("Movies", "film.mkv", "video/x-matroska"),
-        ("Music", "song.mp3", "audio/mpeg"), ("Music", "track.flac", "audio/flac"),
-        ("Photos", "pic.jpg", "image/jpeg"), ("Photos", "shot.png", "image/png"),
-    ])
+    @Test(
+        "content types follow the extension",
+        arguments: [
+            ("Movies", "Sub Folder/clip.webm", "video/webm"), ("Movies", "film.mkv", "video/x-matroska"),
+            ("Music", "song.mp3", "audio/mpeg"), ("Music", "track.flac", "audio/flac"),
+            ("Photos", "pic.jpg", "image/jpeg"), ("Photos", "shot.png", "image/png"),
+        ])
     func contentTypes(section: String, path: String, type: String) async throws {
         let server = try await library.makeServer(signer: signer)
         try await makeApp(server).test(.router) { client in
@@ -51,11 +53,13 @@ struct StreamingTests: Sendable {
         }
     }
 
-    @Test("satisfiable ranges return 206 with exactly those bytes", arguments: [
-        ("bytes=0-0", 0, 0), ("bytes=0-99", 0, 99), ("bytes=1000-300000", 1000, 300_000),
-        ("bytes=699000-", 699_000, 699_999), ("bytes=-500", 699_500, 699_999), ("bytes=-900000", 0, 699_999),
-        ("bytes=699999-800000", 699_999, 699_999), ("bytes=262143-524289", 262_143, 524_289),
-    ])
+    @Test(
+        "satisfiable ranges return 206 with exactly those bytes",
+        arguments: [
+            ("bytes=0-0", 0, 0), ("bytes=0-99", 0, 99), ("bytes=1000-300000", 1000, 300_000),
+            ("bytes=699000-", 699_000, 699_999), ("bytes=-500", 699_500, 699_999), ("bytes=-900000", 0, 699_999),
+            ("bytes=699999-800000", 699_999, 699_999), ("bytes=262143-524289", 262_143, 524_289),
+        ])
     func ranges(header: String, first: Int, last: Int) async throws {
         let server = try await library.makeServer(signer: signer)
         let file = library.bytes(section: "Movies", path: "big.mp4")
@@ -74,10 +78,12 @@ struct StreamingTests: Sendable {
         }
     }
 
-    @Test("invalid, oversized and multiple ranges get 416 and no file bytes", arguments: [
-        "bytes=700000-", "bytes=700000-700001", "bytes=5-3", "bytes=-0", "bytes=abc", "bytes=1-2,5-6",
-        "items=0-5", "bytes=-", "bytes=0-99999999999999999999999", "bytes=+1-5", "bytes= -", "bytes=0x10-20", "",
-    ])
+    @Test(
+        "invalid, oversized and multiple ranges get 416 and no file bytes",
+        arguments: [
+            "bytes=700000-", "bytes=700000-700001", "bytes=5-3", "bytes=-0", "bytes=abc", "bytes=1-2,5-6",
+            "items=0-5", "bytes=-", "bytes=0-99999999999999999999999", "bytes=+1-5", "bytes= -", "bytes=0x10-20", "",
+        ])
     func badRanges(header: String) async throws {
         let server = try await library.makeServer(signer: signer)
         try await makeApp(server).test(.router) { client in

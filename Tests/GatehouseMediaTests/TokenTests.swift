@@ -32,11 +32,13 @@ struct TokenTests: Sendable {
         #expect(try await probe(server, uri: "/api/library/sections?token=\(token)", headers: [:]).0 == .ok)
     }
 
-    @Test("misused tokens are refused with 401", arguments: [
-        "other-audience", "expired", "issued-in-future", "lifetime-too-long", "wrong-typ", "unknown-kid",
-        "other-key", "tampered-payload", "tampered-signature", "device-credential", "server-credential",
-        "garbage", "empty-bearer", "missing", "truncated", "v2",
-    ])
+    @Test(
+        "misused tokens are refused with 401",
+        arguments: [
+            "other-audience", "expired", "issued-in-future", "lifetime-too-long", "wrong-typ", "unknown-kid",
+            "other-key", "tampered-payload", "tampered-signature", "device-credential", "server-credential",
+            "garbage", "empty-bearer", "missing", "truncated", "v2",
+        ])
     func misuse(kind: String) async throws {
         let server = try await library.makeServer(signer: signer)
         let now = Int64(Date().timeIntervalSince1970)
@@ -108,14 +110,17 @@ struct TokenTests: Sendable {
     @Test("an unknown key id refetches the keys at most once per interval")
     func unknownKeyRefetch() async throws {
         let rotated = TestSigner(kid: "s2")
-        let source = CountingKeySource(first: ["s1": signer.publicKey], later: [
-            "s1": signer.publicKey, "s2": rotated.publicKey,
-        ])
+        let source = CountingKeySource(
+            first: ["s1": signer.publicKey],
+            later: [
+                "s1": signer.publicKey, "s2": rotated.publicKey,
+            ])
         let ring = MediaKeyRing(source: source, logger: .init(label: "test"), unknownKeyRefetchInterval: 0.3)
         await ring.refresh()
         #expect(source.count == 1)
         let verifier = MediaTokenVerifier(
-            keys: ring, revocations: RevocationState(), identity: ServerIdentity(
+            keys: ring, revocations: RevocationState(),
+            identity: ServerIdentity(
                 .claimed(serverID: TestLibrary.serverID, ownerID: "o", name: "n")))
         // Within the interval after the last fetch: no new fetch, refused.
         await #expect(throws: MediaError.unknownKey) { try await verifier.verify(rotated.token()) }

@@ -208,7 +208,8 @@ struct HubTrustTests {
         #expect(guardian.verdict(authority: nil, peer: loopback) == .misdirected)
         #expect(guardian.verdict(authority: "localhost:32400", peer: loopback) == .showCode)
         #expect(guardian.verdict(authority: "127.0.0.1", peer: loopback) == .showCode)
-        #expect(guardian.verdict(authority: "[::1]:32400", peer: try SocketAddress(ipAddress: "::1", port: 1)) == .showCode)
+        #expect(
+            guardian.verdict(authority: "[::1]:32400", peer: try SocketAddress(ipAddress: "::1", port: 1)) == .showCode)
         #expect(guardian.verdict(authority: "localhost", peer: lan) == .hideCode)
         #expect(guardian.verdict(authority: "den.local:32400", peer: lan) == .hideCode)
         #expect(guardian.verdict(authority: "192.168.1.5:32400", peer: lan) == .hideCode)

@@ -5,8 +5,10 @@ import Testing
 @Suite("Versions and ranges")
 struct VersionTests {
     @Test func ordering() throws {
-        let ordered = ["0.9.9", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
-            "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0"].map { SemanticVersion($0)! }
+        let ordered = [
+            "0.9.9", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+            "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0",
+        ].map { SemanticVersion($0)! }
         #expect(ordered == ordered.shuffled().sorted())
         for text in ["1.2", "1.2.3.4", "01.2.3", "1.2.x", "", "1.2.3-", "1.2.3-a..b", "-1.2.3", "1.2.3 "] {
             #expect(SemanticVersion(text) == nil, "\(text) must not parse")

@@ -24,7 +24,8 @@ struct TrustChainTests {
         let link = folder + "/link-to-data"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: data)
         #expect(ReleaseKeyLocation.refusal(keyPath: link + "/keys/r.json", hubFolders: hubFolders) != nil)
-        #expect(ReleaseKeyLocation.refusal(keyPath: folder + "/offline/release-key.json", hubFolders: hubFolders) == nil)
+        #expect(
+            ReleaseKeyLocation.refusal(keyPath: folder + "/offline/release-key.json", hubFolders: hubFolders) == nil)
         #expect(ReleaseKeyLocation.refusal(keyPath: folder + "/data-other/k.json", hubFolders: hubFolders) == nil)
     }
 
@@ -55,8 +56,12 @@ struct TrustChainTests {
         var edited = signed
         edited.advisory = try key.sign(everything).advisory
         #expect(throws: ReleaseError.badSignature) { try verifier.verify(edited) }
-        #expect(throws: ReleaseError.badSignature) { try verifier.verify(try ReleaseSigningKey.generate(id: "r1").sign(advisory)) }
-        #expect(throws: ReleaseError.unknownKey("r9")) { try verifier.verify(try ReleaseSigningKey.generate(id: "r9").sign(advisory)) }
+        #expect(throws: ReleaseError.badSignature) {
+            try verifier.verify(try ReleaseSigningKey.generate(id: "r1").sign(advisory))
+        }
+        #expect(throws: ReleaseError.unknownKey("r9")) {
+            try verifier.verify(try ReleaseSigningKey.generate(id: "r9").sign(advisory))
+        }
         var malformed = advisory
         malformed.affected = "everything"
         #expect(throws: ReleaseError.self) { try verifier.verify(try key.sign(malformed)) }
@@ -69,10 +74,12 @@ struct TrustChainTests {
         let manifest = try key.sign(
             ReleaseManifest(
                 version: try #require(SemanticVersion("1.4.2")), channel: "stable", date: "2026-11-29T00:00:00Z",
-                artifact: .init(name: "gatehouse-1.4.2", sha256: String(repeating: "a", count: 64), size: 1), notes: ""))
+                artifact: .init(name: "gatehouse-1.4.2", sha256: String(repeating: "a", count: 64), size: 1), notes: "")
+        )
         let advisory = try key.sign(
             AdvisoryDocument(
-                id: "GH-17", affected: "<1.4.2", fixed: "1.4.2", severity: "high", summary: "", date: "2026-11-29T00:00:00Z"))
+                id: "GH-17", affected: "<1.4.2", fixed: "1.4.2", severity: "high", summary: "",
+                date: "2026-11-29T00:00:00Z"))
         let now = Date()
         let list = try ReleaseList.covering(manifests: [manifest], advisories: [advisory], lifetime: 86_400, now: now)
         let signed = try key.sign(list)

@@ -50,9 +50,13 @@ struct CBORAppendixATests {
         ("a0", map([])), ("a201020304", map([(int(1), int(2)), (int(3), int(4))])),
         ("a26161016162820203", map([(text("a"), int(1)), (text("b"), .array([int(2), int(3)]))])),
         ("826161a161626163", .array([text("a"), map([(text("b"), text("c"))])])),
-        ("a56161614161626142616361436164614461656145",
-         map([(text("a"), text("A")), (text("b"), text("B")), (text("c"), text("C")), (text("d"), text("D")),
-              (text("e"), text("E"))])),
+        (
+            "a56161614161626142616361436164614461656145",
+            map([
+                (text("a"), text("A")), (text("b"), text("B")), (text("c"), text("C")), (text("d"), text("D")),
+                (text("e"), text("E")),
+            ])
+        ),
     ]
 
     static let negativeZero = "f98000"
@@ -71,10 +75,14 @@ struct CBORAppendixATests {
     }
 
     @Test func negativeZeroAndNaN() throws {
-        guard case .float(let z) = try CBORDecoder().decode(bytes(Self.negativeZero)) else { Issue.record("not a float"); return }
+        guard case .float(let z) = try CBORDecoder().decode(bytes(Self.negativeZero)) else {
+            Issue.record("not a float"); return
+        }
         #expect(z == 0 && z.sign == .minus)
         for hex in Self.nans {
-            guard case .float(let n) = try CBORDecoder().decode(bytes(hex)) else { Issue.record("not a float"); continue }
+            guard case .float(let n) = try CBORDecoder().decode(bytes(hex)) else {
+                Issue.record("not a float"); continue
+            }
             #expect(n.isNaN, "\(hex)")
         }
     }
@@ -94,8 +102,10 @@ struct CBORAppendixATests {
 @Suite("CBOR: strictness")
 struct CBORStrictnessTests {
     @Test func nonCanonicalIntegersAndLengthsAreRefused() {
-        for hex in ["1817", "190017", "1900ff", "1a0000ffff", "1b00000000ffffffff", "3817", "5801ff", "780161",
-                    "9800", "b800", "d81700"] {
+        for hex in [
+            "1817", "190017", "1900ff", "1a0000ffff", "1b00000000ffffffff", "3817", "5801ff", "780161",
+            "9800", "b800", "d81700",
+        ] {
             #expect(throws: CBORError.nonCanonicalInteger, "\(hex)") { try CBORDecoder().decode(bytes(hex)) }
         }
     }
@@ -126,7 +136,9 @@ struct CBORStrictnessTests {
         #expect((try? CBORDecoder(maxDepth: 17).decode(deep)) != nil)
         let tags = [UInt8](repeating: 0xC6, count: 40) + [0x00]
         #expect(throws: CBORError.depthExceeded) { try CBORDecoder().decode(tags) }
-        #expect(throws: CBORError.inputTooLarge) { try CBORDecoder(maxInputSize: 8).decode([UInt8](repeating: 0, count: 9)) }
+        #expect(throws: CBORError.inputTooLarge) {
+            try CBORDecoder(maxInputSize: 8).decode([UInt8](repeating: 0, count: 9))
+        }
     }
 
     @Test func decodePrefixStopsAfterOneItem() throws {
@@ -172,7 +184,8 @@ struct CBORFuzzTests {
 
     @Test func randomAndMutatedInputsNeverCrashAndStayBounded() throws {
         var rng = SplitMix64(state: 0x6761_7465_686F_7573)
-        var seeds: [[UInt8]] = CBORAppendixATests.definite.map { bytes($0.0) } + CBORAppendixATests.indefinite.map { bytes($0) }
+        var seeds: [[UInt8]] =
+            CBORAppendixATests.definite.map { bytes($0.0) } + CBORAppendixATests.indefinite.map { bytes($0) }
         seeds.append(contentsOf: try SoftAuthenticator.sampleCBOR())
         let decoder = CBORDecoder()
         var decoded = 0, refused = 0, roundTrips = 0
@@ -191,7 +204,8 @@ struct CBORFuzzTests {
                     case 1 where !input.isEmpty:  // replace a byte
                         input[Int.random(in: 0..<input.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
                     case 2:  // insert a byte
-                        input.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...input.count, using: &rng))
+                        input.insert(
+                            UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...input.count, using: &rng))
                     case 3 where !input.isEmpty:  // delete a byte
                         input.remove(at: Int.random(in: 0..<input.count, using: &rng))
                     default:  // truncate
@@ -219,6 +233,8 @@ struct CBORFuzzTests {
         #expect(decoded + refused == Self.iterations)
         #expect(decoded > 1000 && refused > 1000)
         #expect(elapsed < .seconds(120), "fuzz loop took \(elapsed)")
-        print("CBOR fuzz: \(Self.iterations) inputs, \(decoded) decoded (\(roundTrips) round-tripped), \(refused) refused, \(elapsed)")
+        print(
+            "CBOR fuzz: \(Self.iterations) inputs, \(decoded) decoded (\(roundTrips) round-tripped), \(refused) refused, \(elapsed)"
+        )
     }
 }

@@ -32,15 +32,24 @@ struct SoftAuthenticator {
         switch signer {
         case .p256(let k):
             let raw = Array(k.publicKey.x963Representation)
-            return CBOREncoder.encode(map([(int(1), int(2)), (int(3), int(a)), (int(-1), int(1)),
-                                           (int(-2), .bytes(Array(raw[1..<33]))), (int(-3), .bytes(Array(raw[33..<65])))]))
+            return CBOREncoder.encode(
+                map([
+                    (int(1), int(2)), (int(3), int(a)), (int(-1), int(1)),
+                    (int(-2), .bytes(Array(raw[1..<33]))), (int(-3), .bytes(Array(raw[33..<65]))),
+                ]))
         case .ed25519(let k):
-            return CBOREncoder.encode(map([(int(1), int(1)), (int(3), int(a)), (int(-1), int(6)),
-                                           (int(-2), .bytes(Array(k.publicKey.rawRepresentation)))]))
+            return CBOREncoder.encode(
+                map([
+                    (int(1), int(1)), (int(3), int(a)), (int(-1), int(6)),
+                    (int(-2), .bytes(Array(k.publicKey.rawRepresentation))),
+                ]))
         case .rsa(let k):
             let p = try k.publicKey.getKeyPrimitives()
-            return CBOREncoder.encode(map([(int(1), int(3)), (int(3), int(a)), (int(-1), .bytes(Array(p.modulus))),
-                                           (int(-2), .bytes(Array(p.publicExponent)))]))
+            return CBOREncoder.encode(
+                map([
+                    (int(1), int(3)), (int(3), int(a)), (int(-1), .bytes(Array(p.modulus))),
+                    (int(-2), .bytes(Array(p.publicExponent))),
+                ]))
         }
     }
 
@@ -52,14 +61,21 @@ struct SoftAuthenticator {
         }
     }
 
-    static func clientData(_ type: String, challenge: [UInt8], origin: String = "https://example.test",
-                           extra: String = "") -> [UInt8] {
-        Array("{\"type\":\"\(type)\",\"challenge\":\"\(Base64URL.encode(challenge))\",\"origin\":\"\(origin)\"\(extra)}".utf8)
+    static func clientData(
+        _ type: String, challenge: [UInt8], origin: String = "https://example.test",
+        extra: String = ""
+    ) -> [UInt8] {
+        Array(
+            "{\"type\":\"\(type)\",\"challenge\":\"\(Base64URL.encode(challenge))\",\"origin\":\"\(origin)\"\(extra)}"
+                .utf8)
     }
 
-    static func authData(rpId: String = "example.test", flags: UInt8, count: UInt32, attested: [UInt8] = []) -> [UInt8] {
-        Array(SHA256.hash(data: Array(rpId.utf8))) + [flags, UInt8(count >> 24), UInt8(count >> 16 & 0xFF),
-                                                      UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)] + attested
+    static func authData(rpId: String = "example.test", flags: UInt8, count: UInt32, attested: [UInt8] = []) -> [UInt8]
+    {
+        Array(SHA256.hash(data: Array(rpId.utf8))) + [
+            flags, UInt8(count >> 24), UInt8(count >> 16 & 0xFF),
+            UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF),
+        ] + attested
     }
 
     struct Registration {
@@ -76,7 +92,8 @@ struct SoftAuthenticator {
     }
 
     func register(_ r: Registration) throws -> RegistrationResponseJSON {
-        let attested = Self.aaguid + [UInt8(credentialId.count >> 8), UInt8(credentialId.count & 0xFF)] + credentialId
+        let attested =
+            Self.aaguid + [UInt8(credentialId.count >> 8), UInt8(credentialId.count & 0xFF)] + credentialId
             + (try coseKey())
         let ad = Self.authData(rpId: r.rpId, flags: r.flags, count: r.count, attested: attested)
         let cd = Self.clientData(r.type, challenge: r.challenge, origin: r.origin, extra: r.clientExtra)
@@ -86,8 +103,11 @@ struct SoftAuthenticator {
             if r.tamperSignature { sig[sig.count / 2] ^= 0x01 }
             statement = map([(text("alg"), int(r.statementAlg ?? algorithm)), (text("sig"), .bytes(sig))])
         }
-        let object = CBOREncoder.encode(map([(text("fmt"), text(r.format)), (text("attStmt"), statement),
-                                             (text("authData"), .bytes(ad))]))
+        let object = CBOREncoder.encode(
+            map([
+                (text("fmt"), text(r.format)), (text("attStmt"), statement),
+                (text("authData"), .bytes(ad)),
+            ]))
         let id = Base64URL.encode(credentialId)
         return RegistrationResponseJSON(
             id: id, rawId: id,

@@ -13,8 +13,9 @@ func refusal<T>(_ body: () throws(WebAuthnError) -> T) -> WebAuthnError? {
 
 @Suite("Registration")
 struct RegistrationTests {
-    @Test("accepts none and packed self attestation for each algorithm",
-          arguments: [COSEAlgorithm.es256, .edDSA, .rs256], ["none", "packed"])
+    @Test(
+        "accepts none and packed self attestation for each algorithm",
+        arguments: [COSEAlgorithm.es256, .edDSA, .rs256], ["none", "packed"])
     func accepts(_ alg: COSEAlgorithm, _ format: String) throws {
         let a = try SoftAuthenticator(alg)
         var r = SoftAuthenticator.Registration(challenge: challenge)
@@ -34,13 +35,17 @@ struct RegistrationTests {
 
     @Test func refusalsAreTyped() throws {
         let a = try SoftAuthenticator(.es256)
-        func check(_ expected: WebAuthnError, requireUV: Bool = true, _ edit: (inout SoftAuthenticator.Registration) -> Void) throws {
+        func check(
+            _ expected: WebAuthnError, requireUV: Bool = true, _ edit: (inout SoftAuthenticator.Registration) -> Void
+        ) throws {
             var r = SoftAuthenticator.Registration(challenge: challenge)
             edit(&r)
             let response = try a.register(r)
-            #expect(refusal { () throws(WebAuthnError) in
-                try rp.verifyRegistration(response: response, expectedChallenge: challenge, requireUserVerification: requireUV)
-            } == expected)
+            #expect(
+                refusal { () throws(WebAuthnError) in
+                    try rp.verifyRegistration(
+                        response: response, expectedChallenge: challenge, requireUserVerification: requireUV)
+                } == expected)
         }
         try check(.challengeMismatch) { $0.challenge = Array(repeating: 0x43, count: 32) }
         try check(.originMismatch) { $0.origin = "https://example.test.evil" }
@@ -50,17 +55,24 @@ struct RegistrationTests {
         try check(.userNotVerified) { $0.flags = 0x41 }
         try check(.invalidBackupFlags) { $0.flags = 0x55 }
         try check(.badSignature) { $0.tamperSignature = true }
-        try check(.invalidAttestationStatement("self attestation alg does not match the credential key")) { $0.statementAlg = -257 }
+        try check(.invalidAttestationStatement("self attestation alg does not match the credential key")) {
+            $0.statementAlg = -257
+        }
         try check(.unsupportedAttestationFormat("tpm")) { $0.format = "tpm" }
         try check(.crossOriginNotAllowed) { $0.clientExtra = ",\"crossOrigin\":true,\"topOrigin\":\"https://a.test\"" }
         try check(.topOriginMismatch) { $0.clientExtra = ",\"topOrigin\":\"https://a.test\"" }
-        try check(.malformedClientData("duplicate key origin")) { $0.clientExtra = ",\"origin\":\"https://example.test\"" }
+        try check(.malformedClientData("duplicate key origin")) {
+            $0.clientExtra = ",\"origin\":\"https://example.test\""
+        }
         try check(.malformedClientData("crossOrigin is not a boolean")) { $0.clientExtra = ",\"crossOrigin\":1" }
         // UV not required: accepted without it.
         var r = SoftAuthenticator.Registration(challenge: challenge)
         r.flags = 0x41
-        #expect(try rp.verifyRegistration(response: try a.register(r), expectedChallenge: challenge,
-                                          requireUserVerification: false).userVerified == false)
+        #expect(
+            try rp.verifyRegistration(
+                response: try a.register(r), expectedChallenge: challenge,
+                requireUserVerification: false
+            ).userVerified == false)
     }
 
     @Test func crossOriginNeedsConfigurationAndAnAllowedTopOrigin() throws {
@@ -70,16 +82,24 @@ struct RegistrationTests {
         let response = try a.register(r)
         var open = rp
         open.allowCrossOrigin = true
-        #expect(refusal { () throws(WebAuthnError) in try open.verifyRegistration(response: response, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try open.verifyRegistration(response: response, expectedChallenge: challenge)
+            }
                 == .topOriginMismatch)
         open.allowedTopOrigins = ["https://top.test"]
-        #expect(try open.verifyRegistration(response: response, expectedChallenge: challenge).credentialId == a.credentialId)
+        #expect(
+            try open.verifyRegistration(response: response, expectedChallenge: challenge).credentialId == a.credentialId
+        )
     }
 
     @Test func rsaKeysUnder2048BitsAreRefused() throws {
         let a = try SoftAuthenticator(.rs256, rsaBits: 1024)
         let response = try a.register(SoftAuthenticator.Registration(challenge: challenge))
-        #expect(refusal { () throws(WebAuthnError) in try rp.verifyRegistration(response: response, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyRegistration(response: response, expectedChallenge: challenge)
+            }
                 == .rsaKeyTooSmall(bits: 1024))
     }
 
@@ -88,7 +108,10 @@ struct RegistrationTests {
         let response = try a.register(SoftAuthenticator.Registration(challenge: challenge))
         var es256Only = rp
         es256Only.acceptedAlgorithms = [.es256]
-        #expect(refusal { () throws(WebAuthnError) in try es256Only.verifyRegistration(response: response, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try es256Only.verifyRegistration(response: response, expectedChallenge: challenge)
+            }
                 == .unsupportedAlgorithm(-8))
     }
 
@@ -98,26 +121,40 @@ struct RegistrationTests {
         var other = response
         other.id = Base64URL.encode([1, 2, 3])
         other.rawId = other.id
-        #expect(refusal { () throws(WebAuthnError) in try rp.verifyRegistration(response: other, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyRegistration(response: other, expectedChallenge: challenge)
+            }
                 == .credentialIdMismatch)
         other = response
         other.type = "password"
-        #expect(refusal { () throws(WebAuthnError) in try rp.verifyRegistration(response: other, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyRegistration(response: other, expectedChallenge: challenge)
+            }
                 == .invalidCredentialType)
         response.response.clientDataJSON = Base64URL.encode([UInt8](repeating: 0x20, count: 5000))
-        #expect(refusal { () throws(WebAuthnError) in try rp.verifyRegistration(response: response, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyRegistration(response: response, expectedChallenge: challenge)
+            }
                 == .inputTooLarge(field: "clientDataJSON", limit: 4096))
         response.response.clientDataJSON = "not base64!"
-        #expect(refusal { () throws(WebAuthnError) in try rp.verifyRegistration(response: response, expectedChallenge: challenge) }
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyRegistration(response: response, expectedChallenge: challenge)
+            }
                 == .invalidBase64URL(field: "clientDataJSON"))
     }
 
     @Test func credentialIdLengthIsBounded() throws {
         let cose = try SoftAuthenticator(.es256).coseKey()
         let id = [UInt8](repeating: 1, count: 1024)
-        let ad = SoftAuthenticator.authData(flags: 0x41, count: 0, attested: SoftAuthenticator.aaguid + [0x04, 0x00] + id + cose)
+        let ad = SoftAuthenticator.authData(
+            flags: 0x41, count: 0, attested: SoftAuthenticator.aaguid + [0x04, 0x00] + id + cose)
         #expect(refusal { () throws(WebAuthnError) in try AuthenticatorData(bytes: ad) } == .credentialIdTooLong)
-        let ok = SoftAuthenticator.authData(flags: 0x41, count: 0, attested: SoftAuthenticator.aaguid + [0x03, 0xFF] + id.prefix(1023) + cose)
+        let ok = SoftAuthenticator.authData(
+            flags: 0x41, count: 0, attested: SoftAuthenticator.aaguid + [0x03, 0xFF] + id.prefix(1023) + cose)
         #expect(try AuthenticatorData(bytes: ok).attestedCredentialData?.credentialId.count == 1023)
     }
 }
@@ -129,8 +166,9 @@ struct AssertionTests {
         let a = try SoftAuthenticator(alg)
         let response = try a.assert(SoftAuthenticator.Assertion(count: 5, challenge: challenge))
         #expect(try response.credentialId() == a.credentialId)
-        let v = try rp.verifyAssertion(response: response, expectedChallenge: challenge, storedPublicKey: try a.coseKey(),
-                                       storedSignCount: 4)
+        let v = try rp.verifyAssertion(
+            response: response, expectedChallenge: challenge, storedPublicKey: try a.coseKey(),
+            storedSignCount: 4)
         #expect(v.credentialId == a.credentialId)
         #expect(v.newSignCount == 5)
         #expect(!v.possibleClone)
@@ -142,7 +180,8 @@ struct AssertionTests {
         let key = try a.coseKey()
         func verify(count: UInt32, stored: UInt32, flags: UInt8 = 0x05) throws -> VerifiedAssertion {
             let response = try a.assert(SoftAuthenticator.Assertion(flags: flags, count: count, challenge: challenge))
-            return try rp.verifyAssertion(response: response, expectedChallenge: challenge, storedPublicKey: key, storedSignCount: stored)
+            return try rp.verifyAssertion(
+                response: response, expectedChallenge: challenge, storedPublicKey: key, storedSignCount: stored)
         }
         #expect(try verify(count: 5, stored: 5).possibleClone)
         #expect(try verify(count: 3, stored: 5).possibleClone)
@@ -156,15 +195,19 @@ struct AssertionTests {
     @Test func refusalsAreTyped() throws {
         let a = try SoftAuthenticator(.edDSA)
         let key = try a.coseKey()
-        func check(_ expected: WebAuthnError, key storedKey: [UInt8]? = nil,
-                   _ edit: (inout SoftAuthenticator.Assertion) -> Void) throws {
+        func check(
+            _ expected: WebAuthnError, key storedKey: [UInt8]? = nil,
+            _ edit: (inout SoftAuthenticator.Assertion) -> Void
+        ) throws {
             var s = SoftAuthenticator.Assertion(challenge: challenge)
             edit(&s)
             let response = try a.assert(s)
-            #expect(refusal { () throws(WebAuthnError) in
-                try rp.verifyAssertion(response: response, expectedChallenge: challenge, storedPublicKey: storedKey ?? key,
-                                       storedSignCount: 0)
-            } == expected)
+            #expect(
+                refusal { () throws(WebAuthnError) in
+                    try rp.verifyAssertion(
+                        response: response, expectedChallenge: challenge, storedPublicKey: storedKey ?? key,
+                        storedSignCount: 0)
+                } == expected)
         }
         try check(.challengeMismatch) { $0.challenge = [1] }
         try check(.originMismatch) { $0.origin = "http://example.test" }
@@ -187,17 +230,21 @@ struct AssertionTests {
         sig[sig.count - 1] ^= 0x01
         var tampered = response
         tampered.response.signature = Base64URL.encode(sig)
-        #expect(refusal { () throws(WebAuthnError) in
-            try rp.verifyAssertion(response: tampered, expectedChallenge: challenge, storedPublicKey: key, storedSignCount: 0)
-        } == .badSignature)
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyAssertion(
+                    response: tampered, expectedChallenge: challenge, storedPublicKey: key, storedSignCount: 0)
+            } == .badSignature)
         // A DER signature with a needless leading zero in r is not strict DER.
         let good = Base64URL.decode(response.response.signature) ?? []
         #expect(good.count > 8)
         response.response.clientDataJSON = Base64URL.encode(
             SoftAuthenticator.clientData("webauthn.get", challenge: challenge) + [0x20])
-        #expect(refusal { () throws(WebAuthnError) in
-            try rp.verifyAssertion(response: response, expectedChallenge: challenge, storedPublicKey: key, storedSignCount: 0)
-        } == .badSignature)
+        #expect(
+            refusal { () throws(WebAuthnError) in
+                try rp.verifyAssertion(
+                    response: response, expectedChallenge: challenge, storedPublicKey: key, storedSignCount: 0)
+            } == .badSignature)
     }
 }
 
@@ -218,15 +265,25 @@ struct EncodingTests {
     }
 
     @Test func clientDataJSONIsParsedStrictly() {
-        func parse(_ s: String) -> WebAuthnError? { refusal { () throws(WebAuthnError) in try CollectedClientData(json: Array(s.utf8)) } }
-        #expect(parse(#"{"type":"webauthn.get","challenge":"AA","origin":"https://a","x":[1,{"y":null}],"z":-1.5e3}"#) == nil)
+        func parse(_ s: String) -> WebAuthnError? {
+            refusal { () throws(WebAuthnError) in try CollectedClientData(json: Array(s.utf8)) }
+        }
+        #expect(
+            parse(#"{"type":"webauthn.get","challenge":"AA","origin":"https://a","x":[1,{"y":null}],"z":-1.5e3}"#)
+                == nil)
         #expect(parse(#"{"type":"webauthn.get","challenge":"AA","origin":"https:\/\/a\u00e9\ud83d\ude00"}"#) == nil)
         #expect(parse(#"{"type":"webauthn.get","challenge":"AA"}"#) == .malformedClientData("missing origin"))
-        #expect(parse(#"{"type":"webauthn.get","challenge":"AA","origin":"o"} x"#) == .malformedClientData("trailing bytes"))
-        #expect(parse(#"{"type":"webauthn.get","challenge":"AA","origin":"o\ud800"}"#) == .malformedClientData("unpaired surrogate"))
+        #expect(
+            parse(#"{"type":"webauthn.get","challenge":"AA","origin":"o"} x"#) == .malformedClientData("trailing bytes")
+        )
+        #expect(
+            parse(#"{"type":"webauthn.get","challenge":"AA","origin":"o\ud800"}"#)
+                == .malformedClientData("unpaired surrogate"))
         #expect(parse(#"[1]"#) == .malformedClientData("not an object"))
         #expect(parse(String(repeating: "[", count: 20)) == .malformedClientData("nesting too deep"))
-        #expect(parse(#"{"type":"webauthn.get","challenge":"AA","origin":"o","n":01}"#) == .malformedClientData("expected , or }"))
+        #expect(
+            parse(#"{"type":"webauthn.get","challenge":"AA","origin":"o","n":01}"#)
+                == .malformedClientData("expected , or }"))
     }
 
     @Test func optionsBuildersProduceLevel3JSON() throws {
@@ -296,12 +353,14 @@ struct CeremonyFuzzTests {
                 if i % 2 == 0 {
                     var r = registration
                     r.response.attestationObject = Base64URL.encode(input)
-                    _ = try rp.verifyRegistration(response: r, expectedChallenge: challenge, requireUserVerification: false)
+                    _ = try rp.verifyRegistration(
+                        response: r, expectedChallenge: challenge, requireUserVerification: false)
                 } else {
                     var r = assertion
                     r.response.authenticatorData = Base64URL.encode(input)
-                    _ = try rp.verifyAssertion(response: r, expectedChallenge: challenge, storedPublicKey: key,
-                                               storedSignCount: 0, requireUserVerification: false)
+                    _ = try rp.verifyAssertion(
+                        response: r, expectedChallenge: challenge, storedPublicKey: key,
+                        storedSignCount: 0, requireUserVerification: false)
                 }
                 // Random edits sometimes cancel out (a byte replaced by itself, an insert then its removal).
                 if input == (i % 2 == 0 ? object : authData) { unchanged += 1 } else { accepted += 1 }
@@ -311,7 +370,8 @@ struct CeremonyFuzzTests {
         }
         #expect(accepted == 0)
         #expect(refused.values.reduce(0, +) + unchanged == iterations)
-        print("ceremony fuzz: \(iterations) inputs, \(unchanged) unchanged by their edits and accepted, the rest refused:",
-              refused.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        print(
+            "ceremony fuzz: \(iterations) inputs, \(unchanged) unchanged by their edits and accepted, the rest refused:",
+            refused.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 
 /// A signed statement of every audit chain's head at one moment, in the format of a C2SP signed note
 /// (https://c2sp.org/signed-note) whose body follows C2SP's checkpoint (origin, size, root hash) with one extension

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 
 /// One entry of the append-only security log. Entries of one account form a hash chain: each entry's hash
 /// covers its fields and the previous entry's hash, so an edit or a deletion shows up in ``AuditChain/verify``.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 import Synchronization
 
 /// Why a DPoP proof (RFC 9449) was refused. Answers 401 with `WWW-Authenticate: DPoP error="..."` on a protected

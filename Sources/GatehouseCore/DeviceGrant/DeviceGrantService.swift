@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseBasics
 
 /// The OAuth 2.0 Device Authorization Grant (RFC 8628) and the `/link` page behind it: a TV asks for a code, shows
 /// it, and polls; the owner types the code on a signed-in browser, sees what is asking, and approves or denies.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 
 /// Tells whether a keyring is the one a database was written with, without revealing anything about the keys.
 ///

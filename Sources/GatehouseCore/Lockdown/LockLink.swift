@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 
 /// The "This wasn't me" link every security mail carries: `ghx1.<payload>.<mac>`, where the payload names the
 /// account, a random link id and the expiry, and the MAC is HMAC-SHA-256 (first 16 bytes) under a key derived

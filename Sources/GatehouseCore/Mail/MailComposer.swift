@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseBasics
 
 /// Writes the hub's security mails. Every message shows the account's anti-phishing phrase (when set), never
 /// asks for a password, and links only to the configured public URL.
@@ -457,28 +458,5 @@ public struct MailComposer: Sendable {
         return OutboxMessage(
             id: id, recipient: recipient, subject: subject, textBody: seal(text, messageID: id),
             htmlBody: seal(html, messageID: id), kind: kind, createdAt: now, nextAttemptAt: now)
-    }
-}
-
-/// HTML escaping for text placed in markup.
-public enum HTML {
-    public static func escape(_ text: String) -> String {
-        // Most text has nothing to escape: check the bytes first (this runs for every mail of an incident).
-        if !text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
-            return text
-        }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

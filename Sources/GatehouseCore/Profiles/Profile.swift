@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseWire
 
 /// A managed profile of an account (a child, a shared TV): a name, an optional PIN and restrictions. It has no
 /// e-mail and no password. Signing in "as" a profile means holding a profile session: a device credential of the

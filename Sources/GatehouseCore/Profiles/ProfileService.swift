@@ -1,4 +1,6 @@
 import Foundation
+import GatehouseBasics
+import GatehouseWire
 
 /// Managed profiles: the holder creates, edits, deletes them and sets their PINs; a signed-in device of the
 /// holder switches to one (with its PIN). Every rule lives here, so the API, the pages and the CLI all get it.

@@ -1,51 +1,6 @@
 import Crypto
 import Foundation
-
-/// The claims of a server-scoped access token (see docs/media-protocol.md).
-public struct MediaTokenClaims: Sendable, Codable, Equatable {
-    public var typ: String
-    public var kid: String
-    public var aud: String
-    public var sub: String
-    public var dev: String
-    public var iat: Int64
-    public var exp: Int64
-    public var jti: String
-    public var own: Bool
-    public var sec: [String]
-    /// Confirmation (RFC 7800 / RFC 9449 section 6.1): `{"jkt": "<thumbprint>"}` when the device is bound to a DPoP
-    /// key; the media server then accepts the token only with a proof signed by that key. Absent otherwise.
-    public var cnf: [String: String]? = nil
-    /// The managed profile the token is for, with its restrictions, when the device is a profile session. Such a
-    /// token has `typ` `media-profile`, so a media server that predates profiles refuses it instead of reading it
-    /// as the holder's. Absent otherwise.
-    public var prf: ProfileClaim? = nil
-
-    /// The `prf` claim: which profile, and what it may see (docs/media-protocol.md, "Profiles").
-    public struct ProfileClaim: Sendable, Codable, Equatable {
-        /// Profile id.
-        public var id: String
-        /// Content-rating ceiling (a ``ContentRating`` name); absent: no ceiling.
-        public var max: String?
-        /// Sections the profile may see (within `own`/`sec`); absent: all the holder may.
-        public var sec: [String]?
-        /// Allowed labels: when present and not empty, an item must carry one.
-        public var lab: [String]?
-        /// Blocked labels: an item carrying one is refused.
-        public var blk: [String]?
-
-        public init(id: String, restrictions: ProfileRestrictions) {
-            self.id = id
-            self.max = restrictions.maxRating
-            self.sec = restrictions.sections?.sorted()
-            self.lab = restrictions.allowedLabels.isEmpty ? nil : restrictions.allowedLabels
-            self.blk = restrictions.blockedLabels.isEmpty ? nil : restrictions.blockedLabels
-        }
-    }
-
-    /// The `typ` of a profile session's token.
-    public static let profileType = "media-profile"
-}
+import GatehouseWire
 
 /// Signs server-scoped access tokens with the keyring's Ed25519 key: `v1.<payload>.<signature>`.
 public struct MediaTokenSigner: Sendable {
@@ -67,19 +22,12 @@ public struct MediaTokenSigner: Sendable {
         return signed + "." + Encoding.base64URL(signature)
     }
 
-    /// One published key. Every key after the first carries an endorsement: the previous key's Ed25519 signature
-    /// over `endorsementMessage`, so a media server that pinned the keys at claim time accepts a rotated key only
-    /// through this chain (docs/media-protocol.md, "Hub keys").
-    public struct PublishedKey: Sendable, Equatable {
-        public var kid: String
-        public var publicKey: String
-        public var signedBy: String?
-        public var signature: String?
-    }
+    /// One published key (the wire type the media server reads).
+    public typealias PublishedKey = MediaKeySet.Key
 
-    /// What the previous key signs to endorse key `kid`: `gatehouse-media-key-v1\n<kid>\n<public key, base64url>`.
+    /// What the previous key signs to endorse key `kid` (see ``MediaKeySet/endorsementMessage(kid:publicKey:)``).
     public static func endorsementMessage(kid: String, publicKey: String) -> [UInt8] {
-        Array("gatehouse-media-key-v1\n\(kid)\n\(publicKey)".utf8)
+        MediaKeySet.endorsementMessage(kid: kid, publicKey: publicKey)
     }
 
     /// The public keys media servers verify with, as the keys endpoint publishes them, oldest first, each after the

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseWire
 
 /// The registry of media servers: claim codes, claiming, heartbeats, removal, sharing, and access tokens.
 public struct ServerService: Sendable {
@@ -33,14 +34,8 @@ public struct ServerService: Sendable {
         }
     }
 
-    /// What a server sends to ask for a claim code.
-    public struct ClaimRequest: Sendable, Codable {
-        public var name: String
-        public var version: String
-        public var platform: String
-        public var url: String
-        public var credentialDigest: String
-    }
+    /// What a server sends to ask for a claim code (the wire type both sides share).
+    public typealias ClaimRequest = ServerClaimRequest
 
     /// A signed access token and when it expires.
     public struct AccessToken: Sendable {
@@ -230,7 +225,7 @@ public struct ServerService: Sendable {
         }
         // A profile session's token names the profile and carries its restrictions; the media server enforces
         // them offline. A profile that no longer exists gets nothing.
-        var profileClaim: MediaTokenClaims.ProfileClaim?
+        var profileClaim: MediaTokenClaims.Profile?
         if let profileID = device.profileID {
             guard let (profile, _) = try await env.store.session.profile(id: profileID, accountID: account.id) else {
                 throw Error.noAccess
@@ -239,7 +234,7 @@ public struct ServerService: Sendable {
                 sections = sections.filter { allowed.contains($0) }
                 guard !sections.isEmpty else { throw Error.noAccess }
             }
-            profileClaim = MediaTokenClaims.ProfileClaim(id: profile.id, restrictions: profile.restrictions)
+            profileClaim = MediaTokenClaims.Profile(id: profile.id, restrictions: profile.restrictions)
         }
         let now = env.clock.now()
         // Tokens carry whole seconds. A media server refuses every token of an account issued at or before a
@@ -255,7 +250,7 @@ public struct ServerService: Sendable {
         var claims = MediaTokenClaims(
             typ: profileClaim == nil ? "media" : MediaTokenClaims.profileType, kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
             iat: issued, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
-            sec: sections, cnf: device.dpopThumbprint.map { ["jkt": $0] })
+            sec: sections, cnf: device.dpopThumbprint.map { MediaTokenClaims.Confirmation(jkt: $0) })
         claims.prf = profileClaim
         return AccessToken(token: try signer.sign(claims), expiresAt: expires)
     }

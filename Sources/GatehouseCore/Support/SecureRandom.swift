@@ -22,22 +22,6 @@ public enum SecureRandom {
     }
 }
 
-/// Constant-time comparison of secrets.
-public enum ConstantTime {
-    /// True when `a` and `b` hold the same bytes; time depends only on the lengths.
-    public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<a.count { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
-
-    /// String form of ``equals(_:_:)`` on UTF-8 bytes.
-    public static func equals(_ a: String, _ b: String) -> Bool {
-        equals(Array(a.utf8), Array(b.utf8))
-    }
-}
-
 /// SHA-256 helpers for tokens that are stored only as digests.
 public enum Digest {
     /// Lower-case hex SHA-256 of the UTF-8 bytes of `text`.

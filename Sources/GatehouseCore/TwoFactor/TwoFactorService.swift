@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseBasics
 
 /// A sign-in waiting for its second factor.
 /// A second step answered: whose sign-in it finishes, for which client, and with what.

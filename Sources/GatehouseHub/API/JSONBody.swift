@@ -19,10 +19,11 @@ enum JSONBody {
         return decoder
     }()
 
-    /// Reads and decodes the request body; 413 past the context's limit, 400/415/422 for bad input.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: HubRequestContext) async throws
-        -> T
-    {
+    /// Reads and decodes the request body; 413 past the context's limit, 400/415/422 for bad input. Wire types
+    /// shared with the media server (GatehouseWire) name their keys themselves: pass `WireJSON.decoder` for them.
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, context: HubRequestContext, decoder: JSONDecoder = JSONBody.decoder
+    ) async throws -> T {
         if let contentType = request.headers[.contentType],
             !contentType.lowercased().hasPrefix("application/json")
         {

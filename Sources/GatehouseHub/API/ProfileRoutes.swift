@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseWire
 import Hummingbird
 
 /// `/profiles`: the holder's managed profiles (list, create, edit, PIN, delete) and the switch; `/profile`: the

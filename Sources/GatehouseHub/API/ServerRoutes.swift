@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseWire
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
@@ -35,11 +36,6 @@ enum ServerRoutes {
         }
     }
 
-    struct ClaimCode: Encodable {
-        var code: String
-        var expiresAt: Int64
-    }
-
     struct Claim: Decodable { var code: String }
     struct Listing: Encodable {
         var owned: [ServerView]
@@ -57,36 +53,14 @@ enum ServerRoutes {
         var section: String
         var accountId: String
     }
-    struct Me: Encodable {
-        var serverId: String
-        var ownerId: String
-        var name: String
-    }
-    struct Heartbeat: Decodable {
-        var version: String
-        var platform: String
-    }
-    struct UpdateReport: Decodable {
-        var version: String
-        var outcome: String
-        var reason: String?
-    }
-    struct Keys: Encodable {
-        struct Key: Encodable {
-            var kid: String
-            var publicKey: String
-            var signedBy: String?
-            var signature: String?
-        }
-        var keys: [Key]
-    }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         let servers = services.servers
         table.add(.post, "/servers/claims", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(ServerService.ClaimRequest.self, from: request, context: context)
+            let body = try await JSONBody.decode(
+                ServerService.ClaimRequest.self, from: request, context: context, decoder: WireJSON.decoder)
             let (code, expires) = try await servers.requestClaim(body, caller: services.caller(request, context))
-            return try JSONBody.response(ClaimCode(code: code, expiresAt: expires.epochSeconds), status: .created)
+            return try JSONBody.response(ServerClaimCode(code: code, expiresAt: expires.epochSeconds), status: .created)
         }
         table.add(.post, "/servers/claim", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
@@ -143,19 +117,15 @@ enum ServerRoutes {
         }
         table.add(.get, "/keys/media", signedIn: false) { _, _ in
             let keys = MediaTokenSigner(keyring: services.environment.keyring).publishedKeys()
-            return try JSONBody.response(
-                Keys(
-                    keys: keys.map {
-                        Keys.Key(kid: $0.kid, publicKey: $0.publicKey, signedBy: $0.signedBy, signature: $0.signature)
-                    }))
+            return try JSONBody.response(MediaKeySet(keys: keys))
         }
         table.add(.get, "/servers/me", signedIn: false) { request, _ in
             let server = try await serverIdentity(request, servers)
-            return try JSONBody.response(Me(serverId: server.id, ownerId: server.ownerID, name: server.name))
+            return try JSONBody.response(ServerInfo(serverID: server.id, ownerID: server.ownerID, name: server.name))
         }
         table.add(.post, "/servers/me/heartbeat", signedIn: false) { request, context in
             let server = try await serverIdentity(request, servers)
-            let body = try await JSONBody.decode(Heartbeat.self, from: request, context: context)
+            let body = try await JSONBody.decode(ServerHeartbeat.self, from: request, context: context, decoder: WireJSON.decoder)
             try await servers.heartbeat(server: server, version: body.version, platform: body.platform)
             // A new version may have made the server vulnerable (or safe): settle alerts now, not at the next poll.
             try await services.releases.sendDueAlerts()
@@ -163,7 +133,8 @@ enum ServerRoutes {
         }
         table.add(.post, "/servers/me/update-report", signedIn: false) { request, context in
             let server = try await serverIdentity(request, servers)
-            let body = try await JSONBody.decode(UpdateReport.self, from: request, context: context)
+            let body = try await JSONBody.decode(
+                ServerUpdateReport.self, from: request, context: context, decoder: WireJSON.decoder)
             try await services.releases.recordUpdateReport(
                 server: server, version: body.version, outcome: body.outcome, reason: body.reason ?? "")
             return JSONBody.noContent()
@@ -220,15 +191,16 @@ enum ServerRoutes {
                 ticker.cancel()
             }
             var audience = try await services.servers.audience(of: server)
-            let hello = #"{"at":\#(Int64(Date().timeIntervalSince1970 * 1000))}"#
-            try await writer.write(ByteBuffer(string: "event: hello\ndata: \(hello)\n\n"))
+            let hello = try WireJSON.encoder.encode(RevocationHello(at: Int64(Date().timeIntervalSince1970 * 1000)))
+            try await writer.write(
+                ByteBuffer(string: "event: hello\ndata: \(String(decoding: hello, as: UTF8.self))\n\n"))
             var quiet = 0
             stream: for await event in events {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break stream }
                 switch event {
                 case .revocation(let revocation):
                     guard audience.contains(revocation.accountID) else { continue }
-                    let data = try JSONBody.encoder.encode(RevocationEvent(revocation))
+                    let data = try WireJSON.encoder.encode(RevocationEvent(revocation))
                     try await writer.write(
                         ByteBuffer(string: "event: revocation\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                 case .tick:
@@ -245,18 +217,13 @@ enum ServerRoutes {
         }
         return Response(status: .ok, headers: headers, body: body)
     }
+}
 
-    struct RevocationEvent: Encodable {
-        var accountId: String
-        var deviceIds: [String]
-        var allDevices: Bool
-        var at: Int64
-
-        init(_ revocation: Revocation) {
-            accountId = revocation.accountID
-            deviceIds = revocation.deviceIDs
-            allDevices = revocation.allDevices
-            at = Int64((revocation.at.timeIntervalSince1970 * 1000).rounded(.up))
-        }
+extension RevocationEvent {
+    /// The stream's event for a revocation from the log.
+    init(_ revocation: Revocation) {
+        self.init(
+            accountID: revocation.accountID, deviceIDs: revocation.deviceIDs, allDevices: revocation.allDevices,
+            at: Int64((revocation.at.timeIntervalSince1970 * 1000).rounded(.up)))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseBasics
 import GatehouseCore
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseWire
 
 /// One key as the hub's key endpoint publishes it: every key after the first carries an endorsement, the previous
 /// key's signature over `gatehouse-media-key-v1\n<kid>\n<public key, base64url>` (docs/media-protocol.md).
@@ -17,7 +18,7 @@ public struct PublishedHubKey: Sendable, Equatable {
 
     /// The bytes the previous key signs to endorse this one.
     static func endorsementMessage(kid: String, key: HubPublicKey) -> [UInt8] {
-        Array("gatehouse-media-key-v1\n\(kid)\n\(Base64URL.encode(key.rawRepresentation))".utf8)
+        MediaKeySet.endorsementMessage(kid: kid, publicKey: Base64URL.encode(key.rawRepresentation))
     }
 }
 
@@ -56,7 +57,8 @@ enum HubKeyChain {
         while progress && !pending.isEmpty {
             progress = false
             pending.removeAll { entry in
-                guard let signer = entry.signedBy, let signerKey = outcome.pinned[signer], let signature = entry.signature,
+                guard let signer = entry.signedBy, let signerKey = outcome.pinned[signer],
+                    let signature = entry.signature,
                     signerKey.isValidSignature(
                         signature, for: PublishedHubKey.endorsementMessage(kid: entry.kid, key: entry.key))
                 else { return false }
@@ -142,7 +144,8 @@ enum PrivateFile {
     }
 
     static func store(_ bytes: [UInt8], to file: URL) throws {
-        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = file.path + ".tmp"
         unlink(temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

@@ -110,7 +110,8 @@ public final class MediaKeyRing: Sendable {
         if !outcome.added.isEmpty || !outcome.dropped.isEmpty {
             try pinning.store.save(outcome.pinned)
             if !outcome.added.isEmpty {
-                logger.notice("hub key rotation followed", metadata: ["added": "\(outcome.added.joined(separator: ","))"])
+                logger.notice(
+                    "hub key rotation followed", metadata: ["added": "\(outcome.added.joined(separator: ","))"])
             }
             if !outcome.dropped.isEmpty {
                 logger.notice("hub keys retired", metadata: ["dropped": "\(outcome.dropped.joined(separator: ","))"])

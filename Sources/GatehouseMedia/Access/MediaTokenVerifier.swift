@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatehouseWire
 
 /// Verifies media access tokens offline: signature by a published hub key, type, audience, times and revocations.
 public struct MediaTokenVerifier: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseWire
 import Synchronization
 
 /// What the media server knows about revocations announced by the hub.
@@ -68,40 +69,5 @@ public final class RevocationState: Sendable {
             state.revokedDevices = state.revokedDevices.filter { $0.value >= cutoff }
             state.accountNotBefore = state.accountNotBefore.filter { $0.value >= cutoff }
         }
-    }
-}
-
-/// A `revocation` event from the hub's stream.
-public struct RevocationEvent: Codable, Sendable, Equatable {
-    /// The account concerned.
-    public var accountID: String
-    /// Devices whose tokens are refused from now on.
-    public var deviceIDs: [String]
-    /// When true, every token of the account issued at or before `at` is refused.
-    public var allDevices: Bool
-    /// Hub time of the revocation, epoch milliseconds.
-    public var at: Int64
-
-    /// Creates an event.
-    public init(accountID: String, deviceIDs: [String], allDevices: Bool, at: Int64) {
-        self.accountID = accountID
-        self.deviceIDs = deviceIDs
-        self.allDevices = allDevices
-        self.at = at
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case accountID = "account_id"
-        case deviceIDs = "device_ids"
-        case allDevices = "all_devices"
-        case at
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        accountID = try container.decode(String.self, forKey: .accountID)
-        deviceIDs = try container.decodeIfPresent([String].self, forKey: .deviceIDs) ?? []
-        allDevices = try container.decodeIfPresent(Bool.self, forKey: .allDevices) ?? false
-        at = try container.decode(Int64.self, forKey: .at)
     }
 }

@@ -23,7 +23,8 @@ final class MediaMetrics: Sendable {
             MetricNameDescriptor(
                 namespace: "gatehouse", subsystem: "media", metricName: name, unitName: unit, helpText: help)
         }
-        streams = registry.makeCounter(descriptor: named("streams", "total", "Streams started (whole files and ranges)."))
+        streams = registry.makeCounter(
+            descriptor: named("streams", "total", "Streams started (whole files and ranges)."))
         bytes = registry.makeCounter(descriptor: named("stream_bytes", "total", "Bytes of media answered."))
         items = registry.makeGauge(descriptor: named("library", "items", "Items in the library index."))
         refused = registry.makeCounter(
@@ -42,6 +43,7 @@ final class MediaMetrics: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 }

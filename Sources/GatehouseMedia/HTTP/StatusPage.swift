@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseBasics
 import Hummingbird
 
 /// `GET /` and `GET /api/status`: whether the server is claimed, its claim code, server id and version.
@@ -60,7 +61,8 @@ struct StatusPage {
                 <p>or run <code>gatehouse servers claim \(HTML.escape(code))</code></p>
                 """
         } else if !showCode {
-            claim = "<p>Not claimed yet. The claim code shows on the server's console and at http://localhost:PORT/ on its own machine.</p>"
+            claim =
+                "<p>Not claimed yet. The claim code shows on the server's console and at http://localhost:PORT/ on its own machine.</p>"
         } else {
             claim = "<p>Not claimed yet; waiting for the hub to issue a claim code.</p>"
         }

@@ -90,7 +90,8 @@ struct ClaimService: Service {
                 {
                     let minutes = link.expiresIn / 60
                     logger.notice(
-                        "or approve it on the hub: open \(link.verificationURIComplete) (code \(link.userCode), \(minutes) minutes)")
+                        "or approve it on the hub: open \(link.verificationURIComplete) (code \(link.userCode), \(minutes) minutes)"
+                    )
                 }
             }
             return pollInterval

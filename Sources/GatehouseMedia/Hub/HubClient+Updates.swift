@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import GatehouseReleases
+import GatehouseWire
 import Hummingbird
 
 /// The update calls of docs/update-protocol.md. Nothing here is trusted: the caller verifies every manifest
@@ -24,14 +25,9 @@ extension HubClient {
 
     /// `POST /servers/me/update-report`; false when the hub answers 401 (not claimed).
     func reportUpdate(credential: String, version: String, outcome: String, reason: String) async throws -> Bool {
-        struct Body: Encodable {
-            var version: String
-            var outcome: String
-            var reason: String
-        }
         let (status, _) = try await send(
             .post, "/api/v1/servers/me/update-report", credential: credential,
-            json: Body(version: version, outcome: outcome, reason: String(reason.prefix(300))))
+            json: ServerUpdateReport(version: version, outcome: outcome, reason: String(reason.prefix(300))))
         if status == 401 { return false }
         guard (200..<300).contains(status) else { throw Failure.unexpectedStatus(status) }
         return true

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseWire
 import Hummingbird
 
 /// The media server's calls to the hub (see docs/media-protocol.md). The server credential is sent only in the
@@ -9,28 +10,6 @@ public struct HubClient: HubKeySource {
     public enum Failure: Error, Equatable {
         case unexpectedStatus(UInt)
         case invalidResponse
-    }
-
-    /// The claim code the hub issued.
-    struct ClaimCode: Decodable, Equatable {
-        var code: String
-        var expiresAt: Int64
-        enum CodingKeys: String, CodingKey {
-            case code
-            case expiresAt = "expires_at"
-        }
-    }
-
-    /// The hub's answer to `GET /servers/me` once claimed.
-    struct ServerInfo: Decodable, Equatable {
-        var serverID: String
-        var ownerID: String
-        var name: String?
-        enum CodingKeys: String, CodingKey {
-            case serverID = "server_id"
-            case ownerID = "owner_id"
-            case name
-        }
     }
 
     let baseURL: String
@@ -47,23 +26,13 @@ public struct HubClient: HubKeySource {
     /// Asks for a claim code, sending only the digest of the server credential.
     func requestClaim(
         name: String, version: String, platform: String, publicURL: String?, credentialDigest: String
-    ) async throws -> ClaimCode {
-        struct Body: Encodable {
-            var name: String
-            var version: String
-            var platform: String
-            var url: String?
-            var credentialDigest: String
-            enum CodingKeys: String, CodingKey {
-                case name, version, platform, url
-                case credentialDigest = "credential_digest"
-            }
-        }
-        let body = Body(
-            name: name, version: version, platform: platform, url: publicURL, credentialDigest: credentialDigest)
+    ) async throws -> ServerClaimCode {
+        // The hub requires `url`: a server without a public address sends it empty.
+        let body = ServerClaimRequest(
+            name: name, version: version, platform: platform, url: publicURL ?? "", credentialDigest: credentialDigest)
         let (status, data) = try await send(.post, "/api/v1/servers/claims", credential: nil, json: body)
         guard status == 201 || status == 200 else { throw Failure.unexpectedStatus(status) }
-        return try decode(ClaimCode.self, data)
+        return try decode(ServerClaimCode.self, data)
     }
 
     /// A device-code link (RFC 8628) for claiming this server on the hub's `/link` page.
@@ -84,7 +53,9 @@ public struct HubClient: HubKeySource {
     func requestLink(claimCode: String, credentialDigest: String) async throws -> LinkCode {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        let fields = [("client_id", "gatehouse-media"), ("claim_code", claimCode), ("credential_digest", credentialDigest)]
+        let fields = [
+            ("client_id", "gatehouse-media"), ("claim_code", claimCode), ("credential_digest", credentialDigest),
+        ]
         let body = fields.map { $0.0 + "=" + ($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") }
             .joined(separator: "&")
         var request = HTTPClientRequest(url: url("/oauth/device_authorization"))
@@ -114,7 +85,7 @@ public struct HubClient: HubKeySource {
         }
         let (status, _) = try await send(
             .post, "/api/v1/servers/me/heartbeat", credential: credential,
-            json: Body(version: version, platform: platform))
+            json: ServerHeartbeat(version: version, platform: platform))
         if status == 401 { return false }
         guard (200..<300).contains(status) else { throw Failure.unexpectedStatus(status) }
         return true
@@ -129,28 +100,14 @@ public struct HubClient: HubKeySource {
 
     /// Fetches the hub's published media-token keys with their endorsements.
     public func fetchPublishedKeys() async throws -> [PublishedHubKey] {
-        struct Document: Decodable {
-            struct Key: Decodable {
-                var kid: String
-                var publicKey: String
-                var signedBy: String?
-                var signature: String?
-                enum CodingKeys: String, CodingKey {
-                    case kid
-                    case publicKey = "public_key"
-                    case signedBy = "signed_by"
-                    case signature
-                }
-            }
-            var keys: [Key]
-        }
         let (status, data) = try await send(.get, "/api/v1/keys/media", credential: nil, json: nil as Never?)
         guard status == 200 else { throw Failure.unexpectedStatus(status) }
-        return try decode(Document.self, data).keys.compactMap { key in
+        return try decode(MediaKeySet.self, data).keys.compactMap { key in
             guard let raw = Base64URL.decode(key.publicKey), let publicKey = try? HubPublicKey(rawRepresentation: raw)
             else { return nil }
             return PublishedHubKey(
-                kid: key.kid, key: publicKey, signedBy: key.signedBy, signature: key.signature.flatMap { Base64URL.decode($0) })
+                kid: key.kid, key: publicKey, signedBy: key.signedBy,
+                signature: key.signature.flatMap { Base64URL.decode($0) })
         }
     }
 
@@ -180,7 +137,7 @@ public struct HubClient: HubKeySource {
         request.headers.add(name: "Accept", value: "application/json")
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(json)))
+            request.body = .bytes(ByteBuffer(bytes: try WireJSON.encoder.encode(json)))
         }
         let response = try await client.execute(request, timeout: .seconds(15))
         let body = try await response.body.collect(upTo: 1 << 20)
@@ -189,7 +146,7 @@ public struct HubClient: HubKeySource {
 
     func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try WireJSON.decoder.decode(type, from: data)
         } catch {
             throw Failure.invalidResponse
         }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseWire
 import Logging
 import ServiceLifecycle
 
@@ -72,13 +73,12 @@ struct RevocationStreamService: Service {
         let data = Data(event.data.utf8)
         switch event.name {
         case "hello":
-            struct Hello: Decodable { var at: Int64 }
-            guard let hello = try? JSONDecoder().decode(Hello.self, from: data) else { return false }
+            guard let hello = try? WireJSON.decoder.decode(RevocationHello.self, from: data) else { return false }
             revocations.applyHello(at: hello.at)
             logger.info("revocation stream connected")
             return true
         case "revocation":
-            guard let revocation = try? JSONDecoder().decode(RevocationEvent.self, from: data) else {
+            guard let revocation = try? WireJSON.decoder.decode(RevocationEvent.self, from: data) else {
                 logger.warning("unreadable revocation event")
                 return false
             }

@@ -62,7 +62,8 @@ public final class LibraryIndex: Sendable {
             for section in sections {
                 all += await scanner.scan(section: section, previous: previous)
             }
-            let changed = Set(all.map(\.id)) != Set(previous.keys)
+            let changed =
+                Set(all.map(\.id)) != Set(previous.keys)
                 || all.contains { previous[$0.id] != $0 }
             install(all, scannedAt: Date())
             if changed {

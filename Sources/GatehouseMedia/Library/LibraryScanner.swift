@@ -17,7 +17,8 @@ struct LibraryScanner: Sendable {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
         guard
             let enumerator = FileManager.default.enumerator(
-                at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
+                at: rootURL,
+                includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
                 options: [.skipsHiddenFiles, .skipsPackageDescendants])
         else { return [] }
         var candidates: [(relative: String, resolved: String)] = []

@@ -1,5 +1,5 @@
 import Foundation
-import GatehouseCore
+import GatehouseWire
 
 /// Reads duration and codecs with `ffprobe` when it is installed; otherwise reports nothing.
 struct MediaProbe: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import GatehouseCore
+import GatehouseWire
 
 /// Ratings and labels written next to a media file, for files whose tags carry none (or the wrong one):
 ///

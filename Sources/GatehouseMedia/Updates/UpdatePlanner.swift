@@ -208,7 +208,8 @@ struct UpdatePlanner: Sendable {
             else { continue }
             served[manifest.version.description] = SignedDigest.hex(bytes)
         }
-        for entry in list.releases where accepts(channel: entry.channel ?? "stable") && served[entry.name] != entry.sha256 {
+        for entry in list.releases
+        where accepts(channel: entry.channel ?? "stable") && served[entry.name] != entry.sha256 {
             warnings.append("Release \(entry.name) is in the signed release list but the hub withholds or alters it.")
         }
         let servedAdvisories = Set(advisories.compactMap { $0.signed?.digest })

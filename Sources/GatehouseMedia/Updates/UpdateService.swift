@@ -102,7 +102,8 @@ final class UpdateService: Service, Sendable {
     func check() async -> Bool {
         await reportMarkers()
         guard var state = stateStore.load(pin: settings.releaseKey) else {
-            logger.notice("updates off: no release key pinned (--release-key ID:KEY, printed by `gatehouse releases keygen`)")
+            logger.notice(
+                "updates off: no release key pinned (--release-key ID:KEY, printed by `gatehouse releases keygen`)")
             return false
         }
         let listing: ReleaseListing

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatehouseCore
+import GatehouseWire
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

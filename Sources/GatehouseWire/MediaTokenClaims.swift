@@ -1,6 +1,7 @@
-import GatehouseCore
+import Foundation
 
-/// The signed payload of a media access token (`v1.<payload>.<signature>`), as the hub issues it.
+/// The signed payload of a media access token (`v1.<payload>.<signature>`): the hub signs it, the media server
+/// verifies it (docs/media-protocol.md). Decoding is lenient only where the protocol says so (`jti`, `own`, `sec`).
 public struct MediaTokenClaims: Codable, Sendable, Equatable {
     /// Token type; must be `media`.
     public var typ: String
@@ -49,7 +50,17 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
             self.blk = blk
         }
 
-        /// The restrictions, as the hub and this server both read them.
+        /// The claim for a profile with these restrictions, as the hub writes it (sections sorted, empty label lists
+        /// left out).
+        public init(id: String, restrictions: ProfileRestrictions) {
+            self.id = id
+            self.max = restrictions.maxRating
+            self.sec = restrictions.sections?.sorted()
+            self.lab = restrictions.allowedLabels.isEmpty ? nil : restrictions.allowedLabels
+            self.blk = restrictions.blockedLabels.isEmpty ? nil : restrictions.blockedLabels
+        }
+
+        /// The restrictions, as the hub and the media server both read them.
         public var restrictions: ProfileRestrictions {
             ProfileRestrictions(sections: sec, maxRating: max, allowedLabels: lab ?? [], blockedLabels: blk ?? [])
         }
@@ -65,7 +76,7 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
         public init(jkt: String) { self.jkt = jkt }
     }
 
-    /// Creates claims; used by tests and benchmarks that stand in for the hub.
+    /// Creates claims (the hub when it signs a token; tests and benchmarks that stand in for it).
     public init(
         typ: String = "media", kid: String, aud: String, sub: String, dev: String,
         iat: Int64, exp: Int64, jti: String, own: Bool, sec: [String] = [], cnf: Confirmation? = nil,
@@ -104,43 +115,4 @@ public struct MediaTokenClaims: Codable, Sendable, Equatable {
         cnf = try container.decodeIfPresent(Confirmation.self, forKey: .cnf)
         prf = try container.decodeIfPresent(Profile.self, forKey: .prf)
     }
-}
-
-/// What a verified token grants on this server.
-public struct MediaAccess: Sendable, Equatable {
-    /// Account id of the caller.
-    public var accountID: String
-    /// Device id of the caller.
-    public var deviceID: String
-    /// True for the owner of the server.
-    public var isOwner: Bool
-    /// Sections shared with the caller (ignored for the owner).
-    public var sharedSections: Set<String>
-    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`), if any.
-    public var boundThumbprint: String? = nil
-    /// The profile the token is for and its restrictions, when it is a profile session's.
-    public var profile: MediaTokenClaims.Profile? = nil
-
-    /// Whether the account (owner or share) may read the named section, before any profile restriction.
-    public func isShared(section: String) -> Bool {
-        isOwner || sharedSections.contains(section)
-    }
-
-    /// Whether the caller may read the named section: shared with the account and, for a profile, one of its
-    /// sections.
-    public func canRead(section: String) -> Bool {
-        guard isShared(section: section) else { return false }
-        if let sections = profile?.sec, !sections.contains(section) { return false }
-        return true
-    }
-
-    /// Whether the caller may see this item: its section, and for a profile its rating and labels.
-    public func canSee(_ item: LibraryItem) -> Bool {
-        guard canRead(section: item.section) else { return false }
-        guard let profile else { return true }
-        return profile.restrictions.allows(section: item.section, rating: item.rating, labels: item.labels ?? [])
-    }
-
-    /// Owner-only actions (rescan): the owner's own credential, never a profile of the owner.
-    public var canAdminister: Bool { isOwner && profile == nil }
 }

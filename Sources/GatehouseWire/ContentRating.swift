@@ -25,7 +25,10 @@ public enum ContentRating {
 
     /// Upper-case letters and digits only, so `pg-13`, `PG 13`, `PG13` and `tv_14` all match.
     static func folded(_ text: String) -> String {
-        String(text.uppercased().unicodeScalars.filter { ($0.value >= 65 && $0.value <= 90) || ($0.value >= 48 && $0.value <= 57) })
+        String(
+            text.uppercased().unicodeScalars.filter {
+                ($0.value >= 65 && $0.value <= 90) || ($0.value >= 48 && $0.value <= 57)
+            })
     }
 
     /// The canonical name of a rating as written in a tag or sidecar (`pg-13` gives `PG-13`), or nil when it is
