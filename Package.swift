@@ -68,6 +68,12 @@ let package = Package(
         // revocation stream, claim and heartbeat bodies, the content-rating scale. Foundation only, so the media
         // server does not build the hub's domains (or the password word lists) to read them.
         .target(name: "GatehouseWire", swiftSettings: strict),
+        // DPoP proof verification (RFC 9449): the hub and the media server both verify proofs. swift-crypto only.
+        .target(
+            name: "GatehouseDPoP",
+            dependencies: ["GatehouseBasics", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // WebAuthn relying-party verification (CBOR, COSE keys, attestation, assertions); swift-crypto only, no hub knowledge.
         .target(
             name: "WebAuthn",
@@ -82,7 +88,8 @@ let package = Package(
         .target(
             name: "GatehouseCore",
             dependencies: [
-                "Argon2", "PasswordCheck", "GatehouseBasics", "GatehouseReleases", "GatehouseWire", "WebAuthn",
+                "Argon2", "PasswordCheck", "GatehouseBasics", "GatehouseDPoP", "GatehouseReleases", "GatehouseWire",
+                "WebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -133,7 +140,7 @@ let package = Package(
         .target(
             name: "GatehouseMedia",
             dependencies: [
-                "GatehouseReleases", "GatehouseWire", "GatehouseBasics",
+                "GatehouseReleases", "GatehouseWire", "GatehouseBasics", "GatehouseDPoP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

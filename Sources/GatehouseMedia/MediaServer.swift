@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatehouseDPoP
 import GatehouseReleases
 import Hummingbird
 import Logging

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseBasics
+import GatehouseDPoP
 import Hummingbird
 
 /// The media server's HTTP API and pages.

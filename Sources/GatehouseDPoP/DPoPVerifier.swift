@@ -6,7 +6,7 @@ import Synchronization
 /// Why a DPoP proof (RFC 9449) was refused. Answers 401 with `WWW-Authenticate: DPoP error="..."` on a protected
 /// resource; the sign-in endpoints answer the same codes with 400, as an authorization server does (RFC 9449
 /// section 5). Reasons never contain the proof or a credential.
-public struct DPoPError: PublicError, Equatable {
+public struct DPoPError: Error, Equatable {
     public enum Kind: String, Sendable {
         /// `invalid_dpop_proof`: malformed, badly signed, stale, replayed, or for another request.
         case invalidProof = "invalid_dpop_proof"
@@ -146,14 +146,14 @@ public struct DPoPNonceSource: Sendable {
 
     /// The nonce to hand out now.
     public func current(now: Date) -> String {
-        nonce(window: now.epochSeconds / Self.window)
+        nonce(window: Int64(now.timeIntervalSince1970.rounded(.down)) / Self.window)
     }
 
     /// True for a nonce of this window or the previous one (constant-time comparison).
     public func isValid(_ nonce: String, now: Date) -> Bool {
         guard nonce.utf8.count == 32, let bytes = DPoPBase64URL.decode(nonce), bytes.count == 24 else { return false }
         let window = bytes.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
-        let current = now.epochSeconds / Self.window
+        let current = Int64(now.timeIntervalSince1970.rounded(.down)) / Self.window
         guard window == current || window == current - 1 else { return false }
         let expected = Array(self.nonce(window: window).utf8)
         return ConstantTime.equals(expected, Array(nonce.utf8))
