@@ -22,6 +22,7 @@ OPTIONAL = {"VaporCSQLite"}
 # the small building blocks) with the hub.
 FORBIDDEN = {"GatehouseMedia": {"GatehouseCore", "GatehouseStore", "GatehouseHub", "PasswordCheck", "Argon2"},
              "GatehouseWire": {"GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseMedia", "PasswordCheck"},
+             "GatehouseDPoP": {"GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseMedia", "PasswordCheck"},
              "GatehouseBasics": {"*"}}
 IMPORT = re.compile(r"^\s*(?:@[\w()]+\s+)*import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?(\w+)",
                     re.MULTILINE)

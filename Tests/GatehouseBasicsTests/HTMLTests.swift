@@ -11,8 +11,8 @@ struct HTMLTests {
         #expect(HTML.escape("plain text, ünïcödé 🎬") == "plain text, ünïcödé 🎬")
         #expect(HTML.escape("") == "")
         #expect(HTML.escape("&amp;") == "&amp;amp;")
-        // A combining mark after a quote makes one Character that is not `"`; the quote must still be escaped, or
-        // a file name like `x"́ onerror=...` would leave the attribute it is placed in.
+        // A combining mark after a double quote makes one Character that is not the quote; the quote must still be
+        // escaped, or a file name with a quote and a combining mark would leave the attribute it is placed in.
         #expect(HTML.escape("x\"\u{301} onerror=alert(1)") == "x&quot;\u{301} onerror=alert(1)")
         #expect(HTML.escape("<\u{301}script>") == "&lt;\u{301}script&gt;")
     }
