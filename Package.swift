@@ -47,7 +47,7 @@ let package = Package(
         // chosen at run time by CPUID. Optimised in debug builds too, so tests of the vector kernels stay fast.
         .target(name: "Argon2Kernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "QRCode", swiftSettings: strict),
-        .target(name: "PasswordCheck", exclude: ["Resources"], swiftSettings: strict),
+        .target(name: "PasswordCheck", exclude: ["Resources", "Embedded"], swiftSettings: strict, plugins: ["EmbedText"]),
         .target(
             name: "SMTPClient",
             dependencies: [
