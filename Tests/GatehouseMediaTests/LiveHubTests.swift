@@ -185,7 +185,7 @@ struct LiveHubTests {
                 }
 
                 // 3. A device revocation reaches the server at once: pushed on the open stream, no poll. The promise
-                // is a second (Benchmarks/revocation_latency_bench.py measures it); the bound here is 3 s because this
+                // is a second on a quiet machine (measured in milliseconds there); the bound here is 3 s because this
                 // runs beside ninety other suites on two cores.
                 let started = ContinuousClock.now
                 hub.revoke(account: "acct-owner", devices: ["dev-phone"], allDevices: false)
