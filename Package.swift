@@ -33,8 +33,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
         // OTLP over HTTP only: the gRPC exporter (and its build) is not needed.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Tests only: the OpenAPI document is read with a real YAML parser.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        // Text as real files: a target's Embedded/ folder (excluded from its sources) becomes `enum EmbeddedText`, one
+        // raw string literal per file, generated at build time, so the one binary carries it (no resource bundle).
+        .plugin(name: "EmbedText", capability: .buildTool(), dependencies: ["embed-text"]),
+        .executableTarget(name: "embed-text"),
         // Every target lists exactly the modules it imports (no more: an unused dependency still costs build time;
         // no fewer: a module reached only through another target's dependency breaks when that one changes).
         //
@@ -48,7 +54,7 @@ let package = Package(
         // chosen at run time by CPUID. Optimised in debug builds too, so tests of the vector kernels stay fast.
         .target(name: "Argon2Kernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "QRCode", swiftSettings: strict),
-        .target(name: "PasswordCheck", exclude: ["Resources"], swiftSettings: strict),
+        .target(name: "PasswordCheck", exclude: ["Resources", "Embedded"], swiftSettings: strict, plugins: ["EmbedText"]),
         .target(
             name: "SMTPClient",
             dependencies: [
@@ -115,6 +121,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // TLS on our own listeners (hub and media server): a certificate reloaded on SIGHUP, on NIOSSL.
+        .target(
+            name: "GatehouseTLS",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The hub: HTTP API, pages, background services, composition root.
         .target(
             name: "GatehouseHub",
@@ -122,6 +142,7 @@ let package = Package(
                 "GatehouseCore", "GatehouseStore", "GatehouseReleases", "GatehouseWire", "GatehouseBasics", "SMTPClient",
                 "QRCode", "Argon2", "PasswordCheck", "WebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
+                "GatehouseTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -134,17 +155,20 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
             ],
-            swiftSettings: strict
+            exclude: ["Embedded"],
+            swiftSettings: strict,
+            plugins: ["EmbedText"]
         ),
         // The media server: it shares only the wire types with the hub, never the hub's domains.
         .target(
             name: "GatehouseMedia",
             dependencies: [
-                "GatehouseReleases", "GatehouseWire", "GatehouseBasics", "GatehouseDPoP",
+                "GatehouseReleases", "GatehouseWire", "GatehouseBasics", "GatehouseDPoP", "GatehouseTLS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -155,7 +179,7 @@ let package = Package(
             name: "gatehouse",
             dependencies: [
                 "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseMedia", "GatehouseReleases",
-                "PasswordCheck",
+                "GatehouseTLS", "PasswordCheck",
                 "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -185,6 +209,10 @@ let package = Package(
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(
             name: "SMTPClientTests", dependencies: ["SMTPClient", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "GatehouseTLSTests", dependencies: ["GatehouseTLS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: ["GatehouseCore", "Argon2", "PasswordCheck", .product(name: "Logging", package: "swift-log")]
@@ -222,6 +250,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]

@@ -199,6 +199,12 @@ enum Migrations {
                 SELECT 'audit_keyed_after', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM audit_events
                 """,
             ]),
+            // 22 (20 and 21 are other branches'): an incident's reset choice gets its own column instead of riding
+            // in `scope` as "all+reset" / "accounts+reset".
+            (22, [
+                "ALTER TABLE incidents ADD COLUMN force_reset \(t.int) NOT NULL DEFAULT 0",
+                "UPDATE incidents SET force_reset = 1, scope = REPLACE(scope, '+reset', '') WHERE scope LIKE '%+reset'",
+            ]),
         ]
     }
 
