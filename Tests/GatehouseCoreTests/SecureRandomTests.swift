@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Random identifiers")
 struct SecureRandomTests {
-    @Test("identifiers are 22 base64url characters, distinct, and never begin with '-' (a command line would take them for an option)")
+    @Test(
+        "identifiers are 22 base64url characters, distinct, and never begin with '-' (a command line would take them for an option)"
+    )
     func identifiers() {
         let ids = (0..<20_000).map { _ in SecureRandom.identifier() }
         #expect(Set(ids).count == ids.count)
