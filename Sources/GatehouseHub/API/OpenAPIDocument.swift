@@ -751,27 +751,34 @@ enum OpenAPIDocument {
                 "422": {$ref: "#/components/responses/Error"}
           /servers/claim:
             post:
-              summary: The owner claims the server showing a code
+              summary: The owner claims the server showing a code (needs a recent sign-in or re-authentication)
               security: [{device: []}]
               requestBody:
                 content: {application/json: {schema: {type: object, required: [code], properties: {code: {type: string}}}}}
               responses:
                 "201": {description: Claimed}
+                "403": {description: reauthentication_required}
                 "404": {$ref: "#/components/responses/Error"}
           /servers:
             get:
               summary: Servers the account owns and servers shared with it
+              description: >-
+                owned and shared (accepted shares only) are server lists; pending lists shares offered to the account
+                and waiting for its answer ({server_id, name, owner_username, sections, shared_at}); outgoing lists
+                every share of the account's own servers ({server_id, server_name, account_id, username, section,
+                state: pending or accepted, shared_at, accepted_at}).
               security: [{device: []}]
               responses:
-                "200": {description: OK}
+                "200": {description: "{owned, shared, pending, outgoing}"}
           /servers/{id}:
             delete:
-              summary: Remove a server (its credential stops working)
+              summary: Remove a server (its credential stops working; needs a recent re-authentication)
               security: [{device: []}]
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
               responses:
                 "204": {description: Removed}
+                "403": {description: reauthentication_required}
                 "404": {$ref: "#/components/responses/Error"}
           /servers/{id}/token:
             post:
@@ -789,9 +796,13 @@ enum OpenAPIDocument {
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
               responses:
-                "200": {description: OK}
+                "200": {description: "[{section, account_id, state: pending or accepted, shared_at, accepted_at}]"}
             post:
-              summary: Share sections with another account
+              summary: Offer sections to another account (a pending share until the recipient accepts)
+              description: >-
+                Needs a recent re-authentication. The share gives nothing (no token, no revocation audience) until the
+                recipient accepts it (POST /servers/{id}/accept). The owner is mailed on every new share (with the
+                "This wasn't me" link). The answer is the same whether or not the account exists.
               security: [{device: []}]
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
@@ -805,16 +816,42 @@ enum OpenAPIDocument {
                         account: {type: string}
                         sections: {type: array, items: {type: string}}
               responses:
-                "204": {description: Shared}
+                "204": {description: Offered}
+                "403": {description: reauthentication_required}
+                "404": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
           /servers/{id}/shares/{account}:
             delete:
               summary: Take a share back (one section with ?section=, or all)
+              description: >-
+                Needs a recent re-authentication. Only when a share existed, a revocation naming this server is
+                written to the revocation log: that server refuses the account's older tokens; the account's
+                devices and other servers are untouched. The answer is the same either way.
               security: [{device: []}]
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
                 - {name: account, in: path, required: true, schema: {type: string}}
               responses:
                 "204": {description: Unshared}
+                "403": {description: reauthentication_required}
+          /servers/{id}/accept:
+            post:
+              summary: The recipient accepts the pending shares of a server offered to it
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Accepted}
+                "404": {description: no_pending_share}
+          /servers/{id}/decline:
+            post:
+              summary: The recipient declines the pending shares of a server offered to it (they are deleted)
+              security: [{device: []}]
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Declined}
+                "404": {description: no_pending_share}
           /keys/media:
             get:
               summary: Public Ed25519 keys media servers verify access tokens with
@@ -873,6 +910,10 @@ enum OpenAPIDocument {
           /servers/me/revocations:
             get:
               summary: Server-sent events announcing revocations that concern this server (server credential)
+              description: >-
+                Each revocation event is {account_id, device_ids, all_devices, at (ms)} and, for a share taken back,
+                server_id: the server it concerns (sent only to that server; a server that does not know the field
+                reads it as every token of the account before at, which on that server is the same).
               responses:
                 "200": {description: text/event-stream}
           /oauth/device_authorization:

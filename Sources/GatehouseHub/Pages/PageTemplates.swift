@@ -513,6 +513,64 @@ enum PageTemplates {
           <button type="submit">Claim server</button>
         </form>
         </section>
+        <!-- shares by consent (issue 13): outgoing shares, the share form, offers waiting for an answer -->
+        {{#hasOwned}}
+        <section id="outgoing-shares">
+        <h2>Shared by you</h2>
+        {{#hasOutgoing}}
+        <ul class="servers">
+        {{#outgoing}}
+          <li class="server outgoing-share" data-server-id="{{serverId}}" data-username="{{username}}" data-state="{{state}}">
+            <div><strong>{{serverName}}</strong>: {{section}} with <strong>{{username}}</strong>
+            <span class="tag {{tagClass}}">{{state}}</span> <span class="hint">since {{sharedAt}}</span></div>
+            <form method="post" action="/account/servers/{{serverId}}/unshare">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <input type="hidden" name="account" value="{{username}}">
+              <input type="hidden" name="section" value="{{section}}">
+              <button type="submit" class="secondary">Take back</button>
+            </form>
+          </li>
+        {{/outgoing}}
+        </ul>
+        {{/hasOutgoing}}
+        {{^hasOutgoing}}<p>You share no server.</p>{{/hasOutgoing}}
+        <form method="post" action="/account/servers/share" novalidate>
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <label for="share_server">Server</label>
+          <select id="share_server" name="server">{{#owned}}<option value="{{id}}">{{name}}</option>{{/owned}}</select>
+          <label for="share_account">Share with (username or e-mail)</label>
+          <input id="share_account" name="account" autocomplete="off">
+          <label for="share_sections">Sections (comma-separated)</label>
+          <input id="share_sections" name="sections" autocomplete="off" placeholder="Movies, Shows"
+            {{#errors.share}}aria-invalid="true" aria-describedby="share-error"{{/errors.share}}>
+          {{#errors.share}}<p class="error" id="share-error">{{errors.share}}</p>{{/errors.share}}
+          <p class="hint">They see the offer under Servers and stream only once they accept it. We mail you about every share.</p>
+          <button type="submit">Offer share</button>
+        </form>
+        </section>
+        {{/hasOwned}}
+        {{#hasPending}}
+        <section id="pending-shares">
+        <h2>Offered to you</h2>
+        {{#errors.pending}}<p class="error">{{errors.pending}}</p>{{/errors.pending}}
+        <ul class="servers">
+        {{#pending}}
+          <li class="server pending-share" data-server-id="{{serverId}}">
+            <div><strong>{{name}}</strong> from {{ownerUsername}}: {{sections}} <span class="hint">offered {{sharedAt}}</span></div>
+            <form method="post" action="/account/servers/{{serverId}}/accept">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="accept-share">Accept</button>
+            </form>
+            <form method="post" action="/account/servers/{{serverId}}/decline">
+              <input type="hidden" name="csrf" value="{{csrf}}">
+              <button type="submit" class="secondary decline-share">Decline</button>
+            </form>
+          </li>
+        {{/pending}}
+        </ul>
+        </section>
+        {{/hasPending}}
+        <!-- end of shares by consent -->
         {{#hasShared}}
         <section>
         <h2>Shared with you</h2>
