@@ -141,6 +141,7 @@ def test_claim_tokens_sharing_and_revocation_stream(hub):
     assert data["account_id"] == friend_claims["sub"]
     time.sleep(0.5)
     assert events.empty()
+    friend = sign_in(hub, "fern", PASSWORD, "friend-tv")  # its earlier device was signed out above
     assert hub.api("POST", f"/servers/{server_id}/token", token=friend).status_code == 403
     assert hub.api("DELETE", f"/servers/{server_id}", token=owner).status_code == 204
     assert server.api("GET", "/servers/me").status_code == 401

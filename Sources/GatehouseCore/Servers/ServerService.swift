@@ -210,7 +210,6 @@ public struct ServerService: Sendable {
         else { return }
         let now = env.clock.now()
         let cleaned = Array(Set(sections.map { $0.clipped(toScalars: 100) }.filter { !$0.isEmpty })).sorted()
-        let env = self.env
         try await env.store.transaction { tx in
             var added: [String] = []
             for section in cleaned {
