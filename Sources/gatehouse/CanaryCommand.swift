@@ -32,11 +32,7 @@ struct CanaryCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(hub) { runtime in
-                let session = runtime.store.session
-                let everyone = try await session.searchAccounts("", limit: 1_000_000)
-                for account in try await CanaryService(environment: runtime.services.environment).canaries(
-                    among: everyone)
-                {
+                for account in try await CanaryService(environment: runtime.services.environment).allCanaries() {
                     print("\(account.username)\t\(account.email)")
                 }
             }

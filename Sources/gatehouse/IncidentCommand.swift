@@ -35,7 +35,7 @@ struct IncidentCommand: AsyncParsableCommand {
                         forceReset.isEmpty ? nil : (forceReset == ["all"] ? [] : forceReset)
                     let incident = try await service.declare(
                         reason: reason, forceReset: targets, signOutAll: signOutAll, notify: notify, banner: banner,
-                        caller: Caller(ipAddress: "operator"))
+                        by: .console, caller: Caller(ipAddress: "operator"))
                     id = incident.id
                     print("declared \(incident.id) covering \(incident.total) accounts")
                 }

@@ -13,9 +13,9 @@ struct InvitesCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Revoke.self])
 
     static func inviter(_ runtime: HubRuntime, _ username: String) async throws -> Account {
-        guard username.utf8.count <= AccountNames.maximumIdentifierBytes,
-            let account = try await runtime.services.environment.store.session.account(identifier: username)
-        else { throw ValidationError("no account \(username)") }
+        guard let account = try await runtime.services.accounts.find(identifier: username) else {
+            throw ValidationError("no account \(username)")
+        }
         return account
     }
 

@@ -57,9 +57,9 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(hub) { runtime in
-                guard by.utf8.count <= AccountNames.maximumIdentifierBytes,
-                    let admin = try await runtime.services.environment.store.session.account(identifier: by)
-                else { throw ValidationError("no account \(by)") }
+                guard let admin = try await runtime.services.accounts.find(identifier: by) else {
+                    throw ValidationError("no account \(by)")
+                }
                 let issued = try await runtime.services.recoveryLinks.issue(
                     for: member, by: admin, device: nil, lifetime: hours * 3_600, caller: Caller(ipAddress: "operator"))
                 if let code = try? QRCode(text: issued.link, correction: .medium) { print(code.terminalText()) }
@@ -101,7 +101,7 @@ struct AdminCommand: AsyncParsableCommand {
             try await withRuntime(hub) { runtime in
                 let incident = try await runtime.services.incidents.declare(
                     reason: "An administrator required a password reset.", forceReset: [account], signOutAll: true,
-                    notify: true, banner: nil, caller: Caller(ipAddress: "operator"))
+                    notify: true, banner: nil, by: .console, caller: Caller(ipAddress: "operator"))
                 let done = try await runtime.services.incidents.run(incidentID: incident.id)
                 _ = try await runtime.services.incidents.resolve(id: done.id)
                 print("\(account): reset required, signed out, notified")
@@ -117,11 +117,11 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(hub) { runtime in
-                guard let found = try await runtime.store.session.account(identifier: account) else {
+                guard let found = try await runtime.services.accounts.find(identifier: account) else {
                     throw ValidationError("no account \(account)")
                 }
                 let count = try await runtime.services.devices.signOutAll(
-                    of: found, keepingCurrent: false, caller: Caller(ipAddress: "operator"))
+                    of: found, by: .console, caller: Caller(ipAddress: "operator"))
                 print("\(account): \(count) devices signed out")
             }
         }
@@ -153,7 +153,7 @@ struct AuditCommand: AsyncParsableCommand {
             let broken = try await withRuntime(hub) { runtime -> Int in
                 var only: [String]?
                 if let account {
-                    guard let found = try await runtime.store.session.account(identifier: account) else {
+                    guard let found = try await runtime.services.accounts.find(identifier: account) else {
                         throw ValidationError("no account \(account)")
                     }
                     only = [found.id]
@@ -197,10 +197,8 @@ struct AuditCommand: AsyncParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 encoder.dateEncodingStrategy = .iso8601
-                for chain in try await runtime.store.session.auditChains() {
-                    for event in try await runtime.store.session.auditChain(chain) {
-                        print(String(decoding: try encoder.encode(event), as: UTF8.self))
-                    }
+                try await runtime.services.audit.exportAll { event in
+                    print(String(decoding: try encoder.encode(event), as: UTF8.self))
                 }
             }
         }

@@ -55,6 +55,17 @@ public struct AccountService: Sendable {
         self.confirmation = PasswordConfirmation(environment: environment, secondFactors: secondFactors)
     }
 
+    /// The account as stored now (a request's identity may predate a change made during it).
+    public func current(_ account: Account) async throws -> Account {
+        try await env.store.session.account(id: account.id) ?? account
+    }
+
+    /// The account named by a username or address (any case), for operators' commands; nil when there is none.
+    public func find(identifier: String) async throws -> Account? {
+        guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes else { return nil }
+        return try await env.store.session.account(identifier: identifier)
+    }
+
     /// Sign-ups per address: 10 an hour, then one a minute doubling to one an hour.
     public static let signUpAddressPolicy = ThrottlePolicy(
         freeAttempts: 10, baseDelay: 60, maximumDelay: 3_600, window: 3_600)

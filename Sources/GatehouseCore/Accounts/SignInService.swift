@@ -255,8 +255,10 @@ public struct SignInService: Sendable {
     /// Re-authentication on a signed-in device ("sudo mode"): the password and, when two-factor sign-in is on, a
     /// current code, checked together under the account's sign-in budget. Either one wrong gives the same answer,
     /// so a stolen credential cannot test the password alone; every failure is in the security log.
+    /// Returns the device as it now stands (re-authenticated now), for a change made in the same request.
+    @discardableResult
     public func reauthenticate(account: Account, device: Device, password: String, code: String?, caller: Caller)
-        async throws
+        async throws -> Device
     {
         try CredentialScope.requireFullCredential()
         try await PasswordConfirmation(environment: env, secondFactors: secondFactors).confirm(
@@ -276,6 +278,9 @@ public struct SignInService: Sendable {
         let withCode = try await secondFactors.isEnabled(accountID: account.id)
         let proof: Proof = code != nil && withCode ? .passwordAndCode : .password
         try await DeviceService(environment: env).markReauthenticated(account: account, caller: caller, proof: proof)
+        var confirmed = device
+        confirmed.reauthenticatedAt = env.clock.now()
+        return confirmed
     }
 
     /// The second step: a TOTP or recovery code against the challenge from the password step.

@@ -51,6 +51,11 @@ public struct CanaryService: Sendable {
     }
 
     /// The canary accounts among `accounts` (operators' listing).
+    /// Every canary account (operators' `gatehouse canary list`).
+    public func allCanaries() async throws -> [Account] {
+        try await canaries(among: try await env.store.session.searchAccounts("", limit: 1_000_000))
+    }
+
     public func canaries(among accounts: [Account]) async throws -> [Account] {
         let digests = Set(try await env.store.session.canaryDigests())
         return accounts.filter { digests.contains(env.digest("canary:" + $0.id)) }

@@ -110,6 +110,14 @@ public struct DeviceService: Sendable {
         env.announce(Revocation(accountID: account.id, deviceIDs: [deviceID], allDevices: false, at: now))
     }
 
+    /// An operator signs out every device of `account` (an admin needs a recent re-authentication).
+    public func signOutAll(of account: Account, by actor: AdminAuthorization.Operator, caller: Caller) async throws
+        -> Int
+    {
+        try AdminAuthorization(environment: env).authorize(actor)
+        return try await signOutAll(of: account, keepingCurrent: false, caller: caller)
+    }
+
     /// Signs out every device of the account, or every one but the caller's. Media servers stay claimed: they
     /// hold their own credential.
     @discardableResult

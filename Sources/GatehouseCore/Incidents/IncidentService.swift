@@ -45,8 +45,10 @@ public struct IncidentService: Sendable {
 
     /// Declares an incident. `forceReset` is nil (no reset), `[]` (every account) or a list of usernames/emails.
     public func declare(
-        reason: String, forceReset: [String]?, signOutAll: Bool, notify: Bool, banner: String?, caller: Caller
+        reason: String, forceReset: [String]?, signOutAll: Bool, notify: Bool, banner: String?,
+        by actor: AdminAuthorization.Operator, caller: Caller
     ) async throws -> Incident {
+        try AdminAuthorization(environment: env).authorize(actor)
         guard forceReset != nil || signOutAll || notify || banner != nil else { throw Error.nothingToDo }
         var targets: [String] = []
         var missing: [String] = []

@@ -41,12 +41,15 @@ public struct SetupService: Sendable {
             uri: TOTP(secret: secret).provisioningURI(issuer: TwoFactorService.issuer, account: username))
     }
 
-    /// The enrolment of a secret the setup form carries (to show its QR code again after an error).
+    /// The enrolment of a secret the setup form carries (to show its QR code again after an error); nil when the
+    /// form's secret is not one this hub could have made. The authenticator's label is the username typed, or
+    /// "admin" while there is none (or it is too long to be one).
     public func enrollment(secretBase32: String, username: String) -> TwoFactorService.Enrollment? {
         guard secretBase32.utf8.count <= 64, let secret = Base32.decode(secretBase32), secret.count == 20 else { return nil }
+        let label = username.isEmpty || username.utf8.count > 32 ? "admin" : username
         return TwoFactorService.Enrollment(
             secretBase32: secretBase32,
-            uri: TOTP(secret: secret).provisioningURI(issuer: TwoFactorService.issuer, account: username))
+            uri: TOTP(secret: secret).provisioningURI(issuer: TwoFactorService.issuer, account: label))
     }
 
     /// Creates the first admin: consumes the link, enrols the TOTP secret proved by `code`, and returns the recovery

@@ -19,6 +19,8 @@ public struct RecoveryService: Sendable {
 
     /// Accepts a reset request. Returns at once; the mail (if any) is prepared in the background.
     public func requestReset(identifier: String, caller: Caller) {
+        // No account has a longer name or address: nothing to look up, and no task to start for it.
+        guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes else { return }
         let service = self
         Task.detached {
             do {

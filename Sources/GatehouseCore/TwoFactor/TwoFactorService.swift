@@ -76,6 +76,11 @@ public struct TwoFactorService: Sendable {
 
     private var box: SecretBox { SecretBox(keyring: env.keyring) }
 
+    /// How many unused recovery codes the account has left.
+    public func remainingRecoveryCodes(accountID: String) async throws -> Int {
+        try await env.store.session.remainingRecoveryCodes(accountID: accountID)
+    }
+
     public func isEnabled(accountID: String) async throws -> Bool {
         try await env.store.session.totpEnrollment(accountID: accountID)?.isConfirmed ?? false
     }

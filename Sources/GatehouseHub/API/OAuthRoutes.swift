@@ -77,7 +77,6 @@ enum OAuthRoutes {
                 guard let deviceCode = form["device_code"], !deviceCode.isEmpty else {
                     throw OAuthError.invalidRequest("device_code is missing.")
                 }
-                guard deviceCode.utf8.count <= 128 else { throw OAuthError.invalidGrant }
                 // A DPoP proof (RFC 9449 section 5) binds the credential to its key; a bad one is refused before the
                 // code is looked at, so it cannot spend a poll.
                 let thumbprint = try await services.signInThumbprint(request)

@@ -150,8 +150,7 @@ enum AuditRoutes {
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.get, "/security-activity", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
-            let events = try await services.environment.store.session.auditEvents(
-                chain: identity.account.id, limit: 100)
+            let events = try await services.audit.recentEvents(of: identity.account, limit: 100)
             return try JSONBody.response(
                 events.map {
                     EventView(id: $0.id, kind: $0.kind, ipAddress: $0.ipAddress, detail: $0.detail, createdAt: $0.createdAt)

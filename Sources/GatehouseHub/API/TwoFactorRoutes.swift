@@ -23,7 +23,7 @@ enum TwoFactorRoutes {
         table.add(.get, "/account/2fa", signedIn: true) { _, context in
             let account = try context.requireIdentity().account
             let enabled = try await services.twoFactor.isEnabled(accountID: account.id)
-            let remaining = try await services.environment.store.session.remainingRecoveryCodes(accountID: account.id)
+            let remaining = try await services.twoFactor.remainingRecoveryCodes(accountID: account.id)
             return try JSONBody.response(Status(enabled: enabled, recoveryCodesRemaining: remaining))
         }
         table.add(.post, "/account/2fa/totp", signedIn: true) { _, context in
@@ -85,9 +85,7 @@ enum RecoveryRoutes {
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/password-reset", signedIn: false) { request, context in
             let body = try await JSONBody.decode(ResetRequest.self, from: request, context: context)
-            if body.identifier.utf8.count <= 320 {
-                services.recovery.requestReset(identifier: body.identifier, caller: services.caller(request, context))
-            }
+            services.recovery.requestReset(identifier: body.identifier, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: acceptedMessage), status: .accepted)
         }
         table.add(.post, "/password-reset/confirm", signedIn: false) { request, context in

@@ -43,6 +43,12 @@ public struct HubServices: Sendable {
     /// The first start's setup link (cheap to build: the environment only).
     public var setup: SetupService { SetupService(environment: environment) }
 
+    /// Reads of the audit log (cheap to build: the environment only).
+    public var audit: AuditService { AuditService(environment: environment) }
+
+    /// Operators' look-ups of accounts, each authorized inside (cheap to build: the environment only).
+    public var admin: AdminAuthorization { AdminAuthorization(environment: environment) }
+
     /// App passwords (cheap to build: the environment only).
     public var appPasswords: AppPasswordService { AppPasswordService(environment: environment) }
     public var lockdown: LockdownService { LockdownService(environment: environment, recovery: recovery) }

@@ -16,10 +16,11 @@ struct AdminPages {
         router.post("/admin/accounts/:id/flag-reset") { request, context in
             guard let identity = try await admin(request, context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
-            let account = try await target(context)
+            let account = try await target(identity, context)
             let incident = try await services.incidents.declare(
                 reason: "An administrator required a password reset for your account.", forceReset: [account.username],
-                signOutAll: true, notify: true, banner: nil, caller: pages.caller(request, context, identity))
+                signOutAll: true, notify: true, banner: nil, by: .admin(identity.account, identity.device),
+                caller: pages.caller(request, context, identity))
             _ = try await services.incidents.run(incidentID: incident.id)
             _ = try await services.incidents.resolve(id: incident.id)
             return try await adminPage(identity, request, flash: "\(account.username) must reset their password; every device was signed out.")
@@ -27,9 +28,10 @@ struct AdminPages {
         router.post("/admin/accounts/:id/sign-out") { request, context in
             guard let identity = try await admin(request, context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
-            let account = try await target(context)
+            let account = try await target(identity, context)
             let count = try await services.devices.signOutAll(
-                of: account, keepingCurrent: false, caller: pages.caller(request, context, identity))
+                of: account, by: .admin(identity.account, identity.device),
+                caller: pages.caller(request, context, identity))
             return try await adminPage(identity, request, flash: "\(account.username): \(count) devices signed out.")
         }
         router.post("/admin/incidents") { request, context in
@@ -44,7 +46,8 @@ struct AdminPages {
                 let incident = try await services.incidents.declare(
                     reason: reason, forceReset: fields["force_reset"] == "1" ? [] : nil,
                     signOutAll: fields["sign_out_all"] == "1", notify: fields["notify"] == "1",
-                    banner: banner.isEmpty ? nil : banner, caller: pages.caller(request, context, identity))
+                    banner: banner.isEmpty ? nil : banner, by: .admin(identity.account, identity.device),
+                    caller: pages.caller(request, context, identity))
                 let incidents = services.incidents
                 let logger = services.environment.logger
                 // The page answers at once; the batches go on in the background and the page shows progress.
@@ -83,9 +86,9 @@ struct AdminPages {
         return identity
     }
 
-    private func target(_ context: HubRequestContext) async throws -> Account {
+    private func target(_ identity: HubIdentity, _ context: HubRequestContext) async throws -> Account {
         let id = try context.parameters.require("id")
-        guard let account = try await services.environment.store.session.account(id: id) else {
+        guard let account = try await services.admin.account(id: id, by: identity.account) else {
             throw RequestError.notFound
         }
         return account
@@ -108,8 +111,7 @@ struct AdminPages {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-        let results =
-            query.isEmpty ? [] : try await services.environment.store.session.searchAccounts(query, limit: 50)
+        let results = try await services.admin.searchAccounts(query, by: identity.account)
         let formatter = ISO8601DateFormatter()
         let incidents = try await services.incidents.list().prefix(20).map { incident -> [String: Any] in
             [

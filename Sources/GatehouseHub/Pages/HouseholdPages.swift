@@ -142,8 +142,7 @@ struct HouseholdPages {
         token: String, secret: String, fields: [String: String], errors: [String: String], _ request: Request,
         _ context: HubRequestContext, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let name = fields["username"].flatMap { $0.isEmpty || $0.utf8.count > 32 ? nil : $0 } ?? "admin"
-        guard let enrollment = services.setup.enrollment(secretBase32: secret, username: name) else {
+        guard let enrollment = services.setup.enrollment(secretBase32: secret, username: fields["username"] ?? "") else {
             return try await setupGone(request, context)
         }
         let qr = try PageRoutes.enrollmentData(enrollment)
@@ -160,7 +159,7 @@ struct HouseholdPages {
         let token = fields["token"] ?? ""
         let secret = fields["secret"] ?? ""
         guard try await services.setup.isValid(token: token) else { return try await setupGone(request, context) }
-        guard secret.utf8.count <= 64, let bytes = Base32.decode(secret), bytes.count == 20 else {
+        guard services.setup.enrollment(secretBase32: secret, username: "") != nil else {
             return try await setupGone(request, context)
         }
         do {

@@ -305,10 +305,7 @@ struct PageRoutes {
 
     func forgotPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let fields = try await form(request, context, identity: try await signedIn(request, context))
-        let identifier = fields["identifier"] ?? ""
-        if identifier.utf8.count <= 320 {
-            services.recovery.requestReset(identifier: identifier, caller: caller(request, context))
-        }
+        services.recovery.requestReset(identifier: fields["identifier"] ?? "", caller: caller(request, context))
         return try await show(
             "check-mail", "Check your mail", ["heading": "Check your mail", "message": RecoveryRoutes.acceptedMessage],
             request, context)
@@ -360,14 +357,14 @@ struct PageRoutes {
         _ identity: HubIdentity, _ request: Request, _ context: HubRequestContext, extra: [String: Any] = [:],
         flash: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let account = try await services.environment.store.session.account(id: identity.account.id) ?? identity.account
+        let account = try await services.accounts.current(identity.account)
         let devices = try await services.devices.devices(of: account)
-        let events = try await services.environment.store.session.auditEvents(chain: account.id, limit: 20)
+        let events = try await services.audit.recentEvents(of: account, limit: 20)
         let formatter = ISO8601DateFormatter()
         var data: [String: Any] = [
             "account": Self.accountData(account),
             "twoFactor": try await services.twoFactor.isEnabled(accountID: account.id),
-            "recoveryRemaining": try await services.environment.store.session.remainingRecoveryCodes(accountID: account.id),
+            "recoveryRemaining": try await services.twoFactor.remainingRecoveryCodes(accountID: account.id),
             "devices": devices.map { device -> [String: Any] in
                 [
                     "id": device.id, "name": device.info.name, "product": device.info.product,
@@ -485,11 +482,9 @@ struct PageRoutes {
         let fields = try await form(request, context, identity: identity)
         let caller = caller(request, context, identity)
         do {
-            try await services.signIn.reauthenticate(
+            let confirmed = try await services.signIn.reauthenticate(
                 account: identity.account, device: identity.device, password: fields["password"] ?? "",
                 code: fields["code"] ?? "", caller: caller)
-            var confirmed = identity.device
-            confirmed.reauthenticatedAt = services.environment.clock.now()
             try await services.twoFactor.disable(account: identity.account, device: confirmed, caller: caller)
             return try await securityPage(identity, request, context, flash: "Two-factor sign-in is off.")
         } catch let error as any PublicError {
