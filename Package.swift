@@ -33,8 +33,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
         // OTLP over HTTP only: the gRPC exporter (and its build) is not needed.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Tests only: the OpenAPI document is read with a real YAML parser.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        // Text as real files: a target's Embedded/ folder (excluded from its sources) becomes `enum EmbeddedText`, one
+        // raw string literal per file, generated at build time, so the one binary carries it (no resource bundle).
+        .plugin(name: "EmbedText", capability: .buildTool(), dependencies: ["embed-text"]),
+        .executableTarget(name: "embed-text"),
         // Standalone building blocks: standard library (and Foundation where noted) only.
         .target(name: "Argon2", dependencies: ["Argon2Kernels"], swiftSettings: strict + [.unsafeFlags(["-Ounchecked"])]),
         // Argon2's block function in C with AVX2 / AVX-512F intrinsics, per-function target attributes (no -march),
@@ -107,7 +113,9 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
             ],
-            swiftSettings: strict
+            exclude: ["Embedded"],
+            swiftSettings: strict,
+            plugins: ["EmbedText"]
         ),
         // The media server.
         .target(
@@ -180,6 +188,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]

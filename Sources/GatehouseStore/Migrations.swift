@@ -208,6 +208,12 @@ enum Migrations {
                 "CREATE INDEX shares_account ON shares(account_id, accepted_at)",
                 "ALTER TABLE revocations ADD COLUMN server_id TEXT",
             ]),
+            // 22 (20 and 21 are other branches'): an incident's reset choice gets its own column instead of riding
+            // in `scope` as "all+reset" / "accounts+reset".
+            (22, [
+                "ALTER TABLE incidents ADD COLUMN force_reset \(t.int) NOT NULL DEFAULT 0",
+                "UPDATE incidents SET force_reset = 1, scope = REPLACE(scope, '+reset', '') WHERE scope LIKE '%+reset'",
+            ]),
         ]
     }
 

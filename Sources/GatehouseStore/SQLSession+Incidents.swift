@@ -5,8 +5,9 @@ import SQLKit
 extension SQLSession {
     func decodeIncident(_ row: any SQLRow) throws -> Incident {
         Incident(
-            id: try row.string("id"), reason: try row.string("reason"), scope: try row.string("scope"),
-            forceReset: try row.string("scope_reset") == "1", signOutAll: try row.bool("sign_out_all"),
+            id: try row.string("id"), reason: try row.string("reason"),
+            scope: Incident.Scope(rawValue: try row.string("scope")) ?? .accounts,
+            forceReset: try row.bool("force_reset"), signOutAll: try row.bool("sign_out_all"),
             notify: try row.bool("notify"), banner: try row.optionalString("banner"),
             state: Incident.State(rawValue: try row.string("state")) ?? .running, cursor: try row.string("cursor"),
             processed: Int(try row.int("processed")), total: Int(try row.int("total")),
@@ -14,18 +15,17 @@ extension SQLSession {
     }
 
     private static let incidentColumns = """
-        id, reason, scope, sign_out_all, notify, banner, state, cursor, processed, total, created_at, resolved_at,
-        CASE WHEN scope LIKE '%+reset' THEN '1' ELSE '0' END AS scope_reset
+        id, reason, scope, force_reset, sign_out_all, notify, banner, state, cursor, processed, total, created_at,
+        resolved_at
         """
 
     func insertIncident(_ incident: Incident, targets: [String]) async throws {
-        // The reset choice travels in the scope column ("all+reset", "accounts+reset") to keep one schema.
-        let scope = incident.scope + (incident.forceReset ? "+reset" : "")
         try await exec(
             """
-            INSERT INTO incidents (id, reason, scope, sign_out_all, notify, banner, state, cursor, processed, total,
-                created_at)
-            VALUES (\(bind: incident.id), \(bind: incident.reason), \(bind: scope), \(bind: incident.signOutAll.sqlInt),
+            INSERT INTO incidents (id, reason, scope, force_reset, sign_out_all, notify, banner, state, cursor,
+                processed, total, created_at)
+            VALUES (\(bind: incident.id), \(bind: incident.reason), \(bind: incident.scope.rawValue),
+                \(bind: incident.forceReset.sqlInt), \(bind: incident.signOutAll.sqlInt),
                 \(bind: incident.notify.sqlInt), \(bind: incident.banner), \(bind: incident.state.rawValue), '', 0,
                 \(bind: Int64(incident.total)), \(bind: incident.createdAt.epochSeconds))
             """)
@@ -37,22 +37,16 @@ extension SQLSession {
 
     func incident(id: String) async throws -> Incident? {
         try await first("SELECT \(unsafeRaw: Self.incidentColumns) FROM incidents WHERE id = \(bind: id)")
-            .map(decodeIncident).map(Self.unpackScope)
+            .map(decodeIncident)
     }
 
     func incidents() async throws -> [Incident] {
         try await all("SELECT \(unsafeRaw: Self.incidentColumns) FROM incidents ORDER BY created_at DESC, id")
-            .map(decodeIncident).map(Self.unpackScope)
-    }
-
-    private static func unpackScope(_ incident: Incident) -> Incident {
-        var incident = incident
-        if incident.scope.hasSuffix("+reset") { incident.scope.removeLast("+reset".count) }
-        return incident
+            .map(decodeIncident)
     }
 
     func incidentBatch(_ incident: Incident, limit: Int) async throws -> [Account] {
-        if incident.scope == "all" {
+        if incident.scope == .all {
             return try await all(
                 """
                 SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id > \(bind: incident.cursor)
@@ -70,7 +64,7 @@ extension SQLSession {
         ).map(decodeAccount)
     }
 
-    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], resetExpiresAt: Date, at date: Date)
+    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], at date: Date)
         async throws -> Incident
     {
         guard let last = work.last?.account.id else { return incident }
@@ -91,19 +85,6 @@ extension SQLSession {
             try await run { db in
                 try await db.delete(from: "one_time_tokens").where("purpose", .equal, SQLBind("password_reset"))
                     .where("account_id", .in, idList).run()
-            }
-            let tokens = work.compactMap { item in item.resetTokenDigest.map { (item.account.id, $0) } }
-            for chunk in tokens.chunked(200) {
-                try await run { db in
-                    var insert = db.insert(into: "one_time_tokens").columns(
-                        "digest", "purpose", "account_id", "payload", "expires_at", "attempts")
-                    for (accountID, digest) in chunk {
-                        insert = insert.values(
-                            SQLBind(digest), SQLBind("password_reset"), SQLBind(accountID), SQLBind(""),
-                            SQLBind(resetExpiresAt.epochSeconds), SQLBind(Int64(0)))
-                    }
-                    try await insert.run()
-                }
             }
         }
         if incident.signOutAll || incident.forceReset {

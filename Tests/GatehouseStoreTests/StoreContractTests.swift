@@ -219,21 +219,21 @@ struct StoreContractTests {
                 }
             }
             let incident = Incident(
-                id: "inc1", reason: "test", scope: "all", forceReset: true, signOutAll: true, notify: false, banner: "b",
+                id: "inc1", reason: "test", scope: .all, forceReset: true, signOutAll: true, notify: false, banner: "b",
                 state: .running, cursor: "", processed: 0, total: 5, createdAt: now, resolvedAt: nil)
             try await store.session.insertIncident(incident, targets: [])
             let stored = try #require(try await store.session.incident(id: "inc1"))
-            #expect(stored.forceReset && stored.scope == "all")
+            #expect(stored.forceReset && stored.scope == .all)
             let batch = try await store.session.incidentBatch(stored, limit: 3)
             #expect(batch.count == 3)
-            let work = batch.map { IncidentAccountWork(account: $0, resetTokenDigest: "rt-" + $0.id, notice: nil) }
+            let work = batch.map { IncidentAccountWork(account: $0, notice: nil) }
             let after = try await store.transaction { tx in
-                try await tx.applyIncidentBatch(stored, work: work, resetExpiresAt: now.addingTimeInterval(60), at: now)
+                try await tx.applyIncidentBatch(stored, work: work, at: now)
             }
             #expect(after.processed == 3)
             // A second run that read the old cursor changes nothing.
             let stale = try await store.transaction { tx in
-                try await tx.applyIncidentBatch(stored, work: work, resetExpiresAt: now.addingTimeInterval(60), at: now)
+                try await tx.applyIncidentBatch(stored, work: work, at: now)
             }
             #expect(stale.processed == 3)
             #expect(try await store.session.account(id: batch[0].id)?.isResetRequired == true)

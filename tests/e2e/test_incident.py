@@ -30,7 +30,9 @@ def test_incident_survives_sigkill_and_processes_each_account_once():
                "--sign-out-all", "--notify", "--banner", "Reset your password", "--batch-size", "500"]
     kills = 0
     incident = None
-    while kills < 3:
+    tries = 0
+    while kills < 3 and tries < 30:
+        tries += 1
         ids = incident_ids(hub)
         assert len(ids) <= 1, "a killed declare must never leave two incidents"
         command = declare if not ids else [gatehouse_bin(), "incident", "resume", ids[0], "--data", hub.data,
@@ -40,7 +42,9 @@ def test_incident_survives_sigkill_and_processes_each_account_once():
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
-            kills += 1
+            # A kill before the incident was even recorded (a slow start on a loaded machine) is not mid-work.
+            if incident_ids(hub):
+                kills += 1
         else:
             break
     ids = incident_ids(hub)

@@ -65,7 +65,7 @@ public struct IncidentService: Sendable {
         let now = env.clock.now()
         let total = targets.isEmpty ? try await env.store.session.accountCount() : Set(targets).count
         let incident = Incident(
-            id: "inc_" + SecureRandom.identifier(), reason: reason, scope: targets.isEmpty ? "all" : "accounts",
+            id: "inc_" + SecureRandom.identifier(), reason: reason, scope: targets.isEmpty ? .all : .accounts,
             forceReset: forceReset != nil, signOutAll: signOutAll, notify: notify, banner: banner, state: .running,
             cursor: "", processed: 0, total: total, createdAt: now, resolvedAt: nil)
         let unique = Array(Set(targets))
@@ -120,7 +120,7 @@ public struct IncidentService: Sendable {
                 var reading = current
                 reading.cursor = expected
                 return try await tx.applyIncidentBatch(
-                    reading, work: batch, resetExpiresAt: now.addingTimeInterval(env.settings.resetLifetime), at: now)
+                    reading, work: batch, at: now)
             }
             let composed = await nextWork
             if updated.cursor == ahead.cursor {
@@ -167,7 +167,7 @@ public struct IncidentService: Sendable {
         accounts.map { account in
             let notice =
                 incident.notify ? env.mail.incidentNoticeReference(to: account, incidentID: incident.id, now: now) : nil
-            return IncidentAccountWork(account: account, resetTokenDigest: nil, notice: notice)
+            return IncidentAccountWork(account: account, notice: notice)
         }
     }
 

@@ -11,10 +11,17 @@ public struct Incident: Sendable, Equatable, Codable {
         case resolved
     }
 
+    /// Whom an incident covers.
+    public enum Scope: String, Sendable, Codable {
+        /// Every account.
+        case all
+        /// The accounts it names (in `incident_targets`).
+        case accounts
+    }
+
     public var id: String
     public var reason: String
-    /// `all`, or `accounts` when the incident names a list (in `incident_targets`).
-    public var scope: String
+    public var scope: Scope
     public var forceReset: Bool
     public var signOutAll: Bool
     public var notify: Bool
@@ -28,7 +35,7 @@ public struct Incident: Sendable, Equatable, Codable {
     public var resolvedAt: Date?
 
     public init(
-        id: String, reason: String, scope: String, forceReset: Bool, signOutAll: Bool, notify: Bool, banner: String?,
+        id: String, reason: String, scope: Scope, forceReset: Bool, signOutAll: Bool, notify: Bool, banner: String?,
         state: State, cursor: String, processed: Int, total: Int, createdAt: Date, resolvedAt: Date?
     ) {
         self.id = id
@@ -50,12 +57,11 @@ public struct Incident: Sendable, Equatable, Codable {
 /// One account's share of an incident batch, prepared by the service and written by the store in bulk.
 public struct IncidentAccountWork: Sendable {
     public var account: Account
-    public var resetTokenDigest: String?
+    /// The notice mailed to the account, when the incident notifies.
     public var notice: OutboxMessage?
 
-    public init(account: Account, resetTokenDigest: String?, notice: OutboxMessage?) {
+    public init(account: Account, notice: OutboxMessage?) {
         self.account = account
-        self.resetTokenDigest = resetTokenDigest
         self.notice = notice
     }
 }
@@ -68,7 +74,7 @@ public protocol IncidentStore: Sendable {
     /// The next accounts of the incident after its cursor, in id order.
     func incidentBatch(_ incident: Incident, limit: Int) async throws -> [Account]
     /// Applies one batch and advances the cursor, all in the caller's transaction.
-    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], resetExpiresAt: Date, at: Date)
+    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], at: Date)
         async throws -> Incident
     func setIncidentState(id: String, state: Incident.State, at: Date) async throws
     /// Banners of incidents not yet resolved.

@@ -15,7 +15,7 @@ public enum HubApplication {
     }
 
     /// The OpenAPI document served at `/api/openapi.yaml`.
-    public static var openAPIDocument: String { OpenAPIDocument.text }
+    public static var openAPIDocument: String { EmbeddedText.openapiYaml }
 
     /// The router with every route and middleware.
     /// Traces over OTLP/HTTP (protobuf) to `endpoint` (a collector's base URL, or its full `/v1/traces` URL), with
@@ -56,7 +56,7 @@ public enum HubApplication {
         router.get("/api/openapi.yaml") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: EmbeddedText.openapiYaml)))
         }
         if runtime.configuration.benchmarkMode {
             router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }

@@ -5,30 +5,21 @@ import Hummingbird
 import Mustache
 
 /// Renders the hub's web pages from Mustache templates inside one layout.
+///
+/// The templates are the files `Embedded/templates/NAME.mustache` of this target (a template is used, and a partial
+/// included with `{{> NAME}}`, by that NAME), embedded at build time by the EmbedText plugin. `{{x}}` escapes HTML;
+/// `{{{x}}}` is used only for markup the hub itself made (the rendered page body, the QR code's SVG).
 final class PageRenderer: Sendable {
     private let library: MustacheLibrary
 
     init() {
         var library = MustacheLibrary()
-        let templates: [String: String] = [
-            "layout": PageTemplates.layout, "new-account-fields": PageTemplates.newAccountFields, "sign-up": PageTemplates.signUp, "check-mail": PageTemplates.checkMail,
-            "verify-email": PageTemplates.verifyEmail, "sign-in": PageTemplates.signIn,
-            "sign-in-code": PageTemplates.signInCode, "not-me": PageTemplates.notMe, "forgot-password": PageTemplates.forgotPassword,
-            "reset-password": PageTemplates.resetPassword, "account": PageTemplates.account,
-            "security": PageTemplates.security, "servers": PageTemplates.servers, "admin": PageTemplates.admin, "error": PageTemplates.error,
-            "confirm": PageTemplates.confirm, "email-revert": PageTemplates.emailRevert,
-            "link": PageTemplates.link, "link-details": PageTemplates.linkDetails,
-            "profiles": ProfilePages.profilesTemplate, "profile-switch": ProfilePages.switchTemplate,
-            "profile-home": ProfilePages.homeTemplate,
-            "setup": HouseholdTemplates.setup, "setup-done": HouseholdTemplates.setupDone,
-            "join": HouseholdTemplates.join, "invitations": HouseholdTemplates.invitations,
-            "recover": HouseholdTemplates.recover, "recovery-issued": HouseholdTemplates.recoveryIssued,
-        ]
-        for (name, text) in templates {
+        for (path, text) in EmbeddedText.files where path.hasPrefix("templates/") && path.hasSuffix(".mustache") {
+            let name = String(path.dropFirst("templates/".count).dropLast(".mustache".count))
             do {
                 try library.register(text, named: name)
             } catch {
-                // Invariant: the templates are constants of this module and parse; a test renders every page.
+                // Invariant: the templates are embedded in this module at build time and parse; a test renders every page.
                 fatalError("page template \(name) does not parse: \(error)")
             }
         }

@@ -17,8 +17,9 @@ struct PageRoutes {
     }
 
     func register(on router: Router<HubRequestContext>) {
-        router.get("/static/app.css") { _, _ in Self.asset(StaticAssets.css, type: "text/css; charset=utf-8") }
-        router.get("/static/app.js") { _, _ in Self.asset(StaticAssets.js, type: "text/javascript; charset=utf-8") }
+        // The stylesheet and script are Embedded/static/ of this target (the Content-Security-Policy allows no inline code).
+        router.get("/static/app.css") { _, _ in Self.asset(EmbeddedText.staticAppCss, type: "text/css; charset=utf-8") }
+        router.get("/static/app.js") { _, _ in Self.asset(EmbeddedText.staticAppJs, type: "text/javascript; charset=utf-8") }
         router.get("/") { request, context in
             guard let identity = try await session.anyIdentity(request, context) else { return redirect("/sign-in") }
             return redirect(identity.device.profileID == nil ? "/account" : "/profile")

@@ -19,7 +19,7 @@ struct PasskeyPages {
 
     func register(on router: Router<HubRequestContext>) {
         router.get("/static/passkeys.js") { _, _ in
-            PageRoutes.asset(StaticAssets.passkeysJS, type: "text/javascript; charset=utf-8")
+            PageRoutes.asset(EmbeddedText.staticPasskeysJs, type: "text/javascript; charset=utf-8")
         }
         router.post("/account/security/passkeys/options") { request, context in
             guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
