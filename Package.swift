@@ -47,7 +47,7 @@ let package = Package(
         // chosen at run time by CPUID. Optimised in debug builds too, so tests of the vector kernels stay fast.
         .target(name: "Argon2Kernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "QRCode", swiftSettings: strict),
-        .target(name: "PasswordCheck", exclude: ["Resources"], swiftSettings: strict),
+        .target(name: "PasswordCheck", exclude: ["Resources", "Embedded"], swiftSettings: strict, plugins: ["EmbedText"]),
         .target(
             name: "SMTPClient",
             dependencies: [
@@ -97,11 +97,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // TLS on our own listeners (hub and media server): a certificate reloaded on SIGHUP, on NIOSSL.
+        .target(
+            name: "GatehouseTLS",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The hub: HTTP API, pages, background services, composition root.
         .target(
             name: "GatehouseHub",
             dependencies: [
                 "GatehouseCore", "GatehouseStore", "GatehouseReleases", "SMTPClient", "QRCode", "Argon2", "PasswordCheck",
+                "GatehouseTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -123,9 +138,11 @@ let package = Package(
             dependencies: [
                 "GatehouseReleases",
                 "GatehouseCore",
+                "GatehouseTLS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -136,7 +153,7 @@ let package = Package(
             name: "gatehouse",
             dependencies: [
                 "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseMedia", "GatehouseReleases",
-                "PasswordCheck",
+                "GatehouseTLS", "PasswordCheck",
                 "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -161,6 +178,7 @@ let package = Package(
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
         .testTarget(name: "PasswordCheckTests", dependencies: ["PasswordCheck"]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"]),
+        .testTarget(name: "GatehouseTLSTests", dependencies: ["GatehouseTLS"], swiftSettings: strict),
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: ["GatehouseCore", "Argon2", "PasswordCheck", .product(name: "Logging", package: "swift-log")]

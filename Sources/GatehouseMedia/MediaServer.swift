@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import GatehouseCore
 import GatehouseReleases
+import GatehouseTLS
 import Hummingbird
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 /// Errors building a media server from its configuration.
@@ -12,6 +14,8 @@ public enum MediaServerConfigurationError: Error, Equatable, CustomStringConvert
     case insecureHub(String)
     case duplicateSection(String)
     case missingFolder(String)
+    case tls(TLSSetupError)
+    case hubCA(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +25,8 @@ public enum MediaServerConfigurationError: Error, Equatable, CustomStringConvert
                 + "(http:// is accepted only for localhost, 127.0.0.1 and [::1]), so the network cannot answer for it"
         case .duplicateSection(let name): "two library folders are named \(name)"
         case .missingFolder(let path): "library folder not found: \(path)"
+        case .tls(let error): "TLS: \(error)"
+        case .hubCA(let path, let reason): "--hub-ca \(path): \(reason)"
         }
     }
 }
@@ -83,6 +89,8 @@ final class MediaServer: Sendable {
     let claimCodeGuard: ClaimCodeGuard
     /// Streams and bytes, for `--metrics-port`.
     let metrics = MediaMetrics()
+    /// The certificate of the media port when it speaks TLS (`--tls-cert`), reloaded on SIGHUP.
+    let tls: ReloadableTLS?
 
     init(
         configuration: MediaServerConfiguration, logger: Logger, keySource: (any HubKeySource)? = nil,
@@ -98,6 +106,15 @@ final class MediaServer: Sendable {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: section.path, isDirectory: &isFolder), isFolder.boolValue
             else { throw MediaServerConfigurationError.missingFolder(section.path) }
+        }
+        if let files = configuration.tls {
+            do {
+                tls = try ReloadableTLS(files: files)
+            } catch {
+                throw MediaServerConfigurationError.tls(error)
+            }
+        } else {
+            tls = nil
         }
         let dataFolder = URL(fileURLWithPath: configuration.dataFolder, isDirectory: true)
         try FileManager.default.createDirectory(
@@ -122,7 +139,9 @@ final class MediaServer: Sendable {
             try MediaServerConfiguration.checkHubURL(hubURL)
             let client = HTTPClient(
                 eventLoopGroupProvider: .singleton,
-                configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(45))))
+                configuration: .init(
+                    tlsConfiguration: try configuration.hubCAFile.map(Self.hubTLSConfiguration(caFile:)),
+                    timeout: .init(connect: .seconds(10), read: .seconds(45))))
             let hubClient = HubClient(baseURL: hubURL, client: client)
             httpClient = client
             hub = hubClient
@@ -162,9 +181,33 @@ final class MediaServer: Sendable {
         }
     }
 
+    /// The client TLS settings for a hub whose certificate comes from the CAs in `caFile` (a household CA, or the
+    /// hub's own self-signed certificate): those CAs replace the system's roots for the hub, and the host name is
+    /// still checked against the certificate.
+    static func hubTLSConfiguration(caFile: String) throws(MediaServerConfigurationError) -> TLSConfiguration {
+        guard FileManager.default.isReadableFile(atPath: caFile) else {
+            throw .hubCA(path: caFile, reason: "cannot read it")
+        }
+        let roots: [NIOSSLCertificate]
+        do {
+            roots = try NIOSSLCertificate.fromPEMFile(caFile)
+        } catch {
+            throw .hubCA(path: caFile, reason: "not a PEM bundle of certificates")
+        }
+        guard !roots.isEmpty else { throw .hubCA(path: caFile, reason: "holds no PEM certificate") }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(roots)
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
     /// The background services, in start order.
     func makeServices() -> [any Service] {
         var services: [any Service] = []
+        if let tls {
+            tls.logServing(logger: logger, listener: "\(configuration.host):\(configuration.port)")
+            services.append(TLSReloadService(certificates: [tls], logger: logger))
+        }
         if let port = configuration.metricsPort {
             let router = Router()
             let metrics = metrics
@@ -229,6 +272,7 @@ final class MediaServer: Sendable {
     func makeApplication() -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
+            server: .http1(tls: tls),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "gatehouse-media"),
             services: makeServices(),

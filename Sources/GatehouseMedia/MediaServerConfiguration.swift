@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTLS
 
 /// Everything `gatehouse media` needs to run a media server.
 ///
@@ -107,6 +108,11 @@ public struct MediaServerConfiguration: Sendable {
     /// Serve Prometheus metrics on this port of ``metricsHost`` (loopback), apart from the media port.
     public var metricsPort: Int?
     public var metricsHost = "127.0.0.1"
+    /// Serve https with this certificate and key (`--tls-cert`/`--tls-key`), reloaded on SIGHUP; nil: plain HTTP.
+    public var tls: TLSCertificateFiles?
+    /// A PEM bundle of the CA certificates that alone are trusted for an `https://` hub (`--hub-ca`): a household CA
+    /// or the hub's self-signed certificate. nil: the system's roots.
+    public var hubCAFile: String?
 
     /// Refuses a hub URL that the network could answer for: anything but `https://`, except `http://` to this
     /// machine (`localhost`, `127.0.0.1`/`127.x.x.x`, `[::1]`).

@@ -8,7 +8,7 @@ public enum CommonPasswords {
 
     /// The `count` most common passwords, most common first (what an attacker tries first).
     public static func top(_ count: Int) -> [String] {
-        FrequencyLists.passwordsText.split(separator: "\n").prefix(count).map(String.init)
+        EmbeddedText.passwordsTxt.split(separator: "\n").prefix(count).map(String.init)
     }
 
     /// The number of passwords in the list.

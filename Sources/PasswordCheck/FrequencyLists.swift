@@ -1,4 +1,5 @@
-/// The ranked word lists the estimator matches against, embedded as source so no bundle lookup is needed.
+/// The ranked word lists the estimator matches against: the files `Embedded/NAME.txt` of this target (one word a
+/// line, most frequent first), embedded in the code by the EmbedText build-tool plugin, so no bundle lookup is needed.
 ///
 /// Taken from the zxcvbn project's frequency lists (MIT licence; see Resources/NOTICE): the 30,000 most common
 /// passwords, 30,000 English Wikipedia words, 19,160 words from US television and film, 10,000 US surnames, and
@@ -26,9 +27,9 @@ enum FrequencyLists {
         var table: [String: [Entry]] = [:]
         table.reserveCapacity(100_000)
         let lists: [(Name, String)] = [
-            (.passwords, passwordsText), (.englishWikipedia, englishWikipediaText),
-            (.femaleNames, femaleNamesText), (.surnames, surnamesText),
-            (.usTVAndFilm, usTVAndFilmText), (.maleNames, maleNamesText),
+            (.passwords, EmbeddedText.passwordsTxt), (.englishWikipedia, EmbeddedText.englishWikipediaTxt),
+            (.femaleNames, EmbeddedText.femaleNamesTxt), (.surnames, EmbeddedText.surnamesTxt),
+            (.usTVAndFilm, EmbeddedText.usTvAndFilmTxt), (.maleNames, EmbeddedText.maleNamesTxt),
         ]
         for (name, text) in lists {
             for (offset, word) in text.split(separator: "\n").enumerated() {
@@ -50,7 +51,7 @@ enum FrequencyLists {
     }()
 
     /// The lower-case common passwords, for the policy's "common password" rule.
-    static let commonPasswords: Set<String> = Set(passwordsText.split(separator: "\n").map(String.init))
+    static let commonPasswords: Set<String> = Set(EmbeddedText.passwordsTxt.split(separator: "\n").map(String.init))
 }
 
 /// Pairs and triples of adjacent Unicode scalars, each packed into one integer (a scalar value takes 21 bits).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatehouseMedia
 import GatehouseReleases
+import GatehouseTLS
 import Logging
 
 /// `gatehouse media`: run a media server that serves its library to devices the hub authorized.
@@ -49,6 +50,26 @@ struct MediaCommand: AsyncParsableCommand {
 
     @Option(help: "URL at which devices reach this server (sent to the hub when claiming).")
     var publicURL: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Serve https with this PEM certificate chain (leaf first); needs --tls-key. Reloaded with the key on "
+                + "SIGHUP. Env: GATEHOUSE_MEDIA_TLS_CERT.",
+            valueName: "file"))
+    var tlsCert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The PEM private key of --tls-cert (unencrypted; keep it 0600). Env: GATEHOUSE_MEDIA_TLS_KEY.",
+            valueName: "file"))
+    var tlsKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Trust only the CA certificates in this PEM bundle for an https:// hub (a household CA, or the hub's "
+                + "self-signed certificate) instead of the system's roots. Env: GATEHOUSE_MEDIA_HUB_CA.",
+            valueName: "file"))
+    var hubCa: String?
 
     @Option(help: "Name shown on the hub (default: host name).")
     var name: String?
@@ -101,8 +122,24 @@ struct MediaCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Measure token verification: N verifications, then exit.", visibility: .hidden))
     var benchVerify: Int?
 
+    /// `--tls-cert`/`--tls-key` or their environment variables: both or neither.
+    func tlsFiles() throws -> TLSCertificateFiles? {
+        let env = ProcessInfo.processInfo.environment
+        do {
+            return try TLSCertificateFiles.pair(
+                certificate: tlsCert ?? env["GATEHOUSE_MEDIA_TLS_CERT"], key: tlsKey ?? env["GATEHOUSE_MEDIA_TLS_KEY"])
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    var hubCAFile: String? {
+        (hubCa ?? ProcessInfo.processInfo.environment["GATEHOUSE_MEDIA_HUB_CA"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func validate() throws {
         if benchVerify == nil {
+            _ = try tlsFiles()
             guard !libraries.isEmpty else { throw ValidationError("give at least one --library") }
             guard hub != nil || offlineKey != nil else { throw ValidationError("--hub is required") }
             if let hub, offlineKey == nil {
@@ -137,12 +174,15 @@ struct MediaCommand: AsyncParsableCommand {
         if !serve && offlineKey == nil {
             logger = Logger(label: "gatehouse.media.supervisor")
             logger.logLevel = .info
-            throw ExitCode(await makeSupervisor(logger: logger).run())
+            let tls = try tlsFiles() != nil
+            throw ExitCode(await makeSupervisor(logger: logger, tls: tls).run())
         }
         var configuration = MediaServerConfiguration(
             sections: libraries.map(MediaServerConfiguration.Section.init(argument:)),
             dataFolder: data, host: host, port: port, hubURL: hub, publicURL: publicURL, name: name,
             version: Self.reportedVersion(), rescanInterval: rescanInterval)
+        configuration.tls = try tlsFiles()
+        configuration.hubCAFile = hubCAFile
         configuration.heartbeatInterval = max(0.5, heartbeatInterval)
         configuration.metricsPort = metricsPort
         configuration.keyRefetchInterval = max(0.5, keyRefetchInterval)
@@ -162,7 +202,7 @@ struct MediaCommand: AsyncParsableCommand {
     }
 
     /// The supervisor runs this same command with `--serve` added, from the installed build when there is one.
-    private func makeSupervisor(logger: Logger) -> MediaSupervisor {
+    private func makeSupervisor(logger: Logger, tls: Bool) -> MediaSupervisor {
         let arguments = Array(CommandLine.arguments.dropFirst()) + ["--serve"]
         let own =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -173,8 +213,12 @@ struct MediaCommand: AsyncParsableCommand {
         case "::": probeHost = "[::1]"
         default: probeHost = host.contains(":") ? "[\(host)]" : host
         }
-        return MediaSupervisor(
+        var supervisor = MediaSupervisor(
             ownExecutable: own, childArguments: arguments, dataFolder: data,
-            healthURL: "http://\(probeHost):\(port)/healthz", healthTimeout: healthTimeout, logger: logger)
+            healthURL: "\(tls ? "https" : "http")://\(probeHost):\(port)/healthz", healthTimeout: healthTimeout,
+            logger: logger)
+        // The child reloads its certificate on SIGHUP; the supervisor passes the signal on.
+        supervisor.forwardsHangup = tls
+        return supervisor
     }
 }

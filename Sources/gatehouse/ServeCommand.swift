@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatehouseCore
 import GatehouseHub
+import GatehouseTLS
 import Hummingbird
 
 struct ServeCommand: AsyncParsableCommand {
@@ -15,6 +16,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Port to listen on. Env: GATEHOUSE_PORT.")
     var port: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Serve https with this PEM certificate chain (leaf first); needs --tls-key. Reloaded with the key on "
+                + "SIGHUP. Env: GATEHOUSE_TLS_CERT.",
+            valueName: "file"))
+    var tlsCert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The PEM private key of --tls-cert (unencrypted; keep it 0600). Env: GATEHOUSE_TLS_KEY.",
+            valueName: "file"))
+    var tlsKey: String?
 
     @Option(help: "Mail transport: file (.eml files in the data folder) or smtp. Env: GATEHOUSE_MAIL.")
     var mail: String?
@@ -114,6 +128,13 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning(
                 "--first-account-is-admin is deprecated and has no effect: open the setup link printed below to make the first admin")
         }
+        // The certificate is read before anything else opens, so a bad pair stops the start with its reason.
+        let tls: ReloadableTLS?
+        do {
+            tls = try configuration.tls.map { try ReloadableTLS(files: $0) }
+        } catch {
+            throw ValidationError("TLS: \(error)")
+        }
         let runtime = try await HubRuntime.open(configuration: configuration, logger: logger)
         logger.info("sign-up mode", metadata: ["mode": "\(configuration.signUpMode.rawValue)"])
         if let link = try await runtime.services.setup.issueLinkIfNoAdmin() {
@@ -121,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             // does not carry it: whoever reads the console owns the machine anyway.
             FileHandle.standardOutput.write(Data(Self.setupBanner(link: link).utf8))
         }
-        let app = try HubApplication.make(runtime: runtime)
+        let app = try HubApplication.make(runtime: runtime, tls: tls)
         try await app.runService()
         await runtime.shutdown()
     }
@@ -146,6 +167,10 @@ struct ServeCommand: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
         var configuration = hub.configuration(port: port, host: host ?? env["GATEHOUSE_HOST"] ?? "127.0.0.1")
+        try Self.applyTLS(
+            to: &configuration, certificate: tlsCert ?? env["GATEHOUSE_TLS_CERT"],
+            key: tlsKey ?? env["GATEHOUSE_TLS_KEY"],
+            publicURLGiven: (hub.publicURL ?? env["GATEHOUSE_PUBLIC_URL"]) != nil)
         configuration.firstAccountIsAdmin = firstAccountIsAdmin
         if let mode = signUp ?? env["GATEHOUSE_SIGN_UP"] {
             guard let value = SignUpMode(rawValue: mode) else { throw ValidationError("--sign-up is invite, open or closed") }
@@ -244,6 +269,27 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.metricsToken = token
         }
         return configuration
+    }
+
+    /// `--tls-cert`/`--tls-key`: both or neither, and a public URL that agrees. With TLS on, the default public URL
+    /// becomes `https://localhost:PORT`; an explicit `http://` one is refused, since links in mail, the cookies'
+    /// origin checks and the WebAuthn origin all come from it and would name a scheme the hub does not serve.
+    static func applyTLS(
+        to configuration: inout HubConfiguration, certificate: String?, key: String?, publicURLGiven: Bool
+    ) throws {
+        do {
+            configuration.tls = try TLSCertificateFiles.pair(certificate: certificate, key: key)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard configuration.tls != nil else { return }
+        if !publicURLGiven {
+            configuration.publicURL = "https://localhost:\(configuration.port)"
+        } else if URLComponents(string: configuration.publicURL)?.scheme?.lowercased() != "https" {
+            throw ValidationError(
+                "with --tls-cert the hub serves https: the public URL (--public-url, GATEHOUSE_PUBLIC_URL) must be "
+                    + "https:// too (it is \(configuration.publicURL)); links in mail and the passkey origin come from it")
+        }
     }
 
     /// Device credential lifetimes from GATEHOUSE_{BROWSER,APP}_{IDLE,MAX}_DAYS.

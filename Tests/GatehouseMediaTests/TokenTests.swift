@@ -47,7 +47,7 @@ struct TokenTests: Sendable {
         switch kind {
         case "other-audience": (token, code) = (signer.token(aud: "srv-someone-else"), "wrong_audience")
         case "expired": (token, code) = (signer.token(iat: now - 400, exp: now - 40), "token_expired")
-        case "issued-in-future": (token, code) = (signer.token(iat: now + 120, exp: now + 300), "token_not_yet_valid")
+        case "issued-in-future": (token, code) = (signer.token(iat: now + 3_600, exp: now + 3_780), "token_not_yet_valid")
         case "lifetime-too-long":
             (token, code) = (signer.token(iat: now, exp: now + 86400 * 30), "token_lifetime_too_long")
         case "wrong-typ": (token, code) = (signer.token(typ: "device"), "wrong_token_type")

@@ -104,8 +104,9 @@ struct SMTPClientFaultTests {
         let error = try #require(await failure(try client(port: port, timeout: .milliseconds(500))))
         #expect(error == .timedOut(.greeting))
         #expect(error.isTransient)
-        // The listener holds the connection for 60 s; a generous bound still shows the client gave up on its own.
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // The listener holds the connection for 600 s and the error is the client's own timeout (a closed connection
+        // would be another error); the bound leaves room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(300))
     }
 
     @Test("after the server recovers, the retried message is delivered once")

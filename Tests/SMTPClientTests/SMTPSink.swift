@@ -66,7 +66,7 @@ final class SMTPSink {
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
             print("LISTENING", s.getsockname()[1], flush=True)
-            time.sleep(60)
+            time.sleep(600)
             """
         let (process, line) = try launch(["python3", "-c", code])
         guard let port = line.split(separator: " ").last.flatMap({ Int($0) }) else {

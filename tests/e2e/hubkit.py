@@ -60,10 +60,12 @@ def free_port():
 class Hub:
     """A `gatehouse serve` process on a free port with its own data folder."""
 
-    def __init__(self, data_dir=None, env=None, args=()):
+    def __init__(self, data_dir=None, env=None, args=(), ca=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="gh-hub-")
         self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
+        # `ca`: the hub serves https (its args carry --tls-cert/--tls-key) with a certificate from this CA file.
+        self.verify = ca or True
+        self.url = f"{'https' if ca else 'http'}://localhost:{self.port}"
         self.env = dict(os.environ)
         # Structured logs, as an operator shipping them would run it (test_zz_log_secrets.py reads them).
         self.env.setdefault("GATEHOUSE_LOG_FORMAT", "json")
@@ -89,7 +91,7 @@ class Hub:
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=1, verify=self.verify).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
@@ -114,7 +116,8 @@ class Hub:
             headers["Authorization"] = f"Bearer {token}"
             remember_secret(token)
         remember_secrets_in(kwargs.get("json"))
-        response = requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=30, **kwargs)
+        response = requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=30,
+                                    verify=self.verify, **kwargs)
         try:
             remember_secrets_in(response.json())
         except ValueError:

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseTLS
 import Hummingbird
 import Logging
 import NIOCore
@@ -48,7 +49,7 @@ public enum HubApplication {
         if let endpoint = runtime.metricsEndpoint {
             router.add(middleware: MetricsMiddleware(metrics: endpoint.metrics))
         }
-        router.add(middleware: HubErrorMiddleware(pages: pages))
+        router.add(middleware: HubErrorMiddleware(pages: pages, ownTLS: runtime.configuration.tls != nil))
         router.add(middleware: ClientAddressMiddleware(trustedProxies: runtime.configuration.trustedProxies))
         router.get("/healthz") { _, _ in
             try JSONBody.response(["status": "ok"])
@@ -97,9 +98,11 @@ public enum HubApplication {
         return table
     }
 
-    /// The application with its background services (mail delivery).
-    public static func make(runtime: HubRuntime) throws -> some ApplicationProtocol {
+    /// The application with its background services (mail delivery). With `configuration.tls`, the public port
+    /// speaks TLS with that certificate (loaded here unless `tls` is given), reloaded on SIGHUP.
+    public static func make(runtime: HubRuntime, tls: ReloadableTLS? = nil) throws -> some ApplicationProtocol {
         let configuration = runtime.configuration
+        let tls = try tls ?? configuration.tls.map { try ReloadableTLS(files: $0) }
         let router = makeRouter(runtime: runtime)
         let transport: any MailTransport
         switch configuration.mail.transport {
@@ -153,8 +156,13 @@ public enum HubApplication {
             runtime.logger.info(
                 "metrics served", metadata: ["url": "http://\(configuration.metricsHost):\(port)/metrics"])
         }
+        if let tls {
+            tls.logServing(logger: runtime.logger, listener: "\(configuration.host):\(configuration.port)")
+            services.append(TLSReloadService(certificates: [tls], logger: runtime.logger))
+        }
         var app = Application(
             router: router,
+            server: .http1(tls: tls),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: services,

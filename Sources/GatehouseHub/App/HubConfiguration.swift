@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseTLS
 
 /// Everything `gatehouse serve` can be told, from flags, a config file or the environment.
 public struct HubConfiguration: Sendable {
@@ -81,6 +82,9 @@ public struct HubConfiguration: Sendable {
     /// How many seconds a hub instance holds the outbox rows it claimed before another instance may take them
     /// (a crashed instance's mail is sent after this). `GATEHOUSE_OUTBOX_LEASE_SECONDS`.
     public var outboxLeaseSeconds: Double = 120
+    /// The public port speaks TLS with this certificate and key (`--tls-cert`/`--tls-key`, `GATEHOUSE_TLS_CERT`/
+    /// `GATEHOUSE_TLS_KEY`), reloaded on SIGHUP; nil: plain HTTP (behind a proxy, or on loopback).
+    public var tls: TLSCertificateFiles?
 
     public init(
         dataDirectory: String = "./gatehouse-data", host: String = "127.0.0.1", port: Int = 8080,

@@ -12,6 +12,8 @@ struct HubErrorMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
 
     let pages: PageRenderer?
+    /// The hub terminates TLS itself (`--tls-cert`): every answer came over https and carries HSTS.
+    var ownTLS = false
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -38,7 +40,7 @@ struct HubErrorMiddleware: RouterMiddleware {
             }
         }
         response.headers[.init("X-Request-Id")!] = requestID
-        SecurityHeaders.apply(to: &response.headers, request: request)
+        SecurityHeaders.apply(to: &response.headers, request: request, ownTLS: ownTLS)
         return response
     }
 
@@ -107,14 +109,22 @@ enum SecurityHeaders {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
         + "frame-ancestors 'none'; base-uri 'none'; connect-src 'self'"
 
-    static func apply(to headers: inout HTTPFields, request: Request) {
+    /// The HSTS policy when the hub terminates TLS itself: one day, this host only. Short on purpose: a household
+    /// certificate (self-signed or its own CA) is the kind that gets turned off or replaced by a proxy, and a long
+    /// max-age would lock browsers out of the plain-HTTP hub for months. Behind an https proxy (which says so with
+    /// `X-Forwarded-Proto`), the long policy below stays.
+    static let ownTLSStrictTransportSecurity = "max-age=86400"
+
+    static func apply(to headers: inout HTTPFields, request: Request, ownTLS: Bool = false) {
         headers[.init("Content-Security-Policy")!] = contentSecurityPolicy
         headers[.init("X-Content-Type-Options")!] = "nosniff"
         headers[.init("Referrer-Policy")!] = "same-origin"
         headers[.init("X-Frame-Options")!] = "DENY"
         headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
         headers[.init("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=()"
-        if request.uri.scheme?.rawValue == "https" || request.headers[.init("X-Forwarded-Proto")!] == "https" {
+        if ownTLS {
+            headers[.init("Strict-Transport-Security")!] = ownTLSStrictTransportSecurity
+        } else if request.uri.scheme?.rawValue == "https" || request.headers[.init("X-Forwarded-Proto")!] == "https" {
             headers[.init("Strict-Transport-Security")!] = "max-age=63072000; includeSubDomains"
         }
     }

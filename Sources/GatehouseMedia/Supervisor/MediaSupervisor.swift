@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Dispatch
 import Foundation
 import Logging
+import NIOSSL
 import Synchronization
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Darwin
 /// (`<binary> media … --serve`), where `<binary>` is `DATA/versions/current/gatehouse` when an update installed one,
 /// else this executable. It restarts the child when it exits with `updateStagedExitCode`, health-checks a newly
 /// staged version and switches back when it fails, restarts a crashed child with backoff, and forwards SIGTERM and
-/// SIGINT (then exits after the child).
+/// SIGINT (then exits after the child), and SIGHUP (certificate reload) when ``forwardsHangup`` is set.
 public struct MediaSupervisor: Sendable {
     /// The exit code by which the server says "an update is staged: restart me" (EX_TEMPFAIL).
     public static let updateStagedExitCode: Int32 = 75
@@ -31,6 +32,8 @@ public struct MediaSupervisor: Sendable {
     public var healthTimeout: Double
     /// Where the supervisor logs.
     public var logger: Logger
+    /// Pass SIGHUP on to the child (which reloads its TLS certificate) instead of ending.
+    public var forwardsHangup = false
 
     /// Creates a supervisor.
     public init(
@@ -48,7 +51,7 @@ public struct MediaSupervisor: Sendable {
     /// Runs children until a signal stops the supervisor; returns the exit code for the supervisor.
     public func run() async -> Int32 {
         let control = SignalForwarder()
-        let sources = control.install()
+        let sources = control.install(forwardingHangup: forwardsHangup)
         defer { withExtendedLifetime(sources) {} }
         let versions = VersionsFolder(dataFolder: dataFolder)
         var restartDelay = 1.0
@@ -149,7 +152,7 @@ public struct MediaSupervisor: Sendable {
             if control.isStopping { return .interrupted }
             if let code = child.exitCode { return .unhealthy("the new version exited with code \(code)") }
             do {
-                let response = try await HTTPClient.shared.execute(
+                let response = try await Self.healthClient(for: healthURL).execute(
                     HTTPClientRequest(url: healthURL), timeout: .seconds(2))
                 let body = try await response.body.collect(upTo: 64 * 1024)
                 if response.status.code == 200 {
@@ -168,7 +171,23 @@ public struct MediaSupervisor: Sendable {
     }
 }
 
-/// Turns SIGTERM and SIGINT into a stop: remembered, and forwarded to the running child.
+extension MediaSupervisor {
+    /// A client for the loopback health check of an https child: it does not check the child's certificate, which
+    /// names the server's public host, not 127.0.0.1, and may be self-signed. The probe sends nothing secret and
+    /// reads only the version the child reports.
+    static let loopbackTLSClient: HTTPClient = {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+    }()
+
+    static func healthClient(for url: String) -> HTTPClient {
+        url.hasPrefix("https://") ? loopbackTLSClient : HTTPClient.shared
+    }
+}
+
+/// Turns SIGTERM and SIGINT into a stop: remembered, and forwarded to the running child; SIGHUP, when asked, is
+/// forwarded only.
 final class SignalForwarder: Sendable {
     private struct State {
         var child: ChildProcess?
@@ -180,8 +199,18 @@ final class SignalForwarder: Sendable {
     var isStopping: Bool { state.withLock { $0.isStopping } }
 
     /// Starts listening; the caller keeps the returned sources alive for as long as it supervises.
-    func install() -> [any DispatchSourceSignal] {
+    func install(forwardingHangup: Bool = false) -> [any DispatchSourceSignal] {
         var installed: [any DispatchSourceSignal] = []
+        if forwardingHangup {
+            signal(SIGHUP, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            source.setEventHandler { [self] in
+                let child = state.withLock { $0.child }
+                child?.send(SIGHUP)
+            }
+            source.resume()
+            installed.append(source)
+        }
         for number in [SIGTERM, SIGINT] {
             // Handled by the dispatch source instead of the default action (which would end the supervisor at once).
             signal(number, SIG_IGN)

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Regenerates ../FrequencyLists+Data.swift from the zxcvbn Python package's frequency lists.
+"""Regenerates ../Embedded/NAME.txt, one file a list, from the zxcvbn Python package's frequency lists.
 
-Usage (from this folder): pip install zxcvbn && python3 generate_frequency_lists.py
+Usage (from this folder): pip install zxcvbn==4.5.0 && python3 generate_frequency_lists.py
+
+Each file holds one word a line, most frequent first (rank 1 on line 1). The EmbedText build-tool plugin puts them
+in the PasswordCheck module as raw string literals (`EmbeddedText.passwordsTxt`, ...), read by FrequencyLists.swift.
 """
 
 import os
@@ -9,37 +12,20 @@ import re
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-SWIFT_NAMES = {
-    "passwords": "passwords",
-    "english_wikipedia": "englishWikipedia",
-    "female_names": "femaleNames",
-    "surnames": "surnames",
-    "us_tv_and_film": "usTVAndFilm",
-    "male_names": "maleNames",
-}
+NAMES = ["passwords", "english_wikipedia", "female_names", "surnames", "us_tv_and_film", "male_names"]
 
 
 def main():
-    lines = [
-        "// Generated from the frequency lists of the zxcvbn Python package 4.5.0 (MIT licence, see Resources/NOTICE).",
-        "// Do not edit: regenerate with Resources/generate_frequency_lists.py. One word a line, most frequent first.",
-        "",
-        "// swift-format-ignore-file",
-        "",
-        "extension FrequencyLists {",
-    ]
-    for name, words in FREQUENCY_LISTS.items():
+    assert sorted(FREQUENCY_LISTS) == sorted(NAMES), sorted(FREQUENCY_LISTS)
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Embedded")
+    os.makedirs(folder, exist_ok=True)
+    for name in NAMES:
+        words = FREQUENCY_LISTS[name]
         for word in words:
-            # The words go into raw multi-line literals one per line: none may break out of them.
-            assert word and not re.search(r'\s|"#|\\', word), word
-        lines.append(f'    static let {SWIFT_NAMES[name]}Text = #"""')
-        lines.extend(words)
-        lines.append('"""#')
-        lines.append("")
-    lines[-1] = "}"
-    target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "FrequencyLists+Data.swift")
-    with open(target, "w") as out:
-        out.write("\n".join(lines) + "\n")
+            # One word a line, as the estimator splits them: no whitespace, no control character.
+            assert word and not re.search(r"[\s\x00-\x1f\x7f]", word), word
+        with open(os.path.join(folder, f"{name}.txt"), "w", encoding="utf-8", newline="\n") as out:
+            out.write("\n".join(words) + "\n")
 
 
 if __name__ == "__main__":
