@@ -199,6 +199,15 @@ enum Migrations {
                 SELECT 'audit_keyed_after', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM audit_events
                 """,
             ]),
+            // 20: shares by consent. A share stays pending (accepted_at NULL) until its recipient accepts it; shares
+            // made before this migration count as accepted. A revocation may name one server (a share taken back):
+            // only that server acts on it.
+            (20, [
+                "ALTER TABLE shares ADD COLUMN accepted_at \(t.int)",
+                "UPDATE shares SET accepted_at = created_at",
+                "CREATE INDEX shares_account ON shares(account_id, accepted_at)",
+                "ALTER TABLE revocations ADD COLUMN server_id TEXT",
+            ]),
             // 22 (20 and 21 are other branches'): an incident's reset choice gets its own column instead of riding
             // in `scope` as "all+reset" / "accounts+reset".
             (22, [

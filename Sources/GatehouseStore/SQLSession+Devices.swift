@@ -63,13 +63,15 @@ extension SQLSession {
         return changed
     }
 
-    func logRevocation(accountID: String, deviceIDs: [String], allDevices: Bool, at date: Date) async throws {
+    func logRevocation(
+        accountID: String, deviceIDs: [String], allDevices: Bool, at date: Date, serverID: String? = nil
+    ) async throws {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         try await exec(
             """
-            INSERT INTO revocations (account_id, device_ids, all_devices, at_ms)
+            INSERT INTO revocations (account_id, device_ids, all_devices, at_ms, server_id)
             VALUES (\(bind: accountID), \(bind: deviceIDs.joined(separator: ",")), \(bind: allDevices.sqlInt),
-                \(bind: milliseconds))
+                \(bind: milliseconds), \(bind: serverID))
             """)
     }
 
@@ -84,7 +86,8 @@ extension SQLSession {
                     accountID: try row.string("account_id"),
                     deviceIDs: ids.isEmpty ? [] : ids.split(separator: ",").map(String.init),
                     allDevices: try row.bool("all_devices"),
-                    at: Date(timeIntervalSince1970: Double(try row.int("at_ms")) / 1000))
+                    at: Date(timeIntervalSince1970: Double(try row.int("at_ms")) / 1000),
+                    serverID: try row.optionalString("server_id"))
             )
         }
     }
@@ -97,7 +100,7 @@ extension SQLSession {
             // Every transaction whose id is below the snapshot's xmin has ended: its rows are visible now or never
             // will be. A row not visible now therefore has a writer at or above the horizon.
             query = """
-                SELECT h.horizon, r.seq, r.writer, r.account_id, r.device_ids, r.all_devices, r.at_ms
+                SELECT h.horizon, r.seq, r.writer, r.account_id, r.device_ids, r.all_devices, r.at_ms, r.server_id
                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h
                 LEFT JOIN (
                     SELECT * FROM revocations WHERE writer >= \(bind: horizon) AND seq > \(bind: sequence)
@@ -108,7 +111,7 @@ extension SQLSession {
         case .sqlite:
             // One writer at a time: rows commit in `seq` order, and the next row's `seq` is above every visible one.
             query = """
-                SELECT h.horizon, r.seq, r.seq AS writer, r.account_id, r.device_ids, r.all_devices, r.at_ms
+                SELECT h.horizon, r.seq, r.seq AS writer, r.account_id, r.device_ids, r.all_devices, r.at_ms, r.server_id
                 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS horizon FROM revocations) h
                 LEFT JOIN (
                     SELECT * FROM revocations WHERE seq >= \(bind: horizon) AND seq > \(bind: sequence)
@@ -129,15 +132,20 @@ extension SQLSession {
                         accountID: try row.string("account_id"),
                         deviceIDs: ids.isEmpty ? [] : ids.split(separator: ",").map(String.init),
                         allDevices: try row.bool("all_devices"),
-                        at: Date(timeIntervalSince1970: Double(try row.int("at_ms")) / 1000))))
+                        at: Date(timeIntervalSince1970: Double(try row.int("at_ms")) / 1000),
+                        serverID: try row.optionalString("server_id"))))
         }
         return page
     }
 
-    func latestFullRevocation(accountID: String) async throws -> Date? {
+    func latestFullRevocation(accountID: String, serverID: String?) async throws -> Date? {
+        // Account-wide revocations always count; a server-scoped one (a share taken back) only for its server.
         guard
             let milliseconds = try await first(
-                "SELECT MAX(at_ms) AS at FROM revocations WHERE account_id = \(bind: accountID) AND all_devices = 1"
+                """
+                SELECT MAX(at_ms) AS at FROM revocations WHERE account_id = \(bind: accountID) AND all_devices = 1
+                    AND (server_id IS NULL OR server_id = \(bind: serverID ?? ""))
+                """
             )?.optionalInt("at")
         else { return nil }
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)

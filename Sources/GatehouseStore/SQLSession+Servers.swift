@@ -90,38 +90,119 @@ extension SQLSession {
         return removed > 0
     }
 
-    func share(serverID: String, section: String, accountID: String, at date: Date) async throws {
-        try await exec(
+    func share(serverID: String, section: String, accountID: String, at date: Date, accepted: Bool) async throws
+        -> Bool
+    {
+        let acceptedAt: Int64? = accepted ? date.epochSeconds : nil
+        return try await changes(
             """
-            INSERT INTO shares (server_id, section, account_id, created_at)
-            VALUES (\(bind: serverID), \(bind: section), \(bind: accountID), \(bind: date.epochSeconds))
+            INSERT INTO shares (server_id, section, account_id, created_at, accepted_at)
+            VALUES (\(bind: serverID), \(bind: section), \(bind: accountID), \(bind: date.epochSeconds),
+                \(bind: acceptedAt))
             ON CONFLICT (server_id, section, account_id) DO NOTHING
-            """)
+            """) > 0
     }
 
-    func unshare(serverID: String, section: String?, accountID: String) async throws -> Int {
+    func unshare(serverID: String, section: String?, accountID: String, at date: Date) async throws -> Int {
+        let removed: Int
         if let section {
-            return try await changes(
+            removed = try await changes(
                 "DELETE FROM shares WHERE server_id = \(bind: serverID) AND section = \(bind: section) AND account_id = \(bind: accountID)"
             )
+        } else {
+            removed = try await changes(
+                "DELETE FROM shares WHERE server_id = \(bind: serverID) AND account_id = \(bind: accountID)")
         }
-        return try await changes(
-            "DELETE FROM shares WHERE server_id = \(bind: serverID) AND account_id = \(bind: accountID)")
+        if removed > 0 {
+            try await logRevocation(accountID: accountID, deviceIDs: [], allDevices: true, at: date, serverID: serverID)
+        }
+        return removed
     }
 
-    func shares(serverID: String) async throws -> [(section: String, accountID: String)] {
+    func decodeShare(_ row: any SQLRow) throws -> ServerShare {
+        ServerShare(
+            serverID: try row.string("server_id"), section: try row.string("section"),
+            accountID: try row.string("account_id"), createdAt: try row.date("created_at"),
+            acceptedAt: try row.optionalDate("accepted_at"))
+    }
+
+    func shares(serverID: String) async throws -> [ServerShare] {
         try await all(
-            "SELECT section, account_id FROM shares WHERE server_id = \(bind: serverID) ORDER BY account_id, section"
-        ).map { (try $0.string("section"), try $0.string("account_id")) }
+            """
+            SELECT server_id, section, account_id, created_at, accepted_at FROM shares
+            WHERE server_id = \(bind: serverID) ORDER BY account_id, section
+            """
+        ).map(decodeShare)
+    }
+
+    static var prefixedServerColumns: String {
+        serverColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
     }
 
     func serversShared(with accountID: String) async throws -> [MediaServer] {
         try await all(
             """
-            SELECT DISTINCT \(unsafeRaw: Self.serverColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            SELECT DISTINCT \(unsafeRaw: Self.prefixedServerColumns)
             FROM servers s JOIN shares h ON h.server_id = s.id
-            WHERE h.account_id = \(bind: accountID) AND s.removed_at IS NULL ORDER BY s.name
+            WHERE h.account_id = \(bind: accountID) AND h.accepted_at IS NOT NULL AND s.removed_at IS NULL
+            ORDER BY s.name
             """
         ).map(decodeServer)
+    }
+
+    func pendingShares(accountID: String) async throws -> [ShareInvitation] {
+        let rows = try await all(
+            """
+            SELECT \(unsafeRaw: Self.prefixedServerColumns), h.section, h.created_at AS shared_at, a.username AS owner_name
+            FROM shares h JOIN servers s ON s.id = h.server_id JOIN accounts a ON a.id = s.owner_id
+            WHERE h.account_id = \(bind: accountID) AND h.accepted_at IS NULL AND s.removed_at IS NULL
+            ORDER BY h.created_at, s.id, h.section
+            """)
+        var invitations: [ShareInvitation] = []
+        for row in rows {
+            let server = try decodeServer(row)
+            let section = try row.string("section")
+            if let index = invitations.firstIndex(where: { $0.server.id == server.id }) {
+                invitations[index].sections.append(section)
+            } else {
+                invitations.append(
+                    ShareInvitation(
+                        server: server, ownerUsername: try row.string("owner_name"), sections: [section],
+                        createdAt: try row.date("shared_at")))
+            }
+        }
+        return invitations
+    }
+
+    func outgoingShares(ownerID: String) async throws -> [OutgoingShare] {
+        try await all(
+            """
+            SELECT h.server_id, h.section, h.account_id, h.created_at, h.accepted_at, s.name AS server_name,
+                a.username AS username
+            FROM shares h JOIN servers s ON s.id = h.server_id JOIN accounts a ON a.id = h.account_id
+            WHERE s.owner_id = \(bind: ownerID) AND s.removed_at IS NULL
+            ORDER BY s.name, s.id, a.username, h.section
+            """
+        ).map { row in
+            OutgoingShare(
+                share: try decodeShare(row), serverName: try row.string("server_name"),
+                username: try row.string("username"))
+        }
+    }
+
+    func acceptShares(serverID: String, accountID: String, at date: Date) async throws -> Int {
+        try await changes(
+            """
+            UPDATE shares SET accepted_at = \(bind: date.epochSeconds)
+            WHERE server_id = \(bind: serverID) AND account_id = \(bind: accountID) AND accepted_at IS NULL
+            """)
+    }
+
+    func declineShares(serverID: String, accountID: String) async throws -> Int {
+        try await changes(
+            """
+            DELETE FROM shares
+            WHERE server_id = \(bind: serverID) AND account_id = \(bind: accountID) AND accepted_at IS NULL
+            """)
     }
 }

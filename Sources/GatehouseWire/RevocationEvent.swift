@@ -13,13 +13,25 @@ public struct RevocationEvent: Codable, Sendable, Equatable {
     public var allDevices: Bool
     /// Hub time of the revocation, epoch milliseconds.
     public var at: Int64
+    /// Set when the revocation concerns one server only (a share taken back): only the server with this id acts
+    /// on it; any other ignores it (``applies(to:)``). A media server that does not know the field reads the event
+    /// as account-wide, which on the server it names means the same.
+    public var serverID: String?
 
     /// Creates an event.
-    public init(accountID: String, deviceIDs: [String], allDevices: Bool, at: Int64) {
+    public init(accountID: String, deviceIDs: [String], allDevices: Bool, at: Int64, serverID: String? = nil) {
         self.accountID = accountID
         self.deviceIDs = deviceIDs
         self.allDevices = allDevices
         self.at = at
+        self.serverID = serverID
+    }
+
+    /// Whether the server with id `server` must act on this event: every unscoped event, and a scoped one only
+    /// when it names that server.
+    public func applies(to server: String?) -> Bool {
+        guard let serverID else { return true }
+        return serverID == server
     }
 
     enum CodingKeys: String, CodingKey {
@@ -27,6 +39,7 @@ public struct RevocationEvent: Codable, Sendable, Equatable {
         case deviceIDs = "device_ids"
         case allDevices = "all_devices"
         case at
+        case serverID = "server_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -35,6 +48,7 @@ public struct RevocationEvent: Codable, Sendable, Equatable {
         deviceIDs = try container.decodeIfPresent([String].self, forKey: .deviceIDs) ?? []
         allDevices = try container.decodeIfPresent(Bool.self, forKey: .allDevices) ?? false
         at = try container.decode(Int64.self, forKey: .at)
+        serverID = try container.decodeIfPresent(String.self, forKey: .serverID)
     }
 }
 

@@ -1,11 +1,15 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 
 /// `gatehouse servers`: the media servers you own or that are shared with you.
 struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "servers", abstract: "Your media servers: list, claim, remove, share.",
-        subcommands: [List.self, Claim.self, Remove.self, Share.self, Unshare.self, Token.self],
+        commandName: "servers",
+        abstract: "Your media servers: list, claim, remove, share; accept or decline shares offered to you.",
+        subcommands: [
+            List.self, Claim.self, Remove.self, Share.self, Unshare.self, Accept.self, Decline.self, Token.self,
+        ],
         defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
@@ -26,6 +30,68 @@ struct ServersCommand: AsyncParsableCommand {
                 }
             }
             printTable(header: ["ID", "NAME", "", "VERSION", "PLATFORM", "LAST SEEN"], rows: rows)
+            let pending = object["pending"] as? [[String: Any]] ?? []
+            if !pending.isEmpty {
+                print("\nOffered to you (gatehouse servers accept ID, or decline ID):")
+                printTable(
+                    header: ["ID", "NAME", "FROM", "SECTIONS"],
+                    rows: pending.map {
+                        [
+                            $0["server_id"] as? String ?? "", $0["name"] as? String ?? "",
+                            $0["owner_username"] as? String ?? "",
+                            ($0["sections"] as? [String] ?? []).joined(separator: ", "),
+                        ]
+                    })
+            }
+            let outgoing = object["outgoing"] as? [[String: Any]] ?? []
+            if !outgoing.isEmpty {
+                print("\nShared by you:")
+                printTable(
+                    header: ["SERVER", "WITH", "SECTION", "STATE"],
+                    rows: outgoing.map {
+                        [
+                            $0["server_name"] as? String ?? "", $0["username"] as? String ?? "",
+                            $0["section"] as? String ?? "", $0["state"] as? String ?? "",
+                        ]
+                    })
+            }
+        }
+    }
+
+    /// Runs a request that needs a recent re-authentication: on `reauthentication_required` it asks for the
+    /// password (and code) once, confirms, and tries again.
+    static func withConfirmation(
+        _ stored: StoredCredential, _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil
+    ) async throws -> (Int, Any?) {
+        do {
+            return try await stored.client.request(method, path, body: body)
+        } catch let error as HubClient.APIError where error.code == "reauthentication_required" {
+            let password = readSecret(prompt: "Confirm it's you. Password: ")
+            let code = readSecret(prompt: "Code from your authenticator app (empty if two-factor sign-in is off): ")
+            var confirm: [String: Any] = ["password": password]
+            if !code.isEmpty { confirm["code"] = code }
+            _ = try await stored.client.request(.POST, "/session/reauthenticate", body: confirm)
+            return try await stored.client.request(method, path, body: body)
+        }
+    }
+
+    struct Accept: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Accept the share of server ID offered to you.")
+        @Argument var id: String
+
+        func run() async throws {
+            _ = try await StoredCredential.load().client.request(.POST, "/servers/\(id)/accept")
+            print("Accepted: \(id) is now shared with you.")
+        }
+    }
+
+    struct Decline: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Decline the share of server ID offered to you.")
+        @Argument var id: String
+
+        func run() async throws {
+            _ = try await StoredCredential.load().client.request(.POST, "/servers/\(id)/decline")
+            print("Declined the share of \(id).")
         }
     }
 
@@ -35,7 +101,7 @@ struct ServersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let stored = try StoredCredential.load()
-            let (_, json) = try await stored.client.request(.POST, "/servers/claim", body: ["code": code])
+            let (_, json) = try await ServersCommand.withConfirmation(stored, .POST, "/servers/claim", body: ["code": code])
             let server = json as? [String: Any] ?? [:]
             print("Claimed \(server["name"] as? String ?? "server") (\(server["id"] as? String ?? "?")).")
         }
@@ -46,7 +112,7 @@ struct ServersCommand: AsyncParsableCommand {
         @Argument var id: String
 
         func run() async throws {
-            _ = try await StoredCredential.load().client.request(.DELETE, "/servers/\(id)")
+            _ = try await ServersCommand.withConfirmation(StoredCredential.load(), .DELETE, "/servers/\(id)")
             print("Removed \(id).")
         }
     }
@@ -58,9 +124,9 @@ struct ServersCommand: AsyncParsableCommand {
         @Option(name: .customLong("section"), help: "A section to share; repeatable.") var sections: [String]
 
         func run() async throws {
-            _ = try await StoredCredential.load().client.request(
-                .POST, "/servers/\(id)/shares", body: ["account": account, "sections": sections])
-            print("Shared \(sections.joined(separator: ", ")) with \(account).")
+            _ = try await ServersCommand.withConfirmation(
+                StoredCredential.load(), .POST, "/servers/\(id)/shares", body: ["account": account, "sections": sections])
+            print("Offered \(sections.joined(separator: ", ")) to \(account); it counts once they accept.")
         }
     }
 
@@ -73,7 +139,8 @@ struct ServersCommand: AsyncParsableCommand {
         func run() async throws {
             let query = section.map { "?section=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
             let who = account.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? account
-            _ = try await StoredCredential.load().client.request(.DELETE, "/servers/\(id)/shares/\(who)\(query)")
+            _ = try await ServersCommand.withConfirmation(
+                StoredCredential.load(), .DELETE, "/servers/\(id)/shares/\(who)\(query)")
             print("Share taken back from \(account).")
         }
     }

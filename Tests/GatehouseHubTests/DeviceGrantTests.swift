@@ -557,7 +557,8 @@ struct DeviceGrantTests {
             #expect(try await hub.services.devices.devices(of: account).count == 1)
             // The claim code is spent: the old way cannot claim it again.
             await #expect(throws: ServerService.Error.unknownCode) {
-                _ = try await hub.services.servers.claim(code: claim.code, by: account, caller: Caller(ipAddress: "192.0.2.10"))
+                _ = try await hub.services.servers.claim(
+                    code: claim.code, by: account, device: browser.device, caller: Caller(ipAddress: "192.0.2.10"))
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseWire
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -75,6 +76,26 @@ struct RevocationTests: Sendable {
         state.prune(before: 5_000)
         #expect(!state.isRevoked(accountID: "a", deviceID: "d-old", issuedAt: 10_000))
         #expect(state.isRevoked(accountID: "a", deviceID: "d-new", issuedAt: 10_000))
+    }
+
+    @Test("a share taken back is a revocation naming one server: that server acts on it, any other ignores it")
+    func serverScoped() throws {
+        let text = #"{"account_id": "acct-friend", "device_ids": [], "all_devices": true, "at": 5000, "server_id": "srv-a"}"#
+        let event = try JSONDecoder().decode(RevocationEvent.self, from: Data(text.utf8))
+        #expect(event.serverID == "srv-a" && event.allDevices)
+        #expect(event.applies(to: "srv-a"))
+        #expect(!event.applies(to: "srv-b"))
+        #expect(!event.applies(to: nil))
+        // An event from an older hub (no server_id) applies everywhere, as before.
+        let plain = try JSONDecoder().decode(
+            RevocationEvent.self, from: Data(#"{"account_id": "a", "all_devices": true, "at": 1}"#.utf8))
+        #expect(plain.serverID == nil && plain.applies(to: "srv-b"))
+        // Applied on the named server: the friend's older tokens go, newer ones and other accounts stay.
+        let state = RevocationState()
+        state.apply(event)
+        #expect(state.isRevoked(accountID: "acct-friend", deviceID: "d", issuedAt: 4))
+        #expect(!state.isRevoked(accountID: "acct-friend", deviceID: "d", issuedAt: 6))
+        #expect(!state.isRevoked(accountID: "acct-owner", deviceID: "o", issuedAt: 4))
     }
 
     func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

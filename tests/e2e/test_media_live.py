@@ -142,9 +142,10 @@ def test_claim_browse_stream_share(setup):
     music = media.get("/api/library/sections/Music/items", token).json()["items"]
     assert "link-out.mp3" not in [i["path"] for i in music], "a symlink out of the library is never served"
 
-    # Share Music with a friend: Music streams, Movies is 403.
+    # Share Music with a friend, who accepts (issue 13): Music streams, Movies is 403.
     assert hub.api("POST", f"/servers/{server_id}/shares", token=owner,
                    json={"account": "fay", "sections": ["Music"]}).status_code == 204
+    assert hub.api("POST", f"/servers/{server_id}/accept", token=friend).status_code == 204
     friend_token = token_for(hub, friend, server_id)
     song = next(i for i in media.get("/api/library/sections/Music/items", friend_token).json()["items"]
                 if i["path"] == "song.mp3")
@@ -210,3 +211,70 @@ def test_revocation_reaches_the_media_server_within_a_second(setup):
     assert media.status()["claimed"] is True
     fresh = sign_in(hub, "otto", PASSWORD, "after")
     assert media.get("/api/library/sections", token_for(hub, fresh, server_id)).status_code == 200
+
+
+def test_share_by_consent_and_unshare_on_live_media_servers(setup):
+    """Issue 13, shares by consent, against two real media servers: a pending share gives the friend no media token;
+    once accepted the live server streams to them; unshare makes that server refuse the friend within a second,
+    while the owner on it and the same friend on the owner's other server are unaffected."""
+    hub, media, files = setup
+    root, _ = make_library()
+    other = Media(hub, {"Music": os.path.join(root, "Music")})
+    try:
+        register(hub, "otto", PASSWORD)
+        register(hub, "fay", PASSWORD)
+        owner = sign_in(hub, "otto", PASSWORD, "owner-tv")
+        friend = sign_in(hub, "fay", PASSWORD, "friend-phone")
+        assert hub.api("POST", "/servers/claim", token=owner, json={"code": media.code}).status_code == 201
+        server_id = wait_claimed(media)
+        assert hub.api("POST", "/servers/claim", token=owner, json={"code": other.code}).status_code == 201
+        other_id = wait_claimed(other)
+
+        for sid in (server_id, other_id):
+            assert hub.api("POST", f"/servers/{sid}/shares", token=owner,
+                           json={"account": "fay", "sections": ["Music"]}).status_code == 204
+        # Pending: no media token for the friend.
+        refused = hub.api("POST", f"/servers/{server_id}/token", token=friend)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "no_access"
+        pending = hub.api("GET", "/servers", token=friend).json()["pending"]
+        assert sorted(p["server_id"] for p in pending) == sorted([server_id, other_id])
+        for sid in (server_id, other_id):
+            assert hub.api("POST", f"/servers/{sid}/accept", token=friend).status_code == 204
+
+        time.sleep(1.5)  # both servers hold their revocation streams, past the hello second
+        friend_token = token_for(hub, friend, server_id)
+        friend_other = token_for(hub, friend, other_id)
+        owner_token = token_for(hub, owner, server_id)
+        song = next(i for i in media.get("/api/library/sections/Music/items", friend_token).json()["items"]
+                    if i["path"] == "song.mp3")
+        streamed = media.get(f"/api/library/items/{song['id']}/stream", friend_token)
+        assert streamed.status_code == 200 and streamed.content == files[("Music", "song.mp3")]
+        assert other.get("/api/library/sections", friend_other).status_code == 200
+
+        # Unsharing from someone who never had a share changes nothing anywhere.
+        register(hub, "gil", PASSWORD)
+        for _ in range(5):
+            assert hub.api("DELETE", f"/servers/{server_id}/shares/gil", token=owner).status_code == 204
+        time.sleep(0.5)
+        assert media.get("/api/library/sections", friend_token).status_code == 200
+
+        answered = hub.api("DELETE", f"/servers/{server_id}/shares/fay", token=owner)
+        assert answered.status_code == 204
+        start = time.perf_counter()
+        while media.get("/api/library/sections", friend_token).status_code == 200:
+            assert time.perf_counter() - start < 1.0, "the media server still serves the unshared friend"
+            time.sleep(0.01)
+        delay = time.perf_counter() - start
+        print(f"unshare reached the media server in {delay * 1000:.0f} ms")
+        refused = media.get(f"/api/library/items/{song['id']}/stream", friend_token)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "token_revoked"
+        # The owner on this server, and the friend on the other server, are unaffected.
+        assert media.get("/api/library/sections", owner_token).status_code == 200
+        time.sleep(0.5)
+        assert other.get("/api/library/sections", friend_other).status_code == 200
+        assert other.get("/api/library/sections", token_for(hub, friend, other_id)).status_code == 200
+        assert hub.api("POST", f"/servers/{server_id}/token", token=friend).status_code == 403
+        # The friend's hub session is untouched too.
+        assert hub.api("GET", "/account", token=friend).status_code == 200
+    finally:
+        other.stop()

@@ -100,6 +100,16 @@ def test_claim_tokens_sharing_and_revocation_stream(hub):
                    json={"account": "fern", "sections": ["Movies"]}).status_code == 204
     assert hub.api("POST", f"/servers/{server_id}/shares", token=friend,
                    json={"account": "gus", "sections": ["Movies"]}).status_code == 404
+    # A share is an offer: nothing for the friend until accepted (issue 13), and the owner sees it pending.
+    assert hub.api("POST", f"/servers/{server_id}/token", token=friend).status_code == 403
+    pending = hub.api("GET", "/servers", token=friend).json()
+    assert pending["shared"] == [] and [p["server_id"] for p in pending["pending"]] == [server_id]
+    assert pending["pending"][0]["owner_username"] == "owen" and pending["pending"][0]["sections"] == ["Movies"]
+    outgoing = hub.api("GET", "/servers", token=owner).json()["outgoing"]
+    assert [(o["username"], o["section"], o["state"]) for o in outgoing] == [("fern", "Movies", "pending")]
+    assert hub.api("POST", f"/servers/{server_id}/accept", token=stranger).status_code == 404
+    assert hub.api("POST", f"/servers/{server_id}/accept", token=friend).status_code == 204
+    assert hub.api("GET", "/servers", token=owner).json()["outgoing"][0]["state"] == "accepted"
     friend_claims = verify_token(hub, hub.api("POST", f"/servers/{server_id}/token", token=friend).json()["token"])
     assert friend_claims["own"] is False and friend_claims["sec"] == ["Movies"]
     assert hub.api("POST", f"/servers/{server_id}/token", token=stranger).status_code == 403
@@ -122,6 +132,17 @@ def test_claim_tokens_sharing_and_revocation_stream(hub):
     assert server.api("POST", "/servers/me/heartbeat", json={"version": "1.0.1", "platform": "linux"}).status_code == 204
 
     owner = sign_in(hub, "owen", PASSWORD, "owner-phone")
+    # Unsharing with someone who never had a share sends nothing; a real unshare sends one revocation naming
+    # this server (and only this server's stream carries it).
+    assert hub.api("DELETE", f"/servers/{server_id}/shares/gus", token=owner).status_code == 204
+    assert hub.api("DELETE", f"/servers/{server_id}/shares/fern", token=owner).status_code == 204
+    kind, data = events.get(timeout=5)
+    assert kind == "revocation" and data["server_id"] == server_id and data["all_devices"]
+    assert data["account_id"] == friend_claims["sub"]
+    time.sleep(0.5)
+    assert events.empty()
+    friend = sign_in(hub, "fern", PASSWORD, "friend-tv")  # its earlier device was signed out above
+    assert hub.api("POST", f"/servers/{server_id}/token", token=friend).status_code == 403
     assert hub.api("DELETE", f"/servers/{server_id}", token=owner).status_code == 204
     assert server.api("GET", "/servers/me").status_code == 401
     deadline = time.time() + 10
@@ -143,6 +164,7 @@ def test_signed_releases_advisories_alerts_and_policy():
         server = FakeServer(hub)
         server_id = hub.api("POST", "/servers/claim", token=owner, json={"code": server.code}).json()["id"]
         hub.api("POST", f"/servers/{server_id}/shares", token=owner, json={"account": "fern", "sections": ["Music"]})
+        assert hub.api("POST", f"/servers/{server_id}/accept", token=friend).status_code == 204
 
         artifact = os.path.join(tempfile.mkdtemp(), "gatehouse-1.1.0")
         with open(artifact, "wb") as f:

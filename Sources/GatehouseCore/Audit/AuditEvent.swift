@@ -34,6 +34,11 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case serverClaimed = "server.claimed"
         case serverRemoved = "server.removed"
         case serverUpdate = "server.update"
+        /// Shares: offered by the owner, taken back (owner's chain), accepted or declined (recipient's chain).
+        case serverShared = "server.shared"
+        case serverUnshared = "server.unshared"
+        case shareAccepted = "server.share_accepted"
+        case shareDeclined = "server.share_declined"
         case incidentApplied = "incident.applied"
         case passkeyAdded = "passkey.added"
         case passkeyRemoved = "passkey.removed"

@@ -281,7 +281,7 @@ public struct DeviceGrantService: Sendable {
                     let account = try await tx.account(id: accountID), !account.isResetRequired
                 else { return .failed(.accessDenied) }
                 // Signed out everywhere after approving: the approval went with it.
-                if let revoked = try await tx.latestFullRevocation(accountID: accountID), revoked >= decidedAt {
+                if let revoked = try await tx.latestFullRevocation(accountID: accountID, serverID: nil), revoked >= decidedAt {
                     return .failed(.accessDenied)
                 }
                 guard try await tx.markDeviceAuthorizationIssued(deviceCodeDigest: digest) else {

@@ -21,8 +21,9 @@ public protocol DeviceStore: Sendable {
     /// and whose sequence number is above `after`, in sequence order, at most `limit`; and the store's current
     /// horizon (every entry whose writer is below it is visible now, or never will be).
     func revocationLog(writersFrom horizon: Int64, after: Int64, limit: Int) async throws -> RevocationLogPage
-    /// When every device of the account was last revoked at once, if ever.
-    func latestFullRevocation(accountID: String) async throws -> Date?
+    /// When every device of the account was last revoked at once, if ever; with `serverID`, a revocation of every
+    /// token of the account for that server (a share taken back) counts too.
+    func latestFullRevocation(accountID: String, serverID: String?) async throws -> Date?
     /// The newest revocation's sequence number (0 when none).
     func latestRevocationSequence() async throws -> Int64
     /// Binds the known-device secret (a keyed digest) to a device.

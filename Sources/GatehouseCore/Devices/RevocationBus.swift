@@ -8,12 +8,17 @@ public struct Revocation: Sendable, Equatable, Codable {
     public var deviceIDs: [String]
     public var allDevices: Bool
     public var at: Date
+    /// Set for a revocation that concerns one media server only (a share taken back): every token of the account
+    /// issued before `at` *for that server* is refused. The account's devices and its other servers are untouched,
+    /// so the hub's credential cache ignores it and only the named server's revocation stream carries it.
+    public var serverID: String?
 
-    public init(accountID: String, deviceIDs: [String], allDevices: Bool, at: Date) {
+    public init(accountID: String, deviceIDs: [String], allDevices: Bool, at: Date, serverID: String? = nil) {
         self.accountID = accountID
         self.deviceIDs = deviceIDs
         self.allDevices = allDevices
         self.at = at
+        self.serverID = serverID
     }
 }
 

@@ -56,9 +56,11 @@ public struct RevocationFeed: Sendable {
                     let now = env.clock.now()
                     for revocation in fresh {
                         env.metrics.revocationApplied(madeAt: revocation.at, now: now)
-                        env.cache.evict(
-                            accountID: revocation.accountID,
-                            deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)
+                        if revocation.serverID == nil {
+                            env.cache.evict(
+                                accountID: revocation.accountID,
+                                deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)
+                        }
                         bus.publish(revocation)
                     }
                 } catch {

@@ -162,7 +162,10 @@ public struct HubEnvironment: Sendable {
     /// request fails) and wakes the revocation feed, which tells listeners (media servers) and other instances
     /// learn of it from the store's revocation log.
     public func announce(_ revocation: Revocation) {
-        cache.evict(accountID: revocation.accountID, deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)
+        // A server-scoped revocation (a share taken back) leaves the account's own credentials alone.
+        if revocation.serverID == nil {
+            cache.evict(accountID: revocation.accountID, deviceIDs: revocation.allDevices ? nil : revocation.deviceIDs)
+        }
         revocations.nudge()
     }
 }

@@ -197,7 +197,9 @@ public struct InvitationService: Sendable {
             guard let server = try await tx.server(id: share.serverID), server.ownerID == invitation.inviterID else {
                 continue
             }
-            try await tx.share(serverID: server.id, section: share.section, accountID: account.id, at: now)
+            // Accepted by joining: the newcomer consented by accepting the invitation that named these shares.
+            _ = try await tx.share(
+                serverID: server.id, section: share.section, accountID: account.id, at: now, accepted: true)
             count += 1
         }
         return count

@@ -19,7 +19,7 @@ public struct MailComposer: Sendable {
     public static let securityKinds: Set<String> = [
         "new_signin", "password_changed", "email_changed", "email_change_requested", "passkey_added",
         "passkey_removed", "passkey_possible_clone", "second_factor_changed", "second_factor_failures",
-        "recovery_code_used", "device_code",
+        "recovery_code_used", "device_code", "server_shared",
     ]
 
     public init(
@@ -303,6 +303,23 @@ public struct MailComposer: Sendable {
                 "If this was not you, remove it at once, sign out devices you do not recognise and change your password.",
             ],
             action: ("Review your passkeys", link("/account/security")))
+    }
+
+    /// To a server's owner whenever sections of it are shared: a session thief sharing the library with himself
+    /// is seen (and "This wasn't me" locks him out).
+    public func serverShared(
+        to account: Account, serverName: String, recipient: String, sections: [String], by device: Device? = nil,
+        now: Date
+    ) -> OutboxMessage {
+        compose(
+            to: account.email, account: account, kind: "server_shared", now: now,
+            subject: "Your media server was shared",
+            paragraphs: [
+                "\(sections.count == 1 ? "The section" : "The sections") \(sections.map { "\u{201C}\($0)\u{201D}" }.joined(separator: ", ")) of your media server \u{201C}\(serverName)\u{201D} \(sections.count == 1 ? "was" : "were") offered to \(recipient). Once \(recipient) accepts, they can stream it.",
+                Self.madeFrom(device),
+                "If this was not you, take the share back on your Servers page, sign out devices you do not recognise and change your password.",
+            ],
+            action: ("Review your servers and shares", link("/account/servers")))
     }
 
     public func passkeyRemoved(to account: Account, name: String, by device: Device? = nil, now: Date) -> OutboxMessage {

@@ -8,11 +8,13 @@ public struct ServerService: Sendable {
         case unknownCode
         case notFound
         case noAccess
+        case noPendingShare
+        case invalidShare(String)
 
         public var status: Int {
             switch self {
-            case .invalidClaim: 422
-            case .unknownCode, .notFound: 404
+            case .invalidClaim, .invalidShare: 422
+            case .unknownCode, .notFound, .noPendingShare: 404
             case .noAccess: 403
             }
         }
@@ -22,14 +24,17 @@ public struct ServerService: Sendable {
             case .unknownCode: "unknown_claim_code"
             case .notFound: "server_not_found"
             case .noAccess: "no_access"
+            case .noPendingShare: "no_pending_share"
+            case .invalidShare: "invalid_share"
             }
         }
         public var message: String {
             switch self {
-            case .invalidClaim(let reason): reason
+            case .invalidClaim(let reason), .invalidShare(let reason): reason
             case .unknownCode: "That claim code is unknown or has expired. Restart the media server for a new one."
             case .notFound: "No such server."
             case .noAccess: "This server is not shared with you."
+            case .noPendingShare: "No share of this server is waiting for your answer."
             }
         }
     }
@@ -94,8 +99,11 @@ public struct ServerService: Sendable {
         freeAttempts: 10, baseDelay: 1, maximumDelay: 3_600, window: 86_400)
 
     /// The owner claims the server showing `code`. Each attempt is reserved per account and per address first.
-    public func claim(code: String, by account: Account, caller: Caller) async throws -> MediaServer {
+    /// `device` is the one asking: it needs a recent sign-in or re-authentication (a stolen session cannot attach
+    /// a server of the thief's to the account).
+    public func claim(code: String, by account: Account, device: Device, caller: Caller) async throws -> MediaServer {
         try CredentialScope.requireFullCredential()
+        try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
         let session = env.store.session
         for key in ["claim-acct:" + account.id, "claim-try-ip:" + caller.addressKey] {
@@ -159,9 +167,11 @@ public struct ServerService: Sendable {
         try await env.store.session.serversShared(with: account.id)
     }
 
-    /// Removes a server: its credential stops working and its revocation stream ends.
-    public func remove(serverID: String, by account: Account, caller: Caller) async throws {
+    /// Removes a server: its credential stops working and its revocation stream ends. Needs a recent
+    /// re-authentication of `device`.
+    public func remove(serverID: String, by account: Account, device: Device, caller: Caller) async throws {
         try CredentialScope.requireFullCredential()
+        try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
         let removed = try await env.store.transaction { tx -> Bool in
             guard try await tx.removeServer(id: serverID, ownerID: account.id, at: now) else { return false }
@@ -173,40 +183,133 @@ public struct ServerService: Sendable {
         guard removed else { throw Error.notFound }
     }
 
-    /// Shares sections of the owner's server with another account (by username or email). The answer is the same
-    /// whether or not such an account exists, so sharing cannot be used to find out who has an account.
-    public func share(serverID: String, sections: [String], with identifier: String, by owner: Account) async throws {
+    /// Offers sections of the owner's server to another account (by username or email). The share is an
+    /// invitation: it stays pending, giving the recipient's media nothing and the server nothing of the recipient,
+    /// until the recipient accepts it (``acceptShare(serverID:by:caller:)``).
+    ///
+    /// Needs a recent re-authentication of `device`, and mails the owner (a security mail with its "This wasn't me"
+    /// link) whenever a share is added, so a session thief sharing the library with himself is seen. The answer
+    /// is the same whether or not such an account exists.
+    public func share(
+        serverID: String, sections: [String], with identifier: String, by owner: Account, device: Device,
+        caller: Caller
+    ) async throws {
         try CredentialScope.requireFullCredential()
+        try DeviceService(environment: env).requireRecentAuthentication(device)
+        let server = try await ownedServer(serverID, owner)
+        guard sections.count <= Self.maximumSectionsPerShare else {
+            throw Error.invalidShare("Share at most \(Self.maximumSectionsPerShare) sections at once.")
+        }
+        guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
+            let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
+        else { return }
+        let now = env.clock.now()
+        let cleaned = Array(Set(sections.map { $0.clipped(toScalars: 100) }.filter { !$0.isEmpty })).sorted()
+        try await env.store.transaction { tx in
+            var added: [String] = []
+            for section in cleaned {
+                if try await tx.share(serverID: server.id, section: section, accountID: friend.id, at: now, accepted: false) {
+                    added.append(section)
+                }
+            }
+            guard !added.isEmpty else { return }
+            try await tx.appendAudit(
+                AuditRecord(
+                    accountID: owner.id, kind: .serverShared, ipAddress: caller.ipAddress,
+                    detail: "\(server.id) with \(friend.id): \(added.joined(separator: ", "))"), at: now)
+            try await tx.enqueueMail(
+                env.mail.serverShared(
+                    to: owner, serverName: server.name, recipient: friend.username, sections: added,
+                    by: try await tx.actingDevice(caller), now: now))
+        }
+    }
+
+    /// At most this many sections in one share request.
+    public static let maximumSectionsPerShare = 100
+
+    /// Takes a share back (one section, or all when `section` is nil). Needs a recent re-authentication.
+    ///
+    /// Only when a share was really deleted is a revocation written to the revocation log, in the same
+    /// transaction, and it names this server alone: that server drops the account's tokens issued before now,
+    /// and nothing else changes for the account. It answers alike whether or not the account exists or had a
+    /// share, so looping it against someone who never had one changes nothing for them.
+    public func unshare(
+        serverID: String, section: String?, from identifier: String, by owner: Account, device: Device,
+        caller: Caller
+    ) async throws {
+        try CredentialScope.requireFullCredential()
+        try DeviceService(environment: env).requireRecentAuthentication(device)
         let server = try await ownedServer(serverID, owner)
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
             let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
         else { return }
         let now = env.clock.now()
-        for section in sections where !section.isEmpty {
-            try await env.store.session.share(serverID: server.id, section: section.clipped(toScalars: 100), accountID: friend.id, at: now)
+        let removed = try await env.store.transaction { tx -> Int in
+            let removed = try await tx.unshare(
+                serverID: server.id, section: section?.clipped(toScalars: 100), accountID: friend.id, at: now)
+            if removed > 0 {
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: owner.id, kind: .serverUnshared, ipAddress: caller.ipAddress,
+                        detail: "\(server.id) from \(friend.id)" + (section.map { ": " + $0.clipped(toScalars: 100) } ?? "")),
+                    at: now)
+            }
+            return removed
         }
-    }
-
-    /// Takes a share back (one section, or all when `section` is nil). Tokens already issued for it lapse within
-    /// their five-minute lifetime; the media server also drops them when it sees the revocation.
-    ///
-    /// It answers alike whether or not the account exists or had a share, and it announces a revocation only when a
-    /// share was really taken back: looping it against someone who never had one changes nothing for them.
-    public func unshare(serverID: String, section: String?, from identifier: String, by owner: Account) async throws {
-        try CredentialScope.requireFullCredential()
-        let server = try await ownedServer(serverID, owner)
-        guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
-            let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
-        else { return }
-        let removed = try await env.store.session.unshare(serverID: server.id, section: section, accountID: friend.id)
         guard removed > 0 else { return }
-        env.revocations.publish(
-            Revocation(accountID: friend.id, deviceIDs: [], allDevices: true, at: env.clock.now()))
+        env.announce(Revocation(accountID: friend.id, deviceIDs: [], allDevices: true, at: now, serverID: server.id))
     }
 
-    public func shares(serverID: String, owner: Account) async throws -> [(section: String, accountID: String)] {
+    /// Every share of one of the owner's servers, pending and accepted.
+    public func shares(serverID: String, owner: Account) async throws -> [ServerShare] {
         _ = try await ownedServer(serverID, owner)
         return try await env.store.session.shares(serverID: serverID)
+    }
+
+    /// The shares of every server the account owns, with their recipients and state (the owner's Servers page).
+    public func outgoingShares(of owner: Account) async throws -> [OutgoingShare] {
+        try await env.store.session.outgoingShares(ownerID: owner.id)
+    }
+
+    /// Shares offered to the account and waiting for its answer.
+    public func pendingShares(for account: Account) async throws -> [ShareInvitation] {
+        try await env.store.session.pendingShares(accountID: account.id)
+    }
+
+    /// The recipient accepts the pending shares of a server: from now on they count for tokens, the listing and
+    /// the server's revocation audience. 404 when nothing was pending (declined, taken back, or never offered).
+    public func acceptShare(serverID: String, by account: Account, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
+        let now = env.clock.now()
+        let accepted = try await env.store.transaction { tx -> Int in
+            guard let server = try await tx.server(id: serverID) else { return 0 }
+            let accepted = try await tx.acceptShares(serverID: server.id, accountID: account.id, at: now)
+            if accepted > 0 {
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .shareAccepted, ipAddress: caller.ipAddress, detail: server.id),
+                    at: now)
+            }
+            return accepted
+        }
+        guard accepted > 0 else { throw Error.noPendingShare }
+    }
+
+    /// The recipient declines the pending shares of a server: they are deleted.
+    public func declineShare(serverID: String, by account: Account, caller: Caller) async throws {
+        try CredentialScope.requireFullCredential()
+        let now = env.clock.now()
+        let declined = try await env.store.transaction { tx -> Int in
+            let declined = try await tx.declineShares(serverID: serverID, accountID: account.id)
+            if declined > 0 {
+                try await tx.appendAudit(
+                    AuditRecord(
+                        accountID: account.id, kind: .shareDeclined, ipAddress: caller.ipAddress, detail: serverID),
+                    at: now)
+            }
+            return declined
+        }
+        guard declined > 0 else { throw Error.noPendingShare }
     }
 
     /// Issues a five-minute token for one server to a signed-in device: all sections for the owner, the shared
@@ -219,8 +322,9 @@ public struct ServerService: Sendable {
         var sections: [String] = []
         let isOwner = server.ownerID == account.id
         if !isOwner {
+            // Accepted shares only: a pending share gives nothing until its recipient says yes.
             sections = try await env.store.session.shares(serverID: server.id)
-                .filter { $0.accountID == account.id }.map(\.section).sorted()
+                .filter { $0.accountID == account.id && $0.isAccepted }.map(\.section).sorted()
             guard !sections.isEmpty else { throw Error.noAccess }
         }
         // A profile session's token names the profile and carries its restrictions; the media server enforces
@@ -240,7 +344,7 @@ public struct ServerService: Sendable {
         // Tokens carry whole seconds. A media server refuses every token of an account issued at or before a
         // sign-out-everywhere, so a token minted in that same second would be refused too: date it one second later.
         var issued = now.epochSeconds
-        if let revoked = try await env.store.session.latestFullRevocation(accountID: account.id),
+        if let revoked = try await env.store.session.latestFullRevocation(accountID: account.id, serverID: server.id),
             revoked.epochSeconds >= issued
         {
             issued = revoked.epochSeconds + 1
@@ -255,10 +359,13 @@ public struct ServerService: Sendable {
         return AccessToken(token: try signer.sign(claims), expiresAt: expires)
     }
 
-    /// Accounts whose revocations this server needs: its owner and everyone it shares with.
+    /// Accounts whose revocations this server needs: its owner and everyone who accepted a share of it (a pending
+    /// recipient's device ids and sign-out times never reach the server).
     public func audience(of server: MediaServer) async throws -> Set<String> {
         var accounts: Set<String> = [server.ownerID]
-        for share in try await env.store.session.shares(serverID: server.id) { accounts.insert(share.accountID) }
+        for share in try await env.store.session.shares(serverID: server.id) where share.isAccepted {
+            accounts.insert(share.accountID)
+        }
         return accounts
     }
 

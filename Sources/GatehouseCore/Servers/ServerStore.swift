@@ -66,10 +66,69 @@ public protocol ServerStore: Sendable {
     func servers(ownerID: String) async throws -> [MediaServer]
     func recordHeartbeat(serverID: String, version: String, platform: String, at: Date) async throws
     func removeServer(id: String, ownerID: String, at: Date) async throws -> Bool
-    func share(serverID: String, section: String, accountID: String, at: Date) async throws
-    func unshare(serverID: String, section: String?, accountID: String) async throws -> Int
-    /// (section, account id) pairs of a server.
-    func shares(serverID: String) async throws -> [(section: String, accountID: String)]
-    /// Live servers shared with an account (not its own).
+    /// Adds a share of one section, pending unless `accepted` (an invitation's preset shares, accepted by joining);
+    /// an existing share of that section is left as it is. Returns whether a share was added.
+    func share(serverID: String, section: String, accountID: String, at: Date, accepted: Bool) async throws -> Bool
+    /// Deletes the account's shares of the server (one section, or all), pending or accepted; when any existed, logs
+    /// a revocation of the account's tokens for that server only, in the same transaction. Returns how many.
+    func unshare(serverID: String, section: String?, accountID: String, at: Date) async throws -> Int
+    /// Every share of a server, pending and accepted.
+    func shares(serverID: String) async throws -> [ServerShare]
+    /// Live servers shared with an account (not its own), accepted shares only.
     func serversShared(with accountID: String) async throws -> [MediaServer]
+    /// Shares waiting for the account's answer, on live servers, oldest first.
+    func pendingShares(accountID: String) async throws -> [ShareInvitation]
+    /// Every share, pending or accepted, of the live servers an account owns, with the recipients' usernames.
+    func outgoingShares(ownerID: String) async throws -> [OutgoingShare]
+    /// Accepts the account's pending shares of a server; returns how many.
+    func acceptShares(serverID: String, accountID: String, at: Date) async throws -> Int
+    /// Deletes the account's pending shares of a server; returns how many.
+    func declineShares(serverID: String, accountID: String) async throws -> Int
+}
+
+/// One shared section: pending until the recipient accepts it (`acceptedAt`).
+public struct ServerShare: Sendable, Equatable {
+    public var serverID: String
+    public var section: String
+    public var accountID: String
+    public var createdAt: Date
+    public var acceptedAt: Date?
+
+    public var isAccepted: Bool { acceptedAt != nil }
+
+    public init(serverID: String, section: String, accountID: String, createdAt: Date, acceptedAt: Date?) {
+        self.serverID = serverID
+        self.section = section
+        self.accountID = accountID
+        self.createdAt = createdAt
+        self.acceptedAt = acceptedAt
+    }
+}
+
+/// A pending share as its recipient sees it: the server, who owns it, which sections.
+public struct ShareInvitation: Sendable, Equatable {
+    public var server: MediaServer
+    public var ownerUsername: String
+    public var sections: [String]
+    public var createdAt: Date
+
+    public init(server: MediaServer, ownerUsername: String, sections: [String], createdAt: Date) {
+        self.server = server
+        self.ownerUsername = ownerUsername
+        self.sections = sections
+        self.createdAt = createdAt
+    }
+}
+
+/// A share as its owner sees it: which server, to whom, and whether it was accepted.
+public struct OutgoingShare: Sendable, Equatable {
+    public var share: ServerShare
+    public var serverName: String
+    public var username: String
+
+    public init(share: ServerShare, serverName: String, username: String) {
+        self.share = share
+        self.serverName = serverName
+        self.username = username
+    }
 }

@@ -39,7 +39,40 @@ enum ServerRoutes {
     struct Claim: Decodable { var code: String }
     struct Listing: Encodable {
         var owned: [ServerView]
+        /// Servers whose shares the account accepted.
         var shared: [ServerView]
+        /// Shares offered to the account, waiting for its answer (accept or decline).
+        var pending: [PendingView]
+        /// The shares of the account's own servers, pending and accepted.
+        var outgoing: [OutgoingView]
+    }
+    struct PendingView: Encodable {
+        var serverId: String
+        var name: String
+        var ownerUsername: String
+        var sections: [String]
+        var sharedAt: Date
+    }
+    struct OutgoingView: Encodable {
+        var serverId: String
+        var serverName: String
+        var accountId: String
+        var username: String
+        var section: String
+        var state: String
+        var sharedAt: Date
+        var acceptedAt: Date?
+
+        init(_ outgoing: OutgoingShare) {
+            serverId = outgoing.share.serverID
+            serverName = outgoing.serverName
+            accountId = outgoing.share.accountID
+            username = outgoing.username
+            section = outgoing.share.section
+            state = outgoing.share.isAccepted ? "accepted" : "pending"
+            sharedAt = outgoing.share.createdAt
+            acceptedAt = outgoing.share.acceptedAt
+        }
     }
     struct TokenView: Encodable {
         var token: String
@@ -52,6 +85,10 @@ enum ServerRoutes {
     struct ShareView: Encodable {
         var section: String
         var accountId: String
+        /// `pending` until the recipient accepts, then `accepted`.
+        var state: String
+        var sharedAt: Date
+        var acceptedAt: Date?
     }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
@@ -66,7 +103,8 @@ enum ServerRoutes {
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(Claim.self, from: request, context: context)
             let server = try await servers.claim(
-                code: body.code, by: identity.account, caller: services.caller(request, context))
+                code: body.code, by: identity.account, device: identity.device,
+                caller: services.caller(request, context))
             return try JSONBody.response(ServerView(server), status: .created)
         }
         table.add(.get, "/servers", signedIn: true) { _, context in
@@ -75,13 +113,20 @@ enum ServerRoutes {
             for server in try await servers.servers(of: account) {
                 owned.append(ServerView(server, status: try await services.releases.status(of: server)))
             }
+            let pending = try await servers.pendingShares(for: account).map {
+                PendingView(
+                    serverId: $0.server.id, name: $0.server.name, ownerUsername: $0.ownerUsername,
+                    sections: $0.sections, sharedAt: $0.createdAt)
+            }
             return try JSONBody.response(
-                Listing(owned: owned, shared: try await servers.sharedServers(with: account).map { ServerView($0) }))
+                Listing(
+                    owned: owned, shared: try await servers.sharedServers(with: account).map { ServerView($0) },
+                    pending: pending, outgoing: try await servers.outgoingShares(of: account).map(OutgoingView.init)))
         }
         table.add(.delete, "/servers/{id}", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
             try await servers.remove(
-                serverID: try context.parameters.require("id"), by: identity.account,
+                serverID: try context.parameters.require("id"), by: identity.account, device: identity.device,
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
@@ -97,14 +142,33 @@ enum ServerRoutes {
         table.add(.get, "/servers/{id}/shares", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
             let shares = try await servers.shares(serverID: try context.parameters.require("id"), owner: identity.account)
-            return try JSONBody.response(shares.map { ShareView(section: $0.section, accountId: $0.accountID) })
+            return try JSONBody.response(
+                shares.map {
+                    ShareView(
+                        section: $0.section, accountId: $0.accountID, state: $0.isAccepted ? "accepted" : "pending",
+                        sharedAt: $0.createdAt, acceptedAt: $0.acceptedAt)
+                })
         }
         table.add(.post, "/servers/{id}/shares", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ShareBody.self, from: request, context: context)
             try await servers.share(
                 serverID: try context.parameters.require("id"), sections: body.sections, with: body.account,
-                by: identity.account)
+                by: identity.account, device: identity.device, caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/servers/{id}/accept", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            try await servers.acceptShare(
+                serverID: try context.parameters.require("id"), by: identity.account,
+                caller: services.caller(request, context))
+            return JSONBody.noContent()
+        }
+        table.add(.post, "/servers/{id}/decline", signedIn: true) { request, context in
+            let identity = try context.requireIdentity()
+            try await servers.declineShare(
+                serverID: try context.parameters.require("id"), by: identity.account,
+                caller: services.caller(request, context))
             return JSONBody.noContent()
         }
         table.add(.delete, "/servers/{id}/shares/{account}", signedIn: true) { request, context in
@@ -112,7 +176,8 @@ enum ServerRoutes {
             let section = request.uri.queryParameters["section"].map(String.init)
             try await servers.unshare(
                 serverID: try context.parameters.require("id"), section: section,
-                from: try context.parameters.require("account"), by: identity.account)
+                from: try context.parameters.require("account"), by: identity.account, device: identity.device,
+                caller: services.caller(request, context))
             return JSONBody.noContent()
         }
         table.add(.get, "/keys/media", signedIn: false) { _, _ in
@@ -199,7 +264,13 @@ enum ServerRoutes {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break stream }
                 switch event {
                 case .revocation(let revocation):
-                    guard audience.contains(revocation.accountID) else { continue }
+                    // A server-scoped revocation (a share taken back) goes to the server it names, and only there:
+                    // by then the account has already left this server's audience.
+                    if let scope = revocation.serverID {
+                        guard scope == server.id else { continue }
+                    } else {
+                        guard audience.contains(revocation.accountID) else { continue }
+                    }
                     let data = try WireJSON.encoder.encode(RevocationEvent(revocation))
                     try await writer.write(
                         ByteBuffer(string: "event: revocation\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
@@ -224,6 +295,6 @@ extension RevocationEvent {
     init(_ revocation: Revocation) {
         self.init(
             accountID: revocation.accountID, deviceIDs: revocation.deviceIDs, allDevices: revocation.allDevices,
-            at: Int64((revocation.at.timeIntervalSince1970 * 1000).rounded(.up)))
+            at: Int64((revocation.at.timeIntervalSince1970 * 1000).rounded(.up)), serverID: revocation.serverID)
     }
 }

@@ -28,7 +28,9 @@ struct HubErrorMiddleware: RouterMiddleware {
         } catch AccountService.Error.reauthenticationRequired where pages != nil && !request.uri.path.hasPrefix("/api/") {
             // A page asked for a change that needs "sudo mode": confirm first, then come back.
             response = Response(status: .seeOther)
-            let back = request.uri.path.hasPrefix("/admin") ? "/admin" : "/account/security"
+            let path = request.uri.path
+            let back =
+                path.hasPrefix("/admin") ? "/admin" : path.hasPrefix("/account/servers") ? "/account/servers" : "/account/security"
             response.headers[.location] = "/account/confirm?next=" + back
         } catch {
             response = errorResponse(error, request: request, context: context)

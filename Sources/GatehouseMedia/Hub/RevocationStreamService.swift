@@ -82,12 +82,14 @@ struct RevocationStreamService: Service {
                 logger.warning("unreadable revocation event")
                 return false
             }
+            // A revocation scoped to another server (a share of it taken back) is none of this server's business.
+            guard revocation.applies(to: identity.serverID) else { return false }
             revocations.apply(revocation)
             logger.info(
                 "revocation applied",
                 metadata: [
                     "account": "\(revocation.accountID)", "devices": "\(revocation.deviceIDs.count)",
-                    "all_devices": "\(revocation.allDevices)",
+                    "all_devices": "\(revocation.allDevices)", "server_scoped": "\(revocation.serverID != nil)",
                 ])
             return false
         default:

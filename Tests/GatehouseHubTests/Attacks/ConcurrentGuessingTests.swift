@@ -145,10 +145,11 @@ struct ConcurrentGuessingTests {
     func concurrentClaimCodeGuesses(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("hank")
+            let device = try await hub.signIn("hank").device
             let servers = hub.services.servers
             let outcomes = await concurrently(0..<200) { index in
                 _ = try await servers.claim(
-                    code: String(format: "%08d", index), by: account,
+                    code: String(format: "%08d", index), by: account, device: device,
                     caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
                 return "claimed"
             }

@@ -35,6 +35,7 @@ struct FloodTests {
     func claimCodeGuessingIsThrottled(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("rhea")
+            let device = try await hub.signIn("rhea").device
             let (live, _) = try await hub.services.servers.requestClaim(
                 Self.claimRequest(1), caller: Caller(ipAddress: "192.0.2.5"))
             var outcomes: [String: Int] = [:]
@@ -43,7 +44,7 @@ struct FloodTests {
                 guard guess != live else { continue }
                 do {
                     _ = try await hub.services.servers.claim(
-                        code: guess, by: account, caller: Caller(ipAddress: "198.51.100.\(index)"))
+                        code: guess, by: account, device: device, caller: Caller(ipAddress: "198.51.100.\(index)"))
                     outcomes["claimed", default: 0] += 1
                 } catch let error as any PublicError {
                     outcomes[error.code, default: 0] += 1

@@ -112,7 +112,9 @@ struct AppPasswordTests {
                         true, account: signedIn.account, device: sudo, caller: Caller(ipAddress: "192.0.2.10"))
                 }
                 await #expect(throws: AppPasswordService.Error.notAllowed) {
-                    try await hub.services.servers.share(serverID: "x", sections: ["a"], with: "y", by: signedIn.account)
+                    try await hub.services.servers.share(
+                        serverID: "x", sections: ["a"], with: "y", by: signedIn.account, device: sudo,
+                        caller: Caller(ipAddress: "192.0.2.10"))
                 }
                 await #expect(throws: AppPasswordService.Error.notAllowed) {
                     _ = try await hub.services.appPasswords.create(

@@ -193,7 +193,8 @@ struct HouseholdTests {
                     token: created.token, username: "kiddo", email: "kiddo@example.com", password: TestHub.password,
                     caller: Caller(ipAddress: "198.51.100.3")))
             let shares = try await session.shares(serverID: server.id)
-            #expect(shares.contains { $0.section == "Kids" && $0.accountID == joined.id })
+            // Accepted by joining: the newcomer consented by accepting the invitation.
+            #expect(shares.contains { $0.section == "Kids" && $0.accountID == joined.id && $0.isAccepted })
         }
         try await withHub(backend, settings: AccountSettings(signUpMode: .invite, membersCanInvite: true)) { hub in
             try await hub.makeAccount("mia")

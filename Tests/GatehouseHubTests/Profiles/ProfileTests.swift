@@ -312,7 +312,10 @@ struct ProfileTests {
             let owner = try await hub.makeAccount("wren")
             let friend = try await hub.makeAccount("xan")
             try await DPoPTests.claimServer(hub, owner: owner, id: "srv2")
-            try await hub.services.servers.share(serverID: "srv2", sections: ["Kids", "Movies"], with: "xan", by: owner)
+            try await hub.services.servers.share(
+                serverID: "srv2", sections: ["Kids", "Movies"], with: "xan", by: owner,
+                device: try await hub.signIn("wren").device, caller: Self.caller)
+            try await hub.services.servers.acceptShare(serverID: "srv2", by: friend, caller: Self.caller)
             let kid = try await Self.kid(
                 hub, friend, restrictions: ProfileRestrictions(sections: ["Kids", "Anime"], maxRating: "TV-Y7"))
             let device = try await hub.signIn("xan").device
