@@ -80,7 +80,8 @@ struct RevocationTests: Sendable {
 
     @Test("a share taken back is a revocation naming one server: that server acts on it, any other ignores it")
     func serverScoped() throws {
-        let text = #"{"account_id": "acct-friend", "device_ids": [], "all_devices": true, "at": 5000, "server_id": "srv-a"}"#
+        let text =
+            #"{"account_id": "acct-friend", "device_ids": [], "all_devices": true, "at": 5000, "server_id": "srv-a"}"#
         let event = try JSONDecoder().decode(RevocationEvent.self, from: Data(text.utf8))
         #expect(event.serverID == "srv-a" && event.allDevices)
         #expect(event.applies(to: "srv-a"))
