@@ -52,9 +52,13 @@ public struct ServerService: Sendable {
     static let codeAlphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
 
     let env: HubEnvironment
+    /// Decides whether a server with a known vulnerability stays open to shared users (the operator's
+    /// `--vulnerable-server-access`); nil leaves every server open.
+    let releases: ReleaseService?
 
-    public init(environment: HubEnvironment) {
+    public init(environment: HubEnvironment, releases: ReleaseService? = nil) {
         self.env = environment
+        self.releases = releases
     }
 
     /// Registers a claim request and returns its short code (8 characters from a 32-letter alphabet, 40 bits,
@@ -319,6 +323,7 @@ public struct ServerService: Sendable {
             throw AppPasswordService.Error.notAllowed
         }
         guard let server = try await env.store.session.server(id: serverID) else { throw Error.notFound }
+        try await releases?.checkAccess(server: server, account: account)
         var sections: [String] = []
         let isOwner = server.ownerID == account.id
         if !isOwner {

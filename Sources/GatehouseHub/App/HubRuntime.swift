@@ -79,17 +79,18 @@ public struct HubRuntime: Sendable {
             logger: logger, breaker: SignInBreaker(threshold: configuration.stuffingThreshold), metrics: metrics)
         let twoFactor = TwoFactorService(environment: environment)
         let recovery = RecoveryService(environment: environment)
+        let releases = ReleaseService(
+            environment: environment,
+            artifactDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("releases"),
+            vulnerablePolicy: configuration.vulnerableServerAccess)
         let services = HubServices(
             environment: environment, accounts: AccountService(environment: environment),
             signIn: SignInService(
                 environment: environment, secondFactors: twoFactor, recovery: recovery,
                 breachCheck: rules.breachCheck),
             devices: DeviceService(environment: environment), twoFactor: twoFactor, recovery: recovery,
-            incidents: IncidentService(environment: environment), servers: ServerService(environment: environment),
-            releases: ReleaseService(
-                environment: environment,
-                artifactDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("releases"),
-                vulnerablePolicy: configuration.vulnerableServerAccess),
+            incidents: IncidentService(environment: environment),
+            servers: ServerService(environment: environment, releases: releases), releases: releases,
             configuration: configuration)
         return HubRuntime(
             configuration: configuration, store: store, keyring: keyring, services: services, pool: pool,

@@ -205,14 +205,15 @@ func withHub(
         metrics: metrics)
     let twoFactor = TwoFactorService(environment: environment)
     let recovery = RecoveryService(environment: environment)
+    let releases = ReleaseService(
+        environment: environment, artifactDirectory: folder.appendingPathComponent("releases").path,
+        vulnerablePolicy: .everyone)
     let services = HubServices(
         environment: environment, accounts: AccountService(environment: environment),
         signIn: SignInService(environment: environment, secondFactors: twoFactor, recovery: recovery),
         devices: DeviceService(environment: environment), twoFactor: twoFactor, recovery: recovery,
-        incidents: IncidentService(environment: environment), servers: ServerService(environment: environment),
-        releases: ReleaseService(
-            environment: environment, artifactDirectory: folder.appendingPathComponent("releases").path,
-            vulnerablePolicy: .everyone),
+        incidents: IncidentService(environment: environment),
+        servers: ServerService(environment: environment, releases: releases), releases: releases,
         configuration: configuration)
     let runtime = HubRuntime(
         configuration: configuration, store: store, keyring: keyring, services: services, pool: pool, logger: logger,
