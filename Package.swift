@@ -193,7 +193,7 @@ let package = Package(
         ),
         // The SMTP benchmark's driver (Benchmarks/smtp_bench.py runs it).
         .executableTarget(name: "smtp-bench", dependencies: ["SMTPClient"], path: "Benchmarks/smtp_bench"),
-        // Drives the WebAuthn module from JSON lines on stdin (tests/e2e/test_webauthn_oracle.py) and benchmarks it.
+        // Drives the WebAuthn module from JSON lines on stdin (e2e/test_webauthn_oracle.py) and benchmarks it.
         .executableTarget(
             name: "webauthn-verify",
             dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto")],

@@ -16,6 +16,7 @@ Needs wrk (Debian package) and requests.
 import argparse
 import http.server
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,6 +46,13 @@ class DroppingCollector(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def process_cpu(pid):
+    """User plus system CPU seconds of a process so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(binary, extra, env=None):
@@ -86,25 +94,43 @@ def main():
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; wrk -t2 -c{options.connections} "
               f"-d{options.duration}s on GET /api/v1/account\n")
         metrics_ratios, traced_ratios = [], []
+        metrics_cpu_ratios, traced_cpu_ratios = [], []
         for round_number in range(options.rounds):
-            results = []
+            results, cpu = [], []
             for hub in hubs:
+                hub_before = process_cpu(hub[0].pid)
+                collector_before = resource.getrusage(resource.RUSAGE_SELF)
                 result = wrk(hub[2] + "/api/v1/account", options.duration, options.connections,
                              headers=[f"Authorization: Bearer {hub[3]}"])
+                collector_after = resource.getrusage(resource.RUSAGE_SELF)
                 assert result[2] == 0, "non-2xx answers"
+                requests_done = result[0] * options.duration
                 results.append(result)
+                # The hub's own CPU per request (what other processes' load disturbs least), and the CPU this script
+                # spent meanwhile: it is idle but for the collector stand-in's thread.
+                cpu.append(((process_cpu(hub[0].pid) - hub_before) / requests_done * 1e6,
+                            (collector_after.ru_utime + collector_after.ru_stime
+                             - collector_before.ru_utime - collector_before.ru_stime)))
             without, with_metrics, with_traces = results
             metrics_ratios.append(with_metrics[0] / without[0])
             traced_ratios.append(with_traces[0] / without[0])
+            metrics_cpu_ratios.append(cpu[0][0] / cpu[1][0])
+            traced_cpu_ratios.append(cpu[0][0] / cpu[2][0])
             print(f"round {round_number + 1}: off {without[0]:8.0f} req/s (p99 {without[1]:.2f} ms)   "
                   f"metrics {with_metrics[0]:8.0f} req/s (p99 {with_metrics[1]:.2f} ms)   "
                   f"metrics+traces {with_traces[0]:8.0f} req/s (p99 {with_traces[1]:.2f} ms)   "
                   f"ratios {metrics_ratios[-1]:.3f} / {traced_ratios[-1]:.3f}")
+            print(f"         hub CPU per request: off {cpu[0][0]:.1f} us, metrics {cpu[1][0]:.1f} us, "
+                  f"metrics+traces {cpu[2][0]:.1f} us (ratios {metrics_cpu_ratios[-1]:.3f} / "
+                  f"{traced_cpu_ratios[-1]:.3f}); collector stand-in CPU during the traced run "
+                  f"{cpu[2][1]:.2f} s of {options.duration} s")
         scraped = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         counted = [line for line in scraped.splitlines()
                    if line.startswith('gatehouse_http_requests_total{group="api_account",status="2xx"}')]
         print(f"\nmedian ratio, metrics on / off:          {statistics.median(metrics_ratios):.3f}   (goal >= 0.95)")
         print(f"median ratio, metrics and traces on / off: {statistics.median(traced_ratios):.3f}   (goal >= 0.95)")
+        print(f"by hub CPU per request, metrics / off:     {statistics.median(metrics_cpu_ratios):.3f}")
+        print(f"by hub CPU per request, traces / off:      {statistics.median(traced_cpu_ratios):.3f}")
         print(f"the metrics hub counted: {counted[0] if counted else 'nothing?'}")
         print(f"the collector stand-in received {DroppingCollector.received / 1e6:.1f} MB of spans")
     finally:

@@ -12,7 +12,7 @@ passwords and then with passkeys, alternating rounds so that noise weighs on bot
     POST /api/v1/sessions/passkey (no Argon2 at all).
 Both end in the same device creation, audit entry and new-sign-in mail. The client's own CPU time is printed too:
 on two cores the Python client takes a share the hub does not get.
-Needs requests, cbor2 and cryptography (tests/requirements.txt).
+Needs requests, cbor2 and cryptography (e2e/requirements.txt).
 """
 
 import argparse

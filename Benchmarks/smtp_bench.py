@@ -8,7 +8,7 @@ Usage:
 Benchmarks/smtp_bench/main.swift: an executable target depending on SMTPClient, built with
 `swift build -c release --product smtp-bench`.
 
-The sink is tests/support/smtp_sink.py with --discard (aiosmtpd, plain SMTP on loopback, nothing written to disk),
+The sink is e2e/support/smtp_sink.py with --discard (aiosmtpd, plain SMTP on loopback, nothing written to disk),
 started once and shared by every run. Each client sends --count text+HTML messages (multipart/alternative),
 one recipient each, one after another:
   reuse   one connection for a batch of --batch messages (SMTPClient.send([MailMessage]); smtplib: one SMTP()
@@ -31,7 +31,7 @@ import time
 from email.message import EmailMessage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SINK = os.path.join(ROOT, "tests", "support", "smtp_sink.py")
+SINK = os.path.join(ROOT, "e2e", "support", "smtp_sink.py")
 
 
 def make_message(index):

@@ -15,5 +15,5 @@ if [ -n "$missing" ]; then
 fi
 if ! python3 -c "import argon2, nacl, pyotp, selenium, aiosmtpd, zxcvbn, requests, pytest, PIL, pexpect, webauthn, fido2, cryptography, cbor2" 2>/dev/null; then
     echo "== installing Python packages"
-    python3 -m pip install -q -r tests/requirements.txt
+    python3 -m pip install -q -r e2e/requirements.txt
 fi

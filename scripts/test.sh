@@ -33,5 +33,5 @@ echo "== Swift tests"
 swift test --skip-build
 
 echo "== end-to-end tests"
-mkdir -p tests/e2e/output
-python3 -m pytest -q tests/e2e "$@"
+mkdir -p e2e/output
+python3 -m pytest -q e2e "$@"

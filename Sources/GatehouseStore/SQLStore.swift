@@ -162,7 +162,7 @@ public final class SQLStore: HubStore {
         }
         // One span per transaction, waiting for SQLite's single writer included; no statement text or values.
         let system = dialect == .postgres ? "postgresql" : "sqlite"
-        return try await withSpan("store.transaction", ofKind: .client) { span in
+        return try await Telemetry.span("store.transaction", ofKind: .client) { span in
             span.attributes["db.system"] = system
             if let gate { return try await gate.withLock(work) }
             return try await work()

@@ -100,6 +100,13 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "url"))
     var otlpEndpoint: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Trace at most this many requests a second (default 10), or `all`. A quiet hub traces every request; a "
+                + "busy or flooded one no more than this. Env: GATEHOUSE_TRACE_RATE.",
+            valueName: "n|all"))
+    var traceRate: String?
+
     @Option(help: "Address of the metrics listener (default 127.0.0.1). Env: GATEHOUSE_METRICS_ADDRESS.")
     var metricsAddress: String?
 
@@ -259,6 +266,15 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--otlp-endpoint is an http:// or https:// URL of an OTLP/HTTP collector")
             }
             configuration.otlpEndpoint = endpoint
+        }
+        if let text = traceRate ?? env["GATEHOUSE_TRACE_RATE"] {
+            if text == "all" {
+                configuration.tracesPerSecond = nil
+            } else if let rate = Int(text), rate >= 1, rate <= 1_000_000 {
+                configuration.tracesPerSecond = rate
+            } else {
+                throw ValidationError("--trace-rate is a number of requests a second (at least 1), or `all`")
+            }
         }
         if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
         if let token = env["GATEHOUSE_METRICS_TOKEN"] {

@@ -6,7 +6,7 @@ import Testing
 @testable import GatehouseHub
 
 /// HSTS: the hub that terminates TLS itself (`--tls-cert`) sends the short policy on every answer, errors included;
-/// behind an https proxy the long one; on plain HTTP none. The handshake itself is tests/e2e/test_tls.py.
+/// behind an https proxy the long one; on plain HTTP none. The handshake itself is e2e/test_tls.py.
 @Suite("Strict-Transport-Security")
 struct StrictTransportSecurityTests {
     static let hsts = HTTPField.Name("Strict-Transport-Security")!

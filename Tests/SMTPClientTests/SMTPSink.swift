@@ -1,6 +1,6 @@
 import Foundation
 
-/// A running `tests/support/smtp_sink.py` (aiosmtpd) on a free loopback port, stopped on `stop()` or deinit.
+/// A running `e2e/support/smtp_sink.py` (aiosmtpd) on a free loopback port, stopped on `stop()` or deinit.
 final class SMTPSink {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -47,7 +47,7 @@ final class SMTPSink {
     /// Starts the sink with extra command-line arguments and waits until it listens.
     static func start(_ arguments: [String] = []) throws -> SMTPSink {
         let directory = try makeTemporaryDirectory().appendingPathComponent("mail")
-        let script = repositoryRoot.appendingPathComponent("tests/support/smtp_sink.py").path
+        let script = repositoryRoot.appendingPathComponent("e2e/support/smtp_sink.py").path
         let (process, firstLine) = try launch(
             ["python3", script, "--port", "0", "--dir", directory.path] + arguments
         )

@@ -151,7 +151,7 @@ public struct SignInService: Sendable {
             wait = env.breaker.wait(at: now)
             if wait > 0, env.breaker.claimAlert(at: now) {
                 let env = self.env
-                Task { await StuffingWave.alert(environment: env, caller: caller) }
+                env.background.submit("stuffing-wave alert") { await StuffingWave.alert(environment: env, caller: caller) }
             }
         }
         if !isKnown, wait == 0 {

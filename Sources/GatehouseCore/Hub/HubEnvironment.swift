@@ -110,6 +110,9 @@ public struct HubEnvironment: Sendable {
     public let metrics: HubMetrics
     /// Which accounts are canaries (keyed digests, cached) and when each last raised the alarm.
     public let canaries = CanaryRegistry()
+    /// Work that outlives its request (reset mail, web-declared incidents, alerts): one bounded queue, run by the
+    /// hub as a service and drained on graceful shutdown.
+    public let background: BackgroundWork
     /// The key of token digests: HMAC-SHA-256 under a key derived from the keyring's first pepper, so that a copy
     /// of the database alone cannot even confirm a guessed token. Derived from the first pepper so that a
     /// rotation does not void every credential.
@@ -123,8 +126,9 @@ public struct HubEnvironment: Sendable {
         store: any HubStore, hasher: any PasswordHashing, rules: any PasswordRules, mail: MailComposer,
         clock: any WallClock, revocations: RevocationBus, cache: CredentialCache, keyring: Keyring,
         settings: AccountSettings, logger: Logger, breaker: SignInBreaker = SignInBreaker(),
-        metrics: HubMetrics = .disabled
+        metrics: HubMetrics = .disabled, background: BackgroundWork? = nil
     ) {
+        self.background = background ?? BackgroundWork(logger: logger)
         self.breaker = breaker
         self.metrics = metrics
         self.store = store

@@ -80,9 +80,13 @@ public struct IncidentService: Sendable {
     /// The batches form a pipeline: while one batch's transaction writes, the notices of the next are composed on
     /// another core. Each transaction applies only if the incident's cursor is still where its accounts were read
     /// (another run may have moved it), so no account is processed twice.
+    ///
+    /// The run stops between batches, leaving the incident running (resumable), when its task is cancelled or
+    /// `shouldStop` says so (the hub's graceful shutdown).
     @discardableResult
     public func run(
-        incidentID: String, batchSize: Int = 1_000, progress: @Sendable (Progress) -> Void = { _ in }
+        incidentID: String, batchSize: Int = 1_000, progress: @Sendable (Progress) -> Void = { _ in },
+        shouldStop: @Sendable () -> Bool = { false }
     ) async throws -> Incident {
         guard var incident = try await env.store.session.incident(id: incidentID) else { throw Error.notFound }
         let env = self.env
@@ -90,7 +94,7 @@ public struct IncidentService: Sendable {
         var cursor = incident.cursor
         var accounts = incident.state == .running ? try await session.incidentBatch(incident, limit: batchSize) : []
         var work = compose(accounts, for: incident, now: env.clock.now())
-        while incident.state == .running {
+        while incident.state == .running, !Task.isCancelled, !shouldStop() {
             let now = env.clock.now()
             if accounts.isEmpty {
                 let finalCursor = cursor
@@ -143,6 +147,35 @@ public struct IncidentService: Sendable {
             progress(Progress(processed: incident.processed, total: incident.total))
         }
         return incident
+    }
+
+    /// Runs the incident on the hub's background queue (``BackgroundWork``): a web-declared incident's page answers
+    /// at once and shows progress. A graceful shutdown stops it between batches; ``resumeUnfinished()`` at the next
+    /// start (or `gatehouse incident resume`) goes on from its cursor. False when the queue refused it.
+    @discardableResult
+    public func start(incidentID: String) -> Bool {
+        let service = self
+        let background = env.background
+        return background.submit("incident") {
+            do {
+                _ = try await service.run(incidentID: incidentID, shouldStop: { background.isStopping })
+            } catch {
+                service.env.logger.error(
+                    "incident stopped", metadata: ["incident": "\(incidentID)", "error": "\(type(of: error))"])
+            }
+        }
+    }
+
+    /// Queues every incident still running (one stopped by a shutdown or a crash) on the background queue. Safe with
+    /// several instances: each batch applies only at the cursor it was read at, so no account is done twice.
+    @discardableResult
+    public func resumeUnfinished() async throws -> Int {
+        let running = try await list().filter { $0.state == .running }
+        for incident in running {
+            env.logger.notice("resuming an unfinished incident", metadata: ["incident": "\(incident.id)"])
+            start(incidentID: incident.id)
+        }
+        return running.count
     }
 
     /// Renders a notice stored as a reference (at delivery time); nil when the incident or account is gone.

@@ -150,7 +150,7 @@ public final class Argon2PasswordHasher: PasswordHashing {
         let parameters = self.parameters
         let hasher = self.hasher
         let bytes = Array(password.utf8)
-        return try await withSpan("password.hash") { _ in
+        return try await Telemetry.span("password.hash") { _ in
             try await pool.run {
                 try PHCString.make(
                     password: bytes, salt: SecureRandom.bytes(16), parameters: parameters, secret: pepper.material,
@@ -180,7 +180,7 @@ public final class Argon2PasswordHasher: PasswordHashing {
         let hasher = self.hasher
         let secret = pepper.material
         let bytes = Array(password.utf8)
-        let matches = try await withSpan("password.verify") { _ in
+        let matches = try await Telemetry.span("password.verify") { _ in
             try await pool.run { try phc.verify(password: bytes, secret: secret, using: hasher) }
         }
         guard matches else { return .invalid }
@@ -199,7 +199,7 @@ public final class Argon2PasswordHasher: PasswordHashing {
         let secret = pepper.material
         let bytes = Array(password.utf8)
         // The same span name as a real verification: a trace must not tell unknown accounts apart either.
-        _ = try await withSpan("password.verify") { _ in
+        _ = try await Telemetry.span("password.verify") { _ in
             try await pool.run { try dummy.verify(password: bytes, secret: secret, using: hasher) }
         }
     }

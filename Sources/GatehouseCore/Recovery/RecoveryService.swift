@@ -17,12 +17,14 @@ public struct RecoveryService: Sendable {
         self.env = environment
     }
 
-    /// Accepts a reset request. Returns at once; the mail (if any) is prepared in the background.
+    /// Accepts a reset request. Returns at once; the mail (if any) is prepared on the hub's background queue
+    /// (``BackgroundWork``), which bounds what a flood of requests can cost: when it is full the request is dropped,
+    /// and the answer is the same.
     public func requestReset(identifier: String, caller: Caller) {
-        // No account has a longer name or address: nothing to look up, and no task to start for it.
+        // No account has a longer name or address: nothing to look up, and no job to queue for it.
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes else { return }
         let service = self
-        Task.detached {
+        env.background.submit("reset request") {
             do {
                 try await service.processResetRequest(identifier: identifier, caller: caller)
             } catch {

@@ -64,8 +64,9 @@ public final class HubMetrics: Sendable {
 
     private let factory: any MetricsFactory
     private let signInCounters: [String: Counter]
-    private let requestCounters: [String: Counter]
-    private let requestTimers: [String: CoreMetrics.Timer]
+    /// Indexed by route group (``routeGroups``) times 5 plus status class: no string work per request.
+    private let requestCounters: [Counter]
+    private let requestTimers: [CoreMetrics.Timer]
     private let hashWaitTimer: CoreMetrics.Timer
     private let hashRejectedCounter: Counter
     private let hashQueueGauge: Gauge
@@ -95,14 +96,14 @@ public final class HubMetrics: Sendable {
             }
         }
         signInCounters = signIns
-        var requests: [String: Counter] = [:]
-        var timers: [String: CoreMetrics.Timer] = [:]
+        var requests: [Counter] = []
+        var timers: [CoreMetrics.Timer] = []
         for group in Self.routeGroups {
             for status in Self.statusClasses {
-                requests[group + "/" + status] = Counter(
-                    label: Name.requests, dimensions: [("group", group), ("status", status)], factory: factory)
+                requests.append(
+                    Counter(label: Name.requests, dimensions: [("group", group), ("status", status)], factory: factory))
             }
-            timers[group] = CoreMetrics.Timer(label: Name.requestDuration, dimensions: [("group", group)], factory: factory)
+            timers.append(CoreMetrics.Timer(label: Name.requestDuration, dimensions: [("group", group)], factory: factory))
         }
         requestCounters = requests
         requestTimers = timers
@@ -132,11 +133,19 @@ public final class HubMetrics: Sendable {
 
     /// One answered request of `group` (one of ``routeGroups``) with `status`, taking `duration`.
     public func request(group: String, status: Int, duration: Duration) {
-        let index = min(max(status / 100, 1), 5) - 1
-        let group = requestTimers[group] == nil ? "other" : group
-        requestCounters[group + "/" + Self.statusClasses[index]]?.increment()
-        requestTimers[group]?.recordNanoseconds(Self.nanoseconds(duration))
+        request(groupIndex: Self.routeGroups.firstIndex(of: group) ?? Self.otherGroup, status: status, duration: duration)
     }
+
+    /// One answered request of the route group at `groupIndex` in ``routeGroups`` (the hot path: no strings).
+    public func request(groupIndex: Int, status: Int, duration: Duration) {
+        let group = requestTimers.indices.contains(groupIndex) ? groupIndex : Self.otherGroup
+        let statusClass = min(max(status / 100, 1), 5) - 1
+        requestCounters[group * Self.statusClasses.count + statusClass].increment()
+        requestTimers[group].recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// The index of "other" in ``routeGroups``.
+    public static let otherGroup = routeGroups.firstIndex(of: "other")!
 
     /// A job waited `duration` in the hashing pool's queue.
     public func hashWaited(_ duration: Duration) { hashWaitTimer.recordNanoseconds(Self.nanoseconds(duration)) }

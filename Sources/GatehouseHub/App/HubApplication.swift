@@ -44,7 +44,8 @@ public enum HubApplication {
         let router = Router(context: HubRequestContext.self)
         let pages = PageRenderer()
         if runtime.configuration.otlpEndpoint != nil {
-            router.add(middleware: RequestTracingMiddleware())
+            router.add(
+                middleware: RequestTracingMiddleware(budget: TraceBudget(perSecond: runtime.configuration.tracesPerSecond)))
         }
         if let endpoint = runtime.metricsEndpoint {
             router.add(middleware: MetricsMiddleware(metrics: endpoint.metrics))
@@ -129,6 +130,9 @@ public enum HubApplication {
         }
         var services: [any Service] = [
             delivery,
+            BackgroundWorkService(
+                work: runtime.services.environment.background, incidents: runtime.services.incidents,
+                logger: runtime.logger),
             RevocationFeedService(feed: RevocationFeed(environment: runtime.services.environment, wakeups: wakeups)),
             AdvisoryAlertService(releases: runtime.services.releases, logger: runtime.logger),
             ClaimCleanupService(

@@ -67,6 +67,8 @@ public struct HubConfiguration: Sendable {
     public var metricsPort: Int?
     /// Where traces go over OTLP/HTTP (`--otlp-endpoint`, `GATEHOUSE_OTLP_ENDPOINT`); nil: no tracing.
     public var otlpEndpoint: String?
+    /// Most requests traced a second when traces are on (`--trace-rate`, `GATEHOUSE_TRACE_RATE`); nil traces all.
+    public var tracesPerSecond: Int? = 10
     public var metricsHost = "127.0.0.1"
     /// Or serve `/metrics` on the public port to requests that carry this bearer token.
     public var metricsToken: String?

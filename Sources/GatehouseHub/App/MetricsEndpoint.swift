@@ -76,30 +76,48 @@ struct MetricsMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let started = ContinuousClock.now
-        let group = Self.group(of: request.uri.path)
+        let group = Self.groupIndex(of: request.uri.path)
         do {
             let response = try await next(request, context)
-            metrics.request(group: group, status: response.status.code, duration: ContinuousClock.now - started)
+            metrics.request(groupIndex: group, status: response.status.code, duration: ContinuousClock.now - started)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.request(group: group, status: status, duration: ContinuousClock.now - started)
+            metrics.request(groupIndex: group, status: status, duration: ContinuousClock.now - started)
             throw error
         }
     }
 
     /// A fixed set of groups: no client-chosen text becomes a label.
-    static func group(of path: String) -> String {
-        if path.hasPrefix("/api/v1/") {
-            let rest = path.dropFirst("/api/v1/".count)
-            let first = rest.prefix { $0 != "/" }
-            let group = "api_" + first
-            return HubMetrics.routeGroups.contains(group) ? group : "api_other"
+    static func group(of path: String) -> String { HubMetrics.routeGroups[groupIndex(of: path)] }
+
+    /// The API groups by the path segment after `/api/v1/`, as bytes: worked out on every request, without making a
+    /// string.
+    private static let apiSegments: [(segment: [UInt8], index: Int)] = HubMetrics.routeGroups.enumerated().compactMap {
+        guard $0.element.hasPrefix("api_"), $0.element != "api_other" else { return nil }
+        return (Array($0.element.utf8.dropFirst(4)), $0.offset)
+    }
+    private static func index(_ name: String) -> Int { HubMetrics.routeGroups.firstIndex(of: name)! }
+    private static let apiOther = index("api_other")
+    private static let oauth = index("oauth")
+    private static let staticFiles = index("static")
+    private static let health = index("health")
+    private static let metricsGroup = index("metrics")
+    private static let pages = index("pages")
+
+    /// The index in ``HubMetrics/routeGroups`` of the group `path` is counted under.
+    static func groupIndex(of path: String) -> Int {
+        let bytes = path.utf8
+        if bytes.starts(with: "/api/v1/".utf8) {
+            let rest = bytes.dropFirst(8)
+            let first = rest.prefix { $0 != UInt8(ascii: "/") }
+            for (segment, index) in apiSegments where first.elementsEqual(segment) { return index }
+            return apiOther
         }
-        if path.hasPrefix("/oauth/") { return "oauth" }
-        if path.hasPrefix("/static/") { return "static" }
-        if path == "/healthz" { return "health" }
-        if path == "/metrics" { return "metrics" }
-        return "pages"
+        if bytes.starts(with: "/oauth/".utf8) { return oauth }
+        if bytes.starts(with: "/static/".utf8) { return staticFiles }
+        if path == "/healthz" { return health }
+        if path == "/metrics" { return metricsGroup }
+        return pages
     }
 }

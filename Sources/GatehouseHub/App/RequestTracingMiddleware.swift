@@ -1,3 +1,4 @@
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 import Tracing
@@ -8,10 +9,19 @@ import Tracing
 ///
 /// Attributes: the method, the route pattern, the status code and the request id (the one in the logs, the
 /// `X-Request-Id` header and error bodies). Added only when traces are exported (`--otlp-endpoint`).
+///
+/// Requests over the ``TraceBudget`` (`--trace-rate`, 10 a second by default) make no span, and neither does their
+/// store, hashing or mail work (``Telemetry/isUntraced``): what tracing costs stays bounded whoever sends requests.
+/// An incoming `traceparent` is not followed, so no client can ask for its requests to be traced.
 struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let budget: TraceBudget
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        guard budget.take() else {
+            return try await Telemetry.$isUntraced.withValue(true) { try await next(request, context) }
+        }
         let method = request.method.rawValue
         return try await withSpan("HTTP \(method)", ofKind: .server) { span in
             span.attributes["http.request.method"] = method

@@ -48,17 +48,9 @@ struct AdminPages {
                     signOutAll: fields["sign_out_all"] == "1", notify: fields["notify"] == "1",
                     banner: banner.isEmpty ? nil : banner, by: .admin(identity.account, identity.device),
                     caller: pages.caller(request, context, identity))
-                let incidents = services.incidents
-                let logger = services.environment.logger
-                // The page answers at once; the batches go on in the background and the page shows progress.
-                // `gatehouse incident resume ID` finishes the work if the hub stops first.
-                Task.detached {
-                    do {
-                        _ = try await incidents.run(incidentID: incident.id)
-                    } catch {
-                        logger.error("incident \(incident.id) stopped: \(String(describing: type(of: error)))")
-                    }
-                }
+                // The page answers at once; the batches go on on the background queue and the page shows progress.
+                // A hub stopped mid-way resumes it at its next start (or `gatehouse incident resume ID`).
+                services.incidents.start(incidentID: incident.id)
                 return try await adminPage(identity, request, flash: "Incident \(incident.id) declared.")
             } catch let error as any PublicError {
                 return try await adminPage(

@@ -219,12 +219,18 @@ func withHub(
         configuration: configuration, store: store, keyring: keyring, services: services, pool: pool, logger: logger,
         metricsEndpoint: endpoint)
     let hub = TestHub(runtime: runtime, clock: clock, hasher: hasher)
+    // The background queue runs for the hub's life, as BackgroundWorkService runs it in `serve`.
+    let background = Task { await environment.background.run() }
     do {
         try await body(hub)
     } catch {
+        environment.background.finish()
+        await background.value
         await cleanUp(store: store, schema: schema, pool: pool)
         throw error
     }
+    environment.background.finish()
+    await background.value
     await cleanUp(store: store, schema: schema, pool: pool)
 }
 

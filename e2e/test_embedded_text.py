@@ -7,7 +7,7 @@ import requests
 import yaml
 from openapi_spec_validator import validate
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 EMBEDDED = os.path.join(ROOT, "Sources", "GatehouseHub", "Embedded")
 
 

@@ -2,7 +2,7 @@
 two-factor code and its passkey; a restore without the keyring brings up a hub where nothing keyed verifies, and the
 hub and `gatehouse doctor` say so. On SQLite and on PostgreSQL.
 
-Run: GATEHOUSE_BIN=$PWD/.build/debug/gatehouse python3 -m pytest -q tests/e2e/test_backup_restore.py
+Run: GATEHOUSE_BIN=$PWD/.build/debug/gatehouse python3 -m pytest -q e2e/test_backup_restore.py
 (PostgreSQL cases need GATEHOUSE_TEST_POSTGRES_URL, e.g. from scripts/start-postgres.sh /tmp/pg 55445:
 postgres://postgres:unused@127.0.0.1:55445/gatehouse_test.)
 """

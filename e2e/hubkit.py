@@ -14,9 +14,9 @@ import time
 
 import requests
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Every secret the run handed to or got from a hub, and every hub log: tests/e2e/test_zz_log_secrets.py checks at
+# Every secret the run handed to or got from a hub, and every hub log: e2e/test_zz_log_secrets.py checks at
 # the end of the run that no log holds any of them.
 SECRETS = set()
 LOGS = []
@@ -71,7 +71,7 @@ class Hub:
         self.env.setdefault("GATEHOUSE_LOG_FORMAT", "json")
         # Device verification (a mailed code for a never-seen client without a second factor) is on by default in
         # the hub; most tests sign in many fresh clients and test other things, so they run with it off.
-        # tests/e2e/test_household_lock.py turns it on and checks it.
+        # e2e/test_household_lock.py turns it on and checks it.
         self.env.setdefault("GATEHOUSE_DEVICE_VERIFICATION", "off")
         self.env.update(env or {})
         self.args = list(args)
@@ -225,11 +225,11 @@ def sign_in(hub, identifier, password, name="laptop", client=None, known=None, f
     return response.json() if full else response.json()["token"]
 
 
-SINK = os.path.join(ROOT, "tests", "support", "smtp_sink.py")
+SINK = os.path.join(ROOT, "e2e", "support", "smtp_sink.py")
 
 
 class SMTPSink:
-    """tests/support/smtp_sink.py (aiosmtpd) as a subprocess: a real SMTP server storing what it accepts."""
+    """e2e/support/smtp_sink.py (aiosmtpd) as a subprocess: a real SMTP server storing what it accepts."""
 
     def __init__(self, folder, port=0, tls=True, auth=None):
         self.folder = folder

@@ -1,7 +1,7 @@
 """`gatehouse doctor` (issue 18): every critical check fires on a misconfigured setup the test makes, and a sound
 setup passes (exit 0, warnings allowed).
 
-Run: GATEHOUSE_BIN=$PWD/.build/debug/gatehouse python3 -m pytest -q tests/e2e/test_doctor.py
+Run: GATEHOUSE_BIN=$PWD/.build/debug/gatehouse python3 -m pytest -q e2e/test_doctor.py
 """
 
 import email.utils

@@ -19,7 +19,7 @@ def hub():
 
 @pytest.fixture
 def mail_hub():
-    """A hub that sends its mail through a real SMTP server (tests/support/smtp_sink.py, with STARTTLS and AUTH)."""
+    """A hub that sends its mail through a real SMTP server (e2e/support/smtp_sink.py, with STARTTLS and AUTH)."""
     root = tempfile.mkdtemp(prefix="gh-mail-")
     sink = SMTPSink(os.path.join(root, "inbox"), auth=("hub", "sink-password")).start()
     hub = Hub(env=sink.hub_env()).start()

@@ -11,7 +11,7 @@ field by field. Each case goes to py_webauthn in process and to Gatehouse throug
 - a sign-count regression is a refusal in py_webauthn and an accepted assertion flagged `clone=1` in Gatehouse.
 
 Finds the binary via GATEHOUSE_WEBAUTHN_VERIFY_BIN, or builds it with `swift build --product webauthn-verify`.
-Run: GATEHOUSE_WEBAUTHN_VERIFY_BIN=.build/debug/webauthn-verify pytest -s tests/e2e/test_webauthn_oracle.py
+Run: GATEHOUSE_WEBAUTHN_VERIFY_BIN=.build/debug/webauthn-verify pytest -s e2e/test_webauthn_oracle.py
 """
 import base64
 import collections
@@ -32,7 +32,7 @@ from cryptography.x509.oid import NameOID
 webauthn = pytest.importorskip("webauthn")
 from webauthn.helpers.structs import COSEAlgorithmIdentifier  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RP_ID = "gatehouse.test"
 ORIGIN = "https://gatehouse.test"
 EVIL_ORIGIN = "https://gatehouse.test.evil.example"

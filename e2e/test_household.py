@@ -2,7 +2,7 @@
 start's setup link (works once, enrols a second factor), sign-up modes, invitations (mailed, opened in the browser,
 accepted; uses and expiry hold, 50 racing acceptances make one account), and an admin's recovery link.
 
-Screenshots for the README: tests/e2e/output/screenshots/household-*.png.
+Screenshots for the README: e2e/output/screenshots/household-*.png.
 """
 
 import base64

@@ -390,7 +390,7 @@ def test_gatehouse_login_device(hub, tmp_path):
 def test_media_server_claims_itself_through_link(hub):
     """`gatehouse media` asks for a /link code with its claim code and its credential's digest; the owner approves it
     on /link (seeing it is a media server) and the server is claimed, without ever holding an account credential.
-    The old claim code keeps working during the transition (tests/e2e/test_media_live.py)."""
+    The old claim code keeps working during the transition (e2e/test_media_live.py)."""
     from test_media_live import Media, make_library
 
     verified_account(hub, "tova")

@@ -1,6 +1,6 @@
 """End-to-end and oracle tests of `gatehouse argon2` against argon2-cffi (libargon2).
 
-Run: GATEHOUSE_BIN=path/to/gatehouse pytest tests/e2e/test_argon2.py
+Run: GATEHOUSE_BIN=path/to/gatehouse pytest e2e/test_argon2.py
 The oracle is argon2-cffi's low-level API (argon2_ctx through cffi), which takes the secret K and the
 associated data X that the high-level API does not. The kernel tests force each block-function kernel
 (GATEHOUSE_ARGON2_KERNEL) in turn; a kernel this CPU lacks is reported as skipped, with the reason.

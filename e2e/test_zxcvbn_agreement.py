@@ -5,7 +5,7 @@ Scores 10,000 passwords of many kinds (common, random, patterned; generated with
 scores to be within one point.
 
 Needs GATEHOUSE_BIN (path to the gatehouse executable) and the `zxcvbn` pip package.
-Run: GATEHOUSE_BIN=.build/debug/gatehouse pytest -s tests/e2e/test_zxcvbn_agreement.py
+Run: GATEHOUSE_BIN=.build/debug/gatehouse pytest -s e2e/test_zxcvbn_agreement.py
 """
 
 import json
