@@ -52,6 +52,14 @@ extension SQLSession {
         ).map(decodeAccount)
     }
 
+    func requireReset(accountIDs: [String]) async throws {
+        guard !accountIDs.isEmpty else { return }
+        let idList = SQLGroupExpression(SQLList(accountIDs.map { SQLBind($0) }))
+        try await run { db in
+            try await db.update("accounts").set("reset_required", to: 1).where("id", .in, idList).run()
+        }
+    }
+
     func updateAccount(_ account: Account) async throws {
         do {
             try await exec(

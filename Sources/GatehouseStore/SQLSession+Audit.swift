@@ -47,6 +47,43 @@ extension SQLSession {
             """)
     }
 
+    func appendAudit(
+        kind: AuditEvent.Kind, detail: String, ipAddress: String, toChains chains: [String], at date: Date
+    ) async throws {
+        let stamp = Date(epochSeconds: date.epochSeconds)
+        var previous: [String: String] = [:]
+        for chunk in chains.chunked(500) {
+            let list = SQLList(chunk.map { SQLBind($0) })
+            if dialect == .postgres {
+                for chain in chunk { try await exec("SELECT pg_advisory_xact_lock(hashtext(\(bind: chain)))") }
+            }
+            let rows = try await all(
+                """
+                SELECT e.chain, e.hash FROM audit_events e
+                JOIN (SELECT chain, MAX(id) AS id FROM audit_events WHERE chain IN (\(list)) GROUP BY chain) m
+                ON e.id = m.id
+                """)
+            for row in rows { previous[try row.string("chain")] = try row.string("hash") }
+        }
+        let known = previous
+        for chunk in chains.chunked(200) {
+            try await run { db in
+                var insert = db.insert(into: "audit_events").columns(
+                    "chain", "kind", "ip_address", "detail", "created_at", "previous_hash", "hash")
+                for chain in chunk {
+                    let prior = known[chain] ?? AuditChain.genesis
+                    let hash = auditHash(
+                        chain: chain, kind: kind.rawValue, ipAddress: ipAddress, detail: detail, createdAt: stamp,
+                        previousHash: prior)
+                    insert = insert.values(
+                        SQLBind(chain), SQLBind(kind.rawValue), SQLBind(ipAddress), SQLBind(detail),
+                        SQLBind(stamp.epochSeconds), SQLBind(prior), SQLBind(hash))
+                }
+                try await insert.run()
+            }
+        }
+    }
+
     func auditEvents(chain: String, limit: Int) async throws -> [AuditEvent] {
         try await all(
             "SELECT * FROM audit_events WHERE chain = \(bind: chain) ORDER BY id DESC LIMIT \(bind: limit)"

@@ -157,6 +157,31 @@ extension SQLSession {
 
     /// Revokes every live device but `keeping`, and every app password of the account (an app password is never
     /// "the current device"); returns the revoked ids, devices first.
+    func revokeEverything(accountIDs: [String], at date: Date) async throws {
+        guard !accountIDs.isEmpty else { return }
+        let idList = SQLGroupExpression(SQLList(accountIDs.map { SQLBind($0) }))
+        let stamp = date.epochSeconds
+        try await run { db in
+            try await db.update("devices").set("revoked_at", to: SQLBind(stamp))
+                .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
+        }
+        // App passwords die with the devices (the account-wide revocation below covers their media tokens).
+        try await run { db in
+            try await db.update("app_passwords").set("revoked_at", to: SQLBind(stamp))
+                .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
+        }
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        for chunk in accountIDs.chunked(200) {
+            try await run { db in
+                var insert = db.insert(into: "revocations").columns("account_id", "device_ids", "all_devices", "at_ms")
+                for accountID in chunk {
+                    insert = insert.values(SQLBind(accountID), SQLBind(""), SQLBind(Int64(1)), SQLBind(milliseconds))
+                }
+                try await insert.run()
+            }
+        }
+    }
+
     func revokeDevices(accountID: String, keeping: String?, at date: Date) async throws -> [String] {
         let keep = keeping ?? ""
         var ids = try await all(

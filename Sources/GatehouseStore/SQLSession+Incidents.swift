@@ -64,107 +64,13 @@ extension SQLSession {
         ).map(decodeAccount)
     }
 
-    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], at date: Date)
-        async throws -> Incident
-    {
-        guard let last = work.last?.account.id else { return incident }
-        let ids = work.map(\.account.id)
-        let idList = SQLGroupExpression(SQLList(ids.map { SQLBind($0) }))
-        let stamp = date.epochSeconds
+    func advanceIncident(_ incident: Incident, to last: String, count: Int) async throws -> Bool {
         // Exactly-once: the batch only applies if the cursor is still where this run read it.
-        let moved = try await changes(
+        try await changes(
             """
-            UPDATE incidents SET cursor = \(bind: last), processed = processed + \(bind: Int64(ids.count))
+            UPDATE incidents SET cursor = \(bind: last), processed = processed + \(bind: Int64(count))
             WHERE id = \(bind: incident.id) AND cursor = \(bind: incident.cursor) AND state = 'running'
-            """)
-        guard moved == 1 else { return try await self.incident(id: incident.id) ?? incident }
-        if incident.forceReset {
-            try await run { db in
-                try await db.update("accounts").set("reset_required", to: 1).where("id", .in, idList).run()
-            }
-            try await run { db in
-                try await db.delete(from: "one_time_tokens").where("purpose", .equal, SQLBind("password_reset"))
-                    .where("account_id", .in, idList).run()
-            }
-        }
-        if incident.signOutAll || incident.forceReset {
-            try await run { db in
-                try await db.update("devices").set("revoked_at", to: SQLBind(stamp))
-                    .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
-            }
-            // App passwords die with the devices (the account-wide revocation below covers their media tokens).
-            try await run { db in
-                try await db.update("app_passwords").set("revoked_at", to: SQLBind(stamp))
-                    .where("account_id", .in, idList).where("revoked_at", .is, SQLLiteral.null).run()
-            }
-            let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-            for chunk in ids.chunked(200) {
-                try await run { db in
-                    var insert = db.insert(into: "revocations").columns("account_id", "device_ids", "all_devices", "at_ms")
-                    for accountID in chunk {
-                        insert = insert.values(SQLBind(accountID), SQLBind(""), SQLBind(Int64(1)), SQLBind(milliseconds))
-                    }
-                    try await insert.run()
-                }
-            }
-        }
-        let notices = work.compactMap(\.notice)
-        for chunk in notices.chunked(200) {
-            try await run { db in
-                var insert = db.insert(into: "outbox").columns(
-                    "id", "recipient", "subject", "text_body", "html_body", "kind", "created_at", "attempts",
-                    "next_attempt_at", "template")
-                for message in chunk {
-                    insert = insert.values(
-                        SQLBind(message.id), SQLBind(message.recipient), SQLBind(message.subject),
-                        SQLBind(message.textBody), SQLBind(message.htmlBody), SQLBind(message.kind),
-                        SQLBind(message.createdAt.epochSeconds), SQLBind(Int64(0)),
-                        SQLBind(message.nextAttemptAt.epochSeconds), SQLBind(message.template))
-                }
-                try await insert.run()
-            }
-        }
-        try await appendAuditBatch(
-            chains: ids, kind: AuditEvent.Kind.incidentApplied.rawValue,
-            detail: "incident \(incident.id)" + (incident.forceReset ? ", reset required" : "")
-                + (incident.signOutAll || incident.forceReset ? ", signed out" : ""), at: date)
-        return try await self.incident(id: incident.id) ?? incident
-    }
-
-    /// Appends one event to each of many chains with a few statements.
-    private func appendAuditBatch(chains: [String], kind: String, detail: String, at date: Date) async throws {
-        let stamp = Date(epochSeconds: date.epochSeconds)
-        var previous: [String: String] = [:]
-        for chunk in chains.chunked(500) {
-            let list = SQLList(chunk.map { SQLBind($0) })
-            if dialect == .postgres {
-                for chain in chunk { try await exec("SELECT pg_advisory_xact_lock(hashtext(\(bind: chain)))") }
-            }
-            let rows = try await all(
-                """
-                SELECT e.chain, e.hash FROM audit_events e
-                JOIN (SELECT chain, MAX(id) AS id FROM audit_events WHERE chain IN (\(list)) GROUP BY chain) m
-                ON e.id = m.id
-                """)
-            for row in rows { previous[try row.string("chain")] = try row.string("hash") }
-        }
-        let known = previous
-        for chunk in chains.chunked(200) {
-            try await run { db in
-                var insert = db.insert(into: "audit_events").columns(
-                    "chain", "kind", "ip_address", "detail", "created_at", "previous_hash", "hash")
-                for chain in chunk {
-                    let prior = known[chain] ?? AuditChain.genesis
-                    let hash = auditHash(
-                        chain: chain, kind: kind, ipAddress: "operator", detail: detail, createdAt: stamp,
-                        previousHash: prior)
-                    insert = insert.values(
-                        SQLBind(chain), SQLBind(kind), SQLBind("operator"), SQLBind(detail),
-                        SQLBind(stamp.epochSeconds), SQLBind(prior), SQLBind(hash))
-                }
-                try await insert.run()
-            }
-        }
+            """) == 1
     }
 
     func setIncidentState(id: String, state: Incident.State, at date: Date) async throws {

@@ -14,6 +14,24 @@ extension SQLSession {
             """)
     }
 
+    func enqueueMail(_ messages: [OutboxMessage]) async throws {
+        for chunk in messages.chunked(200) {
+            try await run { db in
+                var insert = db.insert(into: "outbox").columns(
+                    "id", "recipient", "subject", "text_body", "html_body", "kind", "created_at", "attempts",
+                    "next_attempt_at", "template")
+                for message in chunk {
+                    insert = insert.values(
+                        SQLBind(message.id), SQLBind(message.recipient), SQLBind(message.subject),
+                        SQLBind(message.textBody), SQLBind(message.htmlBody), SQLBind(message.kind),
+                        SQLBind(message.createdAt.epochSeconds), SQLBind(Int64(message.attempts)),
+                        SQLBind(message.nextAttemptAt.epochSeconds), SQLBind(message.template))
+                }
+                try await insert.run()
+            }
+        }
+    }
+
     func dueMail(now: Date, limit: Int) async throws -> [OutboxMessage] {
         try await all(
             """
@@ -252,6 +270,15 @@ extension SQLSession {
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws {
         try await exec(
             "DELETE FROM one_time_tokens WHERE account_id = \(bind: accountID) AND purpose = \(bind: purpose.rawValue)")
+    }
+
+    func voidTokens(purpose: OneTimeToken.Purpose, accountIDs: [String]) async throws {
+        guard !accountIDs.isEmpty else { return }
+        let idList = SQLGroupExpression(SQLList(accountIDs.map { SQLBind($0) }))
+        try await run { db in
+            try await db.delete(from: "one_time_tokens").where("purpose", .equal, SQLBind(purpose.rawValue))
+                .where("account_id", .in, idList).run()
+        }
     }
 
     func purgeExpiredTokens(purpose: OneTimeToken.Purpose, now: Date) async throws -> Int {

@@ -226,18 +226,29 @@ struct StoreContractTests {
             #expect(stored.forceReset && stored.scope == .all)
             let batch = try await store.session.incidentBatch(stored, limit: 3)
             #expect(batch.count == 3)
-            let work = batch.map { IncidentAccountWork(account: $0, notice: nil) }
-            let after = try await store.transaction { tx in
-                try await tx.applyIncidentBatch(stored, work: work, at: now)
+            let ids = batch.map(\.id)
+            // The bulk primitives an incident's batch is made of, each owned by its domain's store.
+            let moved = try await store.transaction { tx -> Bool in
+                guard try await tx.advanceIncident(stored, to: ids[2], count: 3) else { return false }
+                try await tx.requireReset(accountIDs: ids)
+                try await tx.voidTokens(purpose: .passwordReset, accountIDs: ids)
+                try await tx.revokeEverything(accountIDs: ids, at: now)
+                try await tx.enqueueMail([])
+                try await tx.appendAudit(
+                    kind: .incidentApplied, detail: "incident inc1", ipAddress: "operator", toChains: ids, at: now)
+                return true
             }
-            #expect(after.processed == 3)
-            // A second run that read the old cursor changes nothing.
-            let stale = try await store.transaction { tx in
-                try await tx.applyIncidentBatch(stored, work: work, at: now)
-            }
-            #expect(stale.processed == 3)
+            #expect(moved)
+            let after = try #require(try await store.session.incident(id: "inc1"))
+            #expect(after.processed == 3 && after.cursor == ids[2])
+            // A second run that read the old cursor does not move it (and so writes nothing else).
+            #expect(!(try await store.transaction { tx in try await tx.advanceIncident(stored, to: ids[2], count: 3) }))
+            #expect(try await store.session.incident(id: "inc1")?.processed == 3)
             #expect(try await store.session.account(id: batch[0].id)?.isResetRequired == true)
             #expect(try await store.session.devices(accountID: batch[0].id).isEmpty)
+            #expect(try await store.session.devices(accountID: "acc-user3").count == 1)
+            #expect(try await store.session.latestFullRevocation(accountID: batch[0].id, serverID: nil) != nil)
+            #expect(try await store.session.auditChain(batch[0].id).map(\.kind) == [AuditEvent.Kind.incidentApplied.rawValue])
             #expect(try await store.session.incidentBatch(after, limit: 10).count == 2)
             #expect(try await store.session.activeBanners() == ["b"])
             #expect(AuditChain.verify(try await store.session.auditChain(batch[0].id)) == nil)

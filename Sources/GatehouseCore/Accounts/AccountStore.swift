@@ -17,6 +17,8 @@ public protocol AccountStore: Sendable {
     /// Looks an account up by username or email, case-insensitively.
     func account(identifier: String) async throws -> Account?
     func updateAccount(_ account: Account) async throws
+    /// Flags many accounts for a forced reset in one statement (an incident's batch).
+    func requireReset(accountIDs: [String]) async throws
     /// Serialises account creation until the transaction ends (the first-admin decision depends on it).
     func lockAccountCreation() async throws
     func accountCount() async throws -> Int

@@ -221,6 +221,9 @@ public enum AuditChain {
 public protocol AuditStore: Sendable {
     /// Appends a record to its account's chain (must run inside a transaction).
     func appendAudit(_ record: AuditRecord, at: Date) async throws
+    /// Appends the same event to many chains in a few statements (an incident's batch; inside a transaction).
+    func appendAudit(kind: AuditEvent.Kind, detail: String, ipAddress: String, toChains chains: [String], at: Date)
+        async throws
     /// The newest events of an account's chain, newest first.
     func auditEvents(chain: String, limit: Int) async throws -> [AuditEvent]
     /// A whole chain, oldest first.

@@ -12,6 +12,9 @@ public protocol DeviceStore: Sendable {
     func revokeDevice(id: String, accountID: String, at: Date) async throws -> Bool
     /// Revokes every live device of the account except `keeping`; returns the revoked ids.
     func revokeDevices(accountID: String, keeping: String?, at: Date) async throws -> [String]
+    /// Signs many accounts out everywhere at once (an incident's batch): every live device and app password is
+    /// revoked, and each account gets one account-wide entry in the revocation log, in a few statements.
+    func revokeEverything(accountIDs: [String], at: Date) async throws
     /// Stamps a fresh proof of identity (sudo mode) and how it was given (``Proof/description``).
     func markReauthenticated(deviceID: String, at: Date, proof: String) async throws
     func touchDevice(id: String, at: Date, ipAddress: String) async throws

@@ -123,8 +123,8 @@ public struct IncidentService: Sendable {
             let updated = try await env.store.transaction { tx -> Incident in
                 var reading = current
                 reading.cursor = expected
-                return try await tx.applyIncidentBatch(
-                    reading, work: batch, at: now)
+                try await Self.apply(batch, of: reading, in: tx, at: now)
+                return try await tx.incident(id: reading.id) ?? reading
             }
             let composed = await nextWork
             if updated.cursor == ahead.cursor {
@@ -147,6 +147,31 @@ public struct IncidentService: Sendable {
             progress(Progress(processed: incident.processed, total: incident.total))
         }
         return incident
+    }
+
+    /// One batch, in the caller's transaction, from the bulk primitives of the stores that own each table: the
+    /// cursor moves first and only if it is still where this run read it (exactly-once; otherwise nothing is
+    /// written), then the accounts are flagged and their reset links voided, signed out everywhere (devices, app
+    /// passwords, one account-wide revocation-log entry each), their notices queued and the event appended to
+    /// each account's audit chain.
+    static func apply(_ work: [IncidentAccountWork], of incident: Incident, in tx: any StoreSession, at now: Date)
+        async throws
+    {
+        guard let last = work.last?.account.id else { return }
+        let ids = work.map(\.account.id)
+        guard try await tx.advanceIncident(incident, to: last, count: ids.count) else { return }
+        if incident.forceReset {
+            try await tx.requireReset(accountIDs: ids)
+            try await tx.voidTokens(purpose: .passwordReset, accountIDs: ids)
+        }
+        let signsOut = incident.signOutAll || incident.forceReset
+        if signsOut { try await tx.revokeEverything(accountIDs: ids, at: now) }
+        try await tx.enqueueMail(work.compactMap(\.notice))
+        try await tx.appendAudit(
+            kind: .incidentApplied,
+            detail: "incident \(incident.id)" + (incident.forceReset ? ", reset required" : "")
+                + (signsOut ? ", signed out" : ""),
+            ipAddress: "operator", toChains: ids, at: now)
     }
 
     /// Runs the incident on the hub's background queue (``BackgroundWork``): a web-declared incident's page answers

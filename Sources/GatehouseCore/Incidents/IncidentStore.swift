@@ -54,7 +54,8 @@ public struct Incident: Sendable, Equatable, Codable {
     }
 }
 
-/// One account's share of an incident batch, prepared by the service and written by the store in bulk.
+/// One account's share of an incident batch, prepared by the service and written in bulk by the owning stores'
+/// primitives (``IncidentService``'s `apply`).
 public struct IncidentAccountWork: Sendable {
     public var account: Account
     /// The notice mailed to the account, when the incident notifies.
@@ -73,9 +74,9 @@ public protocol IncidentStore: Sendable {
     func incidents() async throws -> [Incident]
     /// The next accounts of the incident after its cursor, in id order.
     func incidentBatch(_ incident: Incident, limit: Int) async throws -> [Account]
-    /// Applies one batch and advances the cursor, all in the caller's transaction.
-    func applyIncidentBatch(_ incident: Incident, work: [IncidentAccountWork], at: Date)
-        async throws -> Incident
+    /// Moves the cursor of a running incident from `incident.cursor` to `last`, counting `count` more accounts
+    /// processed; false (and nothing changes) when the cursor is no longer where this run read it: exactly-once.
+    func advanceIncident(_ incident: Incident, to last: String, count: Int) async throws -> Bool
     func setIncidentState(id: String, state: Incident.State, at: Date) async throws
     /// Banners of incidents not yet resolved.
     func activeBanners() async throws -> [String]

@@ -41,6 +41,8 @@ public struct OutboxMessage: Sendable, Equatable {
 /// The mail outbox.
 public protocol OutboxStore: Sendable {
     func enqueueMail(_ message: OutboxMessage) async throws
+    /// Queues many messages in a few statements (an incident's notices).
+    func enqueueMail(_ messages: [OutboxMessage]) async throws
     /// Unsent messages due at `now`, oldest first.
     func dueMail(now: Date, limit: Int) async throws -> [OutboxMessage]
     /// Claims up to `limit` due messages for `claimant` until `until`, oldest first, atomically: a message claimed

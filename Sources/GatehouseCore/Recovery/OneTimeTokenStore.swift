@@ -73,6 +73,8 @@ public protocol OneTimeTokenStore: Sendable {
     /// Counts a failed attempt against a token; returns the new count.
     func countTokenAttempt(purpose: OneTimeToken.Purpose, digest: String) async throws -> Int
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws
+    /// ``voidTokens(purpose:accountID:)`` for many accounts in one statement (an incident's batch).
+    func voidTokens(purpose: OneTimeToken.Purpose, accountIDs: [String]) async throws
     /// Deletes every expired token of the purpose, whatever its account; returns how many.
     func purgeExpiredTokens(purpose: OneTimeToken.Purpose, now: Date) async throws -> Int
 }
