@@ -6,10 +6,11 @@ Usage: python3 Benchmarks/metrics_bench.py --binary .build/release/gatehouse [--
 
 Starts three release hubs from the same binary on temporary SQLite folders: one with nothing collected, one with
 `--metrics-port` (every request counted and timed per route group, the hashing pool observed), and one with metrics
-and traces (`--otlp-endpoint` to a collector stand-in in this script that accepts and drops every export: each
-request makes a request span and the spans of its store work, batched and sent over OTLP/HTTP). Each gets an account
-and a device credential; wrk then runs `GET /api/v1/account` against each in turn, alternating for several rounds so
-that noise from the machine weighs on all. Prints req/s and p99 per round and the median ratios against "off".
+and traces (`--otlp-endpoint` to a collector stand-in in this script that accepts and drops every export; the hub
+traces at most `--trace-rate` requests a second, 10 by default, each with the spans of its store work, batched and
+sent over OTLP/HTTP). Each gets an account and a device credential; wrk then runs `GET /api/v1/account` against each
+in turn, in an order that rotates every round, for several rounds so that noise from the machine weighs on all.
+Prints req/s, p99 and the hub's own CPU per request for each, and the median ratios against "off".
 Needs wrk (Debian package) and requests.
 """
 
@@ -96,8 +97,10 @@ def main():
         metrics_ratios, traced_ratios = [], []
         metrics_cpu_ratios, traced_cpu_ratios = [], []
         for round_number in range(options.rounds):
-            results, cpu = [], []
-            for hub in hubs:
+            results, cpu = [None] * 3, [None] * 3
+            # The order rotates each round, so that no hub always runs first (after the machine idled) or last.
+            for index in [(round_number + k) % 3 for k in range(3)]:
+                hub = hubs[index]
                 hub_before = process_cpu(hub[0].pid)
                 collector_before = resource.getrusage(resource.RUSAGE_SELF)
                 result = wrk(hub[2] + "/api/v1/account", options.duration, options.connections,
@@ -105,12 +108,12 @@ def main():
                 collector_after = resource.getrusage(resource.RUSAGE_SELF)
                 assert result[2] == 0, "non-2xx answers"
                 requests_done = result[0] * options.duration
-                results.append(result)
+                results[index] = result
                 # The hub's own CPU per request (what other processes' load disturbs least), and the CPU this script
                 # spent meanwhile: it is idle but for the collector stand-in's thread.
-                cpu.append(((process_cpu(hub[0].pid) - hub_before) / requests_done * 1e6,
-                            (collector_after.ru_utime + collector_after.ru_stime
-                             - collector_before.ru_utime - collector_before.ru_stime)))
+                cpu[index] = ((process_cpu(hub[0].pid) - hub_before) / requests_done * 1e6,
+                              (collector_after.ru_utime + collector_after.ru_stime
+                               - collector_before.ru_utime - collector_before.ru_stime))
             without, with_metrics, with_traces = results
             metrics_ratios.append(with_metrics[0] / without[0])
             traced_ratios.append(with_traces[0] / without[0])
