@@ -359,7 +359,18 @@ def test_media_server_on_tls_claims_and_streams_from_a_tls_hub():
         assert media.process.poll() is None
         again = requests.get(media.url + f"/api/library/items/{item['id']}/stream",
                              headers={**headers, "Range": "bytes=0-99"}, verify=ca.path, timeout=30)
-        assert again.status_code == 206 and again.content == movie[:100]
+        log = open(media.log_path, errors="replace").read()
+        if again.status_code == 401 and again.json().get("error", {}).get("code") == "token_revoked" \
+                and log.count("revocation stream connected") >= 2:
+            # The revocation stream reconnected (seen once under CI load): by design the server then refuses every
+            # token issued before the new `hello`, since it may have missed a revocation, and a client asks the
+            # hub for a fresh one. Any other 401 still fails below.
+            token = hub.api("POST", f"/servers/{server_id}/token", token=owner).json()["token"]
+            again = requests.get(media.url + f"/api/library/items/{item['id']}/stream",
+                                 headers={"Authorization": f"Bearer {token}", "Range": "bytes=0-99"},
+                                 verify=ca.path, timeout=30)
+        assert again.status_code == 206 and again.content == movie[:100], (again.status_code, again.text[:300],
+                                                                            log[-3000:])
     finally:
         lost.stop()
         media.stop()
