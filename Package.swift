@@ -2,7 +2,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -54,7 +54,8 @@ let package = Package(
         // chosen at run time by CPUID. Optimised in debug builds too, so tests of the vector kernels stay fast.
         .target(name: "Argon2Kernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "QRCode", swiftSettings: strict),
-        .target(name: "PasswordCheck", exclude: ["Resources", "Embedded"], swiftSettings: strict, plugins: ["EmbedText"]),
+        .target(
+            name: "PasswordCheck", exclude: ["Resources", "Embedded"], swiftSettings: strict, plugins: ["EmbedText"]),
         .target(
             name: "SMTPClient",
             dependencies: [
@@ -139,7 +140,8 @@ let package = Package(
         .target(
             name: "GatehouseHub",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "GatehouseWire", "GatehouseBasics", "SMTPClient",
+                "GatehouseCore", "GatehouseStore", "GatehouseReleases", "GatehouseWire", "GatehouseBasics",
+                "SMTPClient",
                 "QRCode", "Argon2", "PasswordCheck", "WebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "GatehouseTLS",
@@ -200,7 +202,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The Argon2 benchmark's driver (Benchmarks/argon2_bench.py runs it): depends on Argon2 alone.
-        .executableTarget(name: "argon2-bench", dependencies: ["Argon2"], path: "Benchmarks/argon2_bench", swiftSettings: strict),
+        .executableTarget(
+            name: "argon2-bench", dependencies: ["Argon2"], path: "Benchmarks/argon2_bench", swiftSettings: strict),
         .testTarget(name: "GatehouseBasicsTests", dependencies: ["GatehouseBasics"]),
         .testTarget(name: "GatehouseWireTests", dependencies: ["GatehouseWire"]),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
@@ -219,7 +222,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WebAuthnTests",
-            dependencies: ["WebAuthn", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+            dependencies: [
+                "WebAuthn", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -14,9 +14,9 @@
 import Argon2
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 let password = Array("correct horse battery staple".utf8)
@@ -46,7 +46,9 @@ func parseOptions() -> Options {
         arguments.removeFirst()
     }
     if let name = getenv("GATEHOUSE_ARGON2_KERNEL").map({ String(cString: $0) }), !name.isEmpty {
-        guard let kernel = Argon2.Kernel(rawValue: name) else { fail("unknown kernel \(name) in GATEHOUSE_ARGON2_KERNEL") }
+        guard let kernel = Argon2.Kernel(rawValue: name) else {
+            fail("unknown kernel \(name) in GATEHOUSE_ARGON2_KERNEL")
+        }
         options.kernel = kernel
     }
     var index = 0
@@ -105,17 +107,22 @@ func residentMiB() -> Double {
     defer { fclose(file) }
     var size = 0
     var resident = 0
-    guard withUnsafeMutablePointer(to: &size, { sizePointer in
-        withUnsafeMutablePointer(to: &resident) { residentPointer in
-            withVaList([sizePointer, residentPointer]) { vfscanf(file, "%ld %ld", $0) }
-        }
-    }) == 2 else { return 0 }
+    guard
+        withUnsafeMutablePointer(
+            to: &size,
+            { sizePointer in
+                withUnsafeMutablePointer(to: &resident) { residentPointer in
+                    withVaList([sizePointer, residentPointer]) { vfscanf(file, "%ld %ld", $0) }
+                }
+            }) == 2
+    else { return 0 }
     return Double(resident * Int(sysconf(Int32(_SC_PAGESIZE)))) / 1_048_576
 }
 
 func parameters(_ options: Options) -> Argon2.Parameters {
-    Argon2.Parameters(variant: .id, memoryKiB: options.memoryKiB, iterations: options.iterations,
-                      parallelism: options.lanes)
+    Argon2.Parameters(
+        variant: .id, memoryKiB: options.memoryKiB, iterations: options.iterations,
+        parallelism: options.lanes)
 }
 
 func time(_ options: Options) throws {
@@ -129,8 +136,9 @@ func time(_ options: Options) throws {
         tag = try hasher.hash(password: password, salt: salt, parameters: parameters)
         times.append(milliseconds(ContinuousClock.now - start))
     }
-    print("kernel \(kernel): \(options.runs) hashes: median \(format(median(times))) ms, "
-          + "min \(format(times.min() ?? 0)) ms, max \(format(times.max() ?? 0)) ms")
+    print(
+        "kernel \(kernel): \(options.runs) hashes: median \(format(median(times))) ms, "
+            + "min \(format(times.min() ?? 0)) ms, max \(format(times.max() ?? 0)) ms")
     print("tag \(hex(tag))")
 }
 
@@ -144,7 +152,7 @@ func floor(_ options: Options) {
     guard posix_memalign(&raw, 2 << 20, words * 8) == 0, let raw else { fail("no memory") }
     defer { free(raw) }
     #if canImport(Glibc)
-    _ = madvise(raw, words * 8, MADV_HUGEPAGE)
+        _ = madvise(raw, words * 8, MADV_HUGEPAGE)
     #endif
     let memory = raw.bindMemory(to: SIMD8<UInt64>.self, capacity: words / 8)
     memset(raw, 1, words * 8)
@@ -170,8 +178,9 @@ func floor(_ options: Options) {
     }
     times.removeFirst()
     let traffic = Double(blocks) * 1024 * Double(2 * options.iterations + (options.iterations - 1)) / 1_048_576
-    print("memory floor: median \(format(median(times))) ms for \(options.iterations) passes over "
-          + "\(blocks) blocks (about \(format(traffic)) MiB read and written), \(memory[0][0] & 1) check")
+    print(
+        "memory floor: median \(format(median(times))) ms for \(options.iterations) passes over "
+            + "\(blocks) blocks (about \(format(traffic)) MiB read and written), \(memory[0][0] & 1) check")
 }
 
 /// The lazily filled pool: resident memory before any hash, first-hash latency (pages touched by the hash),
@@ -205,12 +214,14 @@ func memory(_ options: Options) throws {
     for _ in 0..<options.threads {
         let context = Unmanaged.passRetained(Box(hasher, parameters)).toOpaque()
         var thread = pthread_t()
-        pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-            _ = try? box.hasher.hash(password: password, salt: salt, parameters: box.parameters)
-            return nil
-        }, context)
+        pthread_create(
+            &thread, nil,
+            { raw in
+                guard let raw else { return nil }
+                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+                _ = try? box.hasher.hash(password: password, salt: salt, parameters: box.parameters)
+                return nil
+            }, context)
         threads.append(thread)
     }
     for thread in threads {
@@ -224,19 +235,22 @@ func memory(_ options: Options) throws {
     var raw: UnsafeMutableRawPointer?
     guard posix_memalign(&raw, 2 << 20, size) == 0, let raw else { fail("no memory") }
     #if canImport(Glibc)
-    _ = madvise(raw, size, MADV_HUGEPAGE)
+        _ = madvise(raw, size, MADV_HUGEPAGE)
     #endif
     start = ContinuousClock.now
     memset(raw, 0, size)
     let touch = milliseconds(ContinuousClock.now - start)
     free(raw)
-    print("kernel \(kernel), m=\(parameters.memoryKiB) t=\(parameters.iterations) p=\(parameters.parallelism), "
-          + "pool of \(options.threads)")
+    print(
+        "kernel \(kernel), m=\(parameters.memoryKiB) t=\(parameters.iterations) p=\(parameters.parallelism), "
+            + "pool of \(options.threads)")
     print("RSS before hasher \(format(before)) MiB, after init \(format(afterInit)) MiB (nothing reserved)")
-    print("first hash \(format(first)) ms (touches its pages), warm median \(format(median(warm))) ms; "
-          + "RSS after it \(format(afterFirst)) MiB")
-    print("RSS after \(options.threads) concurrent hashes \(format(afterConcurrent)) MiB, after releaseIdleMemory "
-          + "\(format(afterRelease)) MiB")
+    print(
+        "first hash \(format(first)) ms (touches its pages), warm median \(format(median(warm))) ms; "
+            + "RSS after it \(format(afterFirst)) MiB")
+    print(
+        "RSS after \(options.threads) concurrent hashes \(format(afterConcurrent)) MiB, after releaseIdleMemory "
+            + "\(format(afterRelease)) MiB")
     print("pre-touching one buffer at start (memset) takes \(format(touch)) ms")
 }
 

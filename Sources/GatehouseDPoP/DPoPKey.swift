@@ -23,7 +23,8 @@ public enum DPoPKey {
         }
         guard let kty = object["kty"] as? String else { throw .invalidProof("The proof's key has no kty.") }
         func member(_ name: String, length: Int) throws(DPoPError) -> [UInt8] {
-            guard let text = object[name] as? String, let bytes = DPoPBase64URL.decode(text), bytes.count == length else {
+            guard let text = object[name] as? String, let bytes = DPoPBase64URL.decode(text), bytes.count == length
+            else {
                 throw .invalidProof("The proof's key member \(name) is malformed.")
             }
             return bytes

@@ -55,8 +55,10 @@ public struct DPoPError: Error, Equatable {
         var headers: [(String, String)] = []
         if atResource, kind != .busy {
             headers.append(
-                ("WWW-Authenticate",
-                 #"DPoP error=""# + kind.rawValue + #"", algs=""# + DPoPKey.algorithms.joined(separator: " ") + #"""#))
+                (
+                    "WWW-Authenticate",
+                    #"DPoP error=""# + kind.rawValue + #"", algs=""# + DPoPKey.algorithms.joined(separator: " ") + #"""#
+                ))
         }
         if let nonce { headers.append(("DPoP-Nonce", nonce)) }
         return headers
@@ -250,7 +252,8 @@ public struct DPoPVerifier: Sendable {
             throw .invalidProof("The proof's iat is too far from the server's time.")
         }
         if let accessToken {
-            let expectedHash = Encoding.base64URL(SHA256.hash(data: Array(accessToken.utf8)).withUnsafeBytes { Array($0) })
+            let expectedHash = Encoding.base64URL(
+                SHA256.hash(data: Array(accessToken.utf8)).withUnsafeBytes { Array($0) })
             guard let ath = claims.ath, ConstantTime.equals(ath, expectedHash) else {
                 throw .invalidProof("The proof's ath does not match the credential.")
             }
@@ -258,10 +261,14 @@ public struct DPoPVerifier: Sendable {
         if let nonces {
             if let nonce = claims.nonce {
                 guard nonces.isValid(nonce, now: now) else {
-                    throw DPoPError(kind: .useNonce, reason: "Use the server's current DPoP nonce.", nonce: nonces.current(now: now))
+                    throw DPoPError(
+                        kind: .useNonce, reason: "Use the server's current DPoP nonce.", nonce: nonces.current(now: now)
+                    )
                 }
             } else if policy.requireNonce {
-                throw DPoPError(kind: .useNonce, reason: "This server needs a DPoP nonce in the proof.", nonce: nonces.current(now: now))
+                throw DPoPError(
+                    kind: .useNonce, reason: "This server needs a DPoP nonce in the proof.",
+                    nonce: nonces.current(now: now))
             }
         }
         let thumbprint = parsed.thumbprint
@@ -282,7 +289,9 @@ public struct DPoPVerifier: Sendable {
         guard let algorithm = header["alg"] as? String, DPoPKey.algorithms.contains(algorithm) else {
             throw .invalidProof("The proof's alg must be one of " + DPoPKey.algorithms.joined(separator: ", ") + ".")
         }
-        guard header["crit"] == nil else { throw .invalidProof("The proof has critical headers this server does not know.") }
+        guard header["crit"] == nil else {
+            throw .invalidProof("The proof has critical headers this server does not know.")
+        }
         guard let jwk = header["jwk"] as? [String: Any] else { throw .invalidProof("The proof has no jwk header.") }
         return DPoPKeyCache.Entry(key: try DPoPKey.parse(jwk, algorithm: algorithm))
     }
@@ -334,8 +343,10 @@ public struct DPoPTarget: Equatable, Sendable {
             if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
                 let value = UInt8(String(decoding: bytes[index + 1...index + 2], as: UTF8.self), radix: 16)
             {
-                let unreserved = (value >= 0x41 && value <= 0x5a) || (value >= 0x61 && value <= 0x7a)
-                    || (value >= 0x30 && value <= 0x39) || value == 0x2d || value == 0x2e || value == 0x5f || value == 0x7e
+                let unreserved =
+                    (value >= 0x41 && value <= 0x5a) || (value >= 0x61 && value <= 0x7a)
+                    || (value >= 0x30 && value <= 0x39) || value == 0x2d || value == 0x2e || value == 0x5f
+                    || value == 0x7e
                 if unreserved {
                     out.append(value)
                 } else {

@@ -18,202 +18,238 @@ enum Migrations {
             (1, accountsAndDevices(t)),
             (2, incidentsAndServers(t)),
             (3, revocationLog(t)),
-            (4, [
-                "CREATE TABLE release_key_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)"
-            ]),
+            (
+                4,
+                [
+                    "CREATE TABLE release_key_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)"
+                ]
+            ),
             (5, ["CREATE INDEX revocations_account ON revocations(account_id, all_devices, at_ms)"]),
             (6, ["ALTER TABLE outbox ADD COLUMN template TEXT"]),
-            (7, [
-                // The known-device secret (OWASP device cookie): a keyed digest, cleared on password change.
-                "ALTER TABLE devices ADD COLUMN known_digest TEXT",
-                "CREATE INDEX devices_known ON devices(account_id, known_digest)",
-            ]),
+            (
+                7,
+                [
+                    // The known-device secret (OWASP device cookie): a keyed digest, cleared on password change.
+                    "ALTER TABLE devices ADD COLUMN known_digest TEXT",
+                    "CREATE INDEX devices_known ON devices(account_id, known_digest)",
+                ]
+            ),
             // 8: passkeys (WebAuthn credentials: public keys only) and the per-account "passkey only" switch.
-            (8, [
-                """
-                CREATE TABLE passkeys (
-                    credential_id TEXT PRIMARY KEY,
-                    account_id TEXT NOT NULL REFERENCES accounts(id),
-                    name TEXT NOT NULL,
-                    public_key TEXT NOT NULL,
-                    algorithm \(t.int) NOT NULL,
-                    sign_count \(t.int) NOT NULL,
-                    backup_eligible \(t.int) NOT NULL,
-                    backup_state \(t.int) NOT NULL,
-                    transports TEXT NOT NULL,
-                    aaguid TEXT NOT NULL,
-                    created_at \(t.int) NOT NULL,
-                    last_used_at \(t.int)
-                )
-                """,
-                "CREATE INDEX passkeys_account ON passkeys(account_id)",
-                """
-                CREATE TABLE passkey_policies (
-                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
-                    passkey_only \(t.int) NOT NULL
-                )
-                """,
-            ]),
+            (
+                8,
+                [
+                    """
+                    CREATE TABLE passkeys (
+                        credential_id TEXT PRIMARY KEY,
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        name TEXT NOT NULL,
+                        public_key TEXT NOT NULL,
+                        algorithm \(t.int) NOT NULL,
+                        sign_count \(t.int) NOT NULL,
+                        backup_eligible \(t.int) NOT NULL,
+                        backup_state \(t.int) NOT NULL,
+                        transports TEXT NOT NULL,
+                        aaguid TEXT NOT NULL,
+                        created_at \(t.int) NOT NULL,
+                        last_used_at \(t.int)
+                    )
+                    """,
+                    "CREATE INDEX passkeys_account ON passkeys(account_id)",
+                    """
+                    CREATE TABLE passkey_policies (
+                        account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                        passkey_only \(t.int) NOT NULL
+                    )
+                    """,
+                ]
+            ),
             // 9 (7 and 8 are taken by other branches): advisories and the release list arrive signed by the
             // offline release key and are served as given.
-            (9, [
-                "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
-                "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
-            ]),
+            (
+                9,
+                [
+                    "ALTER TABLE advisories ADD COLUMN signed TEXT NOT NULL DEFAULT ''",
+                    "CREATE TABLE release_lists (sequence \(t.int) PRIMARY KEY, document TEXT NOT NULL)",
+                ]
+            ),
             // 10: how a device's person last proved who they were (named in security mails; no secret).
             (10, ["ALTER TABLE devices ADD COLUMN proof TEXT NOT NULL DEFAULT ''"]),
             // 11: the device authorization grant (RFC 8628, `/link`): registered public clients, and device
             // authorizations keyed by the digests of their device and user codes (a media server's also carries the
             // digest of its claim code).
-            (11, [
-                """
-                CREATE TABLE oauth_clients (
-                    client_id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    logo TEXT,
-                    created_at \(t.int) NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE device_authorizations (
-                    device_code_digest TEXT PRIMARY KEY,
-                    user_code_digest TEXT NOT NULL UNIQUE,
-                    client_id TEXT NOT NULL,
-                    scope TEXT NOT NULL,
-                    device_name TEXT NOT NULL,
-                    product TEXT NOT NULL,
-                    version TEXT NOT NULL,
-                    platform TEXT NOT NULL,
-                    ip_address TEXT NOT NULL,
-                    created_at \(t.int) NOT NULL,
-                    expires_at \(t.int) NOT NULL,
-                    poll_interval \(t.int) NOT NULL,
-                    last_polled_ms \(t.int),
-                    status TEXT NOT NULL,
-                    account_id TEXT,
-                    decided_at \(t.int),
-                    claim_code_digest TEXT
-                )
-                """,
-                "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
-            ]),
+            (
+                11,
+                [
+                    """
+                    CREATE TABLE oauth_clients (
+                        client_id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        logo TEXT,
+                        created_at \(t.int) NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE device_authorizations (
+                        device_code_digest TEXT PRIMARY KEY,
+                        user_code_digest TEXT NOT NULL UNIQUE,
+                        client_id TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        device_name TEXT NOT NULL,
+                        product TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        platform TEXT NOT NULL,
+                        ip_address TEXT NOT NULL,
+                        created_at \(t.int) NOT NULL,
+                        expires_at \(t.int) NOT NULL,
+                        poll_interval \(t.int) NOT NULL,
+                        last_polled_ms \(t.int),
+                        status TEXT NOT NULL,
+                        account_id TEXT,
+                        decided_at \(t.int),
+                        claim_code_digest TEXT
+                    )
+                    """,
+                    "CREATE INDEX device_authorizations_expiry ON device_authorizations(expires_at)",
+                ]
+            ),
             // 12: canary accounts, named only by keyed digests of their ids (a copy of the database cannot tell them).
             (12, ["CREATE TABLE canaries (digest TEXT PRIMARY KEY, created_at \(t.int) NOT NULL)"]),
             // 13 (10 to 12 are taken on main): DPoP-bound device credentials (the key's RFC 7638 thumbprint) and app passwords (keyed digests).
-            (13, [
-                "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
-                """
-                CREATE TABLE app_passwords (
-                    id TEXT PRIMARY KEY,
-                    account_id TEXT NOT NULL REFERENCES accounts(id),
-                    name TEXT NOT NULL,
-                    scopes TEXT NOT NULL,
-                    digest TEXT NOT NULL UNIQUE,
-                    created_at \(t.int) NOT NULL,
-                    expires_at \(t.int) NOT NULL,
-                    last_used_at \(t.int),
-                    last_used_address TEXT,
-                    revoked_at \(t.int)
-                )
-                """,
-                "CREATE INDEX app_passwords_account ON app_passwords(account_id, revoked_at)",
-                // Spent DPoP proofs, when the replay check is shared by every instance (GATEHOUSE_DPOP_REPLAY=database).
-                "CREATE TABLE dpop_proofs (replay_key TEXT PRIMARY KEY, expires_at \(t.int) NOT NULL)",
-                "CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at)",
-            ]),
+            (
+                13,
+                [
+                    "ALTER TABLE devices ADD COLUMN dpop_jkt TEXT",
+                    """
+                    CREATE TABLE app_passwords (
+                        id TEXT PRIMARY KEY,
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        name TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        digest TEXT NOT NULL UNIQUE,
+                        created_at \(t.int) NOT NULL,
+                        expires_at \(t.int) NOT NULL,
+                        last_used_at \(t.int),
+                        last_used_address TEXT,
+                        revoked_at \(t.int)
+                    )
+                    """,
+                    "CREATE INDEX app_passwords_account ON app_passwords(account_id, revoked_at)",
+                    // Spent DPoP proofs, when the replay check is shared by every instance (GATEHOUSE_DPOP_REPLAY=database).
+                    "CREATE TABLE dpop_proofs (replay_key TEXT PRIMARY KEY, expires_at \(t.int) NOT NULL)",
+                    "CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at)",
+                ]
+            ),
             // 14: facts about the database itself; today only `keyring_check`, which tells whether a keyring is the
             // one this database was written with (KeyringCheck: a keyed MAC of a fixed label, no key material).
             (14, ["CREATE TABLE hub_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)"]),
             // 15: invitations (a keyed digest of the link's secret; uses spent by a conditional update).
-            (15, [
-                """
-                CREATE TABLE invitations (
-                    id TEXT PRIMARY KEY,
-                    digest TEXT NOT NULL UNIQUE,
-                    inviter_id TEXT NOT NULL REFERENCES accounts(id),
-                    email TEXT,
-                    email_key TEXT,
-                    max_uses \(t.int) NOT NULL,
-                    uses \(t.int) NOT NULL DEFAULT 0,
-                    shares TEXT NOT NULL DEFAULT '[]',
-                    created_at \(t.int) NOT NULL,
-                    expires_at \(t.int) NOT NULL,
-                    revoked_at \(t.int)
-                )
-                """,
-                "CREATE INDEX invitations_inviter ON invitations(inviter_id, created_at)",
-            ]),
+            (
+                15,
+                [
+                    """
+                    CREATE TABLE invitations (
+                        id TEXT PRIMARY KEY,
+                        digest TEXT NOT NULL UNIQUE,
+                        inviter_id TEXT NOT NULL REFERENCES accounts(id),
+                        email TEXT,
+                        email_key TEXT,
+                        max_uses \(t.int) NOT NULL,
+                        uses \(t.int) NOT NULL DEFAULT 0,
+                        shares TEXT NOT NULL DEFAULT '[]',
+                        created_at \(t.int) NOT NULL,
+                        expires_at \(t.int) NOT NULL,
+                        revoked_at \(t.int)
+                    )
+                    """,
+                    "CREATE INDEX invitations_inviter ON invitations(inviter_id, created_at)",
+                ]
+            ),
             // 16: managed profiles (a name, restrictions as JSON, the PIN only as a keyed digest) and the profile a
             // device's credential is a session of.
-            (16, [
-                """
-                CREATE TABLE profiles (
-                    id TEXT PRIMARY KEY,
-                    account_id TEXT NOT NULL REFERENCES accounts(id),
-                    name TEXT NOT NULL,
-                    pin_digest TEXT,
-                    restrictions TEXT NOT NULL,
-                    created_at \(t.int) NOT NULL
-                )
-                """,
-                "CREATE INDEX profiles_account ON profiles(account_id, created_at)",
-                "ALTER TABLE devices ADD COLUMN profile_id TEXT",
-                "CREATE INDEX devices_profile ON devices(profile_id)",
-            ]),
+            (
+                16,
+                [
+                    """
+                    CREATE TABLE profiles (
+                        id TEXT PRIMARY KEY,
+                        account_id TEXT NOT NULL REFERENCES accounts(id),
+                        name TEXT NOT NULL,
+                        pin_digest TEXT,
+                        restrictions TEXT NOT NULL,
+                        created_at \(t.int) NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX profiles_account ON profiles(account_id, created_at)",
+                    "ALTER TABLE devices ADD COLUMN profile_id TEXT",
+                    "CREATE INDEX devices_profile ON devices(profile_id)",
+                ]
+            ),
             // 17 (15 and 16 are taken by other branches): a revocation log that cannot skip an out-of-order commit,
             // notifications of it, and outbox rows claimed by one hub instance at a time.
             (17, revocationOrderAndOutboxClaims(t)),
             // 18 (15-17 are other branches'): "This wasn't me" locks and the ids of used lock links.
-            (18, [
-                """
-                CREATE TABLE account_locks (
-                    account_id TEXT PRIMARY KEY REFERENCES accounts(id),
-                    reason TEXT NOT NULL,
-                    locked_at \(t.int) NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE lock_links_used (
-                    id TEXT PRIMARY KEY,
-                    account_id TEXT NOT NULL,
-                    used_at \(t.int) NOT NULL
-                )
-                """,
-            ]),
+            (
+                18,
+                [
+                    """
+                    CREATE TABLE account_locks (
+                        account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+                        reason TEXT NOT NULL,
+                        locked_at \(t.int) NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE lock_links_used (
+                        id TEXT PRIMARY KEY,
+                        account_id TEXT NOT NULL,
+                        used_at \(t.int) NOT NULL
+                    )
+                    """,
+                ]
+            ),
             // 19 (15 to 18 are taken by parallel work): signed audit checkpoints (AuditCheckpoint: C2SP signed notes
             // of every chain's head, signed by a key derived from a keyring signing key).
-            (19, [
-                """
-                CREATE TABLE audit_checkpoints (
-                    id \(t.serial),
-                    key_id TEXT NOT NULL,
-                    events \(t.int) NOT NULL,
-                    created_at \(t.int) NOT NULL,
-                    note TEXT NOT NULL
-                )
-                """,
-                // Entries written from now on are keyed (HMAC under a keyring-derived key); older ones keep their
-                // plain SHA-256 chain. The cut-over is the newest entry now.
-                """
-                INSERT INTO hub_facts (name, value)
-                SELECT 'audit_keyed_after', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM audit_events
-                """,
-            ]),
+            (
+                19,
+                [
+                    """
+                    CREATE TABLE audit_checkpoints (
+                        id \(t.serial),
+                        key_id TEXT NOT NULL,
+                        events \(t.int) NOT NULL,
+                        created_at \(t.int) NOT NULL,
+                        note TEXT NOT NULL
+                    )
+                    """,
+                    // Entries written from now on are keyed (HMAC under a keyring-derived key); older ones keep their
+                    // plain SHA-256 chain. The cut-over is the newest entry now.
+                    """
+                    INSERT INTO hub_facts (name, value)
+                    SELECT 'audit_keyed_after', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM audit_events
+                    """,
+                ]
+            ),
             // 20: shares by consent. A share stays pending (accepted_at NULL) until its recipient accepts it; shares
             // made before this migration count as accepted. A revocation may name one server (a share taken back):
             // only that server acts on it.
-            (20, [
-                "ALTER TABLE shares ADD COLUMN accepted_at \(t.int)",
-                "UPDATE shares SET accepted_at = created_at",
-                "CREATE INDEX shares_account ON shares(account_id, accepted_at)",
-                "ALTER TABLE revocations ADD COLUMN server_id TEXT",
-            ]),
+            (
+                20,
+                [
+                    "ALTER TABLE shares ADD COLUMN accepted_at \(t.int)",
+                    "UPDATE shares SET accepted_at = created_at",
+                    "CREATE INDEX shares_account ON shares(account_id, accepted_at)",
+                    "ALTER TABLE revocations ADD COLUMN server_id TEXT",
+                ]
+            ),
             // 22 (20 and 21 are other branches'): an incident's reset choice gets its own column instead of riding
             // in `scope` as "all+reset" / "accounts+reset".
-            (22, [
-                "ALTER TABLE incidents ADD COLUMN force_reset \(t.int) NOT NULL DEFAULT 0",
-                "UPDATE incidents SET force_reset = 1, scope = REPLACE(scope, '+reset', '') WHERE scope LIKE '%+reset'",
-            ]),
+            (
+                22,
+                [
+                    "ALTER TABLE incidents ADD COLUMN force_reset \(t.int) NOT NULL DEFAULT 0",
+                    "UPDATE incidents SET force_reset = 1, scope = REPLACE(scope, '+reset', '') WHERE scope LIKE '%+reset'",
+                ]
+            ),
         ]
     }
 

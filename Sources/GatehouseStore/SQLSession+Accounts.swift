@@ -35,7 +35,7 @@ extension SQLSession {
             try await exec(
                 "INSERT INTO credentials (account_id, password_hash, changed_at) VALUES (\(bind: account.id), \(bind: passwordHash), \(bind: account.createdAt.epochSeconds))"
             )
-        } catch where Self.isUniqueViolation(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict(field: "username_or_email")
         }
     }
@@ -72,7 +72,7 @@ extension SQLSession {
                     anti_phishing_phrase = \(bind: account.antiPhishingPhrase)
                 WHERE id = \(bind: account.id)
                 """)
-        } catch where Self.isUniqueViolation(error) {
+        } catch  where Self.isUniqueViolation(error) {
             throw StoreError.conflict(field: "email")
         }
     }

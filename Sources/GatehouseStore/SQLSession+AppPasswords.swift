@@ -9,9 +9,12 @@ extension SQLSession {
     func decodeAppPassword(_ row: any SQLRow) throws -> AppPassword {
         AppPassword(
             id: try row.string("id"), accountID: try row.string("account_id"), name: try row.string("name"),
-            scopes: try row.string("scopes").split(separator: " ").compactMap { AppPassword.Scope(rawValue: String($0)) },
+            scopes: try row.string("scopes").split(separator: " ").compactMap {
+                AppPassword.Scope(rawValue: String($0))
+            },
             createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"),
-            lastUsedAt: try row.optionalDate("last_used_at"), lastUsedAddress: try row.optionalString("last_used_address"),
+            lastUsedAt: try row.optionalDate("last_used_at"),
+            lastUsedAddress: try row.optionalString("last_used_address"),
             revokedAt: try row.optionalDate("revoked_at"))
     }
 
@@ -48,11 +51,12 @@ extension SQLSession {
     }
 
     func revokeAppPassword(id: String, accountID: String, at date: Date) async throws -> Bool {
-        let changed = try await changes(
-            """
-            UPDATE app_passwords SET revoked_at = \(bind: date.epochSeconds)
-            WHERE id = \(bind: id) AND account_id = \(bind: accountID) AND revoked_at IS NULL
-            """) > 0
+        let changed =
+            try await changes(
+                """
+                UPDATE app_passwords SET revoked_at = \(bind: date.epochSeconds)
+                WHERE id = \(bind: id) AND account_id = \(bind: accountID) AND revoked_at IS NULL
+                """) > 0
         if changed { try await logRevocation(accountID: accountID, deviceIDs: [id], allDevices: false, at: date) }
         return changed
     }

@@ -99,8 +99,9 @@ extension SQLSession {
     }
 
     func auditKeyedAfter() async throws -> Int64? {
-        guard let value = try await first(
-            "SELECT value FROM hub_facts WHERE name = \(bind: AuditChain.keyedAfterFact)")?.string("value")
+        guard
+            let value = try await first(
+                "SELECT value FROM hub_facts WHERE name = \(bind: AuditChain.keyedAfterFact)")?.string("value")
         else { return nil }
         return Int64(value)
     }

@@ -56,9 +56,10 @@ extension SQLSession {
     }
 
     func revokeDevice(id: String, accountID: String, at date: Date) async throws -> Bool {
-        let changed = try await changes(
-            "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE id = \(bind: id) AND account_id = \(bind: accountID) AND revoked_at IS NULL"
-        ) > 0
+        let changed =
+            try await changes(
+                "UPDATE devices SET revoked_at = \(bind: date.epochSeconds) WHERE id = \(bind: id) AND account_id = \(bind: accountID) AND revoked_at IS NULL"
+            ) > 0
         if changed { try await logRevocation(accountID: accountID, deviceIDs: [id], allDevices: false, at: date) }
         return changed
     }
@@ -92,7 +93,8 @@ extension SQLSession {
         }
     }
 
-    func revocationLog(writersFrom horizon: Int64, after sequence: Int64, limit: Int) async throws -> RevocationLogPage {
+    func revocationLog(writersFrom horizon: Int64, after sequence: Int64, limit: Int) async throws -> RevocationLogPage
+    {
         // One statement, so the horizon and the rows come from one snapshot.
         let query: SQLQueryString
         switch dialect {
@@ -200,7 +202,8 @@ extension SQLSession {
 
     func markReauthenticated(deviceID: String, at date: Date, proof: String) async throws {
         try await exec(
-            "UPDATE devices SET reauthenticated_at = \(bind: date.epochSeconds), proof = \(bind: proof) WHERE id = \(bind: deviceID)")
+            "UPDATE devices SET reauthenticated_at = \(bind: date.epochSeconds), proof = \(bind: proof) WHERE id = \(bind: deviceID)"
+        )
     }
 
     func touchDevice(id: String, at date: Date, ipAddress: String) async throws {
@@ -234,6 +237,7 @@ extension SQLSession {
 
     func replaceTokenDigest(deviceID: String, from old: String, to new: String) async throws {
         try await exec(
-            "UPDATE devices SET token_digest = \(bind: new) WHERE id = \(bind: deviceID) AND token_digest = \(bind: old)")
+            "UPDATE devices SET token_digest = \(bind: new) WHERE id = \(bind: deviceID) AND token_digest = \(bind: old)"
+        )
     }
 }

@@ -76,7 +76,8 @@ extension SQLSession {
     func setIncidentState(id: String, state: Incident.State, at date: Date) async throws {
         let resolved: Int64? = state == .resolved ? date.epochSeconds : nil
         try await exec(
-            "UPDATE incidents SET state = \(bind: state.rawValue), resolved_at = \(bind: resolved) WHERE id = \(bind: id)")
+            "UPDATE incidents SET state = \(bind: state.rawValue), resolved_at = \(bind: resolved) WHERE id = \(bind: id)"
+        )
     }
 
     func activeBanners() async throws -> [String] {

@@ -230,7 +230,8 @@ extension SQLSession {
         return deleted == 1 ? token : nil
     }
 
-    func reserveTokenAttempt(purpose: OneTimeToken.Purpose, digest: String, limit: Int, now: Date) async throws -> Bool {
+    func reserveTokenAttempt(purpose: OneTimeToken.Purpose, digest: String, limit: Int, now: Date) async throws -> Bool
+    {
         try await changes(
             """
             UPDATE one_time_tokens SET attempts = attempts + 1
@@ -263,8 +264,9 @@ extension SQLSession {
         try await exec(
             "UPDATE one_time_tokens SET attempts = attempts + 1 WHERE digest = \(bind: digest) AND purpose = \(bind: purpose.rawValue)"
         )
-        return Int(try await first("SELECT attempts FROM one_time_tokens WHERE digest = \(bind: digest)")?
-            .int("attempts") ?? 0)
+        return Int(
+            try await first("SELECT attempts FROM one_time_tokens WHERE digest = \(bind: digest)")?
+                .int("attempts") ?? 0)
     }
 
     func voidTokens(purpose: OneTimeToken.Purpose, accountID: String) async throws {
@@ -283,6 +285,7 @@ extension SQLSession {
 
     func purgeExpiredTokens(purpose: OneTimeToken.Purpose, now: Date) async throws -> Int {
         try await changes(
-            "DELETE FROM one_time_tokens WHERE purpose = \(bind: purpose.rawValue) AND expires_at <= \(bind: now.epochSeconds)")
+            "DELETE FROM one_time_tokens WHERE purpose = \(bind: purpose.rawValue) AND expires_at <= \(bind: now.epochSeconds)"
+        )
     }
 }

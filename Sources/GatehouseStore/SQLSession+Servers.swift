@@ -27,7 +27,9 @@ extension SQLSession {
         try await changes("DELETE FROM server_claims WHERE expires_at <= \(bind: date.epochSeconds)")
     }
 
-    func completeClaim(codeDigest: String, serverID: String, ownerID: String, at date: Date) async throws -> MediaServer? {
+    func completeClaim(codeDigest: String, serverID: String, ownerID: String, at date: Date) async throws
+        -> MediaServer?
+    {
         guard
             let row = try await first(
                 "SELECT * FROM server_claims WHERE code_digest = \(bind: codeDigest) AND expires_at > \(bind: date.epochSeconds)"
@@ -52,7 +54,8 @@ extension SQLSession {
 
     func replaceServerCredentialDigest(serverID: String, from old: String, to new: String) async throws {
         try await exec(
-            "UPDATE servers SET credential_digest = \(bind: new) WHERE id = \(bind: serverID) AND credential_digest = \(bind: old)")
+            "UPDATE servers SET credential_digest = \(bind: new) WHERE id = \(bind: serverID) AND credential_digest = \(bind: old)"
+        )
     }
 
     func server(credentialDigest: String) async throws -> MediaServer? {
@@ -136,7 +139,8 @@ extension SQLSession {
     }
 
     static var prefixedServerColumns: String {
-        serverColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        serverColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespaces) }.joined(
+            separator: ", ")
     }
 
     func serversShared(with accountID: String) async throws -> [MediaServer] {

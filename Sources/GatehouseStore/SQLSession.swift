@@ -53,7 +53,10 @@ struct SQLSession: StoreSession {
     /// True when `error` is a unique-constraint violation.
     static func isUniqueViolation(_ error: any Error) -> Bool {
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] { return state == "23505" }
-        if let error = error as? SQLiteError { return error.reason == .constraint || error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed }
+        if let error = error as? SQLiteError {
+            return error.reason == .constraint || error.reason == .constraintUniqueFailed
+                || error.reason == .constraintPrimaryKeyFailed
+        }
         return false
     }
 }

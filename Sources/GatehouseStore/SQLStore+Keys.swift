@@ -15,21 +15,25 @@ extension SQLStore {
             let keyID = Data(id.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
             let a = "%,keyid=\(keyID)$%"
             let b = "%,keyid=\(keyID),%"
-            let current = try await session.first(
-                "SELECT count(*) AS n FROM credentials WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
-            )?.int("n") ?? 0
-            let history = try await session.first(
-                "SELECT count(*) AS n FROM password_history WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
-            )?.int("n") ?? 0
+            let current =
+                try await session.first(
+                    "SELECT count(*) AS n FROM credentials WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
+                )?.int("n") ?? 0
+            let history =
+                try await session.first(
+                    "SELECT count(*) AS n FROM password_history WHERE password_hash LIKE \(bind: a) OR password_hash LIKE \(bind: b)"
+                )?.int("n") ?? 0
             return Int(current + history)
         case .data:
             let sealed = id + ":%"
             let mail = MailComposer.sealedPrefix + id + ":%"
-            let seeds = try await session.first(
-                "SELECT count(*) AS n FROM totp WHERE sealed_secret LIKE \(bind: sealed)")?.int("n") ?? 0
-            let bodies = try await session.first(
-                "SELECT count(*) AS n FROM outbox WHERE text_body LIKE \(bind: mail) OR html_body LIKE \(bind: mail)"
-            )?.int("n") ?? 0
+            let seeds =
+                try await session.first(
+                    "SELECT count(*) AS n FROM totp WHERE sealed_secret LIKE \(bind: sealed)")?.int("n") ?? 0
+            let bodies =
+                try await session.first(
+                    "SELECT count(*) AS n FROM outbox WHERE text_body LIKE \(bind: mail) OR html_body LIKE \(bind: mail)"
+                )?.int("n") ?? 0
             return Int(seeds + bodies)
         case .signing:
             return 0
@@ -51,7 +55,8 @@ extension SQLStore {
                 let old = try row.string("sealed_secret")
                 let resealed = try box.seal(try box.open(old, owner: owner), owner: owner)
                 try await sql.exec(
-                    "UPDATE totp SET sealed_secret = \(bind: resealed) WHERE account_id = \(bind: owner) AND sealed_secret = \(bind: old)")
+                    "UPDATE totp SET sealed_secret = \(bind: resealed) WHERE account_id = \(bind: owner) AND sealed_secret = \(bind: old)"
+                )
                 count += 1
             }
             return count

@@ -59,8 +59,8 @@ extension SQLStore {
         }
         let prefix = MailComposer.sealedPrefix
         for row in try await session.all(
-            "SELECT id, text_body FROM outbox WHERE text_body LIKE \(bind: prefix + "%") ORDER BY created_at DESC LIMIT \(bind: limit)")
-        {
+            "SELECT id, text_body FROM outbox WHERE text_body LIKE \(bind: prefix + "%") ORDER BY created_at DESC LIMIT \(bind: limit)"
+        ) {
             samples.append(
                 KeyringCheck.SealedSample(
                     sealed: String(try row.string("text_body").dropFirst(prefix.count)),
@@ -142,7 +142,9 @@ extension SQLStore {
                 throw BackupError.failed("cannot open \(source)")
             }
             _ = sqlite_nio_sqlite3_busy_timeout(from, 10_000)
-            guard sqlite_nio_sqlite3_open_v2(destination, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK,
+            guard
+                sqlite_nio_sqlite3_open_v2(destination, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil)
+                    == SQLITE_OK,
                 let to
             else { throw BackupError.failed("cannot open \(destination)") }
             guard let backup = sqlite_nio_sqlite3_backup_init(to, "main", from, "main") else {
@@ -233,9 +235,10 @@ extension SQLStore {
             let integrity = try await db.raw("PRAGMA quick_check").all().compactMap {
                 try? $0.decode(column: "quick_check", as: String.self)
             }.joined(separator: "; ")
-            let hasMigrations = try await db.raw(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-            ).first() != nil
+            let hasMigrations =
+                try await db.raw(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+                ).first() != nil
             var versions: [Int] = []
             var check: String?
             var accounts = 0
@@ -243,7 +246,8 @@ extension SQLStore {
                 versions = try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all().map {
                     try $0.decode(column: "version", as: Int.self)
                 }
-                if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'hub_facts'").first()
+                if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'hub_facts'")
+                    .first()
                     != nil
                 {
                     check = try await db.raw(
@@ -253,8 +257,9 @@ extension SQLStore {
                 if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").first()
                     != nil
                 {
-                    accounts = try await db.raw("SELECT count(*) AS n FROM accounts").first()?.decode(
-                        column: "n", as: Int.self) ?? 0
+                    accounts =
+                        try await db.raw("SELECT count(*) AS n FROM accounts").first()?.decode(
+                            column: "n", as: Int.self) ?? 0
                 }
             }
             try await connection.close().get()

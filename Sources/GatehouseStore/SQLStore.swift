@@ -5,9 +5,9 @@ import NIOCore
 import NIOPosix
 import PostgresKit
 import SQLKit
-import Tracing
 import SQLiteKit
 import Synchronization
+import Tracing
 
 /// The hub's store on SQLKit: one implementation for SQLite (embedded default) and PostgreSQL (scale).
 public final class SQLStore: HubStore {
@@ -41,7 +41,8 @@ public final class SQLStore: HubStore {
     private let logger: Logger
 
     private init(
-        dialect: Dialect, database: any SQLDatabase, gate: AsyncGate?, listenConfiguration: SQLPostgresConfiguration? = nil,
+        dialect: Dialect, database: any SQLDatabase, gate: AsyncGate?,
+        listenConfiguration: SQLPostgresConfiguration? = nil,
         logger: Logger, closer: @escaping @Sendable () async throws -> Void
     ) {
         self.dialect = dialect
@@ -88,9 +89,10 @@ public final class SQLStore: HubStore {
         // hub writes; the hub itself uses one connection behind one gate.
         // A 64 MiB page cache and in-memory temporary tables keep large transactions (an incident's batches) off
         // the disk until commit.
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
-            "PRAGMA busy_timeout = 10000", "PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"]
-        {
+        for pragma in [
+            "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 10000", "PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY",
+        ] {
             do {
                 try await db.raw(SQLQueryString(pragma)).run()
             } catch {
@@ -127,7 +129,8 @@ public final class SQLStore: HubStore {
             logger: logger, on: group)
         let db = pool.database(logger: logger).sql(queryLogLevel: nil)
         let handle = PoolHandle(pool: pool)
-        return SQLStore(dialect: .postgres, database: db, gate: nil, listenConfiguration: configuration, logger: logger) {
+        return SQLStore(dialect: .postgres, database: db, gate: nil, listenConfiguration: configuration, logger: logger)
+        {
             try await handle.pool.shutdownAsync()
         }
     }
@@ -196,7 +199,8 @@ public final class SQLStore: HubStore {
                         }
                     } catch {
                         if !Task.isCancelled {
-                            logger.warning("revocation notifications stopped; reconnecting", metadata: ["error": "\(error)"])
+                            logger.warning(
+                                "revocation notifications stopped; reconnecting", metadata: ["error": "\(error)"])
                         }
                     }
                     try? await connection.close()

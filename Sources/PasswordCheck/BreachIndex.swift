@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A read-only, memory-mapped breach index built by ``BreachIndexBuilder``.
@@ -65,8 +65,8 @@ public final class BreachIndex: BreachedPasswordSource, @unchecked Sendable {
         let entriesOffset = BreachIndexFormat.entriesOffset(bucketBits: bits)
         guard length == entriesOffset + Int(entryCount) * 8 else { throw fail(.truncated(path: path)) }
         #if canImport(Glibc)
-        // Lookups jump to random places; read-ahead would only waste memory.
-        madvise(mapped, length, MADV_RANDOM)
+            // Lookups jump to random places; read-ahead would only waste memory.
+            madvise(mapped, length, MADV_RANDOM)
         #endif
 
         base = raw

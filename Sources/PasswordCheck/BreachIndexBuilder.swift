@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Builds a ``BreachIndex`` file from corpora in the Pwned Passwords text format.
@@ -207,7 +207,7 @@ public struct BreachIndexBuilder: Sendable {
         guard fd >= 0 else { throw .cannotRead(path: path, errno: errno) }
         defer { close(fd) }
         #if canImport(Glibc)
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+            posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif
         let capacity = 1 << 20
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)

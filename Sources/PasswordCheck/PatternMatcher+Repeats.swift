@@ -45,16 +45,18 @@ extension PatternMatcher {
             guard longestPeriod >= 1 else { return nil }
             guard let shortest = (1...longestPeriod).first(where: { isRepeat(password, at: start, period: $0) })
             else { continue }
-            let longest = (1...longestPeriod).reversed().first(where: { isRepeat(password, at: start, period: $0) })
+            let longest =
+                (1...longestPeriod).reversed().first(where: { isRepeat(password, at: start, period: $0) })
                 ?? shortest
             let lazyLength = shortest * copies(password, at: start, period: shortest)
             let greedyLength = longest * copies(password, at: start, period: longest)
             guard greedyLength > lazyLength else { return (start, shortest, lazyLength) }
             let run = Array(password[start..<(start + greedyLength)])
-            let period = (1...greedyLength).first { candidate in
-                greedyLength % candidate == 0
-                    && (candidate..<greedyLength).allSatisfy { run[$0] == run[$0 - candidate] }
-            } ?? greedyLength
+            let period =
+                (1...greedyLength).first { candidate in
+                    greedyLength % candidate == 0
+                        && (candidate..<greedyLength).allSatisfy { run[$0] == run[$0 - candidate] }
+                } ?? greedyLength
             return (start, period, greedyLength)
         }
         return nil

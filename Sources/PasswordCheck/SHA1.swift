@@ -79,7 +79,8 @@ public struct SHA1: Sendable {
         var w = [UInt32](repeating: 0, count: 80)
         for t in 0..<16 {
             let base = t * 4
-            w[t] = UInt32(block[base]) << 24 | UInt32(block[base + 1]) << 16
+            w[t] =
+                UInt32(block[base]) << 24 | UInt32(block[base + 1]) << 16
                 | UInt32(block[base + 2]) << 8 | UInt32(block[base + 3])
         }
         for t in 16..<80 {

@@ -14,7 +14,9 @@ struct Failure: Error, CustomStringConvertible {
 /// `templates/sign-up.mustache` → `templatesSignUpMustache`.
 func identifier(for path: String) throws -> String {
     let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
-    guard path.allSatisfy(allowed.contains) else { throw Failure(description: "\(path): use letters, digits, - _ . / only") }
+    guard path.allSatisfy(allowed.contains) else {
+        throw Failure(description: "\(path): use letters, digits, - _ . / only")
+    }
     let words = path.split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber)) })
     guard let first = words.first, first.first?.isLetter == true else { throw Failure(description: "\(path): no name") }
     return first.lowercased() + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
@@ -23,7 +25,8 @@ func identifier(for path: String) throws -> String {
 /// `text` as a multi-line raw string literal whose delimiter (`#"""`, `##"""`, …) appears nowhere inside, so
 /// every character stands for itself: no escape, no interpolation, no end before the end.
 func rawLiteral(_ text: String, path: String) throws -> String {
-    for scalar in text.unicodeScalars where scalar.value < 0x20 && scalar != "\n" && scalar != "\t" || scalar == "\u{7F}" {
+    for scalar in text.unicodeScalars
+    where scalar.value < 0x20 && scalar != "\n" && scalar != "\t" || scalar == "\u{7F}" {
         // A carriage return would be read back as a line feed, and other control characters are not allowed in source.
         throw Failure(description: "\(path): control character U+\(String(scalar.value, radix: 16, uppercase: true))")
     }

@@ -49,7 +49,9 @@ struct AppPasswordsCommand: AsyncParsableCommand {
             let created = object["app_password"] as? [String: Any] ?? [:]
             print("App password \(created["id"] as? String ?? "") created. It is shown this once:")
             print("  \(object["password"] as? String ?? "")")
-            print("Use it with your username (\(stored.username)) in the app. It expires \(created["expires_at"] as? String ?? "").")
+            print(
+                "Use it with your username (\(stored.username)) in the app. It expires \(created["expires_at"] as? String ?? "")."
+            )
         }
     }
 

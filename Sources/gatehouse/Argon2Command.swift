@@ -71,7 +71,8 @@ struct Argon2Command: ParsableCommand {
         }
         if let count = options.benchCount {
             if options.benchThreads > 1 {
-                try throughput(threads: options.benchThreads, count: count, password: password, salt: salt, options: options)
+                try throughput(
+                    threads: options.benchThreads, count: count, password: password, salt: salt, options: options)
             } else {
                 try bench(count: count, password: password, salt: salt, options: options)
             }
@@ -131,8 +132,9 @@ struct Argon2Command: ParsableCommand {
         for _ in 0..<count {
             let start = ContinuousClock.now
             do {
-                tag = try hasher.hash(password: password, salt: salt, parameters: options.parameters,
-                                      secret: options.secret, associatedData: options.associatedData)
+                tag = try hasher.hash(
+                    password: password, salt: salt, parameters: options.parameters,
+                    secret: options.secret, associatedData: options.associatedData)
             } catch {
                 throw ValidationError("\(error)")
             }
@@ -142,8 +144,10 @@ struct Argon2Command: ParsableCommand {
         let median = count % 2 == 1 ? times[count / 2] : (times[count / 2 - 1] + times[count / 2]) / 2
         let p10 = times[count / 10]
         let p90 = times[min(count - 1, count * 9 / 10)]
-        print(String(format: "%d hashes: median %.3f ms, min %.3f ms, max %.3f ms, p10 %.3f ms, p90 %.3f ms",
-                     count, median, times[0], times[count - 1], p10, p90))
+        print(
+            String(
+                format: "%d hashes: median %.3f ms, min %.3f ms, max %.3f ms, p10 %.3f ms, p90 %.3f ms",
+                count, median, times[0], times[count - 1], p10, p90))
         print("Hash:\t\t\(Self.hex(tag))")
     }
 
@@ -175,7 +179,8 @@ struct Argon2Command: ParsableCommand {
         let start = ContinuousClock.now
         runAll(count)
         let seconds = Self.seconds(ContinuousClock.now - start)
-        print(String(format: "%d threads x %d hashes: %.1f hashes/s", threads, count, Double(threads * count) / seconds))
+        print(
+            String(format: "%d threads x %d hashes: %.1f hashes/s", threads, count, Double(threads * count) / seconds))
     }
 
     /// Forces the kernel named by GATEHOUSE_ARGON2_KERNEL, if set (the library itself reads no environment).
@@ -190,8 +195,9 @@ struct Argon2Command: ParsableCommand {
         do {
             try Argon2.Kernel.use(kernel)
         } catch {
-            throw ValidationError("GATEHOUSE_ARGON2_KERNEL=\(name): this CPU cannot run it (available: "
-                                  + "\(Argon2.Kernel.available.map(\.rawValue).joined(separator: ", ")))")
+            throw ValidationError(
+                "GATEHOUSE_ARGON2_KERNEL=\(name): this CPU cannot run it (available: "
+                    + "\(Argon2.Kernel.available.map(\.rawValue).joined(separator: ", ")))")
         }
     }
 

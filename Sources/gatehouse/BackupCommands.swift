@@ -25,7 +25,9 @@ func readPassphrase(file: String?, confirm: Bool) throws -> String {
 
 /// Writes `data` to a new file with mode 0600 (refusing to overwrite one).
 func writePrivateFile(_ data: Data, to path: String) throws {
-    guard !FileManager.default.fileExists(atPath: path) else { throw CommandFailure("\(path) exists; choose a new file") }
+    guard !FileManager.default.fileExists(atPath: path) else {
+        throw CommandFailure("\(path) exists; choose a new file")
+    }
     guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
         throw CommandFailure("cannot write \(path)")
     }
@@ -81,16 +83,20 @@ struct BackupCommand: AsyncParsableCommand {
             }
             print("backed up \(path) to \(to) with \(SQLStore.sqliteBackupMethod)")
             print("schema version \(version), \(inspection.accounts) accounts, integrity ok")
-            print(inspection.keyringCheck == nil
-                ? "the database records no keyring check yet (start the hub once to record it)"
-                : "the keyring is not in the backup: keep it apart with gatehouse keys export --to FILE")
+            print(
+                inspection.keyringCheck == nil
+                    ? "the database records no keyring check yet (start the hub once to record it)"
+                    : "the keyring is not in the backup: keep it apart with gatehouse keys export --to FILE")
         } else {
             let tools = try PostgresTools(url: url)
             let live = try tools.query("SELECT coalesce(max(version), 0) FROM schema_migrations").first.flatMap {
                 Int($0.trimmingCharacters(in: .whitespaces))
             }
-            guard !FileManager.default.fileExists(atPath: to) else { throw CommandFailure("\(to) exists; choose a new file") }
-            guard FileManager.default.createFile(atPath: to, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            guard !FileManager.default.fileExists(atPath: to) else {
+                throw CommandFailure("\(to) exists; choose a new file")
+            }
+            guard FileManager.default.createFile(atPath: to, contents: nil, attributes: [.posixPermissions: 0o600])
+            else {
                 throw CommandFailure("cannot write \(to)")
             }
             do {
@@ -123,13 +129,17 @@ struct PostgresDump {
         let list = try tools.run("pg_restore", ["--list", path])
         let tables = list.split(separator: "\n").filter { $0.contains(" TABLE DATA ") }.count
         let script = try tools.run(
-            "pg_restore", ["--file=-", "--data-only", "--table=schema_migrations", "--table=hub_facts", "--table=totp", path])
+            "pg_restore",
+            ["--file=-", "--data-only", "--table=schema_migrations", "--table=hub_facts", "--table=totp", path])
         let versions = PostgresTools.copyRows(in: script, table: "schema_migrations").compactMap { row in
             (row["version"] ?? nil).flatMap { Int($0) }
         }.sorted()
-        let check = PostgresTools.copyRows(in: script, table: "hub_facts").first { ($0["name"] ?? nil) == KeyringCheck.factName }
-            .flatMap { $0["value"] ?? nil }
-        let samples = PostgresTools.copyRows(in: script, table: "totp").prefix(5).compactMap { row -> KeyringCheck.SealedSample? in
+        let check = PostgresTools.copyRows(in: script, table: "hub_facts").first {
+            ($0["name"] ?? nil) == KeyringCheck.factName
+        }
+        .flatMap { $0["value"] ?? nil }
+        let samples = PostgresTools.copyRows(in: script, table: "totp").prefix(5).compactMap {
+            row -> KeyringCheck.SealedSample? in
             guard let sealed = row["sealed_secret"] ?? nil, let owner = row["account_id"] ?? nil else { return nil }
             return KeyringCheck.SealedSample(sealed: sealed, owner: owner, what: "a two-factor secret")
         }
@@ -197,7 +207,8 @@ struct RestoreCommand: AsyncParsableCommand {
 
     private func checkVersions(_ versions: [Int]) throws -> Int {
         guard let version = versions.last else {
-            throw CommandFailure("the backup has no schema version: it is not a Gatehouse database; nothing was replaced")
+            throw CommandFailure(
+                "the backup has no schema version: it is not a Gatehouse database; nothing was replaced")
         }
         guard version <= SQLStore.latestSchemaVersion else {
             throw CommandFailure(
@@ -292,7 +303,8 @@ struct RestoreCommand: AsyncParsableCommand {
         if let keyring {
             try checkMatch(KeyringCheck.evaluate(keyring: keyring, stored: dump.keyringCheck, samples: dump.samples))
         } else if let current = try? Keyring.load(from: keyringPath) {
-            keptKeyringVerdict = KeyringCheck.evaluate(keyring: current, stored: dump.keyringCheck, samples: dump.samples)
+            keptKeyringVerdict = KeyringCheck.evaluate(
+                keyring: current, stored: dump.keyringCheck, samples: dump.samples)
         }
         let others = try tools.query(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
@@ -304,13 +316,16 @@ struct RestoreCommand: AsyncParsableCommand {
         // One transaction: the database is either wholly replaced or left as it was.
         try tools.run(
             "pg_restore",
-            ["--clean", "--if-exists", "--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error",
-             "--dbname=\(tools.database)", from])
+            [
+                "--clean", "--if-exists", "--single-transaction", "--no-owner", "--no-privileges", "--exit-on-error",
+                "--dbname=\(tools.database)", from,
+            ])
         print("restored PostgreSQL database \(tools.database) from \(from)")
         try installKeyring(keyring, at: keyringPath, stamp: restoreStamp(), kept: keptKeyringVerdict)
     }
 
-    private func installKeyring(_ keyring: Keyring?, at path: String, stamp: String, kept: KeyringCheck.Verdict?) throws {
+    private func installKeyring(_ keyring: Keyring?, at path: String, stamp: String, kept: KeyringCheck.Verdict?) throws
+    {
         guard let keyring else {
             if let kept, kept.isMatch {
                 print("restored without --keys: the keyring already at \(path) matches this database, and stays")
@@ -339,7 +354,8 @@ struct RestoreCommand: AsyncParsableCommand {
 extension KeysCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the keyring sealed under a passphrase (Argon2id, then AES-256-GCM), to keep apart from backups.")
+            abstract:
+                "Write the keyring sealed under a passphrase (Argon2id, then AES-256-GCM), to keep apart from backups.")
         @OptionGroup var hub: HubOptions
         @Option(help: "The file to write (must not exist; mode 0600).") var to: String
         @Option(help: "Read the passphrase from this file's first line (otherwise the terminal or standard input).")
@@ -373,7 +389,8 @@ extension KeysCommand {
             }
             let ring: Keyring
             do {
-                ring = try KeyringExport.parse(data).open(passphrase: try readPassphrase(file: passphraseFile, confirm: false))
+                ring = try KeyringExport.parse(data).open(
+                    passphrase: try readPassphrase(file: passphraseFile, confirm: false))
             } catch let error as KeyringExport.Error {
                 throw CommandFailure("\(error)")
             }

@@ -13,7 +13,8 @@ struct ClientsCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a public client.")
         @OptionGroup var hub: HubOptions
-        @Argument(help: "The client_id the app sends (letters, digits and punctuation, at most 64).") var clientID: String
+        @Argument(help: "The client_id the app sends (letters, digits and punctuation, at most 64).") var clientID:
+            String
         @Option(help: "The name shown on /link.") var name: String
         @Option(help: "A PNG or JPEG logo (at most 32 KiB), shown on /link.") var logo: String?
 
@@ -64,7 +65,8 @@ struct ClientsCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a client: it can no longer start device-code sign-ins (devices it signed in stay signed in).")
+            abstract:
+                "Remove a client: it can no longer start device-code sign-ins (devices it signed in stay signed in).")
         @OptionGroup var hub: HubOptions
         @Argument var clientID: String
 

@@ -34,7 +34,9 @@ struct DeviceCodeLogin {
             say("Or scan this with your phone:\n")
             say(code.terminalText())
         }
-        say("Only enter the code on a page of your own hub. Waiting for approval (the code expires in \(expiresIn / 60) minutes)...")
+        say(
+            "Only enter the code on a page of your own hub. Waiting for approval (the code expires in \(expiresIn / 60) minutes)..."
+        )
         let deadline = Date().addingTimeInterval(TimeInterval(expiresIn))
         while Date() < deadline {
             try await Task.sleep(for: .seconds(interval))
@@ -51,9 +53,11 @@ struct DeviceCodeLogin {
             switch answer.json["error"] as? String {
             case "authorization_pending": continue
             case "slow_down": interval += 5
-            case "access_denied": throw HubClient.APIError(status: 400, code: "access_denied", message: "The sign-in was denied.")
+            case "access_denied":
+                throw HubClient.APIError(status: 400, code: "access_denied", message: "The sign-in was denied.")
             case "expired_token":
-                throw HubClient.APIError(status: 400, code: "expired_token", message: "The code expired. Run the command again.")
+                throw HubClient.APIError(
+                    status: 400, code: "expired_token", message: "The code expired. Run the command again.")
             default: throw Self.failure(answer)
             }
         }

@@ -101,7 +101,10 @@ struct DoctorCommand: AsyncParsableCommand {
                     why: "\(path) belongs to uid \(owner), not to the user running this check (\(getuid()))",
                     fix: "run the doctor as the hub's user, and keep the keyring owned by it"))
         } else {
-            findings.append(Finding(check: "keyring permissions", status: .ok, why: "mode \(String(mode, radix: 8)), owned by this user", fix: ""))
+            findings.append(
+                Finding(
+                    check: "keyring permissions", status: .ok,
+                    why: "mode \(String(mode, radix: 8)), owned by this user", fix: ""))
         }
         let folder = (path as NSString).deletingLastPathComponent
         if let folderMode = (try? manager.attributesOfItem(atPath: folder))?[.posixPermissions] as? NSNumber,
@@ -179,7 +182,8 @@ struct DoctorCommand: AsyncParsableCommand {
         ]
     }
 
-    static func search(_ folder: String, depth: Int, budget: inout Int, seen: inout Set<String>, found: inout [String]) {
+    static func search(_ folder: String, depth: Int, budget: inout Int, seen: inout Set<String>, found: inout [String])
+    {
         guard depth <= 3, budget > 0, seen.insert(folder).inserted else { return }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names.sorted() {
@@ -208,7 +212,8 @@ struct DoctorCommand: AsyncParsableCommand {
         case (true, false):
             return Finding(
                 check: "TLS and proxy", status: .ok,
-                why: "public URL is https; client addresses come from trusted proxies \(proxies.map(\.description).joined(separator: ", "))",
+                why:
+                    "public URL is https; client addresses come from trusted proxies \(proxies.map(\.description).joined(separator: ", "))",
                 fix: "")
         case (true, true):
             return Finding(
@@ -246,7 +251,11 @@ struct DoctorCommand: AsyncParsableCommand {
         do {
             store = try await SQLStore.open(url: url, logger: logger, migrate: false)
         } catch {
-            return [Finding(check: "database", status: .critical, why: "cannot open the database: \(error)", fix: "check --database")]
+            return [
+                Finding(
+                    check: "database", status: .critical, why: "cannot open the database: \(error)",
+                    fix: "check --database")
+            ]
         }
         let findings = await databaseFindings(configuration, store: store)
         try? await store.shutdown()
@@ -379,14 +388,18 @@ struct DoctorCommand: AsyncParsableCommand {
                 Finding(
                     check: "Argon2 cost", status: .critical,
                     why: "m=\(parameters.memoryKiB) KiB t=\(parameters.iterations): \(error)"
-                        + (configuration.allowWeakArgon2 ? " (GATEHOUSE_ARGON2_ALLOW_WEAK=1 lets the hub start anyway)" : ""),
-                    fix: "unset GATEHOUSE_ARGON2_MEMORY_KIB/_ITERATIONS and GATEHOUSE_ARGON2_ALLOW_WEAK (default m=19456 t=2)"))
+                        + (configuration.allowWeakArgon2
+                            ? " (GATEHOUSE_ARGON2_ALLOW_WEAK=1 lets the hub start anyway)" : ""),
+                    fix:
+                        "unset GATEHOUSE_ARGON2_MEMORY_KIB/_ITERATIONS and GATEHOUSE_ARGON2_ALLOW_WEAK (default m=19456 t=2)"
+                ))
         }
         if !skipHashTiming, (try? parameters.validate()) != nil, parameters.memoryKiB <= 1_048_576 {
             let start = DispatchTime.now().uptimeNanoseconds
-            let hashed = (try? Argon2.hash(
-                password: Array("doctor".utf8), salt: SecureRandom.bytes(16), parameters: parameters,
-                secret: SecureRandom.bytes(32))) != nil
+            let hashed =
+                (try? Argon2.hash(
+                    password: Array("doctor".utf8), salt: SecureRandom.bytes(16), parameters: parameters,
+                    secret: SecureRandom.bytes(32))) != nil
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             let text = String(format: "%.0f ms", milliseconds)
             findings.append(
@@ -411,12 +424,14 @@ struct DoctorCommand: AsyncParsableCommand {
             return Finding(
                 check: "breached passwords", status: days > 180 ? .warning : .ok,
                 why: "local index \(path), \(days) days old",
-                fix: days > 180 ? "rebuild it from a current Pwned Passwords download (gatehouse passwords import)" : "")
+                fix: days > 180 ? "rebuild it from a current Pwned Passwords download (gatehouse passwords import)" : ""
+            )
         }
         if let range = configuration.pwnedRangeURL {
             return Finding(
                 check: "breached passwords", status: .ok,
-                why: "range API \(range) (k-anonymity; \(configuration.breachCheckFailsClosed ? "fail-closed" : "allows passwords while unreachable"))",
+                why:
+                    "range API \(range) (k-anonymity; \(configuration.breachCheckFailsClosed ? "fail-closed" : "allows passwords while unreachable"))",
                 fix: "")
         }
         return Finding(
@@ -446,7 +461,8 @@ struct DoctorCommand: AsyncParsableCommand {
                 fix: "--smtp-security starttls (or tls)")
         }
         return Finding(
-            check: "SMTP", status: .ok, why: "\(target) reachable, \(mail.smtpSecurity.rawValue) with a verified certificate",
+            check: "SMTP", status: .ok,
+            why: "\(target) reachable, \(mail.smtpSecurity.rawValue) with a verified certificate",
             fix: "")
     }
 
@@ -470,7 +486,9 @@ struct DoctorCommand: AsyncParsableCommand {
             let response = try await client.execute(request, timeout: .seconds(10))
             let after = Date()
             guard let header = response.headers.first(name: "date"), let remote = Self.httpDate(header) else {
-                return Finding(check: "clock skew", status: .unknown, why: "\(url) sent no Date header", fix: "use another --time-url")
+                return Finding(
+                    check: "clock skew", status: .unknown, why: "\(url) sent no Date header",
+                    fix: "use another --time-url")
             }
             let local = before.addingTimeInterval(after.timeIntervalSince(before) / 2)
             let skew = local.timeIntervalSince(remote)
@@ -509,10 +527,14 @@ struct DoctorCommand: AsyncParsableCommand {
         let share = total > 0 ? free / total : 0
         let text = String(format: "%.1f GiB free (%.0f%%)", free / 1_073_741_824, share * 100) + " under \(probe)"
         if free < 256 * 1_048_576 {
-            return Finding(check: "disk space", status: .critical, why: text + ": writes (sign-ins, mail) will fail soon", fix: "free space or grow the volume")
+            return Finding(
+                check: "disk space", status: .critical, why: text + ": writes (sign-ins, mail) will fail soon",
+                fix: "free space or grow the volume")
         }
         if free < 2 * 1_073_741_824 || share < 0.05 {
-            return Finding(check: "disk space", status: .warning, why: text, fix: "free space before a backup or incident needs it")
+            return Finding(
+                check: "disk space", status: .warning, why: text, fix: "free space before a backup or incident needs it"
+            )
         }
         return Finding(check: "disk space", status: .ok, why: text, fix: "")
     }
@@ -542,7 +564,8 @@ struct DoctorCommand: AsyncParsableCommand {
 enum ReleaseKeyLocationProbe {
     static func resolved(_ path: String) -> String {
         let absolute =
-            path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+            path.hasPrefix("/")
+            ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
         let standard = (absolute as NSString).standardizingPath
         return (standard as NSString).resolvingSymlinksInPath
     }

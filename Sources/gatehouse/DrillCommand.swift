@@ -31,7 +31,9 @@ struct DrillCommand: AsyncParsableCommand {
         }
         print("")
         if report.findings.isEmpty {
-            print(String(format: "An attacker with this file and not the keyring gets: nothing. (%.1f s)", report.seconds))
+            print(
+                String(format: "An attacker with this file and not the keyring gets: nothing. (%.1f s)", report.seconds)
+            )
         } else {
             print("An attacker with this file and not the keyring gets:")
             for finding in report.findings { print("  - \(finding)") }

@@ -50,7 +50,8 @@ struct StoredCredential: Codable {
 
     static var path: String {
         let env = ProcessInfo.processInfo.environment
-        let base = env["GATEHOUSE_CONFIG_DIR"]
+        let base =
+            env["GATEHOUSE_CONFIG_DIR"]
             ?? (env["XDG_CONFIG_HOME"].map { $0 + "/gatehouse" })
             ?? (NSHomeDirectory() + "/.config/gatehouse")
         return base + "/credentials.json"

@@ -10,7 +10,8 @@ struct IncidentCommand: AsyncParsableCommand {
 
     struct Declare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Flag accounts for reset, sign everyone out, mail notices and show a banner, in resumable batches.")
+            abstract:
+                "Flag accounts for reset, sign everyone out, mail notices and show a banner, in resumable batches.")
         @OptionGroup var hub: HubOptions
         @Option(help: "What happened, as the notice mail says it.") var reason: String
         @Option(
@@ -99,7 +100,8 @@ struct IncidentCommand: AsyncParsableCommand {
             incident.forceReset ? "force-reset(\(incident.scope))" : nil, incident.signOutAll ? "sign-out-all" : nil,
             incident.notify ? "notify" : nil, incident.banner.map { "banner: \($0)" },
         ].compactMap { $0 }.joined(separator: ", ")
-        return "\(incident.id)  \(incident.state.rawValue)  \(incident.processed)/\(incident.total)  \(actions)  — \(incident.reason)"
+        return
+            "\(incident.id)  \(incident.state.rawValue)  \(incident.processed)/\(incident.total)  \(actions)  — \(incident.reason)"
     }
 
     /// Works through the incident with a progress bar on standard error.

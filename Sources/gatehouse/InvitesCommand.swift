@@ -28,14 +28,20 @@ struct InvitesCommand: AsyncParsableCommand {
         @Option(help: "Days until it expires (at most 30).") var expiresInDays: Double = 7
         @Option(help: "Bind it to this address.") var email: String?
         @Flag(help: "Mail the link to --email.") var send = false
-        @Option(help: ArgumentHelp("Share a section of one of the inviter's servers on joining; repeatable.", valueName: "server-id:section"))
+        @Option(
+            help: ArgumentHelp(
+                "Share a section of one of the inviter's servers on joining; repeatable.",
+                valueName: "server-id:section"))
         var share: [String] = []
         @Flag(help: "Print the link only (no QR code).") var noQr = false
 
         func run() async throws {
             let shares = try share.map { text -> InvitationShare in
-                guard let colon = text.firstIndex(of: ":") else { throw ValidationError("--share is SERVER_ID:SECTION") }
-                return InvitationShare(serverID: String(text[..<colon]), section: String(text[text.index(after: colon)...]))
+                guard let colon = text.firstIndex(of: ":") else {
+                    throw ValidationError("--share is SERVER_ID:SECTION")
+                }
+                return InvitationShare(
+                    serverID: String(text[..<colon]), section: String(text[text.index(after: colon)...]))
             }
             try await withRuntime(hub) { runtime in
                 let inviter = try await InvitesCommand.inviter(runtime, by)
@@ -67,11 +73,13 @@ struct InvitesCommand: AsyncParsableCommand {
                 for invitation in try await runtime.services.invitations.list(for: account) {
                     let state =
                         invitation.revokedAt != nil
-                        ? "revoked" : invitation.uses >= invitation.maxUses
+                        ? "revoked"
+                        : invitation.uses >= invitation.maxUses
                             ? "used-up" : invitation.expiresAt <= now ? "expired" : "live"
                     print(
                         "\(invitation.id)  \(state)  \(invitation.uses)/\(invitation.maxUses)  "
-                            + "expires \(formatter.string(from: invitation.expiresAt))  \(invitation.email ?? "anyone")")
+                            + "expires \(formatter.string(from: invitation.expiresAt))  \(invitation.email ?? "anyone")"
+                    )
                 }
             }
         }

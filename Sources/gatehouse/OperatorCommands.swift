@@ -183,7 +183,9 @@ struct AuditCommand: AsyncParsableCommand {
                         throw ValidationError("cannot write \(out)")
                     }
                 }
-                print("checkpoint signed by \(checkpoint.keyID): \(checkpoint.heads.count) chains, \(checkpoint.size) events")
+                print(
+                    "checkpoint signed by \(checkpoint.keyID): \(checkpoint.heads.count) chains, \(checkpoint.size) events"
+                )
             }
         }
     }
@@ -207,7 +209,8 @@ struct AuditCommand: AsyncParsableCommand {
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "The hub's keyring.", subcommands: [Rotate.self, Retire.self, Reseal.self, List.self, Export.self, Import.self])
+        commandName: "keys", abstract: "The hub's keyring.",
+        subcommands: [Rotate.self, Retire.self, Reseal.self, List.self, Export.self, Import.self])
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -219,13 +222,16 @@ struct KeysCommand: AsyncParsableCommand {
             var ring = try Keyring.load(from: path)
             ring.rotate()
             try ring.save(to: path)
-            print("rotated: pepper \(ring.currentPepper.id), data \(ring.currentDataKey.id), signing \(ring.currentSigningKey.id)")
+            print(
+                "rotated: pepper \(ring.currentPepper.id), data \(ring.currentDataKey.id), signing \(ring.currentSigningKey.id)"
+            )
         }
     }
 
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a key for good once nothing needs it (signing keys: oldest first). Restart the hub after.",
+            abstract:
+                "Remove a key for good once nothing needs it (signing keys: oldest first). Restart the hub after.",
             discussion: """
                 A retired signing key is no longer published, so media servers stop trusting tokens signed with it \
                 when they next read the hub's keys (at once when the restarted hub reconnects their revocation \
@@ -241,10 +247,14 @@ struct KeysCommand: AsyncParsableCommand {
             let path = hub.configuration().resolvedKeyringPath
             var ring = try Keyring.load(from: path)
             let target = id == "oldest-signing" ? ring.signingKeys[0].id : id
-            guard let kind = ring.kind(of: target) else { throw ValidationError(Keyring.RetireRefusal.unknown(target).description) }
+            guard let kind = ring.kind(of: target) else {
+                throw ValidationError(Keyring.RetireRefusal.unknown(target).description)
+            }
             var inUse = 0
             if kind != .signing {
-                inUse = try await withRuntime(hub) { runtime in try await runtime.store.valuesUsingKey(target, kind: kind) }
+                inUse = try await withRuntime(hub) { runtime in
+                    try await runtime.store.valuesUsingKey(target, kind: kind)
+                }
             }
             do {
                 try ring.retire(id: target, valuesInUse: inUse)

@@ -66,6 +66,8 @@ struct PasswordsCommand: AsyncParsableCommand {
 
         struct Output: Encodable {
             var score: Int
+            // swift-format-ignore: AlwaysUseLowerCamelCase
+            // (zxcvbn's own field name, which scripts comparing the two read)
             var guesses_log10: Double
             var warning: String?
             var suggestions: [String]
@@ -120,7 +122,8 @@ struct PasswordsCommand: AsyncParsableCommand {
                 let start = clock.now
                 found[position] = breachIndex.contains(sha1: digest)
                 let elapsed = clock.now - start
-                timings[position] = elapsed.components.seconds * 1_000_000_000
+                timings[position] =
+                    elapsed.components.seconds * 1_000_000_000
                     + elapsed.components.attoseconds / 1_000_000_000
             }
             var output = ""

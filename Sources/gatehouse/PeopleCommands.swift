@@ -11,7 +11,9 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(help: "Username or email (asked when missing).") var user: String?
     @Option(help: "A name for this device.") var deviceName: String?
     @Flag(
-        help: "Sign in without a password here: show a code (and a QR code) to approve at HUB/link on a signed-in browser.")
+        help:
+            "Sign in without a password here: show a code (and a QR code) to approve at HUB/link on a signed-in browser."
+    )
     var device = false
 
     func run() async throws {
@@ -21,7 +23,11 @@ struct LoginCommand: AsyncParsableCommand {
             try await DeviceCodeLogin(base: base, deviceName: deviceName).run()
             return
         }
-        let identifier = user ?? { FileHandle.standardError.write(Data("Username or email: ".utf8)); return readLine() ?? "" }()
+        let identifier =
+            user
+            ?? {
+                FileHandle.standardError.write(Data("Username or email: ".utf8)); return readLine() ?? ""
+            }()
         let password = readSecret(prompt: "Password: ")
         let host = ProcessInfo.processInfo.hostName
         // The hub recognises this device by the known-device secret it issued, never by anything we choose.
@@ -146,7 +152,8 @@ struct TwoFactorCommand: AsyncParsableCommand {
             print(code.terminalText())
             print("Scan this with your authenticator app, or enter the secret: \(object["secret"] as? String ?? "")")
             let first = readSecret(prompt: "Code shown by the app: ")
-            let (_, confirmed) = try await stored.client.request(.POST, "/account/2fa/totp/confirm", body: ["code": first])
+            let (_, confirmed) = try await stored.client.request(
+                .POST, "/account/2fa/totp/confirm", body: ["code": first])
             let codes = (confirmed as? [String: Any])?["recovery_codes"] as? [String] ?? []
             print("Two-factor sign-in is on. Keep these recovery codes somewhere safe; each works once:")
             for recovery in codes { print("  \(recovery)") }
@@ -172,6 +179,8 @@ func printTable(header: [String], rows: [[String]]) {
     let all = [header] + rows
     let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     for row in all {
-        print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        print(
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "))
     }
 }

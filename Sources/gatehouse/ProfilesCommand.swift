@@ -7,7 +7,8 @@ import Foundation
 struct ProfilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles", abstract: "Managed profiles: no e-mail, no password, an optional PIN, and limits.",
-        subcommands: [List.self, Create.self, Edit.self, SetPIN.self, Delete.self, Switch.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Create.self, Edit.self, SetPIN.self, Delete.self, Switch.self],
+        defaultSubcommand: List.self)
 
     static func restrictions(sections: String?, maxRating: String?, allow: String?, block: String?) -> [String: Any] {
         func list(_ text: String?) -> [String] {
@@ -36,14 +37,17 @@ struct ProfilesCommand: AsyncParsableCommand {
                     (restrictions["blocked_labels"] as? [String] ?? []).joined(separator: ","),
                 ]
             }
-            printTable(header: ["ID", "NAME", "PIN", "MAX RATING", "SECTIONS", "ONLY LABELS", "NEVER LABELS"], rows: rows)
+            printTable(
+                header: ["ID", "NAME", "PIN", "MAX RATING", "SECTIONS", "ONLY LABELS", "NEVER LABELS"], rows: rows)
         }
     }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a profile.")
         @Argument(help: "The profile's name, such as a child's.") var name: String
-        @Option(name: .customLong("max-rating"), help: "Content-rating ceiling: TV-Y, TV-Y7, G, TV-G, PG, TV-PG, PG-13, TV-14, R, TV-MA, NC-17.")
+        @Option(
+            name: .customLong("max-rating"),
+            help: "Content-rating ceiling: TV-Y, TV-Y7, G, TV-G, PG, TV-PG, PG-13, TV-14, R, TV-MA, NC-17.")
         var maxRating: String?
         @Option(help: "Comma-separated sections it may see (default: all you can see).") var sections: String?
         @Option(help: "Comma-separated labels: only items with one of them.") var allow: String?

@@ -41,13 +41,16 @@ struct ReleasesCommand: AsyncParsableCommand {
             throw ValidationError("refused: \(refusal)")
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no release key at \(path); make one offline with `gatehouse releases keygen --out FILE`")
+            throw ValidationError(
+                "no release key at \(path); make one offline with `gatehouse releases keygen --out FILE`")
         }
         return try ReleaseSigningKey.load(from: path)
     }
 
     static func read<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path)")
+        }
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
@@ -124,13 +127,16 @@ struct ReleasesCommand: AsyncParsableCommand {
             guard ["stable", "beta"].contains(channel) else { throw ValidationError("--channel is stable or beta") }
             guard listDays >= 1 else { throw ValidationError("--list-days is at least 1") }
             let signingKey = try ReleasesCommand.loadKey(key, hub: hub)
-            let manifest = try ReleaseManifest.describe(artifactAt: artifact, version: parsed, channel: channel, notes: notes)
+            let manifest = try ReleaseManifest.describe(
+                artifactAt: artifact, version: parsed, channel: channel, notes: notes)
             let signed = try signingKey.sign(manifest)
             try await withRuntime(hub) { runtime in
                 let root = try await ReleasesCommand.ensureRoot(runtime, key: signingKey)
                 _ = try await runtime.services.releases.upload(signed: signed, artifactAt: artifact)
                 let list = try await ReleasesCommand.resignList(runtime, key: signingKey, days: listDays)
-                print("published \(parsed) (\(channel)), \(manifest.artifact.size) bytes, sha256 \(manifest.artifact.sha256)")
+                print(
+                    "published \(parsed) (\(channel)), \(manifest.artifact.size) bytes, sha256 \(manifest.artifact.sha256)"
+                )
                 print("release list \(list.sequence) expires \(list.expires)")
                 print("media servers pin: \(root.id):\(root.publicKey)")
             }
@@ -151,7 +157,8 @@ struct ReleasesCommand: AsyncParsableCommand {
             guard let parsed = SemanticVersion(version) else { throw ValidationError("--version is like 1.2.3") }
             guard ["stable", "beta"].contains(channel) else { throw ValidationError("--channel is stable or beta") }
             let signingKey = try ReleasesCommand.loadKey(key, hub: nil)
-            let manifest = try ReleaseManifest.describe(artifactAt: artifact, version: parsed, channel: channel, notes: notes)
+            let manifest = try ReleaseManifest.describe(
+                artifactAt: artifact, version: parsed, channel: channel, notes: notes)
             try ReleasesCommand.write(try signingKey.sign(manifest), to: out)
             print("signed \(parsed) into \(out)")
         }
@@ -176,13 +183,16 @@ struct ReleasesCommand: AsyncParsableCommand {
             let list = try ReleaseList.covering(
                 manifests: manifests, advisories: advisories, lifetime: TimeInterval(days) * 86_400)
             try ReleasesCommand.write(try signingKey.sign(list), to: out)
-            print("signed release list \(list.sequence) (\(manifests.count) releases, \(advisories.count) advisories, expires \(list.expires)) into \(out)")
+            print(
+                "signed release list \(list.sequence) (\(manifests.count) releases, \(advisories.count) advisories, expires \(list.expires)) into \(out)"
+            )
         }
     }
 
     struct Upload: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Publish files signed elsewhere: key lists, a release and its artifact, advisories, a release list.",
+            abstract:
+                "Publish files signed elsewhere: key lists, a release and its artifact, advisories, a release list.",
             discussion: "The hub checks every signature against the registered key chain and stores them as given.")
         @OptionGroup var hub: HubOptions
         @Option(help: "A signed key list (FILE.pub from keygen first, then rotations; repeatable).")
@@ -193,7 +203,9 @@ struct ReleasesCommand: AsyncParsableCommand {
         @Option(help: "A signed release list.") var list: String?
 
         func validate() throws {
-            guard (manifest == nil) == (artifact == nil) else { throw ValidationError("--manifest goes with --artifact") }
+            guard (manifest == nil) == (artifact == nil) else {
+                throw ValidationError("--manifest goes with --artifact")
+            }
             guard !keyList.isEmpty || manifest != nil || !advisory.isEmpty || list != nil else {
                 throw ValidationError("give something to upload")
             }
@@ -274,7 +286,8 @@ struct ReleasesCommand: AsyncParsableCommand {
 
 struct AdvisoriesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "advisories", abstract: "Security advisories for media-server versions, signed by the release key.",
+        commandName: "advisories",
+        abstract: "Security advisories for media-server versions, signed by the release key.",
         subcommands: [Sign.self, Add.self, List.self])
 
     struct Fields: ParsableArguments {
@@ -335,8 +348,12 @@ struct AdvisoriesCommand: AsyncParsableCommand {
         func run() async throws {
             try await withRuntime(hub) { runtime in
                 for advisory in try await runtime.services.releases.advisories() {
-                    let signed = advisory.signed == nil ? "UNSIGNED (ignored by media servers)" : "signed by \(advisory.signed?.keyID ?? "")"
-                    print("\(advisory.id)\t\(advisory.severity)\taffected \(advisory.affected)\tfixed \(advisory.fixed)\t\(signed)\t\(advisory.summary)")
+                    let signed =
+                        advisory.signed == nil
+                        ? "UNSIGNED (ignored by media servers)" : "signed by \(advisory.signed?.keyID ?? "")"
+                    print(
+                        "\(advisory.id)\t\(advisory.severity)\taffected \(advisory.affected)\tfixed \(advisory.fixed)\t\(signed)\t\(advisory.summary)"
+                    )
                 }
             }
         }

@@ -133,7 +133,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if firstAccountIsAdmin {
             logger.warning(
-                "--first-account-is-admin is deprecated and has no effect: open the setup link printed below to make the first admin")
+                "--first-account-is-admin is deprecated and has no effect: open the setup link printed below to make the first admin"
+            )
         }
         // The certificate is read before anything else opens, so a bad pair stops the start with its reason.
         let tls: ReloadableTLS?
@@ -180,7 +181,9 @@ struct ServeCommand: AsyncParsableCommand {
             publicURLGiven: (hub.publicURL ?? env["GATEHOUSE_PUBLIC_URL"]) != nil)
         configuration.firstAccountIsAdmin = firstAccountIsAdmin
         if let mode = signUp ?? env["GATEHOUSE_SIGN_UP"] {
-            guard let value = SignUpMode(rawValue: mode) else { throw ValidationError("--sign-up is invite, open or closed") }
+            guard let value = SignUpMode(rawValue: mode) else {
+                throw ValidationError("--sign-up is invite, open or closed")
+            }
             configuration.signUpMode = value
         }
         configuration.membersCanInvite = membersCanInvite || env["GATEHOUSE_MEMBERS_CAN_INVITE"] == "1"
@@ -250,7 +253,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let text = env["GATEHOUSE_DPOP_REPLAY"] {
             guard ["memory", "database"].contains(text) else {
-                throw ValidationError("GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
+                throw ValidationError(
+                    "GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
             }
             configuration.dpopSharedReplay = text == "database"
         }
@@ -304,7 +308,8 @@ struct ServeCommand: AsyncParsableCommand {
         } else if URLComponents(string: configuration.publicURL)?.scheme?.lowercased() != "https" {
             throw ValidationError(
                 "with --tls-cert the hub serves https: the public URL (--public-url, GATEHOUSE_PUBLIC_URL) must be "
-                    + "https:// too (it is \(configuration.publicURL)); links in mail and the passkey origin come from it")
+                    + "https:// too (it is \(configuration.publicURL)); links in mail and the passkey origin come from it"
+            )
         }
     }
 

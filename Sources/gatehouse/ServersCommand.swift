@@ -101,7 +101,8 @@ struct ServersCommand: AsyncParsableCommand {
 
         func run() async throws {
             let stored = try StoredCredential.load()
-            let (_, json) = try await ServersCommand.withConfirmation(stored, .POST, "/servers/claim", body: ["code": code])
+            let (_, json) = try await ServersCommand.withConfirmation(
+                stored, .POST, "/servers/claim", body: ["code": code])
             let server = json as? [String: Any] ?? [:]
             print("Claimed \(server["name"] as? String ?? "server") (\(server["id"] as? String ?? "?")).")
         }
@@ -125,7 +126,8 @@ struct ServersCommand: AsyncParsableCommand {
 
         func run() async throws {
             _ = try await ServersCommand.withConfirmation(
-                StoredCredential.load(), .POST, "/servers/\(id)/shares", body: ["account": account, "sections": sections])
+                StoredCredential.load(), .POST, "/servers/\(id)/shares",
+                body: ["account": account, "sections": sections])
             print("Offered \(sections.joined(separator: ", ")) to \(account); it counts once they accept.")
         }
     }
@@ -137,7 +139,9 @@ struct ServersCommand: AsyncParsableCommand {
         @Option(help: "Only this section.") var section: String?
 
         func run() async throws {
-            let query = section.map { "?section=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+            let query =
+                section.map { "?section=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+                ?? ""
             let who = account.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? account
             _ = try await ServersCommand.withConfirmation(
                 StoredCredential.load(), .DELETE, "/servers/\(id)/shares/\(who)\(query)")

@@ -67,7 +67,8 @@ struct ClientAddressMiddlewareTests {
             try await client.execute(uri: "/api/v1/sessions", method: .post) { response in
                 #expect(response.status == .badRequest)
                 #expect(response.headers[.connection] == "close")
-                let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                let body =
+                    try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
                 let error = body?["error"] as? [String: Any]
                 #expect(error?["code"] as? String == "malformed_body")
             }
@@ -108,7 +109,8 @@ struct ClientAddressMiddlewareTests {
     /// 198.51.100.7, not the spoofable 203.0.113.9 and not everyone behind the proxy.
     @Test func spoofedForwardedForDoesNotEscapeTheThrottle() async throws {
         try await withHub(trustedProxies: [try IPNetwork("127.0.0.1/32")]) { client in
-            func signIn(_ forwarded: String, _ identifier: String, _ password: String) async throws -> HTTPResponse
+            func signIn(_ forwarded: String, _ identifier: String, _ password: String) async throws
+                -> HTTPResponse
                 .Status
             {
                 let body = #"{"identifier": "\#(identifier)", "password": "\#(password)"}"#
@@ -118,7 +120,8 @@ struct ClientAddressMiddlewareTests {
                     body: ByteBuffer(string: body)
                 ) { $0.status }
             }
-            let account = #"{"username": "victim", "email": "victim@example.com", "password": "violet-kestrel-harbour-42"}"#
+            let account =
+                #"{"username": "victim", "email": "victim@example.com", "password": "violet-kestrel-harbour-42"}"#
             try await client.execute(
                 uri: "/api/v1/accounts", method: .post, headers: [.contentType: "application/json"],
                 body: ByteBuffer(string: account)
@@ -131,7 +134,9 @@ struct ClientAddressMiddlewareTests {
             #expect(statuses.last == .tooManyRequests)
             #expect(try await signIn("198.51.100.8, 198.51.100.7", "nobody-x", "wrong") == .tooManyRequests)
             #expect(try await signIn("203.0.113.9, 198.51.100.8", "victim", "violet-kestrel-harbour-42") == .created)
-            #expect(try await signIn("203.0.113.9, 198.51.100.7", "victim", "violet-kestrel-harbour-42") == .tooManyRequests)
+            #expect(
+                try await signIn("203.0.113.9, 198.51.100.7", "victim", "violet-kestrel-harbour-42") == .tooManyRequests
+            )
         }
     }
 

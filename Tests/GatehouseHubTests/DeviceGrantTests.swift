@@ -12,10 +12,13 @@ import Testing
 struct DeviceGrantTests {
     typealias OAuthError = DeviceGrantService.OAuthError
 
-    static let tv = Device.Info(clientIdentifier: "", name: "Living-room TV", product: "Couch Player", version: "3.1", platform: "webOS")
+    static let tv = Device.Info(
+        clientIdentifier: "", name: "Living-room TV", product: "Couch Player", version: "3.1", platform: "webOS")
 
     /// Polls once and returns the error code, or "issued".
-    static func poll(_ grant: DeviceGrantService, _ code: String, client: String = "gatehouse-cli", address: String = "198.51.100.7")
+    static func poll(
+        _ grant: DeviceGrantService, _ code: String, client: String = "gatehouse-cli", address: String = "198.51.100.7"
+    )
         async -> String
     {
         do {
@@ -33,7 +36,9 @@ struct DeviceGrantTests {
         try await hub.signIn(name)
     }
 
-    static func approve(_ hub: TestHub, _ signedIn: SignedIn, _ userCode: String, approve: Bool = true, address: String = "192.0.2.10")
+    static func approve(
+        _ hub: TestHub, _ signedIn: SignedIn, _ userCode: String, approve: Bool = true, address: String = "192.0.2.10"
+    )
         async throws
     {
         let grant = hub.services.deviceGrant
@@ -45,7 +50,9 @@ struct DeviceGrantTests {
             device: signedIn.device, caller: caller)
     }
 
-    @Test("approved code: one credential, listed, mailed, refused after sign-out-all; the code is then spent", arguments: Backend.allCases)
+    @Test(
+        "approved code: one credential, listed, mailed, refused after sign-out-all; the code is then spent",
+        arguments: Backend.allCases)
     func approvedFlow(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("olivia")
@@ -58,7 +65,10 @@ struct DeviceGrantTests {
             #expect(started.verificationURI == "http://hub.test/link")
             #expect(started.verificationURIComplete == "http://hub.test/link?code=" + started.userCode)
             #expect(started.userCode.count == 9 && started.userCode.dropFirst(4).first == "-")
-            #expect(started.userCode.replacingOccurrences(of: "-", with: "").allSatisfy { DeviceGrantService.userCodeAlphabet.contains($0) })
+            #expect(
+                started.userCode.replacingOccurrences(of: "-", with: "").allSatisfy {
+                    DeviceGrantService.userCodeAlphabet.contains($0)
+                })
             // Neither code is stored in the clear.
             let rows = try await hub.store.rawRows("SELECT * FROM device_authorizations")
             #expect(!rows.joined().contains(started.deviceCode))
@@ -67,7 +77,8 @@ struct DeviceGrantTests {
             #expect(await Self.poll(grant, started.deviceCode) == "authorization_pending")
             // Typed in lower case without the dash, on the browser.
             let pending = try await grant.lookup(
-                userCode: started.userCode.lowercased().replacingOccurrences(of: "-", with: ""), account: browser.account,
+                userCode: started.userCode.lowercased().replacingOccurrences(of: "-", with: ""),
+                account: browser.account,
                 device: browser.device, caller: Caller(ipAddress: "192.0.2.10", deviceID: browser.device.id))
             #expect(pending.clientName == "Gatehouse command line")
             #expect(pending.isRegistered)
@@ -92,22 +103,32 @@ struct DeviceGrantTests {
             let tv = try #require(devices.first { $0.id == signedIn.device.id })
             #expect(tv.info.product == "Couch Player" && tv.ipAddress == "198.51.100.7")
             // The owner was mailed, as for any new sign-in.
-            let mails = try await hub.mail(to: "olivia@example.com").filter { $0.subject == "New sign-in to your account" }
+            let mails = try await hub.mail(to: "olivia@example.com").filter {
+                $0.subject == "New sign-in to your account"
+            }
             #expect(mails.contains { $0.text.contains("Couch Player") })
             let log = try await hub.audit(account.id).map(\.kind)
             #expect(log.contains(AuditEvent.Kind.deviceLinkApproved.rawValue))
             // The credential works, and sign-out-all ends it.
-            #expect(try await hub.services.devices.authenticate(token: signedIn.token.value, ipAddress: "198.51.100.7") != nil)
-            try await hub.services.devices.signOutAll(of: account, keepingCurrent: false, caller: Caller(ipAddress: "192.0.2.10"))
-            #expect(try await hub.services.devices.authenticate(token: signedIn.token.value, ipAddress: "198.51.100.7") == nil)
+            #expect(
+                try await hub.services.devices.authenticate(token: signedIn.token.value, ipAddress: "198.51.100.7")
+                    != nil)
+            try await hub.services.devices.signOutAll(
+                of: account, keepingCurrent: false, caller: Caller(ipAddress: "192.0.2.10"))
+            #expect(
+                try await hub.services.devices.authenticate(token: signedIn.token.value, ipAddress: "198.51.100.7")
+                    == nil)
         }
     }
 
-    @Test("polling faster than the interval: slow_down, and the interval grows by 5 s each time", arguments: Backend.allCases)
+    @Test(
+        "polling faster than the interval: slow_down, and the interval grows by 5 s each time",
+        arguments: Backend.allCases)
     func slowDown(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: "media", info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: "media", info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             #expect(await Self.poll(grant, started.deviceCode) == "authorization_pending")
             hub.clock.advance(4)
             #expect(await Self.poll(grant, started.deviceCode) == "slow_down")  // interval now 10
@@ -122,13 +143,15 @@ struct DeviceGrantTests {
         }
     }
 
-    @Test("after 600 s: expired_token for the device, and the user code is unknown on /link", arguments: Backend.allCases)
+    @Test(
+        "after 600 s: expired_token for the device, and the user code is unknown on /link", arguments: Backend.allCases)
     func expiry(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("paul")
             let browser = try await Self.browser(hub, "paul")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             hub.clock.advance(599)
             #expect(await Self.poll(grant, started.deviceCode) == "authorization_pending")
             hub.clock.advance(1)
@@ -137,7 +160,8 @@ struct DeviceGrantTests {
                 try await Self.approve(hub, browser, started.userCode)
             }
             // An approval that came just in time is not honoured after expiry either.
-            let second = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let second = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             hub.clock.advance(590)
             let fresh = try await Self.browser(hub, "paul")
             try await Self.approve(hub, fresh, second.userCode)
@@ -156,7 +180,8 @@ struct DeviceGrantTests {
             let account = try await hub.makeAccount("quinn")
             let browser = try await Self.browser(hub, "quinn")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             try await Self.approve(hub, browser, started.userCode, approve: false)
             #expect(await Self.poll(grant, started.deviceCode) == "access_denied")
             hub.clock.advance(5)
@@ -166,7 +191,9 @@ struct DeviceGrantTests {
         }
     }
 
-    @Test("clients: wrong client_id is invalid_grant, unregistered is invalid_client unless allowed (then unverified)", arguments: Backend.allCases)
+    @Test(
+        "clients: wrong client_id is invalid_grant, unregistered is invalid_client unless allowed (then unverified)",
+        arguments: Backend.allCases)
     func clients(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("rita")
@@ -180,10 +207,13 @@ struct DeviceGrantTests {
                 _ = try await grant.start(clientID: "bad id", scope: nil, info: Self.tv, caller: tvCaller)
             }
             await #expect(throws: OAuthError.invalidRequest("client_id is missing or malformed.")) {
-                _ = try await grant.start(clientID: String(repeating: "a", count: 65), scope: nil, info: Self.tv, caller: tvCaller)
+                _ = try await grant.start(
+                    clientID: String(repeating: "a", count: 65), scope: nil, info: Self.tv, caller: tvCaller)
             }
             _ = try await grant.registerClient(id: "couch-player", name: "Couch Player for TVs", logo: nil)
-            await #expect(throws: OAuthError.self) { _ = try await grant.registerClient(id: "couch-player", name: "Again", logo: nil) }
+            await #expect(throws: OAuthError.self) {
+                _ = try await grant.registerClient(id: "couch-player", name: "Again", logo: nil)
+            }
             let started = try await grant.start(clientID: "couch-player", scope: nil, info: Self.tv, caller: tvCaller)
             #expect(await Self.poll(grant, started.deviceCode, client: "gatehouse-cli") == "invalid_grant")
             #expect(await Self.poll(grant, started.deviceCode, client: "nobody-registered-me") == "invalid_client")
@@ -211,7 +241,9 @@ struct DeviceGrantTests {
         }
     }
 
-    @Test("approving needs a recent sign-in; denying does not; a decision needs the lookup's ticket", arguments: Backend.allCases)
+    @Test(
+        "approving needs a recent sign-in; denying does not; a decision needs the lookup's ticket",
+        arguments: Backend.allCases)
     func approvalRules(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("tess")
@@ -220,7 +252,8 @@ struct DeviceGrantTests {
             let grant = hub.services.deviceGrant
             // Both sessions are nearly as old as the re-authentication window when the TV asks.
             hub.clock.advance(hub.environment.settings.reauthenticationWindow - 5)
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             let caller = Caller(ipAddress: "192.0.2.10", deviceID: browser.device.id)
             let pending = try await grant.lookup(
                 userCode: started.userCode, account: browser.account, device: browser.device, caller: caller)
@@ -258,9 +291,11 @@ struct DeviceGrantTests {
             let account = try await hub.makeAccount("uma")
             let browser = try await Self.browser(hub, "uma")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             try await Self.approve(hub, browser, started.userCode)
-            try await hub.services.devices.signOutAll(of: account, keepingCurrent: false, caller: Caller(ipAddress: "192.0.2.10"))
+            try await hub.services.devices.signOutAll(
+                of: account, keepingCurrent: false, caller: Caller(ipAddress: "192.0.2.10"))
             #expect(await Self.poll(grant, started.deviceCode) == "access_denied")
         }
     }
@@ -271,7 +306,8 @@ struct DeviceGrantTests {
             let account = try await hub.makeAccount("vera")
             let browser = try await Self.browser(hub, "vera")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             try await Self.approve(hub, browser, started.userCode)
             let code = started.deviceCode
             let outcomes = await withTaskGroup(of: String.self) { group in
@@ -292,9 +328,11 @@ struct DeviceGrantTests {
             let account = try await hub.makeAccount("wade")
             let browser = try await Self.browser(hub, "wade")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             let pending = try await grant.lookup(
-                userCode: started.userCode, account: browser.account, device: browser.device, caller: Caller(ipAddress: "192.0.2.10"))
+                userCode: started.userCode, account: browser.account, device: browser.device,
+                caller: Caller(ipAddress: "192.0.2.10"))
             let outcomes = await concurrently(0..<200) { index in
                 try await grant.decide(
                     userCode: pending.userCode, ticket: pending.ticket, approve: index % 2 == 0,
@@ -304,7 +342,8 @@ struct DeviceGrantTests {
             #expect(outcomes.filter { $0 == "decided" }.count == 1)
             #expect(outcomes.allSatisfy { $0 == "decided" || $0 == "link_decided" }, "\(Set(outcomes))")
             let decisions = try await hub.audit(account.id).filter {
-                $0.kind == AuditEvent.Kind.deviceLinkApproved.rawValue || $0.kind == AuditEvent.Kind.deviceLinkDenied.rawValue
+                $0.kind == AuditEvent.Kind.deviceLinkApproved.rawValue
+                    || $0.kind == AuditEvent.Kind.deviceLinkDenied.rawValue
             }
             #expect(decisions.count == 1)
         }
@@ -321,13 +360,16 @@ struct DeviceGrantTests {
         return out
     }
 
-    @Test("a guessing flood: 300 concurrent codes from one account over many addresses, and from many accounts at one address", arguments: Backend.allCases)
+    @Test(
+        "a guessing flood: 300 concurrent codes from one account over many addresses, and from many accounts at one address",
+        arguments: Backend.allCases)
     func guessingFlood(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("mallory")
             let attacker = try await Self.browser(hub, "mallory")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             let guesses = Self.guesses(300, avoiding: started.userCode)
             // One account, 300 addresses: the account's budget holds.
             let outcomes = await withTaskGroup(of: String.self) { group in
@@ -405,12 +447,15 @@ struct DeviceGrantTests {
         try await withHub(.sqlite) { hub in
             let grant = hub.services.deviceGrant
             for _ in 0..<DeviceGrantService.requestPolicy.freeAttempts {
-                _ = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.8"))
+                _ = try await grant.start(
+                    clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.8"))
             }
             await #expect(throws: OAuthError.self) {
-                _ = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.8"))
+                _ = try await grant.start(
+                    clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.8"))
             }
-            _ = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.9"))
+            _ = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.9"))
         }
     }
 
@@ -449,12 +494,17 @@ struct DeviceGrantTests {
                 #expect(started.status == .ok)
                 #expect(started.headers[.cacheControl] == "no-store")
                 let codes = JSON.object(started)
-                for key in ["device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in", "interval"] {
+                for key in [
+                    "device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in",
+                    "interval",
+                ] {
                     #expect(codes[key] != nil, "missing \(key)")
                 }
                 let deviceCode = try #require(codes["device_code"] as? String)
 
-                func token(_ fields: [(String, String)], headers: HTTPFields = Self.formHeaders) async throws -> (Int, String?) {
+                func token(_ fields: [(String, String)], headers: HTTPFields = Self.formHeaders) async throws -> (
+                    Int, String?
+                ) {
                     let response = try await client.execute(
                         uri: "/oauth/token", method: .post, headers: headers, body: Self.form(fields))
                     #expect(response.headers[.cacheControl] == "no-store")
@@ -469,7 +519,9 @@ struct DeviceGrantTests {
                 #expect(answer == (400, "invalid_grant"))
                 answer = try await token([grant, ("device_code", deviceCode), ("client_id", "unknown-app")])
                 #expect(answer == (400, "invalid_client"))
-                answer = try await token([grant, ("device_code", "ghl_" + String(repeating: "A", count: 43)), ("client_id", "gatehouse-cli")])
+                answer = try await token([
+                    grant, ("device_code", "ghl_" + String(repeating: "A", count: 43)), ("client_id", "gatehouse-cli"),
+                ])
                 #expect(answer == (400, "invalid_grant"))
                 answer = try await token([("grant_type", "password"), ("client_id", "gatehouse-cli")])
                 #expect(answer == (400, "unsupported_grant_type"))
@@ -477,23 +529,32 @@ struct DeviceGrantTests {
                 #expect(answer == (400, "invalid_request"))
                 answer = try await token([grant, ("device_code", deviceCode)])
                 #expect(answer == (400, "invalid_request"))
-                answer = try await token([grant, ("device_code", deviceCode), ("client_id", "gatehouse-cli"), ("client_id", "gatehouse-cli")])
+                answer = try await token([
+                    grant, ("device_code", deviceCode), ("client_id", "gatehouse-cli"), ("client_id", "gatehouse-cli"),
+                ])
                 #expect(answer == (400, "invalid_request"))
-                answer = try await token([grant, ("device_code", String(repeating: "x", count: 5_000)), ("client_id", "gatehouse-cli")])
+                answer = try await token([
+                    grant, ("device_code", String(repeating: "x", count: 5_000)), ("client_id", "gatehouse-cli"),
+                ])
                 #expect(answer == (400, "invalid_grant"))
-                answer = try await token([grant, ("device_code", deviceCode), ("client_id", "gatehouse-cli")], headers: JSON.headers)
+                answer = try await token(
+                    [grant, ("device_code", deviceCode), ("client_id", "gatehouse-cli")], headers: JSON.headers)
                 #expect(answer == (400, "invalid_request"))
                 // A public client's HTTP Basic with an empty secret names the client too.
                 answer = try await token(
                     [grant, ("device_code", deviceCode)],
-                    headers: [.contentType: "application/x-www-form-urlencoded",
-                              .authorization: "Basic " + Data("gatehouse-media:".utf8).base64EncodedString()])
+                    headers: [
+                        .contentType: "application/x-www-form-urlencoded",
+                        .authorization: "Basic " + Data("gatehouse-media:".utf8).base64EncodedString(),
+                    ])
                 #expect(answer == (400, "invalid_grant"))
                 // An unknown client that authenticated with HTTP Basic: 401 with a challenge (RFC 6749 §5.2).
                 let basic = try await client.execute(
                     uri: "/oauth/token", method: .post,
-                    headers: [.contentType: "application/x-www-form-urlencoded",
-                              .authorization: "Basic " + Data("unknown-app:".utf8).base64EncodedString()],
+                    headers: [
+                        .contentType: "application/x-www-form-urlencoded",
+                        .authorization: "Basic " + Data("unknown-app:".utf8).base64EncodedString(),
+                    ],
                     body: Self.form([grant, ("device_code", deviceCode)]))
                 #expect(basic.status == .unauthorized)
                 #expect(basic.headers[.wwwAuthenticate] == "Basic realm=\"gatehouse\"")
@@ -512,7 +573,9 @@ struct DeviceGrantTests {
         }
     }
 
-    @Test("a media server claims itself through /link: only with its own credential's digest, and it gets no account credential", arguments: Backend.allCases)
+    @Test(
+        "a media server claims itself through /link: only with its own credential's digest, and it gets no account credential",
+        arguments: Backend.allCases)
     func mediaServerClaimsItself(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("zoe")
@@ -577,8 +640,10 @@ struct DeviceGrantTests {
         }
 
         var header: HTTPFields {
-            [.cookie: values.map { "\($0.key)=\($0.value)" }.joined(separator: "; "), .origin: "http://hub.test",
-             .contentType: "application/x-www-form-urlencoded"]
+            [
+                .cookie: values.map { "\($0.key)=\($0.value)" }.joined(separator: "; "), .origin: "http://hub.test",
+                .contentType: "application/x-www-form-urlencoded",
+            ]
         }
     }
 
@@ -588,12 +653,15 @@ struct DeviceGrantTests {
         return String(html[range.upperBound...].prefix { $0 != "\"" })
     }
 
-    @Test("/link: CSRF, an old session confirms first and comes back with the code, then approves", arguments: Backend.allCases)
+    @Test(
+        "/link: CSRF, an old session confirms first and comes back with the code, then approves",
+        arguments: Backend.allCases)
     func linkPage(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("yara")
             let grant = hub.services.deviceGrant
-            let started = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+            let started = try await grant.start(
+                clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
             let clock = hub.clock
             try await hub.withRouter { client in
                 let cookies = Cookies()
@@ -608,12 +676,15 @@ struct DeviceGrantTests {
                 #expect(next == "/link?code=" + started.userCode)
                 let signedIn = try await client.execute(
                     uri: "/sign-in", method: .post, headers: cookies.header,
-                    body: Self.form([("csrf", Self.field("csrf", in: signInPage) ?? ""), ("identifier", "yara"),
-                                     ("password", TestHub.password), ("next", next)]))
+                    body: Self.form([
+                        ("csrf", Self.field("csrf", in: signInPage) ?? ""), ("identifier", "yara"),
+                        ("password", TestHub.password), ("next", next),
+                    ]))
                 #expect(signedIn.status == .seeOther)
                 #expect(signedIn.headers[.location] == "/link?code=" + started.userCode)
                 cookies.take(signedIn)
-                let linkPage = try await client.execute(uri: "/link?code=" + started.userCode, method: .get, headers: cookies.header)
+                let linkPage = try await client.execute(
+                    uri: "/link?code=" + started.userCode, method: .get, headers: cookies.header)
                 #expect(Self.field("code", in: linkPage) == started.userCode)
                 #expect(String(buffer: linkPage.body).contains("Only enter a code shown on your own screen"))
                 let csrf = try #require(Self.field("csrf", in: linkPage))
@@ -625,14 +696,17 @@ struct DeviceGrantTests {
                 var otherOrigin = cookies.header
                 otherOrigin[.origin] = "http://evil.test"
                 let crossSite = try await client.execute(
-                    uri: "/link", method: .post, headers: otherOrigin, body: Self.form([("csrf", csrf), ("code", started.userCode)]))
+                    uri: "/link", method: .post, headers: otherOrigin,
+                    body: Self.form([("csrf", csrf), ("code", started.userCode)]))
                 #expect(crossSite.status == .forbidden)
 
                 // Eleven minutes later the session is old: confirm first (no code spent), then back here.
                 clock.advance(660)
-                let late = try await grant.start(clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
+                let late = try await grant.start(
+                    clientID: "gatehouse-cli", scope: nil, info: Self.tv, caller: Caller(ipAddress: "198.51.100.7"))
                 let old = try await client.execute(
-                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("csrf", csrf), ("code", late.userCode)]))
+                    uri: "/link", method: .post, headers: cookies.header,
+                    body: Self.form([("csrf", csrf), ("code", late.userCode)]))
                 #expect(old.status == .seeOther)
                 let confirmPath = try #require(old.headers[.location])
                 #expect(confirmPath.hasPrefix("/account/confirm?next="))
@@ -640,11 +714,14 @@ struct DeviceGrantTests {
                 #expect(Self.field("next", in: confirmPage) == "/link?code=" + late.userCode)
                 let confirmed = try await client.execute(
                     uri: "/account/confirm", method: .post, headers: cookies.header,
-                    body: Self.form([("csrf", csrf), ("password", TestHub.password), ("next", "/link?code=" + late.userCode)]))
+                    body: Self.form([
+                        ("csrf", csrf), ("password", TestHub.password), ("next", "/link?code=" + late.userCode),
+                    ]))
                 #expect(confirmed.headers[.location] == "/link?code=" + late.userCode)
 
                 let details = try await client.execute(
-                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("csrf", csrf), ("code", late.userCode)]))
+                    uri: "/link", method: .post, headers: cookies.header,
+                    body: Self.form([("csrf", csrf), ("code", late.userCode)]))
                 #expect(details.status == .ok)
                 let html = String(buffer: details.body)
                 #expect(html.contains("Couch Player") && html.contains("webOS") && html.contains("198.51.100.7"))
@@ -652,12 +729,15 @@ struct DeviceGrantTests {
                 let ticket = try #require(Self.field("ticket", in: details))
                 let approved = try await client.execute(
                     uri: "/link/decide", method: .post, headers: cookies.header,
-                    body: Self.form([("csrf", csrf), ("code", late.userCode), ("ticket", ticket), ("decision", "approve")]))
+                    body: Self.form([
+                        ("csrf", csrf), ("code", late.userCode), ("ticket", ticket), ("decision", "approve"),
+                    ]))
                 #expect(approved.status == .ok)
                 #expect(String(buffer: approved.body).contains("Device approved"))
                 // A wrong code is a 404 page, not a 500.
                 let wrong = try await client.execute(
-                    uri: "/link", method: .post, headers: cookies.header, body: Self.form([("csrf", csrf), ("code", "nonsense\u{1F600}")]))
+                    uri: "/link", method: .post, headers: cookies.header,
+                    body: Self.form([("csrf", csrf), ("code", "nonsense\u{1F600}")]))
                 #expect(wrong.status == .notFound)
             }
             #expect(await Self.poll(grant, started.deviceCode) == "expired_token")

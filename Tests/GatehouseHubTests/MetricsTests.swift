@@ -1,8 +1,8 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import Testing
 
 @testable import GatehouseHub
@@ -30,12 +30,16 @@ struct MetricsTests {
         return String(buffer: response.body)
     }
 
-    @Test("sign-ins are counted by method and outcome, requests by route group and status class", arguments: Backend.allCases)
+    @Test(
+        "sign-ins are counted by method and outcome, requests by route group and status class",
+        arguments: Backend.allCases)
     func signInsAndRequestsAreCounted(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.metricsToken = Self.token }) { hub in
             try await hub.makeAccount("alice")
             try await hub.withRouter { client in
-                for password in [TestHub.password, TestHub.password, "wrong-password-1", "wrong-password-2", "wrong-password-3"] {
+                for password in [
+                    TestHub.password, TestHub.password, "wrong-password-1", "wrong-password-2", "wrong-password-3",
+                ] {
                     _ = try await client.execute(
                         uri: "/api/v1/sessions", method: .post, headers: JSON.headers,
                         body: JSON.body(["identifier": "alice", "password": password]))
@@ -61,7 +65,9 @@ struct MetricsTests {
         }
     }
 
-    @Test("/metrics on the public port answers 404 without the bearer token, and does not exist when metrics are off", arguments: Backend.allCases)
+    @Test(
+        "/metrics on the public port answers 404 without the bearer token, and does not exist when metrics are off",
+        arguments: Backend.allCases)
     func metricsNeedTheToken(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.metricsToken = Self.token }) { hub in
             try await hub.withRouter { client in
@@ -86,9 +92,10 @@ struct MetricsTests {
 
     @Test("route groups are a fixed set: no client-chosen path becomes a label")
     func routeGroupsAreBounded() {
-        for path in ["/api/v1/sessions", "/api/v1/account/passkeys", "/api/v1/\(UUID().uuidString)/x", "/oauth/token",
-            "/static/app.css", "/healthz", "/anything/\(UUID().uuidString)", "/api/v1/"]
-        {
+        for path in [
+            "/api/v1/sessions", "/api/v1/account/passkeys", "/api/v1/\(UUID().uuidString)/x", "/oauth/token",
+            "/static/app.css", "/healthz", "/anything/\(UUID().uuidString)", "/api/v1/",
+        ] {
             #expect(HubMetrics.routeGroups.contains(MetricsMiddleware.group(of: path)), "\(path)")
         }
         #expect(MetricsMiddleware.group(of: "/api/v1/sessions/passkey") == "api_sessions")
@@ -105,7 +112,8 @@ struct MetricsTests {
         var used = Set<String>()
         for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
             var name = String(text[Range(match.range, in: text)!])
-            for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) && !HubMetrics.Name.all.contains(name) {
+            for suffix in ["_bucket", "_sum", "_count"]
+            where name.hasSuffix(suffix) && !HubMetrics.Name.all.contains(name) {
                 name = String(name.dropLast(suffix.count))
             }
             used.insert(name)

@@ -67,10 +67,14 @@ struct OpenAPIConsistencyTests {
                         var parameter = parameter as? [String: Any] ?? [:]
                         if let ref = parameter["$ref"] as? String {
                             var node: Any? = document
-                            for key in ref.dropFirst(2).split(separator: "/") { node = (node as? [String: Any])?[String(key)] }
+                            for key in ref.dropFirst(2).split(separator: "/") {
+                                node = (node as? [String: Any])?[String(key)]
+                            }
                             parameter = node as? [String: Any] ?? [:]
                         }
-                        if parameter["in"] as? String == "path", let name = parameter["name"] as? String { declared.insert(name) }
+                        if parameter["in"] as? String == "path", let name = parameter["name"] as? String {
+                            declared.insert(name)
+                        }
                     }
                 }
                 #expect(declared == placeholders, "\(method) \(path) declares path parameters \(declared.sorted())")

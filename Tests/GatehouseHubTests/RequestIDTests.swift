@@ -1,8 +1,8 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import Logging
 import Testing
 
@@ -30,7 +30,9 @@ struct RequestIDTests {
     @Test("a JSON log line is one object with time, level, message and the request id from the metadata")
     func jsonLogLines() throws {
         let pipe = Pipe()
-        var logger = Logger(label: "test", factory: { JSONLogHandler(label: $0, output: JSONLogOutput(handle: pipe.fileHandleForWriting)) })
+        var logger = Logger(
+            label: "test",
+            factory: { JSONLogHandler(label: $0, output: JSONLogOutput(handle: pipe.fileHandleForWriting)) })
         logger[metadataKey: "request_id"] = "req-123"
         logger.info("hub \"ready\"\nsecond line", metadata: ["port": "8080"])
         logger.debug("not shown at info")

@@ -29,8 +29,9 @@ struct RouteGroupTests {
         HubApplication.apiRoutes(services: hub.services)
     }
 
-    @Test("malformed, oversized and wrongly typed bodies get a 4xx JSON error on every API route, signed in or not",
-          arguments: Backend.allCases)
+    @Test(
+        "malformed, oversized and wrongly typed bodies get a 4xx JSON error on every API route, signed in or not",
+        arguments: Backend.allCases)
     func hostileBodies(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("alice")
@@ -71,8 +72,9 @@ struct RouteGroupTests {
         }
     }
 
-    @Test("signed-in routes refuse a missing credential, and answer a revoked one exactly as one that never existed",
-          arguments: Backend.allCases)
+    @Test(
+        "signed-in routes refuse a missing credential, and answer a revoked one exactly as one that never existed",
+        arguments: Backend.allCases)
     func authenticationIsUniform(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("alice")
@@ -90,14 +92,17 @@ struct RouteGroupTests {
                 }
                 // The signed-in routes: those that answer 401 without any credential.
                 var signedInRoutes: [(String, String)] = []
-                for route in Self.routes(hub) where try await send(route.method, route.path, nil).status == .unauthorized {
+                for route in Self.routes(hub)
+                where try await send(route.method, route.path, nil).status == .unauthorized {
                     signedInRoutes.append((route.method, route.path))
                 }
                 #expect(signedInRoutes.count > 30)
                 let neverExisted = "Bearer ghd_" + String(repeating: "A", count: 43)
                 for (method, path) in signedInRoutes {
                     var answers: [String] = []
-                    for credential in [nil, "Bearer nonsense", "Basic !!!", neverExisted, "Bearer " + revoked.token.value] {
+                    for credential in [
+                        nil, "Bearer nonsense", "Basic !!!", neverExisted, "Bearer " + revoked.token.value,
+                    ] {
                         let response = try await send(method, path, credential)
                         #expect(response.status == .unauthorized, "\(method) \(path) with \(credential ?? "none")")
                         #expect(Self.isEnvelope(response), "\(method) \(path) with \(credential ?? "none")")
@@ -126,12 +131,16 @@ struct RouteGroupTests {
                         body: ByteBuffer(string: "identifier=alice&password=\(TestHub.password)"))
                     #expect(response.status.code < 500, "\(path): \(response.status.code)")
                     // Refused (403), or sent to sign in first (a redirect): never done (2xx).
-                    #expect(response.status == .forbidden || (300..<400).contains(response.status.code),
-                            "\(path): \(response.status.code)")
+                    #expect(
+                        response.status == .forbidden || (300..<400).contains(response.status.code),
+                        "\(path): \(response.status.code)")
                 }
             }
             // Nothing happened: no device was made by the form sign-in without a token.
-            #expect(try await hub.services.devices.devices(of: try #require(try await hub.services.accounts.find(identifier: "alice"))).isEmpty)
+            #expect(
+                try await hub.services.devices.devices(
+                    of: try #require(try await hub.services.accounts.find(identifier: "alice"))
+                ).isEmpty)
         }
     }
 }

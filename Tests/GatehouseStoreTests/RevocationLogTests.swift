@@ -14,12 +14,16 @@ struct RevocationLogTests {
         let account = makeAccount(name)
         try await store.transaction { tx in
             try await tx.insertAccount(account, passwordHash: "h")
-            for id in ids { try await tx.insertDevice(makeDevice(id, account: account.id), tokenDigest: "digest-" + id) }
+            for id in ids {
+                try await tx.insertDevice(makeDevice(id, account: account.id), tokenDigest: "digest-" + id)
+            }
         }
         return account
     }
 
-    @Test("the reader hands out each entry once, oldest first, and starts at the end of the log", arguments: Backend.allCases)
+    @Test(
+        "the reader hands out each entry once, oldest first, and starts at the end of the log",
+        arguments: Backend.allCases)
     func readerInOrder(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
             let alice = try await seed(store, account: "alice", devices: ["d0", "d1", "d2", "d3"])
@@ -88,8 +92,9 @@ struct RevocationLogTests {
         }
     }
 
-    @Test("outbox claims: hundreds of concurrent claims from two stores hand each message to exactly one claimant",
-          arguments: Backend.allCases)
+    @Test(
+        "outbox claims: hundreds of concurrent claims from two stores hand each message to exactly one claimant",
+        arguments: Backend.allCases)
     func outboxClaimsAreExclusive(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
             let count = 300
@@ -137,32 +142,46 @@ struct RevocationLogTests {
                         kind: "k", createdAt: now.addingTimeInterval(Double(index)), nextAttemptAt: now))
             }
             let lease = now.addingTimeInterval(120)
-            #expect(try await store.session.claimDueMail(now: now, limit: 10, claimant: "a", until: lease).map(\.id)
-                == ["m0", "m1", "m2"])
+            #expect(
+                try await store.session.claimDueMail(now: now, limit: 10, claimant: "a", until: lease).map(\.id)
+                    == ["m0", "m1", "m2"])
             // Held: nobody else gets them before the lease ends.
-            #expect(try await store.session.claimDueMail(
-                now: now.addingTimeInterval(119), limit: 10, claimant: "b", until: lease).isEmpty)
+            #expect(
+                try await store.session.claimDueMail(
+                    now: now.addingTimeInterval(119), limit: 10, claimant: "b", until: lease
+                ).isEmpty)
             try await store.session.markMailSent(id: "m0", at: now)
             try await store.session.releaseMailClaims(ids: ["m1"], claimant: "a")
             // A release by someone else changes nothing.
             try await store.session.releaseMailClaims(ids: ["m2"], claimant: "b")
-            #expect(try await store.session.claimDueMail(
-                now: now.addingTimeInterval(1), limit: 10, claimant: "b", until: now.addingTimeInterval(240)).map(\.id)
-                == ["m1"])
+            #expect(
+                try await store.session.claimDueMail(
+                    now: now.addingTimeInterval(1), limit: 10, claimant: "b", until: now.addingTimeInterval(240)
+                ).map(\.id)
+                    == ["m1"])
             // Renewing needs a live claim of one's own.
-            #expect(try await store.session.renewMailClaim(
-                id: "m1", claimant: "a", now: now.addingTimeInterval(60), until: now.addingTimeInterval(180)) == false)
-            #expect(try await store.session.renewMailClaim(
-                id: "m1", claimant: "b", now: now.addingTimeInterval(60), until: now.addingTimeInterval(241)))
+            #expect(
+                try await store.session.renewMailClaim(
+                    id: "m1", claimant: "a", now: now.addingTimeInterval(60), until: now.addingTimeInterval(180))
+                    == false)
+            #expect(
+                try await store.session.renewMailClaim(
+                    id: "m1", claimant: "b", now: now.addingTimeInterval(60), until: now.addingTimeInterval(241)))
             // "a" crashed holding m2: after the lease another instance sends it.
-            #expect(try await store.session.claimDueMail(
-                now: now.addingTimeInterval(121), limit: 10, claimant: "b", until: now.addingTimeInterval(240))
+            #expect(
+                try await store.session.claimDueMail(
+                    now: now.addingTimeInterval(121), limit: 10, claimant: "b", until: now.addingTimeInterval(240)
+                )
                 .map(\.id) == ["m2"])
             // A lapsed claim cannot be renewed by the one who lost it, nor a sent message's.
-            #expect(try await store.session.renewMailClaim(
-                id: "m2", claimant: "a", now: now.addingTimeInterval(122), until: now.addingTimeInterval(300)) == false)
-            #expect(try await store.session.renewMailClaim(
-                id: "m0", claimant: "a", now: now.addingTimeInterval(2), until: now.addingTimeInterval(300)) == false)
+            #expect(
+                try await store.session.renewMailClaim(
+                    id: "m2", claimant: "a", now: now.addingTimeInterval(122), until: now.addingTimeInterval(300))
+                    == false)
+            #expect(
+                try await store.session.renewMailClaim(
+                    id: "m0", claimant: "a", now: now.addingTimeInterval(2), until: now.addingTimeInterval(300))
+                    == false)
             let counts = try await store.session.mailCounts()
             #expect(counts.pending == 2 && counts.sent == 1)
         }

@@ -109,16 +109,21 @@ struct StoreContractTests {
     func tokens(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
             let token = OneTimeToken(
-                purpose: .passwordReset, accountID: "a1", digest: "t1", payload: "", expiresAt: now.addingTimeInterval(60))
+                purpose: .passwordReset, accountID: "a1", digest: "t1", payload: "",
+                expiresAt: now.addingTimeInterval(60))
             try await store.session.issueToken(token)
             #expect(try await store.session.peekToken(purpose: .passwordReset, digest: "t1", now: now) != nil)
             #expect(try await store.session.peekToken(purpose: .verifyEmail, digest: "t1", now: now) == nil)
-            #expect(try await store.session.peekToken(purpose: .passwordReset, digest: "t1", now: now.addingTimeInterval(61)) == nil)
+            #expect(
+                try await store.session.peekToken(
+                    purpose: .passwordReset, digest: "t1", now: now.addingTimeInterval(61)) == nil)
             var newer = token
             newer.digest = "t2"
             try await store.session.issueToken(newer)
             #expect(try await store.session.consumeToken(purpose: .passwordReset, digest: "t1", now: now) == nil)
-            #expect(try await store.session.consumeToken(purpose: .passwordReset, digest: "t2", now: now)?.accountID == "a1")
+            #expect(
+                try await store.session.consumeToken(purpose: .passwordReset, digest: "t2", now: now)?.accountID == "a1"
+            )
             #expect(try await store.session.consumeToken(purpose: .passwordReset, digest: "t2", now: now) == nil)
             var challenge = token
             challenge.purpose = .signInChallenge
@@ -145,8 +150,12 @@ struct StoreContractTests {
             #expect(chain.count == 5)
             #expect(AuditChain.verify(chain) == nil)
             #expect(try await store.session.auditChains().sorted() == ["-", "a1"])
-            #expect(try await store.session.auditEvents(chain: "a1", limit: 2).map(\.ipAddress) == ["192.0.2.4", "192.0.2.3"])
-            try await store.execute("UPDATE audit_events SET ip_address = '10.9.9.9' WHERE chain = 'a1' AND ip_address = '192.0.2.2'")
+            #expect(
+                try await store.session.auditEvents(chain: "a1", limit: 2).map(\.ipAddress) == [
+                    "192.0.2.4", "192.0.2.3",
+                ])
+            try await store.execute(
+                "UPDATE audit_events SET ip_address = '10.9.9.9' WHERE chain = 'a1' AND ip_address = '192.0.2.2'")
             #expect(AuditChain.verify(try await store.session.auditChain("a1")) != nil)
         }
     }
@@ -162,7 +171,8 @@ struct StoreContractTests {
             }
             #expect(try await store.session.dueMail(now: now, limit: 10).map(\.id) == ["m0", "m1", "m2"])
             try await store.session.markMailSent(id: "m0", at: now)
-            try await store.session.markMailFailed(id: "m1", error: "421", nextAttemptAt: now.addingTimeInterval(30), giveUp: false)
+            try await store.session.markMailFailed(
+                id: "m1", error: "421", nextAttemptAt: now.addingTimeInterval(30), giveUp: false)
             try await store.session.markMailFailed(id: "m2", error: "550", nextAttemptAt: now, giveUp: true)
             #expect(try await store.session.dueMail(now: now, limit: 10).isEmpty)
             #expect(try await store.session.dueMail(now: now.addingTimeInterval(30), limit: 10).map(\.id) == ["m1"])
@@ -215,7 +225,8 @@ struct StoreContractTests {
             try await store.transaction { tx in
                 for index in 0..<5 {
                     try await tx.insertAccount(makeAccount("user\(index)"), passwordHash: "h")
-                    try await tx.insertDevice(makeDevice("dev\(index)", account: "acc-user\(index)"), tokenDigest: "dg\(index)")
+                    try await tx.insertDevice(
+                        makeDevice("dev\(index)", account: "acc-user\(index)"), tokenDigest: "dg\(index)")
                 }
             }
             let incident = Incident(
@@ -248,7 +259,10 @@ struct StoreContractTests {
             #expect(try await store.session.devices(accountID: batch[0].id).isEmpty)
             #expect(try await store.session.devices(accountID: "acc-user3").count == 1)
             #expect(try await store.session.latestFullRevocation(accountID: batch[0].id, serverID: nil) != nil)
-            #expect(try await store.session.auditChain(batch[0].id).map(\.kind) == [AuditEvent.Kind.incidentApplied.rawValue])
+            #expect(
+                try await store.session.auditChain(batch[0].id).map(\.kind) == [
+                    AuditEvent.Kind.incidentApplied.rawValue
+                ])
             #expect(try await store.session.incidentBatch(after, limit: 10).count == 2)
             #expect(try await store.session.activeBanners() == ["b"])
             #expect(AuditChain.verify(try await store.session.auditChain(batch[0].id)) == nil)
@@ -270,7 +284,8 @@ extension StoreContractTests {
         }
     }
 
-    @Test("trust chain: expired claims are purged; signed advisories and release lists come back as stored",
+    @Test(
+        "trust chain: expired claims are purged; signed advisories and release lists come back as stored",
         arguments: Backend.allCases)
     func trustChain(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import GatehouseStore
 import Logging
+import Testing
 
 /// The databases every contract test runs against.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -10,8 +11,6 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 }
-
-import Testing
 
 /// Opens a fresh, empty store of a backend: a new SQLite file, or a new PostgreSQL schema on the server named by
 /// GATEHOUSE_TEST_POSTGRES_URL (the test command starts one). Without that variable the PostgreSQL cases fail,
@@ -24,7 +23,8 @@ func withStore(_ backend: Backend, _ body: (SQLStore) async throws -> Void) asyn
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try await SQLStore.open(url: "sqlite:" + folder.appendingPathComponent("db.sqlite").path, logger: logger)
+        let store = try await SQLStore.open(
+            url: "sqlite:" + folder.appendingPathComponent("db.sqlite").path, logger: logger)
         do {
             try await body(store)
         } catch {
@@ -34,7 +34,9 @@ func withStore(_ backend: Backend, _ body: (SQLStore) async throws -> Void) asyn
         try await store.shutdown()
     case .postgres:
         guard let url = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] else {
-            Issue.record("GATEHOUSE_TEST_POSTGRES_URL is not set: run the suite through scripts/test.sh, which starts PostgreSQL")
+            Issue.record(
+                "GATEHOUSE_TEST_POSTGRES_URL is not set: run the suite through scripts/test.sh, which starts PostgreSQL"
+            )
             return
         }
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
@@ -55,7 +57,9 @@ func makeAccount(_ name: String, at date: Date = Date(epochSeconds: 1_800_000_00
     Account(id: "acc-" + name, username: name, email: name + "@example.com", createdAt: date)
 }
 
-func makeDevice(_ id: String, account: String, client: String = "client-1", at date: Date = Date(epochSeconds: 1_800_000_000))
+func makeDevice(
+    _ id: String, account: String, client: String = "client-1", at date: Date = Date(epochSeconds: 1_800_000_000)
+)
     -> Device
 {
     Device(

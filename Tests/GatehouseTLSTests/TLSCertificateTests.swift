@@ -83,7 +83,8 @@ import Testing
         let pair = try Pair()
         let identity = try TLSServerIdentity.load(pair.files)
         #expect(!pair.serial.isEmpty)
-        #expect(identity.serial.trimmingPrefix(while: { $0 == "0" }) == pair.serial.trimmingPrefix(while: { $0 == "0" }))
+        #expect(
+            identity.serial.trimmingPrefix(while: { $0 == "0" }) == pair.serial.trimmingPrefix(while: { $0 == "0" }))
         #expect(identity.chainLength == 1)
         #expect(identity.notValidAfter > Date())
     }
@@ -106,7 +107,8 @@ import Testing
         let pair = try Pair()
         let junk = pair.directory.appendingPathComponent("junk.pem").path
         try Self.write("hello, not a certificate\n", to: junk)
-        #expect(Self.loadError(TLSCertificateFiles(certificatePath: junk, keyPath: pair.key)) == .noCertificate(path: junk))
+        #expect(
+            Self.loadError(TLSCertificateFiles(certificatePath: junk, keyPath: pair.key)) == .noCertificate(path: junk))
         try Self.write("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", to: junk)
         #expect(
             Self.loadError(TLSCertificateFiles(certificatePath: junk, keyPath: pair.key))

@@ -14,7 +14,8 @@ struct FrequencyListsTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).filter { !$0.hasPrefix(".") }
         #expect(names.sorted() == EmbeddedText.files.keys.sorted())
         for name in names {
-            var text = try #require(String(data: try Data(contentsOf: Self.folder.appendingPathComponent(name)), encoding: .utf8))
+            var text = try #require(
+                String(data: try Data(contentsOf: Self.folder.appendingPathComponent(name)), encoding: .utf8))
             if text.hasSuffix("\n") { text.removeLast() }
             #expect(Array(EmbeddedText.files[name, default: ""].utf8) == Array(text.utf8), "\(name) differs")
         }

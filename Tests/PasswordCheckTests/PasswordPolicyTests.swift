@@ -58,8 +58,10 @@ struct PasswordPolicyTests {
     @Test("contains_user_info: user name, email parts and the service name are refused, also reversed or l33t")
     func containsUserInfo() async {
         let policy = PasswordPolicy(minimumScore: 0, refusesCommon: false)
-        for password in ["margaret-in-june-77", "holt.and.sons.2019x", "Gatehouse rocks 42!", "teragram river 99",
-                         "m4rg4r3t is here!", "maggie.holt@example.org"] {
+        for password in [
+            "margaret-in-june-77", "holt.and.sons.2019x", "Gatehouse rocks 42!", "teragram river 99",
+            "m4rg4r3t is here!", "maggie.holt@example.org",
+        ] {
             let codes = await policy.check(password: password, context: context).map(\.code)
             #expect(codes == [.containsUserInfo], "\(password)")
         }
@@ -78,8 +80,9 @@ struct PasswordPolicyTests {
         let normalizedLeak = PasswordPolicy.normalize("ﬁne print fiasco 2031")
         let policyNormalized = PasswordPolicy(breachSource: KnownBreaches([normalizedLeak]))
         #expect(await policyNormalized.check(password: "ﬁne print fiasco 2031").map(\.code) == [.breached])
-        #expect(await PasswordPolicy(refusesBreached: false, breachSource: KnownBreaches([leaked]))
-            .check(password: leaked).isEmpty)
+        #expect(
+            await PasswordPolicy(refusesBreached: false, breachSource: KnownBreaches([leaked]))
+                .check(password: leaked).isEmpty)
     }
 
     @Test("too_guessable: below the minimum score, with the estimator's advice")
@@ -97,10 +100,11 @@ struct PasswordPolicyTests {
         let policy = PasswordPolicy(breachSource: KnownBreaches(["pass"]))
         let codes = await policy.check(password: "pass").map(\.code)
         #expect(codes == [.tooShort, .common, .tooGuessable])
-        #expect(PasswordProblem.Code.allCases.map(\.rawValue) == [
-            "too_short", "too_long", "common", "contains_user_info", "breached", "breach_check_unavailable",
-            "too_guessable",
-        ])
+        #expect(
+            PasswordProblem.Code.allCases.map(\.rawValue) == [
+                "too_short", "too_long", "common", "contains_user_info", "breached", "breach_check_unavailable",
+                "too_guessable",
+            ])
     }
 
     @Test("Context words: whole values and their pieces")

@@ -52,8 +52,9 @@ struct StrengthEstimatorTests {
         #expect(KeyboardGraph.keypad.startingPositions == 15)
         #expect(abs(KeyboardGraph.qwerty.averageDegree - 4.595744680851064) < 1e-9)
         #expect(abs(KeyboardGraph.keypad.averageDegree - 5.066666666666666) < 1e-9)
-        #expect(KeyboardGraph.qwerty.adjacency["g"]?.compactMap { $0.map { String(String.UnicodeScalarView($0)) } }
-            == ["fF", "tT", "yY", "hH", "bB", "vV"])
+        #expect(
+            KeyboardGraph.qwerty.adjacency["g"]?.compactMap { $0.map { String(String.UnicodeScalarView($0)) } }
+                == ["fF", "tT", "yY", "hH", "bB", "vV"])
     }
 
     @Test("Empty and very long passwords are handled")

@@ -212,7 +212,8 @@ public struct AccountService: Sendable {
                     let recoveryDigests = recoveryCodes.map { twoFactor.recoveryDigest($0, accountID: account.id) }
                     let sealed = try SecretBox(keyring: env.keyring).seal(secret, owner: account.id)
                     try await tx.saveTOTPEnrollment(
-                        TOTPEnrollment(accountID: account.id, sealedSecret: sealed, confirmedAt: now, lastUsedStep: step))
+                        TOTPEnrollment(
+                            accountID: account.id, sealedSecret: sealed, confirmedAt: now, lastUsedStep: step))
                     try await tx.replaceRecoveryCodes(accountID: account.id, digests: recoveryDigests, at: now)
                     try await tx.appendAudit(
                         AuditRecord(
@@ -275,32 +276,34 @@ public struct AccountService: Sendable {
         let result: (Account, changed: Bool)?
         do {
             result = try await env.store.transaction { tx -> (Account, changed: Bool)? in
-            guard let stored = try await tx.consumeToken(purpose: .verifyEmail, digest: digest, now: now),
-                var account = try await tx.account(id: stored.accountID)
-            else { return nil }
-            if account.email == stored.payload {
+                guard let stored = try await tx.consumeToken(purpose: .verifyEmail, digest: digest, now: now),
+                    var account = try await tx.account(id: stored.accountID)
+                else { return nil }
+                if account.email == stored.payload {
+                    account.isEmailVerified = true
+                    try await tx.updateAccount(account)
+                    try await tx.appendAudit(
+                        AuditRecord(accountID: account.id, kind: .emailVerified, ipAddress: caller.ipAddress), at: now)
+                    return (account, false)
+                }
+                let oldAddress = account.email
+                account.email = stored.payload
                 account.isEmailVerified = true
                 try await tx.updateAccount(account)
+                try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
+                try await tx.issueToken(
+                    OneTimeToken(
+                        purpose: .emailRevert, accountID: account.id, digest: env.digest(revert.value),
+                        payload: oldAddress,
+                        expiresAt: now.addingTimeInterval(Self.revertLifetime)))
+                try await tx.enqueueMail(
+                    env.mail.emailChangedWithRevert(to: oldAddress, account: account, token: revert.value, now: now))
                 try await tx.appendAudit(
-                    AuditRecord(accountID: account.id, kind: .emailVerified, ipAddress: caller.ipAddress), at: now)
-                return (account, false)
-            }
-            let oldAddress = account.email
-            account.email = stored.payload
-            account.isEmailVerified = true
-            try await tx.updateAccount(account)
-            try await tx.voidTokens(purpose: .passwordReset, accountID: account.id)
-            try await tx.issueToken(
-                OneTimeToken(
-                    purpose: .emailRevert, accountID: account.id, digest: env.digest(revert.value), payload: oldAddress,
-                    expiresAt: now.addingTimeInterval(Self.revertLifetime)))
-            try await tx.enqueueMail(
-                env.mail.emailChangedWithRevert(to: oldAddress, account: account, token: revert.value, now: now))
-            try await tx.appendAudit(
-                AuditRecord(
-                    accountID: account.id, kind: .emailChanged, ipAddress: caller.ipAddress,
-                    detail: "from \(MailComposer.mask(oldAddress)) to \(MailComposer.mask(account.email))"), at: now)
-            return (account, true)
+                    AuditRecord(
+                        accountID: account.id, kind: .emailChanged, ipAddress: caller.ipAddress,
+                        detail: "from \(MailComposer.mask(oldAddress)) to \(MailComposer.mask(account.email))"), at: now
+                )
+                return (account, true)
             }
         } catch StoreError.conflict {
             // The new address was taken in the meantime: the change cannot happen.
@@ -328,41 +331,41 @@ public struct AccountService: Sendable {
         let restored: (Account, [String])?
         do {
             restored = try await env.store.transaction { tx -> (Account, [String])? in
-            guard let stored = try await tx.consumeToken(purpose: .emailRevert, digest: digest, now: now),
-                var account = try await tx.account(id: stored.accountID)
-            else { return nil }
-            let intruderAddress = account.email
-            account.email = stored.payload
-            account.isEmailVerified = true
-            account.isResetRequired = true
-            try await tx.updateAccount(account)
-            for purpose in [
-                OneTimeToken.Purpose.verifyEmail, .passwordReset, .signInChallenge, .passkeyRegistration,
-                .passkeyReauthentication,
-            ] {
-                try await tx.voidTokens(purpose: purpose, accountID: account.id)
-            }
-            try await tx.forgetKnownDevices(accountID: account.id)
-            // The intruder may have added a passkey while holding the account: every passkey goes (the owner adds
-            // theirs again), and "passkey only" is off so that the reset link mailed below is enough.
-            let passkeys = try await tx.passkeys(accountID: account.id)
-            for passkey in passkeys {
-                _ = try await tx.deletePasskey(credentialID: passkey.id, accountID: account.id)
-            }
-            try await tx.setPasskeyOnly(accountID: account.id, false)
-            if !passkeys.isEmpty {
+                guard let stored = try await tx.consumeToken(purpose: .emailRevert, digest: digest, now: now),
+                    var account = try await tx.account(id: stored.accountID)
+                else { return nil }
+                let intruderAddress = account.email
+                account.email = stored.payload
+                account.isEmailVerified = true
+                account.isResetRequired = true
+                try await tx.updateAccount(account)
+                for purpose in [
+                    OneTimeToken.Purpose.verifyEmail, .passwordReset, .signInChallenge, .passkeyRegistration,
+                    .passkeyReauthentication,
+                ] {
+                    try await tx.voidTokens(purpose: purpose, accountID: account.id)
+                }
+                try await tx.forgetKnownDevices(accountID: account.id)
+                // The intruder may have added a passkey while holding the account: every passkey goes (the owner adds
+                // theirs again), and "passkey only" is off so that the reset link mailed below is enough.
+                let passkeys = try await tx.passkeys(accountID: account.id)
+                for passkey in passkeys {
+                    _ = try await tx.deletePasskey(credentialID: passkey.id, accountID: account.id)
+                }
+                try await tx.setPasskeyOnly(accountID: account.id, false)
+                if !passkeys.isEmpty {
+                    try await tx.appendAudit(
+                        AuditRecord(
+                            accountID: account.id, kind: .passkeyRemoved, ipAddress: caller.ipAddress,
+                            detail: "all \(passkeys.count): e-mail change reverted"), at: now)
+                }
+                let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
                 try await tx.appendAudit(
                     AuditRecord(
-                        accountID: account.id, kind: .passkeyRemoved, ipAddress: caller.ipAddress,
-                        detail: "all \(passkeys.count): e-mail change reverted"), at: now)
-            }
-            let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
-            try await tx.appendAudit(
-                AuditRecord(
-                    accountID: account.id, kind: .emailChangeReverted, ipAddress: caller.ipAddress,
-                    detail: "back from \(MailComposer.mask(intruderAddress)); devices signed out: \(revoked.count)"),
-                at: now)
-            return (account, revoked)
+                        accountID: account.id, kind: .emailChangeReverted, ipAddress: caller.ipAddress,
+                        detail: "back from \(MailComposer.mask(intruderAddress)); devices signed out: \(revoked.count)"),
+                    at: now)
+                return (account, revoked)
             }
         } catch StoreError.conflict {
             throw Error.invalidToken
@@ -384,7 +387,8 @@ public struct AccountService: Sendable {
         try await env.store.transaction { tx in
             try await tx.issueToken(
                 OneTimeToken(
-                    purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value), payload: account.email,
+                    purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value),
+                    payload: account.email,
                     expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)))
             try await tx.enqueueMail(env.mail.verifyEmail(to: account, token: token.value, now: now))
         }
@@ -497,7 +501,8 @@ public struct AccountService: Sendable {
                 pending.email = newEmail
                 try await tx.issueToken(
                     OneTimeToken(
-                        purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value), payload: newEmail,
+                        purpose: .verifyEmail, accountID: account.id, digest: env.digest(token.value),
+                        payload: newEmail,
                         expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)))
                 try await tx.enqueueMail(env.mail.verifyEmail(to: pending, token: token.value, now: now))
             }

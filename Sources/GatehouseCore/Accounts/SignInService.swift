@@ -124,7 +124,8 @@ public struct SignInService: Sendable {
         identifier: String, password: String, info: Device.Info, kind: Device.Kind, caller: Caller,
         knownDeviceToken: String?, dpopThumbprint: String?
     ) async throws -> SignInOutcome {
-        guard password.utf8.count <= PasswordText.maximumBytes, identifier.utf8.count <= AccountNames.maximumIdentifierBytes
+        guard password.utf8.count <= PasswordText.maximumBytes,
+            identifier.utf8.count <= AccountNames.maximumIdentifierBytes
         else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
         let normalized = PasswordText.normalize(password)
@@ -151,7 +152,9 @@ public struct SignInService: Sendable {
             wait = env.breaker.wait(at: now)
             if wait > 0, env.breaker.claimAlert(at: now) {
                 let env = self.env
-                env.background.submit("stuffing-wave alert") { await StuffingWave.alert(environment: env, caller: caller) }
+                env.background.submit("stuffing-wave alert") {
+                    await StuffingWave.alert(environment: env, caller: caller)
+                }
             }
         }
         if !isKnown, wait == 0 {
@@ -327,7 +330,8 @@ public struct SignInService: Sendable {
         try await tx.appendAudit(
             AuditRecord(
                 accountID: account.id, kind: .signIn, ipAddress: ipAddress,
-                detail: (detail ?? "") + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"
+                detail: (detail ?? "")
+                    + "\(info.product) on \(info.platform), device \(device.id), with \(proof.description)"
                     + (dpopThumbprint == nil ? "" : ", bound to a DPoP key")),
             at: now)
         if !isKnownClient {

@@ -20,7 +20,9 @@ public struct CanaryService: Sendable {
     /// Makes `count` canary accounts with addresses at `domain` (use one whose mailbox you watch: mail to them is a
     /// signal too). Each has a verified address and the hash of a random password nobody knows, like any account.
     public func create(count: Int, domain: String) async throws -> [Account] {
-        guard (1...100).contains(count) else { throw RequestError(status: 422, code: "invalid_count", message: "Make 1 to 100 canaries.") }
+        guard (1...100).contains(count) else {
+            throw RequestError(status: 422, code: "invalid_count", message: "Make 1 to 100 canaries.")
+        }
         guard AccountNames.validateEmail("a@" + domain) == nil else {
             throw RequestError(status: 422, code: "invalid_domain", message: "That is not a mail domain.")
         }
@@ -76,7 +78,8 @@ public struct CanaryService: Sendable {
             .canaryTripped, detail: "\(use.rawValue) on canary \(account.username)", caller: caller, now: now,
             environment: env
         ) { admin in
-            env.mail.canaryAlert(to: admin, canary: account.username, use: use.rawValue, address: caller.ipAddress, now: now)
+            env.mail.canaryAlert(
+                to: admin, canary: account.username, use: use.rawValue, address: caller.ipAddress, now: now)
         }
     }
 }

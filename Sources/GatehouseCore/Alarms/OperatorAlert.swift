@@ -10,7 +10,8 @@ enum OperatorAlert {
         do {
             try await env.store.transaction { tx in
                 try await tx.appendAudit(
-                    AuditRecord(accountID: AuditEvent.systemChain, kind: kind, ipAddress: caller.ipAddress, detail: detail),
+                    AuditRecord(
+                        accountID: AuditEvent.systemChain, kind: kind, ipAddress: caller.ipAddress, detail: detail),
                     at: now)
                 for admin in try await tx.alertRecipients() { try await tx.enqueueMail(mail(admin)) }
             }

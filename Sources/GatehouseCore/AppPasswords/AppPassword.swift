@@ -93,7 +93,9 @@ public enum AppPasswordPolicy {
         for scope in scopes {
             switch scope {
             case .media:
-                if method == "POST", segments.count == 3, segments[0] == "servers", segments[2] == "token" { return true }
+                if method == "POST", segments.count == 3, segments[0] == "servers", segments[2] == "token" {
+                    return true
+                }
                 if method == "GET", segments == ["servers"] { return true }
             case .accountRead:
                 if method == "GET" || method == "HEAD" { return true }

@@ -115,7 +115,8 @@ public struct AppPasswordService: Sendable {
     /// Every try is reserved first, per address and on the account's sign-in budget (the same `acct:` key a
     /// password sign-in spends), so concurrent guesses pass no more tries than the policies allow; a right one
     /// gives its reservations back. Throws ``SignInService/Error/throttled(seconds:)`` when a budget is spent.
-    public func authenticate(identifier: String, secret: String, caller: Caller) async throws -> (Account, AppPassword)? {
+    public func authenticate(identifier: String, secret: String, caller: Caller) async throws -> (Account, AppPassword)?
+    {
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes, secret.utf8.count <= 128 else { return nil }
         let session = env.store.session
         let now = env.clock.now()

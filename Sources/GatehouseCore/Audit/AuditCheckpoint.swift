@@ -88,7 +88,8 @@ public struct AuditCheckpoint: Sendable, Equatable {
         let privateKey = try AuditCheckpointSigner.privateKey(derivedFrom: key)
         let name = AuditCheckpointSigner.keyName(kid: key.id)
         let signature = try privateKey.signature(for: Array(text.utf8))
-        let keyHash = AuditCheckpointSigner.keyHash(name: name, publicKey: Array(privateKey.publicKey.rawRepresentation))
+        let keyHash = AuditCheckpointSigner.keyHash(
+            name: name, publicKey: Array(privateKey.publicKey.rawRepresentation))
         let line = "\u{2014} \(name) \(Data(keyHash + Array(signature)).base64EncodedString())\n"
         return AuditCheckpoint(
             heads: sorted, time: time, keyedAfter: keyedAfter, keyID: key.id, note: text + "\n" + line)
@@ -116,7 +117,8 @@ public struct AuditCheckpoint: Sendable, Equatable {
             else { throw .malformed("bad head line") }
             heads.append(Head(chain: String(parts[1]), lastID: id, count: count, hash: String(parts[4])))
         }
-        guard body(heads: heads, time: time, keyedAfter: keyedAfter) == text, size == heads.reduce(0, { $0 + $1.count }) else {
+        guard body(heads: heads, time: time, keyedAfter: keyedAfter) == text, size == heads.reduce(0, { $0 + $1.count })
+        else {
             throw .malformed("the root hash or size does not match the heads")
         }
         let candidates = AuditCheckpointSigner.verificationKeys(keyring)

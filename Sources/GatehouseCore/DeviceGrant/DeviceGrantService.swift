@@ -135,7 +135,8 @@ public struct DeviceGrantService: Sendable {
     public static let entryPolicy = ThrottlePolicy(freeAttempts: 10, baseDelay: 1, maximumDelay: 3_600, window: 86_400)
     /// Device authorization requests per address: 30 an hour, then one a minute doubling to an hour (each
     /// request adds a row: a flood cannot fill the table).
-    public static let requestPolicy = ThrottlePolicy(freeAttempts: 30, baseDelay: 60, maximumDelay: 3_600, window: 3_600)
+    public static let requestPolicy = ThrottlePolicy(
+        freeAttempts: 30, baseDelay: 60, maximumDelay: 3_600, window: 3_600)
     /// Clients every hub knows: its own command line and media server.
     public static let builtInClients: [(id: String, name: String)] = [
         ("gatehouse-cli", "Gatehouse command line"), ("gatehouse-media", "Gatehouse media server"),
@@ -199,7 +200,8 @@ public struct DeviceGrantService: Sendable {
                 let claim = try await env.store.session.liveServerClaim(codeDigest: digest, now: now),
                 ConstantTime.equals(claim.credentialDigest, ServerService.keyedCredentialDigest(proof, env))
             else {
-                throw OAuthError.invalidRequest("claim_code and credential_digest do not name a live claim of this server.")
+                throw OAuthError.invalidRequest(
+                    "claim_code and credential_digest do not name a live claim of this server.")
             }
             claimCodeDigest = digest
             described = Device.Info(
@@ -281,7 +283,9 @@ public struct DeviceGrantService: Sendable {
                     let account = try await tx.account(id: accountID), !account.isResetRequired
                 else { return .failed(.accessDenied) }
                 // Signed out everywhere after approving: the approval went with it.
-                if let revoked = try await tx.latestFullRevocation(accountID: accountID, serverID: nil), revoked >= decidedAt {
+                if let revoked = try await tx.latestFullRevocation(accountID: accountID, serverID: nil),
+                    revoked >= decidedAt
+                {
                     return .failed(.accessDenied)
                 }
                 guard try await tx.markDeviceAuthorizationIssued(deviceCodeDigest: digest) else {
@@ -373,7 +377,9 @@ public struct DeviceGrantService: Sendable {
                 AuditRecord(
                     accountID: account.id, kind: approve ? .deviceLinkApproved : .deviceLinkDenied,
                     ipAddress: caller.ipAddress,
-                    detail: "\(pending.clientID): \(pending.info.product) on \(pending.info.platform) from \(pending.ipAddress)"),
+                    detail:
+                        "\(pending.clientID): \(pending.info.product) on \(pending.info.platform) from \(pending.ipAddress)"
+                ),
                 at: now)
             return true
         }
@@ -400,7 +406,9 @@ public struct DeviceGrantService: Sendable {
 
     /// The built-in clients, then the registered ones.
     public func clients() async throws -> [OAuthClient] {
-        Self.builtInClients.map { OAuthClient(id: $0.id, name: $0.name, logo: nil, createdAt: Date(epochSeconds: 0), isBuiltIn: true) }
+        Self.builtInClients.map {
+            OAuthClient(id: $0.id, name: $0.name, logo: nil, createdAt: Date(epochSeconds: 0), isBuiltIn: true)
+        }
             + (try await env.store.session.clients())
     }
 
@@ -419,7 +427,8 @@ public struct DeviceGrantService: Sendable {
     /// The client behind an id: built in, registered, or (when the operator allows it) an unverified stand-in.
     private func resolveClient(_ id: String) async throws -> OAuthClient? {
         if let builtIn = Self.builtInClients.first(where: { $0.id == id }) {
-            return OAuthClient(id: builtIn.id, name: builtIn.name, logo: nil, createdAt: Date(epochSeconds: 0), isBuiltIn: true)
+            return OAuthClient(
+                id: builtIn.id, name: builtIn.name, logo: nil, createdAt: Date(epochSeconds: 0), isBuiltIn: true)
         }
         if let client = try await env.store.session.client(id: id) { return client }
         guard allowUnregisteredClients else { return nil }
@@ -455,7 +464,9 @@ public struct DeviceGrantService: Sendable {
     /// alphabet (so nothing else is ever looked up).
     public static func normalize(_ typed: String) -> String? {
         guard typed.utf8.count <= 64 else { return nil }
-        let kept = typed.uppercased().unicodeScalars.filter { $0 != "-" && $0 != " " && $0 != "\u{2010}" && $0 != "\u{2013}" }
+        let kept = typed.uppercased().unicodeScalars.filter {
+            $0 != "-" && $0 != " " && $0 != "\u{2010}" && $0 != "\u{2013}"
+        }
         let text = String(String.UnicodeScalarView(kept))
         guard text.count == userCodeLength, text.allSatisfy({ userCodeAlphabet.contains($0) }) else { return nil }
         return text

@@ -97,13 +97,16 @@ public struct DeviceService: Sendable {
     /// Signs one device out. Any credential may sign itself out (a profile session too); signing out another
     /// device needs the holder's full credential.
     public func revoke(deviceID: String, of account: Account, caller: Caller) async throws {
-        if deviceID != caller.deviceID || CredentialScope.appPassword != nil { try CredentialScope.requireFullCredential() }
+        if deviceID != caller.deviceID || CredentialScope.appPassword != nil {
+            try CredentialScope.requireFullCredential()
+        }
         let now = env.clock.now()
         let revoked = try await env.store.transaction { tx -> Bool in
             guard try await tx.revokeDevice(id: deviceID, accountID: account.id, at: now) else { return false }
             try await tx.appendAudit(
                 AuditRecord(
-                    accountID: account.id, kind: .deviceRevoked, ipAddress: caller.ipAddress, detail: deviceID), at: now)
+                    accountID: account.id, kind: .deviceRevoked, ipAddress: caller.ipAddress, detail: deviceID), at: now
+            )
             return true
         }
         guard revoked else { throw Error.notFound }

@@ -13,7 +13,8 @@ public struct RevocationFeed: Sendable {
     let interval: Duration
     let wakeups: AsyncStream<Void>?
 
-    public init(environment: HubEnvironment, interval: Duration = .milliseconds(250), wakeups: AsyncStream<Void>? = nil) {
+    public init(environment: HubEnvironment, interval: Duration = .milliseconds(250), wakeups: AsyncStream<Void>? = nil)
+    {
         self.env = environment
         self.interval = interval
         self.wakeups = wakeups

@@ -36,7 +36,8 @@ public struct AccountSettings: Sendable {
     public var mailedCodeLifetime: TimeInterval
 
     public init(
-        signUpMode: SignUpMode = .open, membersCanInvite: Bool = false, reauthenticationWindow: TimeInterval = 600, passwordHistoryDepth: Int = 5,
+        signUpMode: SignUpMode = .open, membersCanInvite: Bool = false, reauthenticationWindow: TimeInterval = 600,
+        passwordHistoryDepth: Int = 5,
         verificationLifetime: TimeInterval = 86_400, resetLifetime: TimeInterval = 1_800,
         challengeLifetime: TimeInterval = 300, challengeAttempts: Int = 5, liveChallengesPerAccount: Int = 3,
         deviceLifetimes: DeviceLifetimes = DeviceLifetimes(), adminsNeedPasskey: Bool = false,

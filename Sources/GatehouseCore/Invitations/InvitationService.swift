@@ -116,7 +116,8 @@ public struct InvitationService: Sendable {
         }
         let token = OpaqueToken.generate(prefix: "ghi")
         let invitation = Invitation(
-            id: SecureRandom.identifier(), inviterID: inviter.id, email: email, maxUses: maxUses, shares: Array(checked),
+            id: SecureRandom.identifier(), inviterID: inviter.id, email: email, maxUses: maxUses,
+            shares: Array(checked),
             createdAt: now, expiresAt: now.addingTimeInterval(lifetime))
         let env = self.env
         try await env.store.transaction { tx in

@@ -29,7 +29,8 @@ public struct SetupService: Sendable {
     public func isValid(token: String) async throws -> Bool {
         guard token.utf8.count <= 128, !token.isEmpty else { return false }
         guard try await env.store.session.adminCount() == 0 else { return false }
-        return try await env.store.session.peekToken(purpose: .adminSetup, digest: env.digest(token), now: env.clock.now())
+        return try await env.store.session.peekToken(
+            purpose: .adminSetup, digest: env.digest(token), now: env.clock.now())
             != nil
     }
 
@@ -45,7 +46,9 @@ public struct SetupService: Sendable {
     /// form's secret is not one this hub could have made. The authenticator's label is the username typed, or
     /// "admin" while there is none (or it is too long to be one).
     public func enrollment(secretBase32: String, username: String) -> TwoFactorService.Enrollment? {
-        guard secretBase32.utf8.count <= 64, let secret = Base32.decode(secretBase32), secret.count == 20 else { return nil }
+        guard secretBase32.utf8.count <= 64, let secret = Base32.decode(secretBase32), secret.count == 20 else {
+            return nil
+        }
         let label = username.isEmpty || username.utf8.count > 32 ? "admin" : username
         return TwoFactorService.Enrollment(
             secretBase32: secretBase32,

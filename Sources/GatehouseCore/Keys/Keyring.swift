@@ -181,11 +181,12 @@ public struct Keyring: Sendable, Codable, Equatable {
             }
             endorsements = stored
             let auditKey = AuditCheckpointSigner.publicKey(derivedFrom: signingKeys[0])
-            retiredSigningKeys = (retiredSigningKeys ?? []) + [
-                RetiredKey(
-                    id: id, publicKey: published[0].publicKey, auditPublicKey: auditKey ?? "",
-                    retiredAt: now.epochSeconds)
-            ]
+            retiredSigningKeys =
+                (retiredSigningKeys ?? []) + [
+                    RetiredKey(
+                        id: id, publicKey: published[0].publicKey, auditPublicKey: auditKey ?? "",
+                        retiredAt: now.epochSeconds)
+                ]
             preserveCheckKey()
             signingKeys.removeFirst()
         }

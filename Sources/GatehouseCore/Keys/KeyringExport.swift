@@ -82,7 +82,8 @@ public struct KeyringExport: Codable, Sendable {
         guard export.version == 1 else { throw Error.unsupported("version \(export.version)") }
         guard export.kdf.algorithm == "argon2id" else { throw Error.unsupported("KDF \(export.kdf.algorithm)") }
         guard export.cipher == "aes-256-gcm" else { throw Error.unsupported("cipher \(export.cipher)") }
-        guard (8...maximumMemoryKiB).contains(export.kdf.memoryKiB), (1...maximumIterations).contains(export.kdf.iterations),
+        guard (8...maximumMemoryKiB).contains(export.kdf.memoryKiB),
+            (1...maximumIterations).contains(export.kdf.iterations),
             export.kdf.parallelism == 1
         else { throw Error.unsupported("KDF parameters out of range") }
         return export

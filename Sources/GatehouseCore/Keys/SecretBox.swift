@@ -34,7 +34,8 @@ public struct SecretBox: Sendable {
         guard let key = keyring.dataKey(id: parts[0]) else { throw Error.unknownKey }
         do {
             let box = try AES.GCM.SealedBox(combined: bytes)
-            let plain = try AES.GCM.open(box, using: SymmetricKey(data: key.material), authenticating: Array(owner.utf8))
+            let plain = try AES.GCM.open(
+                box, using: SymmetricKey(data: key.material), authenticating: Array(owner.utf8))
             return Array(plain)
         } catch {
             throw Error.authenticationFailed

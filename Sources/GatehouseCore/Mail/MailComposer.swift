@@ -142,7 +142,9 @@ public struct MailComposer: Sendable {
     }
 
     /// To the old address after a member used an admin's recovery link.
-    public func adminRecoveryUsed(to oldAddress: String, account: Account, admin: String, newAddress: String?, now: Date)
+    public func adminRecoveryUsed(
+        to oldAddress: String, account: Account, admin: String, newAddress: String?, now: Date
+    )
         -> OutboxMessage
     {
         compose(
@@ -193,7 +195,9 @@ public struct MailComposer: Sendable {
     }
 
     /// To the old address once the change took effect: a link, valid 7 days, that undoes it.
-    public func emailChangedWithRevert(to oldAddress: String, account: Account, token: String, now: Date) -> OutboxMessage {
+    public func emailChangedWithRevert(to oldAddress: String, account: Account, token: String, now: Date)
+        -> OutboxMessage
+    {
         compose(
             to: oldAddress, account: account, kind: "email_changed", now: now,
             subject: "Your email address was changed",
@@ -222,7 +226,8 @@ public struct MailComposer: Sendable {
     static func madeFrom(_ device: Device?) -> String {
         guard let device else { return "" }
         let proof = device.proof.isEmpty ? "" : ", confirmed with \(device.proof)"
-        return "Made from \(device.info.name) (\(device.info.product), \(device.info.platform)) at \(device.ipAddress)\(proof)."
+        return
+            "Made from \(device.info.name) (\(device.info.product), \(device.info.platform)) at \(device.ipAddress)\(proof)."
     }
 
     /// To the owner, after "This wasn't me": what happened and what to do next.
@@ -252,7 +257,9 @@ public struct MailComposer: Sendable {
 
     /// The code a sign-in from a device never seen on the account needs when two-factor sign-in is off
     /// (device verification). Names the device, and carries "This wasn't me" like every security mail.
-    public func deviceVerificationCode(to account: Account, code: String, info: Device.Info, ipAddress: String, now: Date)
+    public func deviceVerificationCode(
+        to account: Account, code: String, info: Device.Info, ipAddress: String, now: Date
+    )
         -> OutboxMessage
     {
         compose(
@@ -270,7 +277,8 @@ public struct MailComposer: Sendable {
     }
 
     /// To an operator: a canary account was used, so someone holds a copy of the database.
-    public func canaryAlert(to admin: Account, canary: String, use: String, address: String, now: Date) -> OutboxMessage {
+    public func canaryAlert(to admin: Account, canary: String, use: String, address: String, now: Date) -> OutboxMessage
+    {
         compose(
             to: admin.email, account: admin, kind: "canary_alert", now: now,
             subject: "Alert: a canary account was used",
@@ -322,7 +330,8 @@ public struct MailComposer: Sendable {
             action: ("Review your servers and shares", link("/account/servers")))
     }
 
-    public func passkeyRemoved(to account: Account, name: String, by device: Device? = nil, now: Date) -> OutboxMessage {
+    public func passkeyRemoved(to account: Account, name: String, by device: Device? = nil, now: Date) -> OutboxMessage
+    {
         compose(
             to: account.email, account: account, kind: "passkey_removed", now: now,
             subject: "A passkey was removed from your account",
@@ -387,7 +396,8 @@ public struct MailComposer: Sendable {
     public func incidentNoticeReference(to account: Account, incidentID: String, now: Date) -> OutboxMessage {
         OutboxMessage(
             id: SecureRandom.identifier(), recipient: account.email, subject: Self.incidentSubject, textBody: "",
-            htmlBody: "", kind: "incident_notice", createdAt: now, nextAttemptAt: now, template: "incident:" + incidentID + ":" + account.id)
+            htmlBody: "", kind: "incident_notice", createdAt: now, nextAttemptAt: now,
+            template: "incident:" + incidentID + ":" + account.id)
     }
 
     static let incidentSubject = "Important security notice"
@@ -450,7 +460,8 @@ public struct MailComposer: Sendable {
         var html = "<!doctype html><html><body style=\"font-family:sans-serif;max-width:36em\">"
         if let phrase = account.antiPhishingPhrase, !phrase.isEmpty {
             text += "Your security phrase: \(phrase)\n\n"
-            html += "<p style=\"border:1px solid #888;padding:.5em\">Your security phrase: <strong>"
+            html +=
+                "<p style=\"border:1px solid #888;padding:.5em\">Your security phrase: <strong>"
                 + HTML.escape(phrase) + "</strong></p>"
         }
         for paragraph in paragraphs where !paragraph.isEmpty {

@@ -110,7 +110,8 @@ public struct PasskeyService: Sendable {
             challenge: challenge,
             excludeCredentials: existing.compactMap { passkey in
                 Encoding.bytes(base64URL: passkey.id).map {
-                    PublicKeyCredentialDescriptorJSON(id: $0, transports: passkey.transports.isEmpty ? nil : passkey.transports)
+                    PublicKeyCredentialDescriptorJSON(
+                        id: $0, transports: passkey.transports.isEmpty ? nil : passkey.transports)
                 }
             })
         return PasskeyCeremony(challengeID: id, options: options)
@@ -155,7 +156,8 @@ public struct PasskeyService: Sendable {
                         accountID: account.id, kind: .passkeyAdded, ipAddress: caller.ipAddress,
                         detail: "\(cleanName), \(passkey.id.prefix(12))"), at: now)
                 try await tx.enqueueMail(
-                    env.mail.passkeyAdded(to: account, name: cleanName, by: try await tx.actingDevice(caller), now: now))
+                    env.mail.passkeyAdded(to: account, name: cleanName, by: try await tx.actingDevice(caller), now: now)
+                )
             }
         } catch StoreError.conflict {
             throw Error.alreadyRegistered
@@ -185,7 +187,8 @@ public struct PasskeyService: Sendable {
                     accountID: account.id, kind: .passkeyRemoved, ipAddress: caller.ipAddress,
                     detail: "\(passkey.name), \(passkey.id.prefix(12))"), at: now)
             try await tx.enqueueMail(
-                env.mail.passkeyRemoved(to: account, name: passkey.name, by: try await tx.actingDevice(caller), now: now))
+                env.mail.passkeyRemoved(
+                    to: account, name: passkey.name, by: try await tx.actingDevice(caller), now: now))
         }
     }
 
@@ -366,7 +369,8 @@ public struct PasskeyService: Sendable {
     static func descriptors(_ passkeys: [Passkey]) -> [PublicKeyCredentialDescriptorJSON] {
         passkeys.compactMap { passkey in
             Encoding.bytes(base64URL: passkey.id).map {
-                PublicKeyCredentialDescriptorJSON(id: $0, transports: passkey.transports.isEmpty ? nil : passkey.transports)
+                PublicKeyCredentialDescriptorJSON(
+                    id: $0, transports: passkey.transports.isEmpty ? nil : passkey.transports)
             }
         }
     }
@@ -456,7 +460,9 @@ public struct PasskeyService: Sendable {
         guard let challenge = try await consumeChallenge(purpose, id: challengeID) else {
             try await fail("unknown, used or expired challenge")
         }
-        if let expectedAccount, challenge.accountID != expectedAccount { try await fail("challenge of another account") }
+        if let expectedAccount, challenge.accountID != expectedAccount {
+            try await fail("challenge of another account")
+        }
         if let expectedBinding, challenge.binding != expectedBinding { try await fail("challenge of another device") }
         guard let credentialBytes = try? credential.credentialId(),
             let passkey = try await session.passkey(credentialID: Encoding.base64URL(credentialBytes))

@@ -1,9 +1,9 @@
 import Argon2
 import Crypto
 import Foundation
-import Tracing
 import Logging
 import Synchronization
+import Tracing
 
 /// Keyed Argon2id password hashes in PHC form, with the pepper's key id inside:
 /// `$argon2id$v=19$m=19456,t=2,p=1,keyid=cDE$salt$tag`.

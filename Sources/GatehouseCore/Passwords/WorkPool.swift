@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A bounded pool of threads for CPU-heavy work (password hashing, the password-strength estimate), kept off the
@@ -138,8 +138,8 @@ public final class WorkPool: Sendable {
     /// a burst of sign-ins never slows every other request behind it.
     private static func lowerPriority() {
         #if canImport(Glibc)
-        // On Linux the nice value belongs to the thread, and `who == 0` names the calling thread.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            // On Linux the nice value belongs to the thread, and `who == 0` names the calling thread.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif
     }
 

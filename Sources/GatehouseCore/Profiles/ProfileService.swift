@@ -159,7 +159,9 @@ public struct ProfileService: Sendable {
             restrictions: restrictions, createdAt: now)
         let digest = pin.map { pinDigest(profileID: profile.id, pin: $0) }
         try await env.store.transaction { tx in
-            guard try await tx.countProfiles(accountID: account.id) < Self.maximumPerAccount else { throw Error.tooMany }
+            guard try await tx.countProfiles(accountID: account.id) < Self.maximumPerAccount else {
+                throw Error.tooMany
+            }
             try await tx.insertProfile(profile, pinDigest: digest)
             try await tx.appendAudit(
                 AuditRecord(

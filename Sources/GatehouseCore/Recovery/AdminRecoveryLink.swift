@@ -179,7 +179,8 @@ public struct AdminRecoveryLinkService: Sendable {
                     try await tx.issueToken(
                         OneTimeToken(
                             purpose: .verifyEmail, accountID: account.id, digest: env.digest(verification.value),
-                            payload: current.email, expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)))
+                            payload: current.email, expiresAt: now.addingTimeInterval(env.settings.verificationLifetime)
+                        ))
                     try await tx.enqueueMail(env.mail.verifyEmail(to: current, token: verification.value, now: now))
                 }
                 try await tx.enqueueMail(

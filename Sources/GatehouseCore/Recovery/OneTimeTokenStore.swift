@@ -43,8 +43,9 @@ public struct OneTimeToken: Sendable, Equatable {
     public var expiresAt: Date
     public var attempts: Int
 
-    public init(purpose: Purpose, accountID: String, digest: String, payload: String, expiresAt: Date, attempts: Int = 0)
-    {
+    public init(
+        purpose: Purpose, accountID: String, digest: String, payload: String, expiresAt: Date, attempts: Int = 0
+    ) {
         self.purpose = purpose
         self.accountID = accountID
         self.digest = digest

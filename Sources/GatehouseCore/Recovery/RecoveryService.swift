@@ -73,7 +73,8 @@ public struct RecoveryService: Sendable {
     private func issueResetLink(account: Account, caller: Caller, forced: Bool) async throws {
         let now = env.clock.now()
         guard account.isEmailVerified else {
-            env.logger.notice("no reset link: the account's address is not verified", metadata: ["account": "\(account.id)"])
+            env.logger.notice(
+                "no reset link: the account's address is not verified", metadata: ["account": "\(account.id)"])
             return
         }
         let key = "reset-mail:" + account.id
@@ -107,14 +108,17 @@ public struct RecoveryService: Sendable {
     /// (whoever reads the mailbox) does not bring password sign-in back.
     public static let recoveryCodeRequired = RequestError(
         status: 403, code: "recovery_code_required",
-        message: "This account signs in with passkeys only. To reset its password, enter one of its recovery codes too.")
+        message: "This account signs in with passkeys only. To reset its password, enter one of its recovery codes too."
+    )
     /// Recovery codes tried per reset link.
     static let recoveryCodeAttempts = 5
     /// A locked account ("This wasn't me") with two-factor sign-in on is reset only with its second factor too:
     /// whoever reads the mailbox alone does not get the account back.
     public static let secondFactorRequired = RequestError(
         status: 403, code: "second_factor_required",
-        message: "This account was locked. To reset its password, enter a code from your authenticator app or one of your recovery codes.")
+        message:
+            "This account was locked. To reset its password, enter a code from your authenticator app or one of your recovery codes."
+    )
 
     public func confirmReset(token: String, newPassword: String, caller: Caller, recoveryCode: String? = nil)
         async throws

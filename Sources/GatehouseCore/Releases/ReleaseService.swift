@@ -63,7 +63,8 @@ public struct ReleaseService: Sendable {
     public let artifactDirectory: String
     public let vulnerablePolicy: VulnerablePolicy
 
-    public init(environment: HubEnvironment, artifactDirectory: String, vulnerablePolicy: VulnerablePolicy = .everyone) {
+    public init(environment: HubEnvironment, artifactDirectory: String, vulnerablePolicy: VulnerablePolicy = .everyone)
+    {
         self.env = environment
         self.artifactDirectory = artifactDirectory
         self.vulnerablePolicy = vulnerablePolicy
@@ -309,9 +310,12 @@ public struct ReleaseService: Sendable {
             let env = self.env
             let planned = next
             let claimed = try await env.store.transaction { tx -> Bool in
-                guard try await tx.advanceAlert(serverID: server.id, expected: current, next: planned) else { return false }
+                guard try await tx.advanceAlert(serverID: server.id, expected: current, next: planned) else {
+                    return false
+                }
                 let text = "\(advisory.id) (\(advisory.severity)): \(advisory.summary) Fixed in \(advisory.fixed)."
-                try await tx.enqueueMail(env.mail.serverVulnerable(to: owner, serverName: server.name, advisory: text, now: now))
+                try await tx.enqueueMail(
+                    env.mail.serverVulnerable(to: owner, serverName: server.name, advisory: text, now: now))
                 return true
             }
             if claimed { sent += 1 }

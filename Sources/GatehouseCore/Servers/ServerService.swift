@@ -83,7 +83,8 @@ public struct ServerService: Sendable {
         let expiresAt = env.clock.now().addingTimeInterval(Self.claimLifetime)
         try await env.store.session.insertClaim(
             ServerClaim(
-                codeDigest: env.digest("claim:" + Self.normalize(code)), name: name, version: clean(request.version, 40),
+                codeDigest: env.digest("claim:" + Self.normalize(code)), name: name,
+                version: clean(request.version, 40),
                 platform: clean(request.platform, 60), url: clean(request.url, 300),
                 credentialDigest: Self.keyedCredentialDigest(request.credentialDigest.lowercased(), env),
                 expiresAt: expiresAt))
@@ -212,7 +213,9 @@ public struct ServerService: Sendable {
         try await env.store.transaction { tx in
             var added: [String] = []
             for section in cleaned {
-                if try await tx.share(serverID: server.id, section: section, accountID: friend.id, at: now, accepted: false) {
+                if try await tx.share(
+                    serverID: server.id, section: section, accountID: friend.id, at: now, accepted: false)
+                {
                     added.append(section)
                 }
             }
@@ -255,7 +258,8 @@ public struct ServerService: Sendable {
                 try await tx.appendAudit(
                     AuditRecord(
                         accountID: owner.id, kind: .serverUnshared, ipAddress: caller.ipAddress,
-                        detail: "\(server.id) from \(friend.id)" + (section.map { ": " + $0.clipped(toScalars: 100) } ?? "")),
+                        detail: "\(server.id) from \(friend.id)"
+                            + (section.map { ": " + $0.clipped(toScalars: 100) } ?? "")),
                     at: now)
             }
             return removed
@@ -357,7 +361,8 @@ public struct ServerService: Sendable {
         let signer = MediaTokenSigner(keyring: env.keyring)
         let expires = Date(epochSeconds: issued).addingTimeInterval(MediaTokenSigner.lifetime)
         var claims = MediaTokenClaims(
-            typ: profileClaim == nil ? "media" : MediaTokenClaims.profileType, kid: env.keyring.currentSigningKey.id, aud: server.id, sub: account.id, dev: device.id,
+            typ: profileClaim == nil ? "media" : MediaTokenClaims.profileType, kid: env.keyring.currentSigningKey.id,
+            aud: server.id, sub: account.id, dev: device.id,
             iat: issued, exp: expires.epochSeconds, jti: SecureRandom.identifier(), own: isOwner,
             sec: sections, cnf: device.dpopThumbprint.map { MediaTokenClaims.Confirmation(jkt: $0) })
         claims.prf = profileClaim

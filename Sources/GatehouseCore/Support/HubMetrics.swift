@@ -57,7 +57,8 @@ public final class HubMetrics: Sendable {
 
     /// The route groups requests are counted under.
     public static let routeGroups = [
-        "api_account", "api_accounts", "api_sessions", "api_session", "api_devices", "api_servers", "api_releases", "api_audit",
+        "api_account", "api_accounts", "api_sessions", "api_session", "api_devices", "api_servers", "api_releases",
+        "api_audit",
         "api_other", "oauth", "pages", "static", "health", "metrics", "other",
     ]
     static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
@@ -103,7 +104,8 @@ public final class HubMetrics: Sendable {
                 requests.append(
                     Counter(label: Name.requests, dimensions: [("group", group), ("status", status)], factory: factory))
             }
-            timers.append(CoreMetrics.Timer(label: Name.requestDuration, dimensions: [("group", group)], factory: factory))
+            timers.append(
+                CoreMetrics.Timer(label: Name.requestDuration, dimensions: [("group", group)], factory: factory))
         }
         requestCounters = requests
         requestTimers = timers
@@ -133,7 +135,8 @@ public final class HubMetrics: Sendable {
 
     /// One answered request of `group` (one of ``routeGroups``) with `status`, taking `duration`.
     public func request(group: String, status: Int, duration: Duration) {
-        request(groupIndex: Self.routeGroups.firstIndex(of: group) ?? Self.otherGroup, status: status, duration: duration)
+        request(
+            groupIndex: Self.routeGroups.firstIndex(of: group) ?? Self.otherGroup, status: status, duration: duration)
     }
 
     /// One answered request of the route group at `groupIndex` in ``routeGroups`` (the hot path: no strings).

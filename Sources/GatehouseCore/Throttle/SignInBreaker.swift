@@ -27,7 +27,8 @@ public final class SignInBreaker: Sendable {
     /// - Parameter threshold: failed unknown-device sign-ins per minute that open the breaker (0 turns it off).
     public init(threshold: Int = 600) {
         self.threshold = threshold
-        self.state = Mutex(State(buckets: Array(repeating: 0, count: Self.window), stamps: Array(repeating: -1, count: Self.window)))
+        self.state = Mutex(
+            State(buckets: Array(repeating: 0, count: Self.window), stamps: Array(repeating: -1, count: Self.window)))
     }
 
     /// Counts one failed sign-in from an unknown device.

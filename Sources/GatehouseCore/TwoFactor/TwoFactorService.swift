@@ -96,7 +96,8 @@ public struct TwoFactorService: Sendable {
             TOTPEnrollment(accountID: account.id, sealedSecret: sealed, confirmedAt: nil, lastUsedStep: 0))
         let totp = TOTP(secret: secret)
         return Enrollment(
-            secretBase32: Base32.encode(secret), uri: totp.provisioningURI(issuer: Self.issuer, account: account.username))
+            secretBase32: Base32.encode(secret),
+            uri: totp.provisioningURI(issuer: Self.issuer, account: account.username))
     }
 
     /// The enrolment in progress (not yet confirmed), to show its QR code again.
@@ -127,7 +128,8 @@ public struct TwoFactorService: Sendable {
             try await tx.confirmTOTP(accountID: account.id, at: now, step: step)
             try await tx.replaceRecoveryCodes(accountID: account.id, digests: digests, at: now)
             try await tx.enqueueMail(
-                env.mail.secondFactorChanged(to: account, enabled: true, by: try await tx.actingDevice(caller), now: now))
+                env.mail.secondFactorChanged(
+                    to: account, enabled: true, by: try await tx.actingDevice(caller), now: now))
             try await tx.appendAudit(
                 AuditRecord(accountID: account.id, kind: .twoFactorEnabled, ipAddress: caller.ipAddress), at: now)
         }
@@ -145,7 +147,8 @@ public struct TwoFactorService: Sendable {
             try await tx.deleteTOTP(accountID: account.id)
             try await tx.replaceRecoveryCodes(accountID: account.id, digests: [], at: now)
             try await tx.enqueueMail(
-                env.mail.secondFactorChanged(to: account, enabled: false, by: try await tx.actingDevice(caller), now: now))
+                env.mail.secondFactorChanged(
+                    to: account, enabled: false, by: try await tx.actingDevice(caller), now: now))
             try await tx.appendAudit(
                 AuditRecord(accountID: account.id, kind: .twoFactorDisabled, ipAddress: caller.ipAddress), at: now)
         }
@@ -217,7 +220,8 @@ public struct TwoFactorService: Sendable {
         let token = OpaqueToken.generate(prefix: "ghc")
         let payload = String(
             decoding: try JSONEncoder().encode(
-                PendingSignIn(info: info, kind: kind, isKnownDevice: false, mailedCode: env.digest("device-code:" + code))),
+                PendingSignIn(
+                    info: info, kind: kind, isKnownDevice: false, mailedCode: env.digest("device-code:" + code))),
             as: UTF8.self)
         let env = self.env
         try await env.store.transaction { tx in
@@ -304,8 +308,9 @@ public struct TwoFactorService: Sendable {
     public func pendingAccount(challenge: String) async throws -> Account? {
         guard challenge.utf8.count <= 64 else { return nil }
         let session = env.store.session
-        guard let token = try await session.peekToken(
-            purpose: .signInChallenge, digest: env.digest(challenge), now: env.clock.now())
+        guard
+            let token = try await session.peekToken(
+                purpose: .signInChallenge, digest: env.digest(challenge), now: env.clock.now())
         else { return nil }
         return try await session.account(id: token.accountID)
     }
@@ -418,12 +423,14 @@ public struct TwoFactorService: Sendable {
     func recoveryDigests(_ code: String, accountID: String) -> [String] {
         let normalized = Self.normalizeRecoveryCode(code) ?? code
         let key = env.keyring.peppers[0]
-        let legacy = HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: SymmetricKey(data: key.material))
+        let legacy = HMAC<SHA256>.authenticationCode(
+            for: Array(normalized.utf8), using: SymmetricKey(data: key.material))
         return [recoveryDigest(code, accountID: accountID), key.id + ":" + Encoding.hex(legacy)]
     }
 
     /// Spends the unused recovery code `code` of the account, in either stored form; false when there is none.
-    func useRecoveryCode(_ code: String, accountID: String, at now: Date, in tx: any StoreSession) async throws -> Bool {
+    func useRecoveryCode(_ code: String, accountID: String, at now: Date, in tx: any StoreSession) async throws -> Bool
+    {
         for digest in recoveryDigests(code, accountID: accountID) {
             if try await tx.useRecoveryCode(accountID: accountID, digest: digest, at: now) { return true }
         }

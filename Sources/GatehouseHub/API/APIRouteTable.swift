@@ -18,7 +18,8 @@ struct APIRouteTable {
     /// Adds a route; `path` uses `{name}` for parameters, as the OpenAPI document does.
     mutating func add(_ method: HTTPRequest.Method, _ path: String, signedIn: Bool, _ handler: @escaping Handler) {
         let group = signedIn ? authenticated : open
-        let hummingbirdPath = RouterPath(path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: ""))
+        let hummingbirdPath = RouterPath(
+            path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: ""))
         group.on(hummingbirdPath, method: method, use: handler)
         routes.append((method.rawValue.lowercased(), prefix + path))
     }

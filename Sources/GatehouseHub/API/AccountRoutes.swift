@@ -112,18 +112,21 @@ enum AccountRoutes {
             try await services.accounts.revertEmailChange(token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(
                 Message(
-                    message: "Your address is back. Every device was signed out; we mailed a link to set a new password."))
+                    message:
+                        "Your address is back. Every device was signed out; we mailed a link to set a new password."))
         }
         table.add(.post, "/account/resend-verification", signedIn: true) { request, context in
             try await services.accounts.resendVerification(
                 account: try context.requireIdentity().account, caller: services.caller(request, context))
-            return try JSONBody.response(Message(message: "If the address is not yet confirmed, a new link is on its way."))
+            return try JSONBody.response(
+                Message(message: "If the address is not yet confirmed, a new link is on its way."))
         }
         table.add(.post, "/account/password", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
             let body = try await JSONBody.decode(ChangePassword.self, from: request, context: context)
             try await services.accounts.changePassword(
-                account: identity.account, device: identity.device, currentPassword: body.currentPassword, newPassword: body.newPassword,
+                account: identity.account, device: identity.device, currentPassword: body.currentPassword,
+                newPassword: body.newPassword,
                 signOutOtherDevices: body.signOutOtherDevices ?? true, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: "Your password was changed."))
         }

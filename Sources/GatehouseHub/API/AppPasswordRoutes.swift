@@ -68,7 +68,9 @@ enum AppPasswordRoutes {
             guard body.scopes.count <= 8 else { throw AppPasswordService.Error.invalidScopes }
             var scopes: [AppPassword.Scope] = []
             for name in body.scopes {
-                guard let scope = AppPassword.Scope(rawValue: name) else { throw AppPasswordService.Error.invalidScopes }
+                guard let scope = AppPassword.Scope(rawValue: name) else {
+                    throw AppPasswordService.Error.invalidScopes
+                }
                 scopes.append(scope)
             }
             let (password, secret) = try await services.appPasswords.create(

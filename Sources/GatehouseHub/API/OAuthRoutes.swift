@@ -50,7 +50,8 @@ enum OAuthRoutes {
                 // credential_digest.
                 let info = Device.Info(
                     clientIdentifier: "", name: field("device_name", 100), product: field("product", 100),
-                    version: version.isEmpty ? "?" : version, platform: platform.isEmpty ? "Unknown platform" : platform)
+                    version: version.isEmpty ? "?" : version, platform: platform.isEmpty ? "Unknown platform" : platform
+                )
                 var claim: DeviceGrantService.ServerClaimProof?
                 if let code = form["claim_code"] {
                     claim = .init(code: code, credentialDigest: form["credential_digest"] ?? "")
@@ -99,7 +100,9 @@ enum OAuthRoutes {
         else { throw OAuthError.invalidRequest("Send the parameters as application/x-www-form-urlencoded.") }
         var form: [String: String] = [:]
         for (name, value) in try await FormBody.decodePairs(request, context: context) {
-            guard form[name] == nil else { throw OAuthError.invalidRequest("\(name.clipped(toScalars: 40)) is repeated.") }
+            guard form[name] == nil else {
+                throw OAuthError.invalidRequest("\(name.clipped(toScalars: 40)) is repeated.")
+            }
             form[name] = value
         }
         return form
@@ -125,7 +128,9 @@ enum OAuthRoutes {
     }
 
     /// Runs `body`, answering every failure in OAuth's format (a malformed body too).
-    static func answer(_ request: Request, _ context: HubRequestContext, _ body: () async throws -> Response) async -> Response {
+    static func answer(_ request: Request, _ context: HubRequestContext, _ body: () async throws -> Response) async
+        -> Response
+    {
         do {
             var response = try await body()
             response.headers[pragma] = "no-cache"
@@ -140,7 +145,8 @@ enum OAuthRoutes {
             return errorResponse(error.code, error.description, status: error.status, retryAfter: error.retryAfter)
         } catch let error as DPoPError {
             // RFC 9449 section 5: 400 invalid_dpop_proof, or use_dpop_nonce with a DPoP-Nonce header.
-            var response = errorResponse(error.oauthError, error.reason, status: error.status, retryAfter: error.retryAfter)
+            var response = errorResponse(
+                error.oauthError, error.reason, status: error.status, retryAfter: error.retryAfter)
             for (name, value) in error.headers {
                 if let field = HTTPField.Name(name) { response.headers[field] = value }
             }

@@ -93,7 +93,8 @@ enum PasskeyRoutes {
         }
         table.add(.get, "/account/passkeys", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
-            return try JSONBody.response(try await services.passkeys.passkeys(of: identity.account).map(PasskeyView.init))
+            return try JSONBody.response(
+                try await services.passkeys.passkeys(of: identity.account).map(PasskeyView.init))
         }
         table.add(.delete, "/account/passkeys/{id}", signedIn: true) { request, context in
             let identity = try context.requireIdentity()

@@ -84,7 +84,8 @@ enum ProfileRoutes {
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.get, "/profiles", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
-            return try JSONBody.response(try await services.profiles.list(account: identity.account).map(ProfileView.init))
+            return try JSONBody.response(
+                try await services.profiles.list(account: identity.account).map(ProfileView.init))
         }
         table.add(.post, "/profiles", signedIn: true) { request, context in
             let identity = try context.requireIdentity()

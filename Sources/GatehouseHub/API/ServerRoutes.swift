@@ -24,7 +24,9 @@ enum ServerRoutes {
         init(_ server: MediaServer, status: ReleaseService.Status? = nil) {
             self.status = status?.state.rawValue
             latestVersion = status?.latest
-            advisories = status.map { $0.advisories.map { "\($0.id) (\($0.severity)): \($0.summary) Fixed in \($0.fixed)." } }
+            advisories = status.map {
+                $0.advisories.map { "\($0.id) (\($0.severity)): \($0.summary) Fixed in \($0.fixed)." }
+            }
             id = server.id
             name = server.name
             version = server.version
@@ -138,7 +140,8 @@ enum ServerRoutes {
         }
         table.add(.get, "/servers/{id}/shares", signedIn: true) { _, context in
             let identity = try context.requireIdentity()
-            let shares = try await servers.shares(serverID: try context.parameters.require("id"), owner: identity.account)
+            let shares = try await servers.shares(
+                serverID: try context.parameters.require("id"), owner: identity.account)
             return try JSONBody.response(
                 shares.map {
                     ShareView(
@@ -187,7 +190,8 @@ enum ServerRoutes {
         }
         table.add(.post, "/servers/me/heartbeat", signedIn: false) { request, context in
             let server = try await serverIdentity(request, servers)
-            let body = try await JSONBody.decode(ServerHeartbeat.self, from: request, context: context, decoder: WireJSON.decoder)
+            let body = try await JSONBody.decode(
+                ServerHeartbeat.self, from: request, context: context, decoder: WireJSON.decoder)
             try await servers.heartbeat(server: server, version: body.version, platform: body.platform)
             // A new version may have made the server vulnerable (or safe): settle alerts now, not at the next poll.
             try await services.releases.sendDueAlerts()
@@ -214,7 +218,8 @@ enum ServerRoutes {
 
     /// The server behind a `ghs_` credential; 401 otherwise (a device credential is not a server credential).
     static func serverIdentity(_ request: Request, _ servers: ServerService) async throws -> MediaServer {
-        guard let credential = bearer(request), let server = try await servers.authenticate(credential: credential) else {
+        guard let credential = bearer(request), let server = try await servers.authenticate(credential: credential)
+        else {
             throw RequestError(status: 401, code: "invalid_server_credential", message: "Unknown or removed server.")
         }
         return server

@@ -96,14 +96,17 @@ enum SessionRoutes {
             try await services.signIn.reauthenticate(
                 account: identity.account, device: identity.device, password: body.password, code: body.code,
                 caller: services.caller(request, context))
-            return try JSONBody.response(Message(message: "Confirmed. Sensitive changes are allowed for a few minutes."))
+            return try JSONBody.response(
+                Message(message: "Confirmed. Sensitive changes are allowed for a few minutes."))
         }
     }
 
     static func view(_ signedIn: SignedIn) -> SignedInView {
         SignedInView(
-            token: signedIn.token.value, knownDeviceToken: signedIn.knownDeviceToken.value, device: DeviceView(signedIn.device, currentID: signedIn.device.id),
-            account: AccountView(signedIn.account), tokenType: signedIn.device.dpopThumbprint == nil ? "Bearer" : "DPoP")
+            token: signedIn.token.value, knownDeviceToken: signedIn.knownDeviceToken.value,
+            device: DeviceView(signedIn.device, currentID: signedIn.device.id),
+            account: AccountView(signedIn.account), tokenType: signedIn.device.dpopThumbprint == nil ? "Bearer" : "DPoP"
+        )
     }
 }
 
@@ -153,7 +156,8 @@ enum AuditRoutes {
             let events = try await services.audit.recentEvents(of: identity.account, limit: 100)
             return try JSONBody.response(
                 events.map {
-                    EventView(id: $0.id, kind: $0.kind, ipAddress: $0.ipAddress, detail: $0.detail, createdAt: $0.createdAt)
+                    EventView(
+                        id: $0.id, kind: $0.kind, ipAddress: $0.ipAddress, detail: $0.detail, createdAt: $0.createdAt)
                 })
         }
     }

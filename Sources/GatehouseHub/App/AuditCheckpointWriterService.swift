@@ -19,8 +19,10 @@ struct AuditCheckpointWriterService: Service {
                     if let written = try await checkpoints.writeIfChanged() {
                         logger.info(
                             "audit checkpoint signed",
-                            metadata: ["events": "\(written.size)", "chains": "\(written.heads.count)",
-                                "key": "\(written.keyID)"])
+                            metadata: [
+                                "events": "\(written.size)", "chains": "\(written.heads.count)",
+                                "key": "\(written.keyID)",
+                            ])
                     }
                 } catch {
                     logger.warning("audit checkpoint failed: \(String(describing: type(of: error)))")

@@ -24,12 +24,16 @@ struct ClaimCleanupService: Service {
                     if purged > 0 { logger.debug("expired claim codes purged", metadata: ["count": "\(purged)"]) }
                     if let dpopStore {
                         let spent = try await dpopStore.purgeDPoPProofs(before: Date())
-                        if spent > 0 { logger.debug("expired DPoP proof records purged", metadata: ["count": "\(spent)"]) }
+                        if spent > 0 {
+                            logger.debug("expired DPoP proof records purged", metadata: ["count": "\(spent)"])
+                        }
                     }
                     if let lockLinks {
                         let forgotten = try await lockLinks.purgeLockLinks(
                             before: Date().addingTimeInterval(-LockLinkSigner.lifetime - 86_400))
-                        if forgotten > 0 { logger.debug("used lock links forgotten", metadata: ["count": "\(forgotten)"]) }
+                        if forgotten > 0 {
+                            logger.debug("used lock links forgotten", metadata: ["count": "\(forgotten)"])
+                        }
                     }
                     if let deviceGrant {
                         let authorizations = try await deviceGrant.purgeExpired()

@@ -45,7 +45,8 @@ public enum HubApplication {
         let pages = PageRenderer()
         if runtime.configuration.otlpEndpoint != nil {
             router.add(
-                middleware: RequestTracingMiddleware(budget: TraceBudget(perSecond: runtime.configuration.tracesPerSecond)))
+                middleware: RequestTracingMiddleware(
+                    budget: TraceBudget(perSecond: runtime.configuration.tracesPerSecond)))
         }
         if let endpoint = runtime.metricsEndpoint {
             router.add(middleware: MetricsMiddleware(metrics: endpoint.metrics))
@@ -58,7 +59,8 @@ public enum HubApplication {
         router.get("/api/openapi.yaml") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: EmbeddedText.openapiYaml)))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: EmbeddedText.openapiYaml)))
         }
         if runtime.configuration.benchmarkMode {
             router.get("/bench/hello") { _, _ in try JSONBody.response(["hello": "world"]) }

@@ -34,7 +34,9 @@ public struct HubRuntime: Sendable {
         let keyringPath = configuration.resolvedKeyringPath
         let (keyring, created) = try Keyring.loadOrCreate(at: keyringPath)
         if created {
-            logger.notice("created a new keyring (keep it safe and out of backups of the database)", metadata: ["path": "\(keyringPath)"])
+            logger.notice(
+                "created a new keyring (keep it safe and out of backups of the database)",
+                metadata: ["path": "\(keyringPath)"])
         } else {
             logger.info("keyring loaded", metadata: ["path": "\(keyringPath)"])
         }
@@ -43,7 +45,9 @@ public struct HubRuntime: Sendable {
             try DatabaseLock(databasePath: $0, exclusive: false)
         }
         let store = try await SQLStore.open(url: configuration.resolvedDatabaseURL, logger: logger)
-        logger.info("database ready", metadata: ["dialect": "\(store.dialectName)", "url": "\(redacted(configuration.resolvedDatabaseURL))"])
+        logger.info(
+            "database ready",
+            metadata: ["dialect": "\(store.dialectName)", "url": "\(redacted(configuration.resolvedDatabaseURL))"])
         let keyringVerdict = try await store.checkKeyring(keyring)
         if keyringVerdict.isMismatch {
             // Said at every start, loudly: a database restored without its keyring (or a wrong --keyring) comes up,

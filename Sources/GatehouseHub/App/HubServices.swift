@@ -69,7 +69,9 @@ public struct HubServices: Sendable {
             proof: proof, method: method, url: DPoPTarget.url(publicURL: configuration.publicURL, path: path),
             accessToken: accessToken, now: environment.clock.now())
         if configuration.dpopSharedReplay {
-            guard try await environment.store.session.spendDPoPProof(key: verified.replayKey, expiresAt: verified.expiresAt)
+            guard
+                try await environment.store.session.spendDPoPProof(
+                    key: verified.replayKey, expiresAt: verified.expiresAt)
             else { throw DPoPError.invalidProof("This proof was already used.") }
         }
         return verified.thumbprint
@@ -157,7 +159,8 @@ struct BearerAuthenticator: RouterMiddleware {
     ) async throws -> Response {
         let address = services.caller(request, context).ipAddress
         guard let (account, device) = try await services.devices.authenticate(token: token, ipAddress: address) else {
-            throw RequestError(status: 401, code: "invalid_token", message: "This credential is not valid. Sign in again.")
+            throw RequestError(
+                status: 401, code: "invalid_token", message: "This credential is not valid. Sign in again.")
         }
         if let bound = device.dpopThumbprint {
             guard dpop else {
@@ -176,7 +179,8 @@ struct BearerAuthenticator: RouterMiddleware {
             }
         } else if dpop {
             throw DPoPError(
-                kind: .invalidToken, reason: "This credential is not bound to a key: send it as 'Authorization: Bearer'.")
+                kind: .invalidToken,
+                reason: "This credential is not bound to a key: send it as 'Authorization: Bearer'.")
         }
         var context = context
         context.identity = HubIdentity(account: account, device: device)
@@ -184,7 +188,8 @@ struct BearerAuthenticator: RouterMiddleware {
         if let profileID = device.profileID {
             // A profile session reaches only its own routes (deny by default, whatever routes exist later), and
             // runs under its profile so the services refuse account actions on their own.
-            let path = request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
+            let path =
+                request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
             guard ProfilePolicy.allows(method: request.method.rawValue, path: path) else {
                 throw ProfileService.Error.notAllowed
             }
@@ -195,7 +200,8 @@ struct BearerAuthenticator: RouterMiddleware {
             response = try await next(request, context)
         }
         if device.dpopThumbprint != nil, services.configuration.dpopRequireNonce {
-            response.headers[Self.nonceHeader] = services.environment.dpopNonces.current(now: services.environment.clock.now())
+            response.headers[Self.nonceHeader] = services.environment.dpopNonces.current(
+                now: services.environment.clock.now())
         }
         return response
     }
@@ -214,7 +220,8 @@ struct BearerAuthenticator: RouterMiddleware {
             let (account, password) = try await services.appPasswords.authenticate(
                 identifier: identifier, secret: secret, caller: services.caller(request, context))
         else { throw refused }
-        let path = request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
+        let path =
+            request.uri.path.hasPrefix(prefix) ? String(request.uri.path.dropFirst(prefix.count)) : request.uri.path
         guard AppPasswordPolicy.allows(password.scopes, method: request.method.rawValue, path: path) else {
             throw AppPasswordService.Error.notAllowed
         }

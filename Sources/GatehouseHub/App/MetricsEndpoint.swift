@@ -1,8 +1,8 @@
 import Foundation
 import GatehouseBasics
 import GatehouseCore
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import Prometheus
 
@@ -45,9 +45,10 @@ public struct MetricsEndpoint: Sendable {
     static func addTokenRoute(to router: Router<HubRequestContext>, token: String, runtime: HubRuntime) {
         let endpoint = runtime.metricsEndpoint
         router.get("/metrics") { request, _ in
-            let presented = request.headers[.authorization].flatMap { value -> String? in
-                value.hasPrefix("Bearer ") ? String(value.dropFirst("Bearer ".count)) : nil
-            } ?? ""
+            let presented =
+                request.headers[.authorization].flatMap { value -> String? in
+                    value.hasPrefix("Bearer ") ? String(value.dropFirst("Bearer ".count)) : nil
+                } ?? ""
             guard let endpoint, ConstantTime.equals(Array(presented.utf8), Array(token.utf8)) else {
                 throw HTTPError(.notFound)
             }

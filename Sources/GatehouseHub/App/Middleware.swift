@@ -18,19 +18,24 @@ struct HubErrorMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let requestID = request.headers[.init("X-Request-Id")!].flatMap { $0.utf8.count <= 64 && $0.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) ? $0 : nil }
+        let requestID =
+            request.headers[.init("X-Request-Id")!].flatMap {
+                $0.utf8.count <= 64 && $0.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) ? $0 : nil
+            }
             ?? SecureRandom.identifier()
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var response: Response
         do {
             response = try await next(request, context)
-        } catch AccountService.Error.reauthenticationRequired where pages != nil && !request.uri.path.hasPrefix("/api/") {
+        } catch AccountService.Error.reauthenticationRequired where pages != nil && !request.uri.path.hasPrefix("/api/")
+        {
             // A page asked for a change that needs "sudo mode": confirm first, then come back.
             response = Response(status: .seeOther)
             let path = request.uri.path
             let back =
-                path.hasPrefix("/admin") ? "/admin" : path.hasPrefix("/account/servers") ? "/account/servers" : "/account/security"
+                path.hasPrefix("/admin")
+                ? "/admin" : path.hasPrefix("/account/servers") ? "/account/servers" : "/account/security"
             response.headers[.location] = "/account/confirm?next=" + back
         } catch {
             response = errorResponse(error, request: request, context: context)

@@ -1,8 +1,8 @@
 import Foundation
-import Tracing
 import GatehouseCore
 import Logging
 import ServiceLifecycle
+import Tracing
 
 /// Delivers the outbox: polls for due messages, sends each, and records the result. A failure is retried with
 /// exponential backoff (5 s doubling to 1 h); a message is given up after 40 transient or 5 permanent failures.
@@ -52,7 +52,8 @@ struct MailDeliveryService: Service {
                 try await store.session.renewMailClaim(
                     id: sealed.id, claimant: claimant, now: start, until: start.addingTimeInterval(lease))
             else {
-                logger.warning("outbox claim lost before sending; another instance has it", metadata: ["message": "\(sealed.id)"])
+                logger.warning(
+                    "outbox claim lost before sending; another instance has it", metadata: ["message": "\(sealed.id)"])
                 continue
             }
             try await withSpan("mail.send", ofKind: .client) { span in

@@ -31,7 +31,8 @@ extension OutboxMessage {
     func mailMessage(from: MailAddress) -> MailMessage {
         MailMessage(
             from: from, to: [MailAddress(recipient)], subject: subject, textBody: textBody, htmlBody: htmlBody,
-            date: createdAt, messageID: "\(id)@" + (from.address.split(separator: "@").last.map(String.init) ?? "gatehouse.invalid"),
+            date: createdAt,
+            messageID: "\(id)@" + (from.address.split(separator: "@").last.map(String.init) ?? "gatehouse.invalid"),
             extraHeaders: [.init("X-Gatehouse-Kind", kind), .init("Auto-Submitted", "auto-generated")])
     }
 }
@@ -52,7 +53,9 @@ struct FileMailTransport: MailTransport {
         let name = String(format: "%010lld-%@.eml", message.createdAt.epochSeconds, message.id)
         let path = (directory as NSString).appendingPathComponent(name)
         let temporary = path + ".part"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
         else { throw MailTransportError(isTransient: true, reason: "cannot write \(name)") }
         guard rename(temporary, path) == 0 else {
             throw MailTransportError(isTransient: true, reason: "cannot move \(name) into place")

@@ -54,8 +54,10 @@ public struct BreachDrill: Sendable {
 
     public func run() async throws -> Report {
         let started = ContinuousClock.now
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-drill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "gatehouse-drill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("copy.sqlite").path
         guard FileManager.default.fileExists(atPath: source) else { throw DrillError.noDatabase(source) }
@@ -87,7 +89,8 @@ public struct BreachDrill: Sendable {
         case noDatabase(String)
         public var description: String {
             switch self {
-            case .noDatabase(let path): "no SQLite database at \(path) (the drill works on SQLite files; see README for PostgreSQL)"
+            case .noDatabase(let path):
+                "no SQLite database at \(path) (the drill works on SQLite files; see README for PostgreSQL)"
             }
         }
     }
@@ -112,7 +115,8 @@ public struct BreachDrill: Sendable {
             let text = String(decoding: data.map { UInt16($0) }, as: UTF16.self)
             for shape in Self.shapes {
                 guard let expression = try? NSRegularExpression(pattern: shape.pattern) else { continue }
-                let matches = expression.matches(in: text, range: NSRange(location: 0, length: (text as NSString).length))
+                let matches = expression.matches(
+                    in: text, range: NSRange(location: 0, length: (text as NSString).length))
                 var seen = Set<String>()
                 for match in matches {
                     let value = (text as NSString).substring(with: match.range)
@@ -168,7 +172,8 @@ public struct BreachDrill: Sendable {
         }
         for (account, password) in cracked {
             report.findings.append(
-                Finding(check: "password hashes", detail: "account \(account): the password is \(Self.redact(password))"))
+                Finding(
+                    check: "password hashes", detail: "account \(account): the password is \(Self.redact(password))"))
         }
         report.lines.append(
             Line(

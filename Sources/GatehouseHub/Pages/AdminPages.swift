@@ -23,7 +23,8 @@ struct AdminPages {
                 caller: pages.caller(request, context, identity))
             _ = try await services.incidents.run(incidentID: incident.id)
             _ = try await services.incidents.resolve(id: incident.id)
-            return try await adminPage(identity, request, flash: "\(account.username) must reset their password; every device was signed out.")
+            return try await adminPage(
+                identity, request, flash: "\(account.username) must reset their password; every device was signed out.")
         }
         router.post("/admin/accounts/:id/sign-out") { request, context in
             guard let identity = try await admin(request, context) else { return pages.redirect("/sign-in") }
@@ -40,7 +41,8 @@ struct AdminPages {
             let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             let banner = (fields["banner"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !reason.isEmpty else {
-                return try await adminPage(identity, request, errors: ["incident": "Say what happened."], status: .unprocessableContent)
+                return try await adminPage(
+                    identity, request, errors: ["incident": "Say what happened."], status: .unprocessableContent)
             }
             do {
                 let incident = try await services.incidents.declare(
@@ -54,7 +56,8 @@ struct AdminPages {
                 return try await adminPage(identity, request, flash: "Incident \(incident.id) declared.")
             } catch let error as any PublicError {
                 return try await adminPage(
-                    identity, request, errors: ["incident": error.message], status: HTTPResponse.Status(code: error.status))
+                    identity, request, errors: ["incident": error.message],
+                    status: HTTPResponse.Status(code: error.status))
             }
         }
         router.post("/admin/incidents/:id/resolve") { request, context in

@@ -40,13 +40,17 @@ struct BrowserSession: Sendable {
     /// The account holder's signed-in identity behind the session cookie, if any. A profile session is not the
     /// holder: every account page treats it as signed out (see ``profileIdentity(_:_:)``).
     func identity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
-        guard let identity = try await anyIdentity(request, context), identity.device.profileID == nil else { return nil }
+        guard let identity = try await anyIdentity(request, context), identity.device.profileID == nil else {
+            return nil
+        }
         return identity
     }
 
     /// The profile session behind the session cookie, if it is one.
     func profileIdentity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
-        guard let identity = try await anyIdentity(request, context), identity.device.profileID != nil else { return nil }
+        guard let identity = try await anyIdentity(request, context), identity.device.profileID != nil else {
+            return nil
+        }
         return identity
     }
 
@@ -75,7 +79,8 @@ struct BrowserSession: Sendable {
     /// Refuses a state-changing form post from another origin or without the right CSRF token.
     func checkPost(_ request: Request, form: [String: String], identity: HubIdentity?) throws {
         let forbidden = RequestError(
-            status: 403, code: "csrf", message: "This form has expired or came from another site. Reload the page and try again.")
+            status: 403, code: "csrf",
+            message: "This form has expired or came from another site. Reload the page and try again.")
         if let sent = request.headers[.origin], sent != origin { throw forbidden }
         if request.headers[.origin] == nil, let referer = request.headers[.referer],
             Self.origin(of: referer) != origin

@@ -16,7 +16,8 @@ struct HouseholdPages {
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""
             guard try await services.setup.isValid(token: token) else { return try await setupGone(request, context) }
             let secret = services.setup.newSecret()
-            return try await setupForm(token: token, secret: secret.secretBase32, fields: [:], errors: [:], request, context)
+            return try await setupForm(
+                token: token, secret: secret.secretBase32, fields: [:], errors: [:], request, context)
         }
         router.post("/setup") { request, context in try await completeSetup(request, context) }
         registerRecovery(on: router)
@@ -24,8 +25,11 @@ struct HouseholdPages {
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""
             guard let preview = try await services.invitations.preview(token: token) else {
                 return try await pages.show(
-                    "check-mail", "Invitation", ["heading": "This invitation does not work",
-                        "message": InvitationService.Error.invalid.message], request, context, status: .gone)
+                    "check-mail", "Invitation",
+                    [
+                        "heading": "This invitation does not work",
+                        "message": InvitationService.Error.invalid.message,
+                    ], request, context, status: .gone)
             }
             return try await pages.show(
                 "join", "Join", ["token": token, "inviter": preview.inviter, "hasShares": preview.sections > 0],
@@ -76,7 +80,8 @@ struct HouseholdPages {
             }
             return try await pages.show(
                 "recover", "Recover your account",
-                ["token": token, "username": pending.username, "needsCode": pending.needsSecondFactor], request, context)
+                ["token": token, "username": pending.username, "needsCode": pending.needsSecondFactor], request, context
+            )
         }
         router.post("/recover") { request, context in
             let fields = try await pages.form(request, context, identity: nil)
@@ -122,7 +127,8 @@ struct HouseholdPages {
             "check-mail", "Recovery link",
             [
                 "heading": "This recovery link does not work",
-                "message": "It was used, has expired, or too many wrong codes were entered. Ask your administrator for a new one.",
+                "message":
+                    "It was used, has expired, or too many wrong codes were entered. Ask your administrator for a new one.",
             ], request, context, status: .gone)
     }
 
@@ -142,7 +148,8 @@ struct HouseholdPages {
         token: String, secret: String, fields: [String: String], errors: [String: String], _ request: Request,
         _ context: HubRequestContext, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        guard let enrollment = services.setup.enrollment(secretBase32: secret, username: fields["username"] ?? "") else {
+        guard let enrollment = services.setup.enrollment(secretBase32: secret, username: fields["username"] ?? "")
+        else {
             return try await setupGone(request, context)
         }
         let qr = try PageRoutes.enrollmentData(enrollment)
@@ -196,7 +203,9 @@ struct HouseholdPages {
     private func join(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
         let token = fields["token"] ?? ""
-        let data: [String: Any] = ["token": token, "username": fields["username"] ?? "", "email": fields["email"] ?? ""]
+        let data: [String: Any] = [
+            "token": token, "username": fields["username"] ?? "", "email": fields["email"] ?? "",
+        ]
         func again(_ errors: [String: String], _ status: Int) async throws -> Response {
             var data = data
             data["errors"] = errors
@@ -204,7 +213,8 @@ struct HouseholdPages {
                 data["inviter"] = preview.inviter
                 data["hasShares"] = preview.sections > 0
             }
-            return try await pages.show("join", "Join", data, request, context, status: HTTPResponse.Status(code: status))
+            return try await pages.show(
+                "join", "Join", data, request, context, status: HTTPResponse.Status(code: status))
         }
         do {
             try await services.invitations.accept(
@@ -238,10 +248,12 @@ struct HouseholdPages {
         guard services.invitations.mayInvite(identity.account) else { throw InvitationService.Error.notAllowed }
         let formatter = ISO8601DateFormatter()
         let now = services.environment.clock.now()
-        let invitations = try await services.invitations.list(for: identity.account).map { invitation -> [String: Any] in
+        let invitations = try await services.invitations.list(for: identity.account).map {
+            invitation -> [String: Any] in
             let state =
                 invitation.revokedAt != nil
-                ? "revoked" : invitation.uses >= invitation.maxUses ? "used up" : invitation.expiresAt <= now ? "expired" : "live"
+                ? "revoked"
+                : invitation.uses >= invitation.maxUses ? "used up" : invitation.expiresAt <= now ? "expired" : "live"
             return [
                 "id": invitation.id, "email": invitation.email ?? "anyone", "uses": invitation.uses,
                 "maxUses": invitation.maxUses, "expires": formatter.string(from: invitation.expiresAt), "state": state,
@@ -258,11 +270,12 @@ struct HouseholdPages {
         if let created {
             let code = try QRCode(text: created.link, correction: .medium)
             let scale = 4
-            data["created"] = [
-                "link": created.link, "png": Data(code.png(scale: scale)).base64EncodedString(),
-                "svg": code.svg(moduleSize: 4), "width": (code.size + 2 * QRCode.quietZone) * scale,
-                "mailed": created.invitation.email.map { "It was mailed to \($0)." } ?? "",
-            ] as [String: Any]
+            data["created"] =
+                [
+                    "link": created.link, "png": Data(code.png(scale: scale)).base64EncodedString(),
+                    "svg": code.svg(moduleSize: 4), "width": (code.size + 2 * QRCode.quietZone) * scale,
+                    "mailed": created.invitation.email.map { "It was mailed to \($0)." } ?? "",
+                ] as [String: Any]
         }
         return pages.renderer.page(
             "invitations", title: "Invitations", data: data,
@@ -286,7 +299,8 @@ struct HouseholdPages {
         do {
             guard days.isFinite else { throw InvitationService.Error.badRequest("Give the days as a number.") }
             let created = try await services.invitations.create(
-                by: identity.account, device: identity.device, maxUses: uses, lifetime: min(max(days, 0), 3_650) * 86_400,
+                by: identity.account, device: identity.device, maxUses: uses,
+                lifetime: min(max(days, 0), 3_650) * 86_400,
                 email: email.isEmpty ? nil : email, shares: shares, send: !email.isEmpty && fields["send"] == "1",
                 caller: pages.caller(request, context, identity))
             return try await invitationsPage(
@@ -294,10 +308,12 @@ struct HouseholdPages {
                 created: created, status: .created)
         } catch let error as InvitationService.Error {
             return try await invitationsPage(
-                identity, request, context, errors: ["create": error.message], status: HTTPResponse.Status(code: error.status))
+                identity, request, context, errors: ["create": error.message],
+                status: HTTPResponse.Status(code: error.status))
         } catch let error as AccountService.Error where error != .reauthenticationRequired {
             return try await invitationsPage(
-                identity, request, context, errors: ["create": error.message], status: HTTPResponse.Status(code: error.status))
+                identity, request, context, errors: ["create": error.message],
+                status: HTTPResponse.Status(code: error.status))
         }
     }
 }

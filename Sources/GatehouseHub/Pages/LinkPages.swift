@@ -21,7 +21,9 @@ struct LinkPages {
             return try await pages.show("link", "Sign in a TV or app", ["code": code], request, context)
         }
         router.post("/link") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in?next=/link") }
+            guard let identity = try await pages.signedIn(request, context) else {
+                return pages.redirect("/sign-in?next=/link")
+            }
             let fields = try await pages.form(request, context, identity: identity)
             let typed = fields["code"] ?? ""
             let code = Self.displayCode(typed) ?? ""
@@ -37,14 +39,17 @@ struct LinkPages {
                 return try await details(pending, identity, request)
             } catch let error as any PublicError {
                 var response = try await pages.show(
-                    "link", "Sign in a TV or app", ["code": code.isEmpty ? typed.clipped(toScalars: 20) : code, "error": error.message],
+                    "link", "Sign in a TV or app",
+                    ["code": code.isEmpty ? typed.clipped(toScalars: 20) : code, "error": error.message],
                     request, context, status: HTTPResponse.Status(code: error.status))
                 if let retry = error.retryAfter { response.headers[.retryAfter] = String(retry) }
                 return response
             }
         }
         router.post("/link/decide") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in?next=/link") }
+            guard let identity = try await pages.signedIn(request, context) else {
+                return pages.redirect("/sign-in?next=/link")
+            }
             let fields = try await pages.form(request, context, identity: identity)
             let code = Self.displayCode(fields["code"] ?? "") ?? ""
             let approve = fields["decision"] == "approve"
@@ -69,7 +74,8 @@ struct LinkPages {
         }
     }
 
-    private func details(_ pending: DeviceGrantService.Pending, _ identity: HubIdentity, _ request: Request) async throws
+    private func details(_ pending: DeviceGrantService.Pending, _ identity: HubIdentity, _ request: Request)
+        async throws
         -> Response
     {
         let formatter = ISO8601DateFormatter()

@@ -19,7 +19,9 @@ struct PageRoutes {
     func register(on router: Router<HubRequestContext>) {
         // The stylesheet and script are Embedded/static/ of this target (the Content-Security-Policy allows no inline code).
         router.get("/static/app.css") { _, _ in Self.asset(EmbeddedText.staticAppCss, type: "text/css; charset=utf-8") }
-        router.get("/static/app.js") { _, _ in Self.asset(EmbeddedText.staticAppJs, type: "text/javascript; charset=utf-8") }
+        router.get("/static/app.js") { _, _ in
+            Self.asset(EmbeddedText.staticAppJs, type: "text/javascript; charset=utf-8")
+        }
         router.get("/") { request, context in
             guard let identity = try await session.anyIdentity(request, context) else { return redirect("/sign-in") }
             return redirect(identity.device.profileID == nil ? "/account" : "/profile")
@@ -256,7 +258,8 @@ struct PageRoutes {
             }
         } catch let error as SignInService.Error {
             var response = try await show(
-                "sign-in", "Sign in", ["identifier": identifier, "error": error.message, "next": next], request, context,
+                "sign-in", "Sign in", ["identifier": identifier, "error": error.message, "next": next], request,
+                context,
                 status: HTTPResponse.Status(code: error.status))
             if let retry = error.retryAfter { response.headers[.retryAfter] = String(retry) }
             return response
@@ -321,11 +324,15 @@ struct PageRoutes {
                 recoveryCode: fields["recovery_code"].flatMap { $0.isEmpty ? nil : $0 })
             return renderer.page(
                 "check-mail", title: "Password reset",
-                data: ["heading": "Password reset", "message": "Your new password is set and every device was signed out. Sign in again."],
+                data: [
+                    "heading": "Password reset",
+                    "message": "Your new password is set and every device was signed out. Sign in again.",
+                ],
                 frame: try await frame(nil, request),
                 status: .ok)
         } catch AccountService.Error.invalidToken {
-            return try await show("reset-password", "Choose a new password", ["invalid": true], request, context,
+            return try await show(
+                "reset-password", "Choose a new password", ["invalid": true], request, context,
                 status: .badRequest)
         } catch let error as any PublicError {
             return try await show(
@@ -375,7 +382,10 @@ struct PageRoutes {
                 ]
             },
             "events": events.map { event -> [String: Any] in
-                ["when": formatter.string(from: event.createdAt), "what": Self.describe(event.kind), "ipAddress": event.ipAddress]
+                [
+                    "when": formatter.string(from: event.createdAt), "what": Self.describe(event.kind),
+                    "ipAddress": event.ipAddress,
+                ]
             },
             "errors": [String: String](),
             "passkeys": try await services.passkeys.passkeys(of: account).map { passkey -> [String: Any] in
@@ -399,7 +409,9 @@ struct PageRoutes {
                 ]
             },
         ]
-        if let pending = try await services.twoFactor.pendingEnrollment(account: account), extra["hasRecoveryCodes"] == nil {
+        if let pending = try await services.twoFactor.pendingEnrollment(account: account),
+            extra["hasRecoveryCodes"] == nil
+        {
             data["enrollment"] = try Self.enrollmentData(pending)
         }
         data.merge(extra) { _, new in new }
@@ -419,7 +431,8 @@ struct PageRoutes {
     static func describe(_ kind: String) -> String {
         let names: [String: String] = [
             "account.created": "Account created", "email.verified": "Email confirmed", "email.changed": "Email changed",
-            "signin.succeeded": "Signed in", "signin.failed": "Failed sign-in", "signin.throttled": "Sign-in slowed down",
+            "signin.succeeded": "Signed in", "signin.failed": "Failed sign-in",
+            "signin.throttled": "Sign-in slowed down",
             "device.revoked": "Device signed out", "devices.signed_out_all": "Signed out of all devices",
             "password.changed": "Password changed", "password.rehashed": "Password hash upgraded",
             "password.reset_requested": "Password reset requested", "password.reset": "Password reset",
@@ -429,7 +442,8 @@ struct PageRoutes {
             "sudo.granted": "Identity confirmed", "mail.phrase_changed": "Anti-phishing phrase changed",
             "incident.applied": "Security incident measures applied", "server.update": "Media server update",
             "passkey.added": "Passkey added", "passkey.removed": "Passkey removed",
-            "passkey.possible_clone": "Passkey may have been copied", "passkey.only_changed": "Passkey-only sign-in changed",
+            "passkey.possible_clone": "Passkey may have been copied",
+            "passkey.only_changed": "Passkey-only sign-in changed",
             "app_password.created": "App password created", "app_password.revoked": "App password revoked",
             "device_link.approved": "Device approved with a code", "device_link.denied": "Device code denied",
             "device_link.unknown_code": "Wrong device code entered",
@@ -526,7 +540,8 @@ struct PageRoutes {
     func revertEmail(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         let fields = try await form(request, context, identity: try await signedIn(request, context))
         do {
-            try await services.accounts.revertEmailChange(token: fields["token"] ?? "", caller: caller(request, context))
+            try await services.accounts.revertEmailChange(
+                token: fields["token"] ?? "", caller: caller(request, context))
             return try await show(
                 "check-mail", "Address restored",
                 [
@@ -582,7 +597,8 @@ struct PageRoutes {
         guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
         _ = try await form(request, context, identity: identity)
         let id = try context.parameters.require("id")
-        try await services.appPasswords.revoke(id: id, account: identity.account, caller: caller(request, context, identity))
+        try await services.appPasswords.revoke(
+            id: id, account: identity.account, caller: caller(request, context, identity))
         return try await securityPage(identity, request, context, flash: "The app password was revoked.")
     }
 
@@ -590,7 +606,8 @@ struct PageRoutes {
         guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
         _ = try await form(request, context, identity: identity)
         let id = try context.parameters.require("id")
-        try await services.devices.revoke(deviceID: id, of: identity.account, caller: caller(request, context, identity))
+        try await services.devices.revoke(
+            deviceID: id, of: identity.account, caller: caller(request, context, identity))
         return try await securityPage(identity, request, context, flash: "The device was signed out.")
     }
 

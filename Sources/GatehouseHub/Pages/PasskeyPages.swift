@@ -1,6 +1,6 @@
 import Foundation
-import HTTPTypes
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import WebAuthn
 
@@ -167,7 +167,9 @@ struct PasskeyPages {
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
         guard let text, text.utf8.count <= 48 * 1024,
             let value = try? JSONDecoder().decode(T.self, from: Data(text.utf8))
-        else { throw RequestError(status: 422, code: "invalid_credential", message: "The passkey answer is malformed.") }
+        else {
+            throw RequestError(status: 422, code: "invalid_credential", message: "The passkey answer is malformed.")
+        }
         return value
     }
 }

@@ -21,10 +21,12 @@ struct ProfilePages {
                 let profile = try await pages.services.profiles.create(
                     account: identity.account, name: fields["name"] ?? "", pin: fields["pin"],
                     restrictions: Self.restrictions(fields), caller: pages.caller(request, context, identity))
-                return try await page(identity, request, flash: "The profile \u{201C}\(profile.name)\u{201D} was created.")
+                return try await page(
+                    identity, request, flash: "The profile \u{201C}\(profile.name)\u{201D} was created.")
             } catch let error as ProfileService.Error {
                 return try await page(
-                    identity, request, errors: ["create": error.message], status: HTTPResponse.Status(code: error.status))
+                    identity, request, errors: ["create": error.message],
+                    status: HTTPResponse.Status(code: error.status))
             }
         }
         router.post("/account/profiles/:id/restrictions") { request, context in
@@ -104,7 +106,8 @@ struct ProfilePages {
         }
         let sections = list(fields["sections"])
         return ProfileRestrictions(
-            sections: sections.isEmpty ? nil : sections, maxRating: fields["max_rating"].flatMap { $0.isEmpty ? nil : $0 },
+            sections: sections.isEmpty ? nil : sections,
+            maxRating: fields["max_rating"].flatMap { $0.isEmpty ? nil : $0 },
             allowedLabels: list(fields["allowed_labels"]), blockedLabels: list(fields["blocked_labels"]))
     }
 
@@ -157,7 +160,9 @@ struct ProfilePages {
 
     private func home(_ identity: HubIdentity, _ request: Request) async throws -> Response {
         let services = pages.services
-        guard let profile = try await services.profiles.profile(of: identity.device) else { return pages.redirect("/sign-in") }
+        guard let profile = try await services.profiles.profile(of: identity.device) else {
+            return pages.redirect("/sign-in")
+        }
         var servers: [[String: String]] = []
         for server in try await services.servers.servers(of: identity.account) {
             servers.append(["name": server.name, "url": server.url])

@@ -23,7 +23,8 @@ struct ServerPages {
                 return try await page(identity, request, flash: "\(server.name) is now yours.")
             } catch let error as any PublicError where (error as? AccountService.Error) != .reauthenticationRequired {
                 return try await page(
-                    identity, request, errors: ["claim": error.message], status: HTTPResponse.Status(code: error.status))
+                    identity, request, errors: ["claim": error.message], status: HTTPResponse.Status(code: error.status)
+                )
             }
         }
         router.post("/account/servers/share") { request, context in
@@ -44,7 +45,8 @@ struct ServerPages {
                 return try await page(identity, request, flash: "Offered. The share counts once it is accepted.")
             } catch let error as ServerService.Error {
                 return try await page(
-                    identity, request, errors: ["share": error.message], status: HTTPResponse.Status(code: error.status))
+                    identity, request, errors: ["share": error.message], status: HTTPResponse.Status(code: error.status)
+                )
             }
         }
         router.post("/account/servers/:id/unshare") { request, context in
@@ -66,7 +68,8 @@ struct ServerPages {
                 return try await page(identity, request, flash: "Accepted: the server is now shared with you.")
             } catch let error as ServerService.Error {
                 return try await page(
-                    identity, request, errors: ["pending": error.message], status: HTTPResponse.Status(code: error.status))
+                    identity, request, errors: ["pending": error.message],
+                    status: HTTPResponse.Status(code: error.status))
             }
         }
         router.post("/account/servers/:id/decline") { request, context in
@@ -79,7 +82,8 @@ struct ServerPages {
                 return try await page(identity, request, flash: "Declined: the offer is gone.")
             } catch let error as ServerService.Error {
                 return try await page(
-                    identity, request, errors: ["pending": error.message], status: HTTPResponse.Status(code: error.status))
+                    identity, request, errors: ["pending": error.message],
+                    status: HTTPResponse.Status(code: error.status))
             }
         }
         router.post("/account/servers/:id/remove") { request, context in
@@ -111,7 +115,9 @@ struct ServerPages {
             var entry: [String: Any] = [
                 "id": server.id, "name": server.name, "version": server.version, "platform": server.platform,
                 "lastSeen": formatter.string(from: server.lastSeenAt), "statusText": text, "tagClass": tag,
-                "advisories": standing.advisories.map { "\($0.id) (\($0.severity)): \($0.summary) Fixed in \($0.fixed)." },
+                "advisories": standing.advisories.map {
+                    "\($0.id) (\($0.severity)): \($0.summary) Fixed in \($0.fixed)."
+                },
             ]
             if let latest = standing.latest { entry["latest"] = latest }
             owned.append(entry)
@@ -138,7 +144,8 @@ struct ServerPages {
             "errors": errors,
         ]
         return pages.renderer.page(
-            "servers", title: "Media servers", data: data, frame: try await pages.frame(identity, request, flash: flash),
+            "servers", title: "Media servers", data: data,
+            frame: try await pages.frame(identity, request, flash: flash),
             status: status)
     }
 }

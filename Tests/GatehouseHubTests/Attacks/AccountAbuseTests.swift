@@ -9,7 +9,9 @@ import Testing
 /// What a stolen cookie, a curious outsider or a mail bomber gets from the account flows: nothing.
 @Suite("Attacks: accounts")
 struct AccountAbuseTests {
-    @Test("a stolen credential is no password oracle: 30 wrong re-authentications get 429 and are logged", arguments: Backend.allCases)
+    @Test(
+        "a stolen credential is no password oracle: 30 wrong re-authentications get 429 and are logged",
+        arguments: Backend.allCases)
     func stolenCredentialCannotGuessThePassword(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("alice")
@@ -59,7 +61,8 @@ struct AccountAbuseTests {
             try await hub.withRouter { client in
                 let free = try await client.execute(
                     uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
-                    body: JSON.body(["username": "newbie", "email": "newbie@example.com", "password": TestHub.password]))
+                    body: JSON.body(["username": "newbie", "email": "newbie@example.com", "password": TestHub.password])
+                )
                 let taken = try await client.execute(
                     uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
                     body: JSON.body(["username": "other", "email": "carla@example.com", "password": TestHub.password]))
@@ -96,7 +99,9 @@ struct AccountAbuseTests {
         }
     }
 
-    @Test("e-mail takeover drill: the change waits for the new address; the old one undoes it, signs out and forces a reset", arguments: Backend.allCases)
+    @Test(
+        "e-mail takeover drill: the change waits for the new address; the old one undoes it, signs out and forces a reset",
+        arguments: Backend.allCases)
     func emailTakeoverIsUndoneByTheOldAddress(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let victim = try await hub.makeAccount("gail")
@@ -129,7 +134,8 @@ struct AccountAbuseTests {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("hana")
             let signedIn = try await hub.signIn("hana")
-            try await hub.services.recovery.processResetRequest(identifier: "hana", caller: Caller(ipAddress: "1.2.3.4"))
+            try await hub.services.recovery.processResetRequest(
+                identifier: "hana", caller: Caller(ipAddress: "1.2.3.4"))
             let link = try await hub.token(in: "hana@example.com", subject: "Reset", prefix: "ghr")
             try await hub.services.accounts.changePassword(
                 account: account, device: signedIn.device, currentPassword: TestHub.password,
@@ -149,7 +155,8 @@ struct AccountAbuseTests {
             var account = try await hub.makeAccount("ivan")
             account.isEmailVerified = false
             try await hub.store.session.updateAccount(account)
-            try await hub.services.recovery.processResetRequest(identifier: "ivan", caller: Caller(ipAddress: "1.2.3.4"))
+            try await hub.services.recovery.processResetRequest(
+                identifier: "ivan", caller: Caller(ipAddress: "1.2.3.4"))
             #expect(!(try await hub.mail(to: "ivan@example.com").contains { $0.subject.contains("Reset") }))
         }
     }
@@ -172,7 +179,9 @@ struct AccountAbuseTests {
         }
     }
 
-    @Test("a copied client identifier does not make a device known; the server-issued secret does", arguments: Backend.allCases)
+    @Test(
+        "a copied client identifier does not make a device known; the server-issued secret does",
+        arguments: Backend.allCases)
     func knownDeviceNeedsTheIssuedSecret(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("kim")
@@ -258,7 +267,9 @@ struct AccountAbuseTests {
     // The first admin now comes from the setup link only (--first-account-is-admin is a no-op): its race is
     // HouseholdTests.setupLink (20 racing completions, exactly one admin, with TOTP on).
 
-    @Test("a password beyond the byte limit is refused before any hashing (one grapheme can carry kilobytes)", arguments: [Backend.sqlite])
+    @Test(
+        "a password beyond the byte limit is refused before any hashing (one grapheme can carry kilobytes)",
+        arguments: [Backend.sqlite])
     func oversizedPasswordIsRefusedCheaply(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("nia")
@@ -307,7 +318,9 @@ struct AccountAbuseTests {
         }
     }
 
-    @Test("a credential-stuffing wave over many accounts and addresses trips the hub-wide breaker; known devices pass", arguments: Backend.allCases)
+    @Test(
+        "a credential-stuffing wave over many accounts and addresses trips the hub-wide breaker; known devices pass",
+        arguments: Backend.allCases)
     func stuffingWaveTripsTheBreaker(backend: Backend) async throws {
         try await withHub(backend, stuffingThreshold: 30) { hub in
             try await hub.makeAccount("quin")

@@ -1,8 +1,8 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import Testing
 
 @testable import GatehouseHub
@@ -11,7 +11,9 @@ import Testing
 /// cannot tell the canaries from real accounts.
 @Suite("Attacks: a stolen database used against the hub")
 struct CanaryTests {
-    @Test("a sign-in with a canary's name alerts the admins at once and answers like any wrong password", arguments: Backend.allCases)
+    @Test(
+        "a sign-in with a canary's name alerts the admins at once and answers like any wrong password",
+        arguments: Backend.allCases)
     func canarySignInAlertsTheOperators(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.metricsToken = MetricsTests.token }) { hub in
             var admin = try await hub.makeAccount("root")
@@ -44,10 +46,13 @@ struct CanaryTests {
                 }
                 #expect(MetricsTests.sample(text, "gatehouse_canary_alerts_total") == 2)
             }
-            let alerts = try await hub.mail(to: "root@example.com").filter { $0.subject == "Alert: a canary account was used" }
+            let alerts = try await hub.mail(to: "root@example.com").filter {
+                $0.subject == "Alert: a canary account was used"
+            }
             #expect(alerts.count == 2)
             #expect(alerts.contains { $0.text.contains("sign-in on the canary account \(canary.username)") })
-            #expect(alerts.contains { $0.text.contains("password reset on the canary account \(canaries[1].username)") })
+            #expect(
+                alerts.contains { $0.text.contains("password reset on the canary account \(canaries[1].username)") })
             #expect(try await hub.mail(to: "alice@example.com").allSatisfy { !$0.subject.contains("canary") })
             let log = try await hub.store.session.auditEvents(chain: AuditEvent.systemChain, limit: 100)
             #expect(log.filter { $0.kind == AuditEvent.Kind.canaryTripped.rawValue }.count == 2)
@@ -56,7 +61,9 @@ struct CanaryTests {
         }
     }
 
-    @Test("a copy of the database cannot tell canaries from accounts: only keyed digests mark them", arguments: Backend.allCases)
+    @Test(
+        "a copy of the database cannot tell canaries from accounts: only keyed digests mark them",
+        arguments: Backend.allCases)
     func canariesAreHiddenInTheDatabase(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let canaries = try await CanaryService(environment: hub.environment).create(count: 5, domain: "example.net")

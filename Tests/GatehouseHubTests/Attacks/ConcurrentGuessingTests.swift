@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import Synchronization
 import Testing
 
 @testable import GatehouseHub
@@ -29,7 +30,9 @@ struct ConcurrentGuessingTests {
         try await hub.audit(account.id).filter { $0.kind == AuditEvent.Kind.twoFactorFailed.rawValue }.count
     }
 
-    @Test("500 concurrent wrong codes against one challenge evaluate at most the per-challenge budget", arguments: Backend.allCases)
+    @Test(
+        "500 concurrent wrong codes against one challenge evaluate at most the per-challenge budget",
+        arguments: Backend.allCases)
     func concurrentWrongCodesAgainstOneChallenge(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("carol")
@@ -55,7 +58,9 @@ struct ConcurrentGuessingTests {
         }
     }
 
-    @Test("500 concurrent wrong codes across 20 challenges evaluate at most the per-account budget", arguments: Backend.allCases)
+    @Test(
+        "500 concurrent wrong codes across 20 challenges evaluate at most the per-account budget",
+        arguments: Backend.allCases)
     func concurrentWrongCodesAcrossTwentyChallenges(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("dave")
@@ -115,7 +120,9 @@ struct ConcurrentGuessingTests {
         }
     }
 
-    @Test("200 concurrent wrong re-authentications with a stolen credential verify at most the per-account budget", arguments: Backend.allCases)
+    @Test(
+        "200 concurrent wrong re-authentications with a stolen credential verify at most the per-account budget",
+        arguments: Backend.allCases)
     func concurrentWrongReauthentications(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("gina")
@@ -141,7 +148,8 @@ struct ConcurrentGuessingTests {
         }
     }
 
-    @Test("200 concurrent claim-code guesses from one account are held to the claim budget", arguments: Backend.allCases)
+    @Test(
+        "200 concurrent claim-code guesses from one account are held to the claim budget", arguments: Backend.allCases)
     func concurrentClaimCodeGuesses(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("hank")
@@ -160,7 +168,9 @@ struct ConcurrentGuessingTests {
         }
     }
 
-    @Test("200 requests racing a revocation: none succeeds after the revoking request answered", arguments: Backend.allCases)
+    @Test(
+        "200 requests racing a revocation: none succeeds after the revoking request answered",
+        arguments: Backend.allCases)
     func requestsRacingARevocation(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("frank")
@@ -199,5 +209,3 @@ final class RevocationMark: Sendable {
     func mark() { flag.withLock { $0 = true } }
     var isMarked: Bool { flag.withLock { $0 } }
 }
-
-import Synchronization

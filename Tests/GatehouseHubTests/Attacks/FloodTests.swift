@@ -1,7 +1,7 @@
 import Foundation
-@testable import GatehouseCore
 import Testing
 
+@testable import GatehouseCore
 @testable import GatehouseHub
 
 /// Requests an outsider can repeat cheaply must not fill tables, mailboxes or guess a live code.
@@ -27,11 +27,13 @@ struct FloodTests {
             }
             #expect(throttled == 30 - ServerService.claimRequestPolicy.freeAttempts)
             // Another address is not held up.
-            _ = try await hub.services.servers.requestClaim(Self.claimRequest(99), caller: Caller(ipAddress: "203.0.113.41"))
+            _ = try await hub.services.servers.requestClaim(
+                Self.claimRequest(99), caller: Caller(ipAddress: "203.0.113.41"))
         }
     }
 
-    @Test("guessing claim codes is throttled per account, and the live code is never found", arguments: Backend.allCases)
+    @Test(
+        "guessing claim codes is throttled per account, and the live code is never found", arguments: Backend.allCases)
     func claimCodeGuessingIsThrottled(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("rhea")
@@ -65,7 +67,8 @@ struct FloodTests {
             }
             var resets = 0
             for index in 0..<3 {
-                resets += try await hub.mail(to: "user\(index)@example.com").filter { $0.subject.contains("Reset") }.count
+                resets += try await hub.mail(to: "user\(index)@example.com").filter { $0.subject.contains("Reset") }
+                    .count
             }
             // 20 requests an hour per address reach the lookup; each account gets at most 5 mails an hour.
             #expect(resets <= 15)

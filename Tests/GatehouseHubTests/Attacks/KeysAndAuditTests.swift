@@ -43,8 +43,9 @@ struct KeysAndAuditTests {
         let s1 = try Curve25519.Signing.PublicKey(rawRepresentation: s1Bytes)
         let endorsement = try #require(after[0].signature)
         let signature = try #require(Encoding.bytes(base64URL: endorsement))
-        #expect(s1.isValidSignature(
-            signature, for: MediaTokenSigner.endorsementMessage(kid: "s2", publicKey: after[0].publicKey)))
+        #expect(
+            s1.isValidSignature(
+                signature, for: MediaTokenSigner.endorsementMessage(kid: "s2", publicKey: after[0].publicKey)))
         #expect(KeyringCheck.value(for: ring) == check)
         // Ids are never reused, and the retired key survives a save and load.
         ring.rotate(now: Self.start)
@@ -81,7 +82,9 @@ struct KeysAndAuditTests {
             #expect(try await hub.store.valuesUsingKey(rotated.currentDataKey.id, kind: .data) == 1)
             let stored = try #require(try await hub.store.session.totpEnrollment(accountID: alice.id))
             #expect(stored.sealedSecret.hasPrefix(rotated.currentDataKey.id + ":"))
-            #expect(throws: Never.self) { _ = try SecretBox(keyring: rotated).open(stored.sealedSecret, owner: alice.id) }
+            #expect(throws: Never.self) {
+                _ = try SecretBox(keyring: rotated).open(stored.sealedSecret, owner: alice.id)
+            }
         }
     }
 
@@ -102,7 +105,9 @@ struct KeysAndAuditTests {
         }
     }
 
-    @Test("an edited (and rehashed) or deleted audit entry is caught by the signed checkpoint", arguments: Backend.allCases)
+    @Test(
+        "an edited (and rehashed) or deleted audit entry is caught by the signed checkpoint",
+        arguments: Backend.allCases)
     func checkpointCatchesTampering(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let alice = try await hub.makeAccount("alice")
@@ -124,7 +129,10 @@ struct KeysAndAuditTests {
             let key = hub.environment.keyring.derivedKey(purpose: AuditChain.keyPurpose)
             let keyedAfter = try await hub.store.session.auditKeyedAfter()
             #expect(keyedAfter == 0)
-            #expect(try await hub.store.session.auditChain(alice.id).allSatisfy { $0.hash.hasPrefix(AuditChain.keyedPrefix) })
+            #expect(
+                try await hub.store.session.auditChain(alice.id).allSatisfy {
+                    $0.hash.hasPrefix(AuditChain.keyedPrefix)
+                })
             #expect(try await service.verifyChains().broken.isEmpty)
 
             // 1. Edit alice's first entry and recompute her chain with the plain rule (the key is not in the
@@ -141,7 +149,9 @@ struct KeysAndAuditTests {
             // 2. Delete bob's newest entry (covered by the checkpoint): a truncation no chain rule can see.
             let bobs = try await hub.store.session.auditChain(bob.id)
             try await hub.store.execute("DELETE FROM audit_events WHERE id = \(try #require(bobs.last).id)")
-            #expect(AuditChain.verify(try await hub.store.session.auditChain(bob.id), key: key, keyedAfter: keyedAfter) == nil)
+            #expect(
+                AuditChain.verify(try await hub.store.session.auditChain(bob.id), key: key, keyedAfter: keyedAfter)
+                    == nil)
             let deleted = try await service.verify(note: checkpoint.note).problems
             #expect(deleted.count == 2)
             #expect(deleted.contains { $0.contains(bob.id) && $0.contains("truncated") })
@@ -158,7 +168,8 @@ struct KeysAndAuditTests {
             #expect(try await service.verify(note: checkpoint.note).problems.contains { $0.contains("cut-over") })
 
             // 5. A forged checkpoint (the attacker's own heads) does not verify.
-            let forged = checkpoint.note.replacingOccurrences(of: checkpoint.heads[0].hash, with: String(repeating: "a", count: 64))
+            let forged = checkpoint.note.replacingOccurrences(
+                of: checkpoint.heads[0].hash, with: String(repeating: "a", count: 64))
             await #expect(throws: AuditCheckpoint.Failure.self) { _ = try await service.verify(note: forged) }
             var stranger = Keyring.generate()
             stranger.rotate()
@@ -179,7 +190,8 @@ struct KeysAndAuditTests {
                     createdAt: stamp, previousHash: previous)
                 try await hub.store.execute(
                     "INSERT INTO audit_events (chain, kind, ip_address, detail, created_at, previous_hash, hash) "
-                        + "VALUES ('acct-old', 'signin.succeeded', '192.0.2.1', '\(detail)', 1700000000, '\(previous)', '\(hash)')")
+                        + "VALUES ('acct-old', 'signin.succeeded', '192.0.2.1', '\(detail)', 1700000000, '\(previous)', '\(hash)')"
+                )
                 previous = hash
             }
             let last = try await hub.store.session.auditChain("acct-old").last?.id ?? 0
@@ -200,7 +212,9 @@ struct KeysAndAuditTests {
         }
     }
 
-    @Test("recovery codes: digests under a key of their own, bound to the account; older digests still work", arguments: Backend.allCases)
+    @Test(
+        "recovery codes: digests under a key of their own, bound to the account; older digests still work",
+        arguments: Backend.allCases)
     func recoveryDigestsAreBoundToTheAccount(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let alice = try await hub.makeAccount("alice")
@@ -208,9 +222,12 @@ struct KeysAndAuditTests {
             let twoFactor = hub.services.twoFactor
             let aliceCodes = try await twoFactor.regenerateRecoveryCodesForTest(hub, alice)
             let bobCodes = try await twoFactor.regenerateRecoveryCodesForTest(hub, bob)
-            #expect(try await hub.store.number("SELECT count(*) AS n FROM recovery_codes WHERE digest LIKE 'r1:%'") == 20)
+            #expect(
+                try await hub.store.number("SELECT count(*) AS n FROM recovery_codes WHERE digest LIKE 'r1:%'") == 20)
             let code = aliceCodes[0]
-            #expect(twoFactor.recoveryDigest(code, accountID: alice.id) != twoFactor.recoveryDigest(code, accountID: bob.id))
+            #expect(
+                twoFactor.recoveryDigest(code, accountID: alice.id) != twoFactor.recoveryDigest(code, accountID: bob.id)
+            )
             // The digest is not an HMAC under the pepper itself (which Argon2 uses as its secret input).
             let pepper = hub.environment.keyring.peppers[0]
             let underPepper = Encoding.hex(
@@ -221,7 +238,8 @@ struct KeysAndAuditTests {
             let legacy = twoFactor.recoveryDigests(aliceCodes[1], accountID: alice.id)[1]
             #expect(legacy.hasPrefix(pepper.id + ":"))
             try await hub.store.execute(
-                "UPDATE recovery_codes SET digest = '\(legacy)' WHERE digest = '\(twoFactor.recoveryDigest(aliceCodes[1], accountID: alice.id))'")
+                "UPDATE recovery_codes SET digest = '\(legacy)' WHERE digest = '\(twoFactor.recoveryDigest(aliceCodes[1], accountID: alice.id))'"
+            )
             let now = hub.clock.now()
             func spend(_ code: String, _ account: Account) async throws -> Bool {
                 try await hub.store.transaction { tx in
@@ -238,7 +256,9 @@ struct KeysAndAuditTests {
         }
     }
 
-    @Test("checkpoints taken while hundreds of entries are appended at once all verify (no false alarm)", arguments: Backend.allCases)
+    @Test(
+        "checkpoints taken while hundreds of entries are appended at once all verify (no false alarm)",
+        arguments: Backend.allCases)
     func checkpointsUnderConcurrentAppends(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let service = AuditCheckpointService(environment: hub.environment)
@@ -284,6 +304,8 @@ struct KeysAndAuditTests {
         let opened = try AuditCheckpoint.open(old.note, keyring: ring)
         #expect(opened.keyID == "s1")
         #expect(opened.heads == heads)
-        #expect(try AuditCheckpoint.open(AuditCheckpoint.sign(heads: heads, at: Date(), keyring: ring).note, keyring: ring).keyID == "s2")
+        #expect(
+            try AuditCheckpoint.open(AuditCheckpoint.sign(heads: heads, at: Date(), keyring: ring).note, keyring: ring)
+                .keyID == "s2")
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import Testing
 
 @testable import GatehouseHub
@@ -18,7 +18,8 @@ struct PasskeySecondFactorTests {
         let response = try await client.execute(
             uri: "/api/v1/sessions", method: .post, headers: JSON.headers,
             body: JSON.body([
-                "identifier": name, "password": TestHub.password, "device": ["name": "tablet", "client_identifier": "tablet-1"],
+                "identifier": name, "password": TestHub.password,
+                "device": ["name": "tablet", "client_identifier": "tablet-1"],
             ]))
         let body = JSON.object(response)
         guard let challenge = body["challenge"] as? String else {
@@ -49,7 +50,9 @@ struct PasskeySecondFactorTests {
         return (id, publicKey)
     }
 
-    @Test("password then passkey signs in; the mails name the passkey and the device that added it", arguments: Backend.allCases)
+    @Test(
+        "password then passkey signs in; the mails name the passkey and the device that added it",
+        arguments: Backend.allCases)
     func passwordThenPasskeySignsIn(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("alice")
@@ -80,16 +83,19 @@ struct PasskeySecondFactorTests {
             let addedMail = try #require(mail.first { $0.subject.contains("A passkey was added") })
             #expect(addedMail.text.contains("Made from alice (tests, Linux) at "))
             #expect(addedMail.text.contains(", confirmed with the password.\n"))
-            #expect(mail.contains {
-                $0.subject.contains("New sign-in")
-                    && $0.text.contains("It signed in with the password and the passkey \u{201C}Phone\u{201D}.")
-            })
+            #expect(
+                mail.contains {
+                    $0.subject.contains("New sign-in")
+                        && $0.text.contains("It signed in with the password and the passkey \u{201C}Phone\u{201D}.")
+                })
             let twoFactorOn = try #require(mail.first { $0.subject.contains("Two-factor sign-in turned on") })
             #expect(!twoFactorOn.text.contains("Made from"), "an operator-side change names no device")
         }
     }
 
-    @Test("a passkey-alone sign-in and a recovery-code sign-in are named as such in the new-sign-in mail", arguments: Backend.allCases)
+    @Test(
+        "a passkey-alone sign-in and a recovery-code sign-in are named as such in the new-sign-in mail",
+        arguments: Backend.allCases)
     func mailsNameTheCredentialUsed(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("bob")
@@ -103,9 +109,11 @@ struct PasskeySecondFactorTests {
                 #expect(signedIn.status == .created)
             }
             var mail = try await hub.mail(to: "bob@example.com")
-            #expect(mail.contains {
-                $0.subject.contains("New sign-in") && $0.text.contains("It signed in with the passkey \u{201C}Laptop key\u{201D}.")
-            })
+            #expect(
+                mail.contains {
+                    $0.subject.contains("New sign-in")
+                        && $0.text.contains("It signed in with the passkey \u{201C}Laptop key\u{201D}.")
+                })
 
             let codes = try await hub.services.twoFactor.regenerateRecoveryCodesForTest(hub, account)
             hub.clock.advance(60)
@@ -117,13 +125,17 @@ struct PasskeySecondFactorTests {
                 #expect(answered.status == .created, "\(String(buffer: answered.body))")
             }
             mail = try await hub.mail(to: "bob@example.com")
-            #expect(mail.contains {
-                $0.subject.contains("New sign-in") && $0.text.contains("It signed in with the password and a recovery code.")
-            })
+            #expect(
+                mail.contains {
+                    $0.subject.contains("New sign-in")
+                        && $0.text.contains("It signed in with the password and a recovery code.")
+                })
         }
     }
 
-    @Test("a passkey second step needs the password's challenge, the account's own passkey and its own ceremony", arguments: Backend.allCases)
+    @Test(
+        "a passkey second step needs the password's challenge, the account's own passkey and its own ceremony",
+        arguments: Backend.allCases)
     func secondStepIsBoundToItsChallengeAndAccount(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let alice = try await hub.makeAccount("alice")

@@ -1,8 +1,8 @@
 import Foundation
 import GatehouseCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import Testing
 import WebAuthn
 
@@ -69,7 +69,8 @@ struct PasskeyTests {
 
                 let listed = try await client.execute(
                     uri: "/api/v1/account/passkeys", method: .get, headers: JSON.bearer(token))
-                let list = (try? JSONSerialization.jsonObject(with: Data(listed.body.readableBytesView))) as? [[String: Any]]
+                let list =
+                    (try? JSONSerialization.jsonObject(with: Data(listed.body.readableBytesView))) as? [[String: Any]]
                 #expect(list?.count == 1)
                 #expect(list?.first?["name"] as? String == "Laptop")
 
@@ -86,7 +87,8 @@ struct PasskeyTests {
 
                 // The new credential works.
                 if let newToken = body["token"] as? String {
-                    let me = try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(newToken))
+                    let me = try await client.execute(
+                        uri: "/api/v1/account", method: .get, headers: JSON.bearer(newToken))
                     #expect(me.status == .ok)
                 }
             }
@@ -123,7 +125,9 @@ struct PasskeyTests {
         }
     }
 
-    @Test("a challenge is single use: a second, freshly signed answer to a used challenge is refused", arguments: Backend.allCases)
+    @Test(
+        "a challenge is single use: a second, freshly signed answer to a used challenge is refused",
+        arguments: Backend.allCases)
     func challengeReuseIsRefused(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("alice")
@@ -132,14 +136,17 @@ struct PasskeyTests {
             try await hub.withRouter { client in
                 try await Self.addPasskey(client, token: token, passkey)
                 let (id, options) = try await Self.signInOptions(client)
-                #expect(try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options)).status == .created)
+                #expect(
+                    try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options)).status
+                        == .created)
                 let again = try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options))
                 #expect(again.status == .unauthorized)
                 #expect(Self.errorCode(again) == Self.genericFailure)
 
                 // A registration challenge is single use too, and is not a sign-in challenge.
                 let regOptions = try await client.execute(
-                    uri: "/api/v1/account/passkeys/options", method: .post, headers: JSON.bearer(token), body: JSON.body([:]))
+                    uri: "/api/v1/account/passkeys/options", method: .post, headers: JSON.bearer(token),
+                    body: JSON.body([:]))
                 let ceremony = JSON.object(regOptions)
                 let regID = ceremony["challenge_id"] as? String ?? ""
                 let publicKey = ceremony["public_key"] as? [String: Any] ?? [:]
@@ -150,10 +157,13 @@ struct PasskeyTests {
                 let used = try await client.execute(
                     uri: "/api/v1/account/passkeys", method: .post, headers: JSON.bearer(token),
                     body: JSON.body(["challenge_id": regID, "name": "x", "credential": try second.register(publicKey)]))
-                #expect(used.status == .created, "the cross-purpose try must not consume it: \(String(buffer: used.body))")
+                #expect(
+                    used.status == .created, "the cross-purpose try must not consume it: \(String(buffer: used.body))")
                 let reused = try await client.execute(
                     uri: "/api/v1/account/passkeys", method: .post, headers: JSON.bearer(token),
-                    body: JSON.body(["challenge_id": regID, "name": "y", "credential": try TestPasskey().register(publicKey)]))
+                    body: JSON.body([
+                        "challenge_id": regID, "name": "y", "credential": try TestPasskey().register(publicKey),
+                    ]))
                 #expect(reused.status == .badRequest)
                 #expect(Self.errorCode(reused) == "invalid_challenge")
             }
@@ -161,20 +171,24 @@ struct PasskeyTests {
             try await hub.withRouter { client in
                 let (id, options) = try await Self.signInOptions(client)
                 hub.clock.advance(PasskeyService.challengeLifetime + 1)
-                let late = try await Self.finishSignIn(client, challengeID: id, credential: TestPasskey().assert(options))
+                let late = try await Self.finishSignIn(
+                    client, challengeID: id, credential: TestPasskey().assert(options))
                 #expect(late.status == .unauthorized)
             }
         }
     }
 
-    @Test("a phishing origin gets nothing: assertions and registrations from another origin are refused", arguments: Backend.allCases)
+    @Test(
+        "a phishing origin gets nothing: assertions and registrations from another origin are refused",
+        arguments: Backend.allCases)
     func wrongOriginIsRefused(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("alice")
             let token = try await hub.signIn("alice").token.value
             let passkey = TestPasskey()
             try await hub.withRouter { client in
-                let phished = try await Self.addPasskey(client, token: token, TestPasskey(), origin: "http://hub.test.evil.example")
+                let phished = try await Self.addPasskey(
+                    client, token: token, TestPasskey(), origin: "http://hub.test.evil.example")
                 #expect(phished.status == .badRequest)
                 #expect(Self.errorCode(phished) == "passkey_refused")
 
@@ -199,13 +213,19 @@ struct PasskeyTests {
                     uri: "/api/v1/sessions", method: .post, headers: JSON.headers,
                     body: JSON.body(["identifier": "alice", "password": "not-the-password"]))
                 let (id, options) = try await Self.signInOptions(client)
-                let unknown = try await Self.finishSignIn(client, challengeID: id, credential: TestPasskey().assert(options))
+                let unknown = try await Self.finishSignIn(
+                    client, challengeID: id, credential: TestPasskey().assert(options))
                 #expect(unknown.status == wrongPassword.status)
                 #expect(JSON.sansRequestID(unknown) == JSON.sansRequestID(wrongPassword))
                 let garbage = try await client.execute(
                     uri: "/api/v1/sessions/passkey", method: .post, headers: JSON.headers,
-                    body: JSON.body(["challenge_id": "ghw_nope", "credential": ["id": "!!", "rawId": "!!", "type": "public-key",
-                        "response": ["clientDataJSON": "", "authenticatorData": "", "signature": ""]]]))
+                    body: JSON.body([
+                        "challenge_id": "ghw_nope",
+                        "credential": [
+                            "id": "!!", "rawId": "!!", "type": "public-key",
+                            "response": ["clientDataJSON": "", "authenticatorData": "", "signature": ""],
+                        ],
+                    ]))
                 #expect(garbage.status == .unauthorized)
                 let malformed = try await client.execute(
                     uri: "/api/v1/sessions/passkey", method: .post, headers: JSON.headers,
@@ -232,7 +252,8 @@ struct PasskeyTests {
             hub.clock.advance(hub.environment.settings.reauthenticationWindow + 60)
             try await hub.withRouter { client in
                 let optionsResponse = try await client.execute(
-                    uri: "/api/v1/session/reauthenticate/passkey/options", method: .post, headers: JSON.bearer(bobToken),
+                    uri: "/api/v1/session/reauthenticate/passkey/options", method: .post,
+                    headers: JSON.bearer(bobToken),
                     body: JSON.body([:]))
                 #expect(optionsResponse.status == .ok)
                 let ceremony = JSON.object(optionsResponse)
@@ -269,7 +290,8 @@ struct PasskeyTests {
         }
     }
 
-    @Test("a cloned passkey (its counter going backwards) is logged and mailed to the owner", arguments: Backend.allCases)
+    @Test(
+        "a cloned passkey (its counter going backwards) is logged and mailed to the owner", arguments: Backend.allCases)
     func signCountRegressionIsFlagged(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("alice")
@@ -278,9 +300,12 @@ struct PasskeyTests {
             try await hub.withRouter { client in
                 try await Self.addPasskey(client, token: token, passkey)
                 var (id, options) = try await Self.signInOptions(client)
-                #expect(try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options, count: 10)).status == .created)
+                #expect(
+                    try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options, count: 10))
+                        .status == .created)
                 (id, options) = try await Self.signInOptions(client)
-                let clone = try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options, count: 4))
+                let clone = try await Self.finishSignIn(
+                    client, challengeID: id, credential: passkey.assert(options, count: 4))
                 #expect(clone.status == .created)
             }
             let log = try await hub.audit(account.id)
@@ -293,7 +318,9 @@ struct PasskeyTests {
         }
     }
 
-    @Test("a copied database holds only public keys: no form of the authenticator's private key is stored", arguments: Backend.allCases)
+    @Test(
+        "a copied database holds only public keys: no form of the authenticator's private key is stored",
+        arguments: Backend.allCases)
     func databaseHoldsOnlyPublicKeys(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("alice")
@@ -302,7 +329,9 @@ struct PasskeyTests {
             try await hub.withRouter { client in
                 try await Self.addPasskey(client, token: token, passkey)
                 let (id, options) = try await Self.signInOptions(client)
-                #expect(try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options)).status == .created)
+                #expect(
+                    try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options)).status
+                        == .created)
             }
             let rows = try await hub.store.rawRows("SELECT * FROM passkeys")
             #expect(rows.count == 1)
@@ -353,18 +382,23 @@ struct PasskeyTests {
                 #expect(JSON.sansRequestID(right) == JSON.sansRequestID(wrong))
                 // Its last passkey stays.
                 let remove = try await client.execute(
-                    uri: "/api/v1/account/passkeys/\(passkey.credentialIdText)", method: .delete, headers: JSON.bearer(token))
+                    uri: "/api/v1/account/passkeys/\(passkey.credentialIdText)", method: .delete,
+                    headers: JSON.bearer(token))
                 #expect(remove.status == .conflict)
                 // The passkey still signs in.
                 let (id, options) = try await Self.signInOptions(client)
-                #expect(try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options)).status == .created)
+                #expect(
+                    try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options)).status
+                        == .created)
             }
             let log = try await hub.audit(account.id)
             #expect(log.contains { $0.kind == "signin.failed" && $0.detail.contains("passkey required") })
         }
     }
 
-    @Test("with --admin-credential passkey an admin's password does not sign in; a passkey does", arguments: Backend.allCases)
+    @Test(
+        "with --admin-credential passkey an admin's password does not sign in; a passkey does",
+        arguments: Backend.allCases)
     func adminsMustSignInWithAPasskey(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.adminsNeedPasskey = true }) { hub in
             guard
@@ -398,7 +432,8 @@ struct PasskeyTests {
             let ceremony = try await hub.services.passkeys.registrationOptions(account: admin, device: device)
             let options = try TestPasskey.dictionary(ceremony.options)
             let credential = try JSONDecoder().decode(
-                RegistrationResponseJSON.self, from: JSONSerialization.data(withJSONObject: try passkey.register(options)))
+                RegistrationResponseJSON.self,
+                from: JSONSerialization.data(withJSONObject: try passkey.register(options)))
             _ = try await hub.services.passkeys.register(
                 account: admin, device: device, challengeID: ceremony.challengeID, name: "Key",
                 credential: credential, caller: Caller(ipAddress: "operator"))
@@ -411,7 +446,8 @@ struct PasskeyTests {
         }
     }
 
-    @Test("a hijacked stale session cannot add or remove passkeys without re-authenticating", arguments: Backend.allCases)
+    @Test(
+        "a hijacked stale session cannot add or remove passkeys without re-authenticating", arguments: Backend.allCases)
     func passkeyChangesNeedRecentReauthentication(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("alice")
@@ -425,14 +461,16 @@ struct PasskeyTests {
                 let add = try await Self.addPasskey(client, token: token, TestPasskey())
                 #expect(add.status == .forbidden)
                 let remove = try await client.execute(
-                    uri: "/api/v1/account/passkeys/\(passkey.credentialIdText)", method: .delete, headers: JSON.bearer(token))
+                    uri: "/api/v1/account/passkeys/\(passkey.credentialIdText)", method: .delete,
+                    headers: JSON.bearer(token))
                 #expect(remove.status == .forbidden)
                 let reauth = try await client.execute(
                     uri: "/api/v1/session/reauthenticate", method: .post, headers: JSON.bearer(token),
                     body: JSON.body(["password": TestHub.password]))
                 #expect(reauth.status == .ok)
                 let removed = try await client.execute(
-                    uri: "/api/v1/account/passkeys/\(passkey.credentialIdText)", method: .delete, headers: JSON.bearer(token))
+                    uri: "/api/v1/account/passkeys/\(passkey.credentialIdText)", method: .delete,
+                    headers: JSON.bearer(token))
                 #expect(removed.status == .noContent)
                 let (id, options) = try await Self.signInOptions(client)
                 let gone = try await Self.finishSignIn(client, challengeID: id, credential: passkey.assert(options))
@@ -462,7 +500,8 @@ struct PasskeyRecoveryTests {
                     body: JSON.body(["enabled": true]))
                 #expect(on.status == .ok)
             }
-            try await hub.services.recovery.processResetRequest(identifier: "alice", caller: Caller(ipAddress: "192.0.2.9"))
+            try await hub.services.recovery.processResetRequest(
+                identifier: "alice", caller: Caller(ipAddress: "192.0.2.9"))
             let link = try await hub.token(in: "alice@example.com", subject: "Reset", prefix: "ghr")
             let newPassword = "quartz-fennel-harbour-77"
             try await hub.withRouter { client in
@@ -500,7 +539,8 @@ struct PasskeyTakeoverTests {
             let stolen = try await hub.signIn("gail")
             let intruderKey = TestPasskey()
             try await hub.withRouter { client in
-                let added = try await PasskeyTests.addPasskey(client, token: stolen.token.value, intruderKey, name: "mine")
+                let added = try await PasskeyTests.addPasskey(
+                    client, token: stolen.token.value, intruderKey, name: "mine")
                 #expect(added.status == .created)
             }
             let services = hub.services
@@ -524,11 +564,15 @@ struct PasskeyTakeoverTests {
 
 @Suite("Attacks: passkey pages")
 struct PasskeyPageTests {
-    @Test("another site cannot drive the pages' passkey ceremonies (origin and CSRF checked)", arguments: Backend.allCases)
+    @Test(
+        "another site cannot drive the pages' passkey ceremonies (origin and CSRF checked)", arguments: Backend.allCases
+    )
     func crossSitePasskeyCeremoniesAreRefused(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.withRouter { client in
-                let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example"]
+                let form: HTTPFields = [
+                    .contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example",
+                ]
                 for path in ["/sign-in/passkey/options", "/sign-in/passkey"] {
                     let foreign = try await client.execute(
                         uri: path, method: .post, headers: form, body: ByteBuffer(string: "csrf=x"))
@@ -548,17 +592,21 @@ struct PasskeyPageTests {
 
 @Suite("Attacks: passkey challenge flood")
 struct PasskeyChallengeFloodTests {
-    @Test("anonymous sign-in challenges cannot pile up: 20 live per address, expired ones purged", arguments: Backend.allCases)
+    @Test(
+        "anonymous sign-in challenges cannot pile up: 20 live per address, expired ones purged",
+        arguments: Backend.allCases)
     func signInChallengesAreBounded(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let caller = Caller(ipAddress: "203.0.113.5")
             for _ in 0..<60 { _ = try await hub.services.passkeys.signInOptions(caller: caller) }
             _ = try await hub.services.passkeys.signInOptions(caller: Caller(ipAddress: "203.0.113.6"))
-            let live = try await hub.store.rawRows("SELECT digest FROM one_time_tokens WHERE purpose = 'passkey_signin'")
+            let live = try await hub.store.rawRows(
+                "SELECT digest FROM one_time_tokens WHERE purpose = 'passkey_signin'")
             #expect(live.count == PasskeyService.liveSignInChallengesPerAddress + 1)
             hub.clock.advance(PasskeyService.challengeLifetime + 1)
             #expect(try await hub.services.passkeys.purgeExpiredChallenges() == live.count)
-            let left = try await hub.store.rawRows("SELECT digest FROM one_time_tokens WHERE purpose = 'passkey_signin'")
+            let left = try await hub.store.rawRows(
+                "SELECT digest FROM one_time_tokens WHERE purpose = 'passkey_signin'")
             #expect(left.isEmpty)
         }
     }
@@ -566,7 +614,9 @@ struct PasskeyChallengeFloodTests {
 
 @Suite("Attacks: passkey-only sudo mode")
 struct PasskeyOnlySudoTests {
-    @Test("a stolen session plus a leaked password gets no sudo mode on a passkey-only account; the passkey does", arguments: Backend.allCases)
+    @Test(
+        "a stolen session plus a leaked password gets no sudo mode on a passkey-only account; the passkey does",
+        arguments: Backend.allCases)
     func leakedPasswordGivesNoSudoOnPasskeyOnlyAccount(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("alice")

@@ -12,7 +12,9 @@ import Testing
 /// devices, and lets the owners' known devices through.
 @Suite("Attacks: a credential-stuffing wave")
 struct StuffingWaveTests {
-    @Test("1,000 accounts from 200 addresses: the operators are alerted once, the owner's known device signs in", arguments: Backend.allCases)
+    @Test(
+        "1,000 accounts from 200 addresses: the operators are alerted once, the owner's known device signs in",
+        arguments: Backend.allCases)
     func waveIsNoticedAndKnownDevicesPass(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.metricsToken = MetricsTests.token }) { hub in
             var admin = try await hub.makeAccount("root")
@@ -71,7 +73,9 @@ struct StuffingWaveTests {
             // The operators were told once, by mail, in the log and in the metrics.
             var alerts: [(subject: String, text: String)] = []
             for _ in 0..<50 {
-                alerts = try await hub.mail(to: "root@example.com").filter { $0.subject.contains("credential-stuffing wave") }
+                alerts = try await hub.mail(to: "root@example.com").filter {
+                    $0.subject.contains("credential-stuffing wave")
+                }
                 if !alerts.isEmpty { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -82,7 +86,9 @@ struct StuffingWaveTests {
             try await hub.withRouter { client in
                 let text = try await MetricsTests.scrape(client)
                 #expect(MetricsTests.sample(text, "gatehouse_stuffing_waves_total") == 1)
-                #expect((MetricsTests.sample(text, #"gatehouse_signins_total{method="password",outcome="throttled"}"#) ?? 0) >= 300)
+                #expect(
+                    (MetricsTests.sample(text, #"gatehouse_signins_total{method="password",outcome="throttled"}"#) ?? 0)
+                        >= 300)
                 // The operators' page shows the wave.
                 var headers = HTTPFields()
                 headers[.cookie] = "__Host-gh_session=" + operatorSession

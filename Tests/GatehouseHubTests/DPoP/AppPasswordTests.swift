@@ -24,7 +24,9 @@ struct AppPasswordTests {
         ).1.value
     }
 
-    @Test("Creation needs a recent re-authentication; the secret is stored keyed; default lifetime one year", arguments: Backend.allCases)
+    @Test(
+        "Creation needs a recent re-authentication; the secret is stored keyed; default lifetime one year",
+        arguments: Backend.allCases)
     func creationRules(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("kim")
@@ -36,7 +38,9 @@ struct AppPasswordTests {
             #expect(password.name == "TV app" && password.scopes == [.media])
             #expect(password.expiresAt.timeIntervalSince(password.createdAt) == 365 * 86_400)
             // Found by its keyed digest, never by the secret itself.
-            #expect(try await hub.store.session.appPassword(digest: hub.environment.digest(secret.value))?.id == password.id)
+            #expect(
+                try await hub.store.session.appPassword(digest: hub.environment.digest(secret.value))?.id == password.id
+            )
             #expect(try await hub.store.session.appPassword(digest: secret.value) == nil)
             hub.clock.advance(hub.environment.settings.reauthenticationWindow + 1)
             await #expect(throws: AccountService.Error.reauthenticationRequired) {
@@ -45,7 +49,9 @@ struct AppPasswordTests {
         }
     }
 
-    @Test("A media-scope app password fetches a media token and can neither read nor change the account", arguments: Backend.allCases)
+    @Test(
+        "A media-scope app password fetches a media token and can neither read nor change the account",
+        arguments: Backend.allCases)
     func mediaScope(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let owner = try await hub.makeAccount("lee")
@@ -56,11 +62,16 @@ struct AppPasswordTests {
                     uri: "/api/v1/servers/srv1/token", method: .post, headers: Self.basic("lee", secret))
                 #expect(token.status == .ok)
                 #expect((JSON.object(token)["token"] as? String)?.hasPrefix("v1.") == true)
-                #expect(try await client.execute(uri: "/api/v1/servers", method: .get, headers: Self.basic("lee", secret)).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/api/v1/servers", method: .get, headers: Self.basic("lee", secret))
+                        .status == .ok)
                 for (method, uri, body) in [
                     (HTTPRequest.Method.get, "/api/v1/account", [String: Any]()),
                     (.get, "/api/v1/devices", [:]),
-                    (.post, "/api/v1/account/password", ["current_password": TestHub.password, "new_password": "a-whole-new-passphrase-9"]),
+                    (
+                        .post, "/api/v1/account/password",
+                        ["current_password": TestHub.password, "new_password": "a-whole-new-passphrase-9"]
+                    ),
                     (.post, "/api/v1/account/email", ["password": TestHub.password, "new_email": "x@example.com"]),
                     (.post, "/api/v1/account/2fa/totp", [:]),
                     (.post, "/api/v1/account/app-passwords", ["name": "more", "scopes": ["media"]]),
@@ -70,23 +81,34 @@ struct AppPasswordTests {
                     let response = try await client.execute(
                         uri: uri, method: method, headers: Self.basic("lee", secret), body: JSON.body(body))
                     #expect(response.status == .forbidden, "\(method) \(uri)")
-                    #expect((JSON.object(response)["error"] as? [String: Any])?["code"] as? String == "app_password_not_allowed")
+                    #expect(
+                        (JSON.object(response)["error"] as? [String: Any])?["code"] as? String
+                            == "app_password_not_allowed")
                 }
             }
-            #expect(try await hub.audit(owner.id).contains { $0.kind == AuditEvent.Kind.passwordChanged.rawValue } == false)
+            #expect(
+                try await hub.audit(owner.id).contains { $0.kind == AuditEvent.Kind.passwordChanged.rawValue } == false)
         }
     }
 
-    @Test("account:read reads but changes nothing, and the services refuse security changes even when reached directly", arguments: Backend.allCases)
+    @Test(
+        "account:read reads but changes nothing, and the services refuse security changes even when reached directly",
+        arguments: Backend.allCases)
     func readScopeAndServiceRules(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("max")
             let signedIn = try await hub.signIn("max")
             let secret = try await Self.create(hub, signedIn, scopes: [.accountRead])
             try await hub.withRouter { client in
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("max", secret)).status == .ok)
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("max@example.com", secret)).status == .ok)
-                let token = try await client.execute(uri: "/api/v1/servers/x/token", method: .post, headers: Self.basic("max", secret))
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("max", secret))
+                        .status == .ok)
+                #expect(
+                    try await client.execute(
+                        uri: "/api/v1/account", method: .get, headers: Self.basic("max@example.com", secret)
+                    ).status == .ok)
+                let token = try await client.execute(
+                    uri: "/api/v1/servers/x/token", method: .post, headers: Self.basic("max", secret))
                 #expect(token.status == .forbidden)
                 let phrase = try await client.execute(
                     uri: "/api/v1/account/anti-phishing-phrase", method: .put, headers: Self.basic("max", secret),
@@ -125,7 +147,9 @@ struct AppPasswordTests {
         }
     }
 
-    @Test("Revoked one at a time and by sign-out-all (in the revocation log, for media servers); expired ones refused", arguments: Backend.allCases)
+    @Test(
+        "Revoked one at a time and by sign-out-all (in the revocation log, for media servers); expired ones refused",
+        arguments: Backend.allCases)
     func revocationAndExpiry(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("ned")
@@ -134,28 +158,44 @@ struct AppPasswordTests {
             let second = try await Self.create(hub, signedIn, scopes: [.accountRead])
             let short = try await hub.services.appPasswords.create(
                 account: signedIn.account, device: signedIn.device, name: "short", scopes: [.accountRead],
-                lifetimeDays: 1, caller: Caller(ipAddress: "192.0.2.10")).1.value
+                lifetimeDays: 1, caller: Caller(ipAddress: "192.0.2.10")
+            ).1.value
             let listed = try await hub.services.appPasswords.list(account: account)
             #expect(listed.count == 3)
             let caller = Caller(ipAddress: "192.0.2.10", deviceID: signedIn.device.id)
             try await hub.withRouter { client in
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", first)).status == .ok)
-                let firstID = try #require(try await hub.services.appPasswords.list(account: account).first { $0.lastUsedAt != nil }?.id)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", first))
+                        .status == .ok)
+                let firstID = try #require(
+                    try await hub.services.appPasswords.list(account: account).first { $0.lastUsedAt != nil }?.id)
                 try await hub.services.appPasswords.revoke(id: firstID, account: account, caller: caller)
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", first)).status == .unauthorized)
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", second)).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", first))
+                        .status == .unauthorized)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", second))
+                        .status == .ok)
                 hub.clock.advance(86_401)
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", short)).status == .unauthorized)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", short))
+                        .status == .unauthorized)
                 try await hub.services.devices.signOutAll(of: account, keepingCurrent: true, caller: caller)
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", second)).status == .unauthorized)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", second))
+                        .status == .unauthorized)
             }
-            let revoked = try await hub.store.session.revocations(after: 0, limit: 100).flatMap { $0.revocation.deviceIDs }
+            let revoked = try await hub.store.session.revocations(after: 0, limit: 100).flatMap {
+                $0.revocation.deviceIDs
+            }
             for password in listed { #expect(revoked.contains(password.id)) }
             #expect(try await hub.services.appPasswords.list(account: account).isEmpty)
         }
     }
 
-    @Test("300 concurrent wrong app passwords for one account pass at most the account's budget, then 429", arguments: Backend.allCases)
+    @Test(
+        "300 concurrent wrong app passwords for one account pass at most the account's budget, then 429",
+        arguments: Backend.allCases)
     func guessingIsThrottled(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("ola")
@@ -179,7 +219,8 @@ struct AppPasswordTests {
                 #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 }, "\(Set(statuses))")
                 #expect(statuses.filter { $0 == 401 }.count <= ThrottlePolicy.perAccount.freeAttempts)
                 // The real one is held up too while the budget is spent: guessing cannot be told from using.
-                let held = try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ola", real))
+                let held = try await client.execute(
+                    uri: "/api/v1/account", method: .get, headers: Self.basic("ola", real))
                 #expect(held.status == .tooManyRequests)
             }
             let refused = try await hub.audit(account.id).filter { $0.detail == "app password refused" }.count
@@ -193,9 +234,11 @@ struct AppPasswordTests {
             try await hub.makeAccount("pat")
             try await hub.withRouter { client in
                 let known = try await client.execute(
-                    uri: "/api/v1/account", method: .get, headers: Self.basic("pat", "gha_" + String(repeating: "B", count: 43)))
+                    uri: "/api/v1/account", method: .get,
+                    headers: Self.basic("pat", "gha_" + String(repeating: "B", count: 43)))
                 let unknown = try await client.execute(
-                    uri: "/api/v1/account", method: .get, headers: Self.basic("nobody", "gha_" + String(repeating: "B", count: 43)))
+                    uri: "/api/v1/account", method: .get,
+                    headers: Self.basic("nobody", "gha_" + String(repeating: "B", count: 43)))
                 #expect(known.status == .unauthorized && unknown.status == .unauthorized)
                 // The same error (the request id aside).
                 let knownError = JSON.object(known)["error"] as? [String: Any]

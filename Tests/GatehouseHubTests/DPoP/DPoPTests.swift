@@ -53,14 +53,51 @@ struct DPoPTests {
         var privateJWK: [String: Any] = key.jwk
         privateJWK["d"] = Encoding.base64URL(Array(repeating: UInt8(1), count: 32))
         let cases: [(String, String)] = [
-            ("wrong typ", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "JWT", "alg": "ES256", "jwk": key.jwk])),
-            ("alg none", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "none", "jwk": key.jwk])),
-            ("alg HS256", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "HS256", "jwk": key.jwk])),
-            ("alg/key mismatch", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "EdDSA", "jwk": key.jwk])),
-            ("private jwk", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "ES256", "jwk": privateJWK])),
-            ("no jwk", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "ES256"])),
-            ("other key's jwk", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "ES256", "jwk": other.jwk])),
-            ("crit", key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk, "crit": ["x"]])),
+            (
+                "wrong typ",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now, header: ["typ": "JWT", "alg": "ES256", "jwk": key.jwk])
+            ),
+            (
+                "alg none",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now,
+                    header: ["typ": "dpop+jwt", "alg": "none", "jwk": key.jwk])
+            ),
+            (
+                "alg HS256",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now,
+                    header: ["typ": "dpop+jwt", "alg": "HS256", "jwk": key.jwk])
+            ),
+            (
+                "alg/key mismatch",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now,
+                    header: ["typ": "dpop+jwt", "alg": "EdDSA", "jwk": key.jwk])
+            ),
+            (
+                "private jwk",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now,
+                    header: ["typ": "dpop+jwt", "alg": "ES256", "jwk": privateJWK])
+            ),
+            (
+                "no jwk",
+                key.proof(method: "GET", url: Self.url, iat: Self.now, header: ["typ": "dpop+jwt", "alg": "ES256"])
+            ),
+            (
+                "other key's jwk",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now,
+                    header: ["typ": "dpop+jwt", "alg": "ES256", "jwk": other.jwk])
+            ),
+            (
+                "crit",
+                key.proof(
+                    method: "GET", url: Self.url, iat: Self.now,
+                    header: ["typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk, "crit": ["x"]])
+            ),
             ("wrong method", key.proof(method: "POST", url: Self.url, iat: Self.now)),
             ("wrong path", key.proof(method: "GET", url: "https://hub.example/api/v1/devices", iat: Self.now)),
             ("wrong host", key.proof(method: "GET", url: "https://evil.example/api/v1/account", iat: Self.now)),
@@ -77,12 +114,14 @@ struct DPoPTests {
         ]
         for (name, proof) in cases {
             #expect(throws: DPoPError.self, "\(name)") {
-                _ = try Self.verifier().verify(proof: proof, method: "GET", url: Self.url, accessToken: "ghd_x", now: Self.now)
+                _ = try Self.verifier().verify(
+                    proof: proof, method: "GET", url: Self.url, accessToken: "ghd_x", now: Self.now)
             }
         }
         // A tampered signature.
         var tampered = Array(key.proof(method: "GET", url: Self.url, token: "ghd_x", iat: Self.now).utf8)
-        tampered[tampered.count - 5] = tampered[tampered.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        tampered[tampered.count - 5] =
+            tampered[tampered.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         #expect(throws: DPoPError.self) {
             _ = try Self.verifier().verify(
                 proof: String(decoding: tampered, as: UTF8.self), method: "GET", url: Self.url, accessToken: "ghd_x",
@@ -112,7 +151,8 @@ struct DPoPTests {
             "https://hub.example/api/v1/%61ccount",
         ] {
             _ = try Self.verifier().verify(
-                proof: key.proof(method: "GET", url: htu, iat: Self.now), method: "GET", url: Self.url, accessToken: nil,
+                proof: key.proof(method: "GET", url: htu, iat: Self.now), method: "GET", url: Self.url,
+                accessToken: nil,
                 now: Self.now)
         }
         #expect(throws: DPoPError.self) {
@@ -130,7 +170,8 @@ struct DPoPTests {
         let accepted = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<200 {
                 group.addTask {
-                    (try? verifier.verify(proof: proof, method: "GET", url: Self.url, accessToken: "ghd_x", now: Self.now))
+                    (try? verifier.verify(
+                        proof: proof, method: "GET", url: Self.url, accessToken: "ghd_x", now: Self.now))
                         != nil
                 }
             }
@@ -152,8 +193,12 @@ struct DPoPTests {
     @Test("The replay cache forgets expired entries and refuses (503), never evicts, when full of live ones")
     func replayCacheIsBounded() throws {
         let cache = DPoPReplayCache(capacity: 3)
-        for index in 0..<3 { #expect(try cache.insert("k\(index)", expiry: Self.now.addingTimeInterval(10), now: Self.now)) }
-        #expect(throws: DPoPError.self) { _ = try cache.insert("k3", expiry: Self.now.addingTimeInterval(10), now: Self.now) }
+        for index in 0..<3 {
+            #expect(try cache.insert("k\(index)", expiry: Self.now.addingTimeInterval(10), now: Self.now))
+        }
+        #expect(throws: DPoPError.self) {
+            _ = try cache.insert("k3", expiry: Self.now.addingTimeInterval(10), now: Self.now)
+        }
         #expect(try !cache.insert("k0", expiry: Self.now.addingTimeInterval(10), now: Self.now))
         let later = Self.now.addingTimeInterval(11)
         #expect(try cache.insert("k3", expiry: later.addingTimeInterval(10), now: later))
@@ -187,7 +232,8 @@ struct DPoPTests {
         }
         #expect(throws: DPoPError.self) {
             _ = try verifier.verify(
-                proof: key.proof(method: "GET", url: Self.url, iat: Self.now, nonce: "forged-nonce-forged-nonce-forged"),
+                proof: key.proof(
+                    method: "GET", url: Self.url, iat: Self.now, nonce: "forged-nonce-forged-nonce-forged"),
                 method: "GET", url: Self.url, accessToken: nil, now: Self.now)
         }
     }
@@ -197,7 +243,8 @@ struct DPoPTests {
     static let hubURL = "http://hub.test/api/v1"
 
     /// Signs `name` in through the router with a proof from `key`; returns the credential.
-    static func boundSignIn(_ hub: TestHub, _ client: any TestClientProtocol, _ name: String, key: TestDPoPKey) async throws
+    static func boundSignIn(_ hub: TestHub, _ client: any TestClientProtocol, _ name: String, key: TestDPoPKey)
+        async throws
         -> String
     {
         var headers = JSON.headers
@@ -218,7 +265,9 @@ struct DPoPTests {
         return headers
     }
 
-    @Test("A proof at sign-in binds the credential: it then works only as DPoP with a fresh proof from that key", arguments: Backend.allCases)
+    @Test(
+        "A proof at sign-in binds the credential: it then works only as DPoP with a fresh proof from that key",
+        arguments: Backend.allCases)
     func boundCredentialNeedsItsKey(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("dana")
@@ -237,16 +286,36 @@ struct DPoPTests {
                 #expect(bearer.headers[.wwwAuthenticate]?.hasPrefix("DPoP") == true)
                 var noProof = JSON.headers
                 noProof[.authorization] = "DPoP " + token
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: noProof).status == .unauthorized)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: noProof).status
+                        == .unauthorized)
                 // Replayed, for another URL, another method, another key, or without ath.
                 let used = key.proof(method: "GET", url: url, token: token, iat: now)
-                _ = try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.dpopHeaders(token, used))
+                _ = try await client.execute(
+                    uri: "/api/v1/account", method: .get, headers: Self.dpopHeaders(token, used))
                 let refused: [(String, HTTPFields, String, HTTPRequest.Method)] = [
                     ("replay", Self.dpopHeaders(token, used), "/api/v1/account", .get),
-                    ("other url", Self.dpopHeaders(token, key.proof(method: "GET", url: Self.hubURL + "/devices", token: token, iat: now)), "/api/v1/account", .get),
-                    ("other method", Self.dpopHeaders(token, key.proof(method: "POST", url: url, token: token, iat: now)), "/api/v1/account", .get),
-                    ("other key", Self.dpopHeaders(token, TestDPoPKey(.es256).proof(method: "GET", url: url, token: token, iat: now)), "/api/v1/account", .get),
-                    ("no ath", Self.dpopHeaders(token, key.proof(method: "GET", url: url, iat: now)), "/api/v1/account", .get),
+                    (
+                        "other url",
+                        Self.dpopHeaders(
+                            token, key.proof(method: "GET", url: Self.hubURL + "/devices", token: token, iat: now)),
+                        "/api/v1/account", .get
+                    ),
+                    (
+                        "other method",
+                        Self.dpopHeaders(token, key.proof(method: "POST", url: url, token: token, iat: now)),
+                        "/api/v1/account", .get
+                    ),
+                    (
+                        "other key",
+                        Self.dpopHeaders(
+                            token, TestDPoPKey(.es256).proof(method: "GET", url: url, token: token, iat: now)),
+                        "/api/v1/account", .get
+                    ),
+                    (
+                        "no ath", Self.dpopHeaders(token, key.proof(method: "GET", url: url, iat: now)),
+                        "/api/v1/account", .get
+                    ),
                 ]
                 for (name, headers, uri, method) in refused {
                     let response = try await client.execute(uri: uri, method: method, headers: headers)
@@ -260,7 +329,8 @@ struct DPoPTests {
                     uri: "/api/v1/devices", method: .get,
                     headers: Self.dpopHeaders(
                         token, key.proof(method: "GET", url: Self.hubURL + "/devices", token: token, iat: now)))
-                let listed = try JSONSerialization.jsonObject(with: Data(devices.body.readableBytesView)) as? [[String: Any]]
+                let listed =
+                    try JSONSerialization.jsonObject(with: Data(devices.body.readableBytesView)) as? [[String: Any]]
                 #expect(listed?.first?["dpop_bound"] as? Bool == true)
             }
             let devices = try await hub.services.devices.devices(of: account)
@@ -268,7 +338,9 @@ struct DPoPTests {
         }
     }
 
-    @Test("With two-factor sign-in, the proof on the second-factor request binds the credential", arguments: Backend.allCases)
+    @Test(
+        "With two-factor sign-in, the proof on the second-factor request binds the credential",
+        arguments: Backend.allCases)
     func secondFactorBinds(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("ruth")
@@ -289,11 +361,14 @@ struct DPoPTests {
                 #expect(second.status == .created)
                 #expect(JSON.object(second)["token_type"] as? String == "DPoP")
                 let token = try #require(JSON.object(second)["token"] as? String)
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(token)).status == .unauthorized)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(token)).status
+                        == .unauthorized)
                 let ok = try await client.execute(
                     uri: "/api/v1/account", method: .get,
                     headers: Self.dpopHeaders(
-                        token, key.proof(method: "GET", url: Self.hubURL + "/account", token: token, iat: hub.clock.now())))
+                        token,
+                        key.proof(method: "GET", url: Self.hubURL + "/account", token: token, iat: hub.clock.now())))
                 #expect(ok.status == .ok)
             }
         }
@@ -308,11 +383,14 @@ struct DPoPTests {
             let key = TestDPoPKey(.eddsa)
             try await hub.withRouter { client in
                 let token = signedIn.token.value
-                #expect(try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(token)).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(token)).status
+                        == .ok)
                 let asDPoP = try await client.execute(
                     uri: "/api/v1/account", method: .get,
                     headers: Self.dpopHeaders(
-                        token, key.proof(method: "GET", url: Self.hubURL + "/account", token: token, iat: hub.clock.now())))
+                        token,
+                        key.proof(method: "GET", url: Self.hubURL + "/account", token: token, iat: hub.clock.now())))
                 #expect(asDPoP.status == .unauthorized)
             }
         }
@@ -338,7 +416,9 @@ struct DPoPTests {
         }
     }
 
-    @Test("50 concurrent requests with one proof and a bound credential: exactly one is served", arguments: Backend.allCases)
+    @Test(
+        "50 concurrent requests with one proof and a bound credential: exactly one is served",
+        arguments: Backend.allCases)
     func concurrentReplayThroughTheHub(backend: Backend) async throws {
         try await withHub(backend) { hub in
             try await hub.makeAccount("gus")
@@ -365,14 +445,17 @@ struct DPoPTests {
         }
     }
 
-    @Test("With nonces required, the hub answers use_dpop_nonce with a DPoP-Nonce header, then accepts the nonce", arguments: Backend.allCases)
+    @Test(
+        "With nonces required, the hub answers use_dpop_nonce with a DPoP-Nonce header, then accepts the nonce",
+        arguments: Backend.allCases)
     func requiredNonceAtSignIn(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.dpopRequireNonce = true }) { hub in
             try await hub.makeAccount("hal")
             let key = TestDPoPKey(.eddsa)
             try await hub.withRouter { client in
                 var headers = JSON.headers
-                headers[HTTPField.Name("DPoP")!] = key.proof(method: "POST", url: Self.hubURL + "/sessions", iat: hub.clock.now())
+                headers[HTTPField.Name("DPoP")!] = key.proof(
+                    method: "POST", url: Self.hubURL + "/sessions", iat: hub.clock.now())
                 let first = try await client.execute(
                     uri: "/api/v1/sessions", method: .post, headers: headers,
                     body: JSON.body(["identifier": "hal", "password": TestHub.password]))
@@ -394,7 +477,8 @@ struct DPoPTests {
         try await withHub(backend) { hub in
             let owner = try await hub.makeAccount("ida")
             try await DPoPTests.claimServer(hub, owner: owner, id: "srv1")
-            let bound = try await hub.environment.store.transaction { [environment = hub.environment, now = hub.clock.now()] tx in
+            let bound = try await hub.environment.store.transaction {
+                [environment = hub.environment, now = hub.clock.now()] tx in
                 try await DeviceService.createDevice(
                     in: tx, environment: environment, account: owner, info: TestHub.info("tv"), kind: .api,
                     ipAddress: "192.0.2.1", proof: .password, now: now, dpopThumbprint: "jkt-of-the-tv")
@@ -421,7 +505,9 @@ struct DPoPTests {
             codeDigest: "code-" + id, serverID: id, ownerID: owner.id, at: hub.clock.now())
     }
 
-    @Test("A device created unbound can be bound once, never re-bound (the token endpoint's hook)", arguments: Backend.allCases)
+    @Test(
+        "A device created unbound can be bound once, never re-bound (the token endpoint's hook)",
+        arguments: Backend.allCases)
     func bindOnce(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("joan")
@@ -456,7 +542,9 @@ struct DPoPSharedReplayTests {
             pool: hub.runtime.pool, logger: first.logger)
     }
 
-    @Test("One proof sent to two instances (and 40 times at once across them) is accepted once", arguments: Backend.allCases)
+    @Test(
+        "One proof sent to two instances (and 40 times at once across them) is accepted once",
+        arguments: Backend.allCases)
     func sharedReplay(backend: Backend) async throws {
         try await withHub(backend, configure: { $0.dpopSharedReplay = true }) { hub in
             try await hub.makeAccount("quinn")
@@ -468,8 +556,11 @@ struct DPoPSharedReplayTests {
                 try await other.test(.router) { second in
                     let proof = key.proof(method: "GET", url: url, token: token, iat: hub.clock.now())
                     let headers = DPoPTests.dpopHeaders(token, proof)
-                    #expect(try await first.execute(uri: "/api/v1/account", method: .get, headers: headers).status == .ok)
-                    #expect(try await second.execute(uri: "/api/v1/account", method: .get, headers: headers).status == .unauthorized)
+                    #expect(
+                        try await first.execute(uri: "/api/v1/account", method: .get, headers: headers).status == .ok)
+                    #expect(
+                        try await second.execute(uri: "/api/v1/account", method: .get, headers: headers).status
+                            == .unauthorized)
                     let burst = key.proof(method: "GET", url: url, token: token, iat: hub.clock.now())
                     let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                         for index in 0..<40 {

@@ -26,11 +26,14 @@ struct DeviceVerificationTests {
             caller: Caller(ipAddress: address), knownDeviceToken: known)
     }
 
-    @Test("a never-seen client needs the mailed code; the device it makes is known afterwards", arguments: Backend.allCases)
+    @Test(
+        "a never-seen client needs the mailed code; the device it makes is known afterwards",
+        arguments: Backend.allCases)
     func neverSeenClientNeedsTheCode(backend: Backend) async throws {
         try await withHub(backend, settings: Self.settings) { hub in
             let account = try await hub.makeAccount("ivy")
-            guard case .secondFactorRequired(let challenge, let methods) = try await Self.passwordStep(hub, "ivy") else {
+            guard case .secondFactorRequired(let challenge, let methods) = try await Self.passwordStep(hub, "ivy")
+            else {
                 Issue.record("a new client signed in with the password alone")
                 return
             }
@@ -50,7 +53,8 @@ struct DeviceVerificationTests {
                     challenge: challenge, code: code, caller: Caller(ipAddress: "198.51.100.7"))
             }
             // From the device it made, the password alone is enough next time.
-            guard case .signedIn = try await Self.passwordStep(hub, "ivy", known: signedIn.knownDeviceToken.value) else {
+            guard case .signedIn = try await Self.passwordStep(hub, "ivy", known: signedIn.knownDeviceToken.value)
+            else {
                 Issue.record("a known device was asked for a mailed code")
                 return
             }
@@ -60,7 +64,9 @@ struct DeviceVerificationTests {
         }
     }
 
-    @Test("300 concurrent wrong codes evaluate at most the challenge's budget, and the right one is dead after", arguments: Backend.allCases)
+    @Test(
+        "300 concurrent wrong codes evaluate at most the challenge's budget, and the right one is dead after",
+        arguments: Backend.allCases)
     func concurrentWrongCodes(backend: Backend) async throws {
         try await withHub(backend, settings: Self.settings) { hub in
             let account = try await hub.makeAccount("jon")
@@ -71,7 +77,9 @@ struct DeviceVerificationTests {
             let code = try await Self.mailedCode(hub, account.email)
             let signIn = hub.services.signIn
             let guess: @Sendable (Int) -> String = { String(format: "%06d", ($0 * 7_919 + 11) % 1_000_000) }
-            let outcomes = await concurrently((0..<300).filter { guess($0) != code }, refusals: SignInService.Error.self) {
+            let outcomes = await concurrently(
+                (0..<300).filter { guess($0) != code }, refusals: SignInService.Error.self
+            ) {
                 index in
                 _ = try await signIn.completeSecondFactor(
                     challenge: challenge, code: guess(index), caller: Caller(ipAddress: "203.0.113.\(index % 200)"))
@@ -83,7 +91,8 @@ struct DeviceVerificationTests {
             #expect(evaluated <= hub.environment.settings.challengeAttempts, "evaluated \(evaluated)")
             #expect(evaluated >= 1)
             await #expect(throws: SignInService.Error.invalidChallenge) {
-                _ = try await signIn.completeSecondFactor(challenge: challenge, code: code, caller: Caller(ipAddress: "198.51.100.7"))
+                _ = try await signIn.completeSecondFactor(
+                    challenge: challenge, code: code, caller: Caller(ipAddress: "198.51.100.7"))
             }
         }
     }
@@ -151,7 +160,9 @@ struct DeviceVerificationTests {
         }
     }
 
-    @Test("during a stuffing wave the hub asks unrecognised devices for the mailed code even where it is off", arguments: Backend.allCases)
+    @Test(
+        "during a stuffing wave the hub asks unrecognised devices for the mailed code even where it is off",
+        arguments: Backend.allCases)
     func waveTightensByItself(backend: Backend) async throws {
         // Device verification off (AccountSettings' default), a low breaker threshold.
         try await withHub(backend, stuffingThreshold: 10) { hub in
@@ -167,7 +178,9 @@ struct DeviceVerificationTests {
             }
             #expect(hub.environment.breaker.isTightened(at: hub.clock.now()))
             hub.clock.advance(61)  // the breaker has closed again; the tightening lasts
-            guard case .secondFactorRequired(_, let methods) = try await Self.passwordStep(hub, "ola", address: "198.51.100.2")
+            guard
+                case .secondFactorRequired(_, let methods) = try await Self.passwordStep(
+                    hub, "ola", address: "198.51.100.2")
             else {
                 Issue.record("no mailed code during the wave")
                 return

@@ -54,7 +54,9 @@ struct HouseholdTests {
         }
     }
 
-    @Test("an invitation bound to an address refuses another; a revoked or expired one is refused", arguments: Backend.allCases)
+    @Test(
+        "an invitation bound to an address refuses another; a revoked or expired one is refused",
+        arguments: Backend.allCases)
     func boundRevokedExpired(backend: Backend) async throws {
         try await withHub(backend, settings: Self.invite) { hub in
             let admin = try await Self.admin(hub)
@@ -100,7 +102,9 @@ struct HouseholdTests {
         }
     }
 
-    @Test("sign-up modes are enforced by the service, so the API gets them; the refusal says nothing about accounts", arguments: Backend.allCases)
+    @Test(
+        "sign-up modes are enforced by the service, so the API gets them; the refusal says nothing about accounts",
+        arguments: Backend.allCases)
     func signUpModesOverTheAPI(backend: Backend) async throws {
         for mode in SignUpMode.allCases {
             try await withHub(backend, settings: AccountSettings(signUpMode: mode)) { hub in
@@ -108,16 +112,22 @@ struct HouseholdTests {
                 try await hub.withRouter { client in
                     let fresh = try await client.execute(
                         uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
-                        body: JSON.body(["username": "newbie", "email": "newbie@example.com", "password": TestHub.password]))
+                        body: JSON.body([
+                            "username": "newbie", "email": "newbie@example.com", "password": TestHub.password,
+                        ]))
                     let taken = try await client.execute(
                         uri: "/api/v1/accounts", method: .post, headers: JSON.headers,
-                        body: JSON.body(["username": "other", "email": "carla@example.com", "password": TestHub.password]))
+                        body: JSON.body([
+                            "username": "other", "email": "carla@example.com", "password": TestHub.password,
+                        ]))
                     #expect(JSON.sansRequestID(fresh) == JSON.sansRequestID(taken), "\(mode)")
                     if mode == .open {
                         #expect(fresh.status == .accepted)
                     } else {
                         #expect(fresh.status == .forbidden, "\(mode)")
-                        #expect(JSON.object(fresh)["error"] as? String == "sign_up_closed" || String(buffer: fresh.body).contains("sign_up_closed"))
+                        #expect(
+                            JSON.object(fresh)["error"] as? String == "sign_up_closed"
+                                || String(buffer: fresh.body).contains("sign_up_closed"))
                     }
                 }
                 #expect(try await Self.accountExists(hub, "newbie") == (mode == .open))
@@ -135,7 +145,9 @@ struct HouseholdTests {
         }
     }
 
-    @Test("enumeration: accepting with a registered address answers like success, spends a use alike, and mails the owner", arguments: Backend.allCases)
+    @Test(
+        "enumeration: accepting with a registered address answers like success, spends a use alike, and mails the owner",
+        arguments: Backend.allCases)
     func acceptingWithATakenAddressTellsNothing(backend: Backend) async throws {
         try await withHub(backend, settings: Self.invite) { hub in
             let admin = try await Self.admin(hub)
@@ -184,7 +196,8 @@ struct HouseholdTests {
                 try await session.completeClaim(
                     codeDigest: "code", serverID: "srv1", ownerID: admin.account.id, at: hub.clock.now()))
             await #expect(throws: InvitationService.Error.self) {
-                _ = try await Self.invitation(hub, by: admin, shares: [InvitationShare(serverID: "nope", section: "Movies")])
+                _ = try await Self.invitation(
+                    hub, by: admin, shares: [InvitationShare(serverID: "nope", section: "Movies")])
             }
             let created = try await Self.invitation(
                 hub, by: admin, shares: [InvitationShare(serverID: server.id, section: "Kids")])
@@ -205,7 +218,9 @@ struct HouseholdTests {
         }
     }
 
-    @Test("the setup link makes exactly one admin, with TOTP on, under racing use; it works once and a new start voids it", arguments: Backend.allCases)
+    @Test(
+        "the setup link makes exactly one admin, with TOTP on, under racing use; it works once and a new start voids it",
+        arguments: Backend.allCases)
     func setupLink(backend: Backend) async throws {
         try await withHub(backend, settings: Self.invite) { hub in
             let setup = hub.services.setup
@@ -260,7 +275,9 @@ struct HouseholdTests {
         }
     }
 
-    @Test("an admin's recovery link needs sudo and the member's second factor, works once, signs out and tells the old address", arguments: Backend.allCases)
+    @Test(
+        "an admin's recovery link needs sudo and the member's second factor, works once, signs out and tells the old address",
+        arguments: Backend.allCases)
     func recoveryLink(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let links = hub.services.recoveryLinks
@@ -300,7 +317,9 @@ struct HouseholdTests {
             try await links.complete(
                 token: token, newPassword: "orbit-thistle-canyon-86", newEmail: "found@example.com",
                 code: totp.code(step: step), caller: caller)
-            #expect(try await hub.services.devices.authenticate(token: memberSession.token.value, ipAddress: "192.0.2.1") == nil)
+            #expect(
+                try await hub.services.devices.authenticate(token: memberSession.token.value, ipAddress: "192.0.2.1")
+                    == nil)
             await #expect(throws: AccountService.Error.invalidToken) {
                 try await links.complete(
                     token: token, newPassword: "another-long-passphrase-19", newEmail: nil, code: nil, caller: caller)
@@ -318,7 +337,9 @@ struct HouseholdTests {
             try await links.complete(
                 token: String(second.link.split(separator: "=").last!), newPassword: "orbit-thistle-canyon-86",
                 newEmail: nil, code: nil, caller: caller)
-            #expect(try await hub.services.devices.authenticate(token: plainSession.token.value, ipAddress: "192.0.2.1") == nil)
+            #expect(
+                try await hub.services.devices.authenticate(token: plainSession.token.value, ipAddress: "192.0.2.1")
+                    == nil)
         }
     }
 }

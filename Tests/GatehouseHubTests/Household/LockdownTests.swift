@@ -43,7 +43,9 @@ struct LockdownTests {
         }
     }
 
-    @Test("the link from a new-sign-in mail locks the account and signs the intruder out at once", arguments: Backend.allCases)
+    @Test(
+        "the link from a new-sign-in mail locks the account and signs the intruder out at once",
+        arguments: Backend.allCases)
     func lockSignsOutEverywhere(backend: Backend) async throws {
         try await withHub(backend) { hub in
             var admin = try #require(
@@ -55,13 +57,15 @@ struct LockdownTests {
             let account = try await hub.makeAccount("cleo")
             let own = try await hub.signIn("cleo")
             let stolen = try await hub.signIn("cleo", address: Self.intruder)
-            #expect(try await hub.services.devices.authenticate(token: stolen.token.value, ipAddress: Self.intruder) != nil)
+            #expect(
+                try await hub.services.devices.authenticate(token: stolen.token.value, ipAddress: Self.intruder) != nil)
             let link = try await Self.lockLink(hub, account.email, subject: "New sign-in")
 
             let signedOut = try await hub.services.lockdown.lock(token: link, caller: Caller(ipAddress: "192.0.2.10"))
             #expect(signedOut == 2)
             // At once: the very next request with either credential fails.
-            #expect(try await hub.services.devices.authenticate(token: stolen.token.value, ipAddress: Self.intruder) == nil)
+            #expect(
+                try await hub.services.devices.authenticate(token: stolen.token.value, ipAddress: Self.intruder) == nil)
             #expect(try await hub.services.devices.authenticate(token: own.token.value, ipAddress: "192.0.2.10") == nil)
             // The right password no longer signs in, not even from a known device.
             await #expect(throws: SignInService.Error.passwordResetRequired) {
@@ -112,7 +116,9 @@ struct LockdownTests {
             // A fresh signer (another hub's keyring) makes well-formed links this hub refuses.
             let foreign = LockLinkSigner(secret: Array(repeating: 7, count: 32)).token(
                 accountID: other.id, now: hub.clock.now())
-            for bad in [forged, foreign, link + "x", String(link.dropLast()), "", "ghx1..", String(repeating: "a", count: 5000)] {
+            for bad in [
+                forged, foreign, link + "x", String(link.dropLast()), "", "ghx1..", String(repeating: "a", count: 5000),
+            ] {
                 await #expect(throws: LockdownService.Error.invalidLink) {
                     _ = try await hub.services.lockdown.lock(token: bad, caller: Caller(ipAddress: Self.intruder))
                 }
@@ -192,7 +198,8 @@ struct LockdownTests {
         guard case .secondFactorRequired(let challenge, _) = outcome else { throw TestFailure("no second step") }
         hub.clock.advance(30)
         let signedIn = try await hub.services.signIn.completeSecondFactor(
-            challenge: challenge, code: totp.code(step: totp.step(at: hub.clock.now())), caller: Caller(ipAddress: "192.0.2.10"))
+            challenge: challenge, code: totp.code(step: totp.step(at: hub.clock.now())),
+            caller: Caller(ipAddress: "192.0.2.10"))
         return signedIn.device
     }
 }

@@ -9,7 +9,9 @@ import Testing
 /// resumed at the next start from its cursor: every account is done exactly once.
 @Suite("Incidents on the background queue: stopped between batches, resumed from the cursor")
 struct IncidentRunTests {
-    @Test("a run told to stop leaves the incident running at a batch boundary; resuming finishes it once", arguments: Backend.allCases)
+    @Test(
+        "a run told to stop leaves the incident running at a batch boundary; resuming finishes it once",
+        arguments: Backend.allCases)
     func stopAndResume(backend: Backend) async throws {
         try await withHub(backend) { hub in
             var accounts: [Account] = []
@@ -23,7 +25,9 @@ struct IncidentRunTests {
                 shouldStop: { batches.withLock { $0 } >= 2 })
             #expect(stopped.state == .running)
             #expect(stopped.processed == 10)
-            let flagged = try await accounts.asyncFilter { try await hub.store.session.account(id: $0.id)?.isResetRequired == true }
+            let flagged = try await accounts.asyncFilter {
+                try await hub.store.session.account(id: $0.id)?.isResetRequired == true
+            }
             #expect(flagged.count == 10)
 
             // What BackgroundWorkService does at start.
@@ -38,7 +42,9 @@ struct IncidentRunTests {
             #expect(finished.processed == accounts.count)
             for account in accounts {
                 #expect(try await hub.store.session.account(id: account.id)?.isResetRequired == true)
-                let applied = try await hub.audit(account.id).filter { $0.kind == AuditEvent.Kind.incidentApplied.rawValue }
+                let applied = try await hub.audit(account.id).filter {
+                    $0.kind == AuditEvent.Kind.incidentApplied.rawValue
+                }
                 #expect(applied.count == 1, "account \(account.username)")
             }
             #expect(try await hub.services.incidents.resumeUnfinished() == 0)

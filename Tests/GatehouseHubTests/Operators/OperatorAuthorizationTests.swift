@@ -42,7 +42,9 @@ struct OperatorAuthorizationTests {
         }
     }
 
-    @Test("an admin's stale session must re-authenticate first; a fresh one and the console may", arguments: Backend.allCases)
+    @Test(
+        "an admin's stale session must re-authenticate first; a fresh one and the console may",
+        arguments: Backend.allCases)
     func adminsNeedRecentAuthentication(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let bob = try await hub.makeAccount("bob")

@@ -38,14 +38,18 @@ struct ProfileTests {
         return pin == "4821" ? "0000" : pin
     }
 
-    @Test("The PIN is stored only as a keyed digest: not the PIN, not an unkeyed hash, different per profile", arguments: Backend.allCases)
+    @Test(
+        "The PIN is stored only as a keyed digest: not the PIN, not an unkeyed hash, different per profile",
+        arguments: Backend.allCases)
     func pinDigestIsKeyed(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("pat")
             let first = try await Self.kid(hub, account, name: "Robin")
             let second = try await Self.kid(hub, account, name: "Sam")
-            let stored = try #require(try await hub.store.session.profile(id: first.id, accountID: account.id)?.pinDigest)
-            let other = try #require(try await hub.store.session.profile(id: second.id, accountID: account.id)?.pinDigest)
+            let stored = try #require(
+                try await hub.store.session.profile(id: first.id, accountID: account.id)?.pinDigest)
+            let other = try #require(
+                try await hub.store.session.profile(id: second.id, accountID: account.id)?.pinDigest)
             #expect(stored.hasPrefix("k1:"))
             #expect(!stored.contains("4821"))
             for unkeyed in ["4821", "profile-pin\u{0}" + first.id + "\u{0}4821"] {
@@ -71,7 +75,9 @@ struct ProfileTests {
         }
     }
 
-    @Test("300 concurrent wrong PINs against one profile: at most the budget is evaluated; the holder is not locked out", arguments: Backend.allCases)
+    @Test(
+        "300 concurrent wrong PINs against one profile: at most the budget is evaluated; the holder is not locked out",
+        arguments: Backend.allCases)
     func concurrentWrongPINs(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("quinn")
@@ -106,33 +112,41 @@ struct ProfileTests {
         }
     }
 
-    @Test("A switch hands the device over: the holder's credential dies, the profile session cannot switch back or do account actions", arguments: Backend.allCases)
+    @Test(
+        "A switch hands the device over: the holder's credential dies, the profile session cannot switch back or do account actions",
+        arguments: Backend.allCases)
     func switchIsAHandOver(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("rae")
             let profile = try await Self.kid(hub, account)
-            let other = try await Self.kid(hub, account, name: "Shared TV", pin: nil, restrictions: ProfileRestrictions())
+            let other = try await Self.kid(
+                hub, account, name: "Shared TV", pin: nil, restrictions: ProfileRestrictions())
             try await DPoPTests.claimServer(hub, owner: account, id: "srv1")
             let holder = try await hub.signIn("rae")
             try await hub.withRouter { client in
                 let wrong = try await client.execute(
-                    uri: "/api/v1/profiles/\(profile.id)/switch", method: .post, headers: JSON.bearer(holder.token.value),
+                    uri: "/api/v1/profiles/\(profile.id)/switch", method: .post,
+                    headers: JSON.bearer(holder.token.value),
                     body: JSON.body(["pin": "1111"]))
                 #expect(wrong.status == .forbidden)
                 #expect((JSON.object(wrong)["error"] as? [String: Any])?["code"] as? String == "wrong_pin")
                 let switched = try await client.execute(
-                    uri: "/api/v1/profiles/\(profile.id)/switch", method: .post, headers: JSON.bearer(holder.token.value),
+                    uri: "/api/v1/profiles/\(profile.id)/switch", method: .post,
+                    headers: JSON.bearer(holder.token.value),
                     body: JSON.body(["pin": "4821"]))
                 #expect(switched.status == .created)
                 let token = try #require(JSON.object(switched)["token"] as? String)
                 // The holder's credential on this device no longer works.
-                let old = try await client.execute(uri: "/api/v1/account", method: .get, headers: JSON.bearer(holder.token.value))
+                let old = try await client.execute(
+                    uri: "/api/v1/account", method: .get, headers: JSON.bearer(holder.token.value))
                 #expect(old.status == .unauthorized)
                 // The profile session reaches its own routes...
                 let me = try await client.execute(uri: "/api/v1/profile", method: .get, headers: JSON.bearer(token))
                 #expect(me.status == .ok)
                 #expect((JSON.object(me)["profile"] as? [String: Any])?["id"] as? String == profile.id)
-                #expect(try await client.execute(uri: "/api/v1/servers", method: .get, headers: JSON.bearer(token)).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/api/v1/servers", method: .get, headers: JSON.bearer(token)).status
+                        == .ok)
                 let media = try await client.execute(
                     uri: "/api/v1/servers/srv1/token", method: .post, headers: JSON.bearer(token))
                 #expect(media.status == .ok)
@@ -152,7 +166,10 @@ struct ProfileTests {
                     (.put, "/api/v1/profiles/\(profile.id)/pin", ["pin": "1234"]),
                     (.delete, "/api/v1/profiles/\(profile.id)", [:]),
                     (.post, "/api/v1/profiles/\(other.id)/switch", [:]),
-                    (.post, "/api/v1/account/password", ["current_password": TestHub.password, "new_password": "a-whole-new-passphrase-9"]),
+                    (
+                        .post, "/api/v1/account/password",
+                        ["current_password": TestHub.password, "new_password": "a-whole-new-passphrase-9"]
+                    ),
                     (.post, "/api/v1/account/email", ["password": TestHub.password, "new_email": "x@example.com"]),
                     (.post, "/api/v1/account/2fa/totp", [:]),
                     (.post, "/api/v1/account/app-passwords", ["name": "more", "scopes": ["media"]]),
@@ -164,17 +181,26 @@ struct ProfileTests {
                     let response = try await client.execute(
                         uri: uri, method: method, headers: JSON.bearer(token), body: JSON.body(body))
                     #expect(response.status == .forbidden, "\(method) \(uri)")
-                    #expect((JSON.object(response)["error"] as? [String: Any])?["code"] as? String == "profile_not_allowed")
+                    #expect(
+                        (JSON.object(response)["error"] as? [String: Any])?["code"] as? String == "profile_not_allowed")
                 }
                 // It may sign itself out.
-                #expect(try await client.execute(uri: "/api/v1/session", method: .delete, headers: JSON.bearer(token)).status == .noContent)
-                #expect(try await client.execute(uri: "/api/v1/profile", method: .get, headers: JSON.bearer(token)).status == .unauthorized)
+                #expect(
+                    try await client.execute(uri: "/api/v1/session", method: .delete, headers: JSON.bearer(token))
+                        .status == .noContent)
+                #expect(
+                    try await client.execute(uri: "/api/v1/profile", method: .get, headers: JSON.bearer(token)).status
+                        == .unauthorized)
             }
-            #expect(try await hub.audit(account.id).contains { $0.kind == AuditEvent.Kind.passwordChanged.rawValue } == false)
+            #expect(
+                try await hub.audit(account.id).contains { $0.kind == AuditEvent.Kind.passwordChanged.rawValue }
+                    == false)
         }
     }
 
-    @Test("The services refuse account actions under a profile session however they are reached", arguments: Backend.allCases)
+    @Test(
+        "The services refuse account actions under a profile session however they are reached",
+        arguments: Backend.allCases)
     func servicesRefuseUnderProfile(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("sol")
@@ -198,7 +224,8 @@ struct ProfileTests {
                     _ = try await Self.kid(hub, account, name: "Another")
                 }
                 await #expect(throws: ProfileService.Error.notAllowed) {
-                    try await hub.services.profiles.setPIN(id: profile.id, account: account, pin: nil, caller: Self.caller)
+                    try await hub.services.profiles.setPIN(
+                        id: profile.id, account: account, pin: nil, caller: Self.caller)
                 }
             }
             // Even outside the task-local, a profile session's device never switches.
@@ -209,7 +236,9 @@ struct ProfileTests {
         }
     }
 
-    @Test("Profile sessions are devices: listed to the holder, ended by sign-out-all, by deleting or restricting the profile", arguments: Backend.allCases)
+    @Test(
+        "Profile sessions are devices: listed to the holder, ended by sign-out-all, by deleting or restricting the profile",
+        arguments: Backend.allCases)
     func sessionsAreDevices(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("tam")
@@ -219,7 +248,8 @@ struct ProfileTests {
                 profileID: profile.id, account: account, device: tv.device, pin: "4821", caller: Self.caller)
             let phone = try await hub.signIn("tam", address: "192.0.2.30")
             let listed = try await hub.services.devices.devices(of: account)
-            #expect(listed.contains { $0.id == session.id && $0.profileID == profile.id && $0.info.name.contains("Robin") })
+            #expect(
+                listed.contains { $0.id == session.id && $0.profileID == profile.id && $0.info.name.contains("Robin") })
             #expect(try await hub.services.devices.authenticate(token: token.value, ipAddress: "192.0.2.20") != nil)
             let before = try await hub.store.session.latestRevocationSequence()
             try await hub.services.devices.signOutAll(
@@ -288,7 +318,8 @@ struct ProfileTests {
                     ["name": "Kid", "restrictions": ["sections": Array(repeating: "s", count: 51)]],
                 ] as [[String: Any]] {
                     let response = try await client.execute(
-                        uri: "/api/v1/profiles", method: .post, headers: JSON.bearer(mallory.token.value), body: JSON.body(body))
+                        uri: "/api/v1/profiles", method: .post, headers: JSON.bearer(mallory.token.value),
+                        body: JSON.body(body))
                     #expect(response.status == .unprocessableContent, "\(body)")
                 }
                 let bad = try await client.execute(
@@ -297,7 +328,10 @@ struct ProfileTests {
                 #expect(bad.status == .badRequest)
                 let created = try await client.execute(
                     uri: "/api/v1/profiles", method: .post, headers: JSON.bearer(mallory.token.value),
-                    body: JSON.body(["name": "Kid", "pin": "0042", "restrictions": ["max_rating": "pg13", "blocked_labels": ["horror"]]]))
+                    body: JSON.body([
+                        "name": "Kid", "pin": "0042",
+                        "restrictions": ["max_rating": "pg13", "blocked_labels": ["horror"]],
+                    ]))
                 #expect(created.status == .created)
                 let restrictions = JSON.object(created)["restrictions"] as? [String: Any]
                 #expect(restrictions?["max_rating"] as? String == "PG-13")
@@ -328,7 +362,8 @@ struct ProfileTests {
             #expect((claims["prf"] as? [String: Any])?["max"] as? String == "TV-Y7")
             // The holder's own token is unchanged: no profile claim, plain type.
             let holder = try await hub.signIn("xan").device
-            let plain = try Self.claims(try await hub.services.servers.accessToken(serverID: "srv2", account: friend, device: holder).token)
+            let plain = try Self.claims(
+                try await hub.services.servers.accessToken(serverID: "srv2", account: friend, device: holder).token)
             #expect(plain["typ"] as? String == "media" && plain["prf"] == nil)
         }
     }

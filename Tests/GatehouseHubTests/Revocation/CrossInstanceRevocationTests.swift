@@ -52,7 +52,9 @@ struct CrossInstanceRevocationTests {
         func devices() -> Set<String> { Set(all.flatMap(\.deviceIDs)) }
     }
 
-    @Test("T1 revokes device A and stays open, T2 revokes device B and commits, T1 commits: both reach the other instance's cache and the media stream")
+    @Test(
+        "T1 revokes device A and stays open, T2 revokes device B and commits, T1 commits: both reach the other instance's cache and the media stream"
+    )
     func outOfOrderCommits() async throws {
         try await withHub(.postgres) { hub in
             let alice = try await hub.makeAccount("alice")
@@ -99,9 +101,10 @@ struct CrossInstanceRevocationTests {
                 deviceID: deviceB.device.id, of: bob, caller: Caller(ipAddress: "192.0.2.2"))
 
             #expect(try await Self.eventually { stream.devices().contains(deviceB.device.id) })
-            #expect(try await Self.eventually {
-                try await other.devices.authenticate(token: deviceB.token.value, ipAddress: "192.0.2.1") == nil
-            })
+            #expect(
+                try await Self.eventually {
+                    try await other.devices.authenticate(token: deviceB.token.value, ipAddress: "192.0.2.1") == nil
+                })
             // T1 is still open: A's credential still works on instance B.
             #expect(try await other.devices.authenticate(token: deviceA.token.value, ipAddress: "192.0.2.1") != nil)
             #expect(!stream.devices().contains(deviceA.device.id))
@@ -111,9 +114,10 @@ struct CrossInstanceRevocationTests {
             hub.environment.announce(
                 Revocation(accountID: alice.id, deviceIDs: [deviceA.device.id], allDevices: false, at: now))
             #expect(try await Self.eventually { stream.devices().contains(deviceA.device.id) })
-            #expect(try await Self.eventually {
-                try await other.devices.authenticate(token: deviceA.token.value, ipAddress: "192.0.2.1") == nil
-            })
+            #expect(
+                try await Self.eventually {
+                    try await other.devices.authenticate(token: deviceA.token.value, ipAddress: "192.0.2.1") == nil
+                })
             // Each revocation published once.
             try await Task.sleep(for: .milliseconds(600))
             #expect(stream.all.map(\.deviceIDs) == [[deviceB.device.id], [deviceA.device.id]])

@@ -1,5 +1,4 @@
 import Foundation
-@testable import GatehouseCore
 import GatehouseStore
 import HTTPTypes
 import Hummingbird
@@ -7,6 +6,7 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
+@testable import GatehouseCore
 @testable import GatehouseHub
 
 /// Shares by consent (issue 13, item 5): a share is an invitation the recipient accepts or declines; sharing,
@@ -35,14 +35,19 @@ struct ShareConsentTests {
     }
 
     static func revocationCount(_ hub: TestHub, _ accountID: String) async throws -> Int {
-        Int(try await hub.store.rawRows("SELECT CAST(COUNT(*) AS TEXT) FROM revocations WHERE account_id = '\(accountID)'").first ?? "") ?? -1
+        Int(
+            try await hub.store.rawRows(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM revocations WHERE account_id = '\(accountID)'"
+            ).first ?? "") ?? -1
     }
 
     static func sections(_ token: String) throws -> [String] {
         try ProfileTests.claims(token)["sec"] as? [String] ?? []
     }
 
-    @Test("A pending share gives no media token and no revocation audience until accepted; declined gives nothing", arguments: Backend.allCases)
+    @Test(
+        "A pending share gives no media token and no revocation audience until accepted; declined gives nothing",
+        arguments: Backend.allCases)
     func pendingUntilAccepted(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let s = try await Self.setting(hub)
@@ -61,11 +66,15 @@ struct ShareConsentTests {
             #expect(pending.map(\.server.id) == ["srvA"])
             #expect(pending.first?.sections == ["Kids", "Movies"] && pending.first?.ownerUsername == "olga")
             // The owner sees it, pending.
-            #expect(try await servers.outgoingShares(of: s.owner).map { "\($0.username):\($0.share.section):\($0.share.isAccepted)" }
-                == ["finn:Kids:false", "finn:Movies:false"])
+            #expect(
+                try await servers.outgoingShares(of: s.owner).map {
+                    "\($0.username):\($0.share.section):\($0.share.isAccepted)"
+                }
+                    == ["finn:Kids:false", "finn:Movies:false"])
 
             try await servers.acceptShare(serverID: "srvA", by: s.friend, caller: Self.caller)
-            let token = try await servers.accessToken(serverID: "srvA", account: s.friend, device: s.friendSession.device)
+            let token = try await servers.accessToken(
+                serverID: "srvA", account: s.friend, device: s.friendSession.device)
             #expect(try Self.sections(token.token) == ["Kids", "Movies"])
             #expect(try await servers.sharedServers(with: s.friend).map(\.id) == ["srvA"])
             #expect(try await servers.audience(of: server).contains(s.friend.id))
@@ -79,7 +88,8 @@ struct ShareConsentTests {
             let gus = try await hub.makeAccount("gus")
             let gusDevice = try await hub.signIn("gus").device
             try await servers.share(
-                serverID: "srvB", sections: ["Music"], with: "gus", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvB", sections: ["Music"], with: "gus", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             try await servers.declineShare(serverID: "srvB", by: gus, caller: Self.caller)
             await #expect(throws: ServerService.Error.noAccess) {
                 _ = try await servers.accessToken(serverID: "srvB", account: gus, device: gusDevice)
@@ -91,7 +101,8 @@ struct ShareConsentTests {
             }
             // Someone else's pending share cannot be accepted for them.
             try await servers.share(
-                serverID: "srvB", sections: ["Music"], with: "gus", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvB", sections: ["Music"], with: "gus", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             await #expect(throws: ServerService.Error.noPendingShare) {
                 try await servers.acceptShare(serverID: "srvB", by: s.friend, caller: Self.caller)
             }
@@ -101,14 +112,17 @@ struct ShareConsentTests {
         }
     }
 
-    @Test("Looping unshare on an account that never had a share writes no revocation and leaves its tokens working", arguments: Backend.allCases)
+    @Test(
+        "Looping unshare on an account that never had a share writes no revocation and leaves its tokens working",
+        arguments: Backend.allCases)
     func loopingUnshareChangesNothing(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let s = try await Self.setting(hub)
             let servers = hub.services.servers
             // The friend has an accepted share of srvB only, and a live media token for it.
             try await servers.share(
-                serverID: "srvB", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvB", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             try await servers.acceptShare(serverID: "srvB", by: s.friend, caller: Self.caller)
             let before = try await Self.revocationCount(hub, s.friend.id)
             #expect(before >= 0)
@@ -116,20 +130,26 @@ struct ShareConsentTests {
             for round in 0..<50 {
                 // Answers alike for a real account without a share, an unknown name, and section or not.
                 try await servers.unshare(
-                    serverID: "srvA", section: round % 2 == 0 ? nil : "Movies", from: round % 3 == 0 ? "nobody" : "finn",
+                    serverID: "srvA", section: round % 2 == 0 ? nil : "Movies",
+                    from: round % 3 == 0 ? "nobody" : "finn",
                     by: s.owner, device: s.ownerDevice, caller: Self.caller)
             }
             #expect(try await Self.revocationCount(hub, s.friend.id) == before)
             #expect(try await hub.store.session.latestRevocationSequence() == latest)
             // The friend's credential and media token still work, with the same sections.
-            #expect(try await hub.services.devices.authenticate(token: s.friendSession.token.value, ipAddress: "192.0.2.9") != nil)
-            let token = try await servers.accessToken(serverID: "srvB", account: s.friend, device: s.friendSession.device)
+            #expect(
+                try await hub.services.devices.authenticate(token: s.friendSession.token.value, ipAddress: "192.0.2.9")
+                    != nil)
+            let token = try await servers.accessToken(
+                serverID: "srvB", account: s.friend, device: s.friendSession.device)
             #expect(try Self.sections(token.token) == ["Movies"])
             #expect(try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: "srvB") == nil)
         }
     }
 
-    @Test("Unshare of a real share writes one revocation naming that server only, in the log", arguments: Backend.allCases)
+    @Test(
+        "Unshare of a real share writes one revocation naming that server only, in the log", arguments: Backend.allCases
+    )
     func unshareWritesOneScopedRevocation(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let s = try await Self.setting(hub)
@@ -143,7 +163,9 @@ struct ShareConsentTests {
             // What the feed publishes is what the hub's revocation streams forward to media servers.
             let published = Mutex<[Revocation]>([])
             let subscription = hub.environment.revocations.subscribe()
-            let listener = Task { for await revocation in subscription { published.withLock { $0.append(revocation) } } }
+            let listener = Task {
+                for await revocation in subscription { published.withLock { $0.append(revocation) } }
+            }
             let feed = Task { await RevocationFeed(environment: hub.environment).run() }
             defer {
                 feed.cancel()
@@ -155,36 +177,49 @@ struct ShareConsentTests {
                 serverID: "srvA", section: nil, from: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
             #expect(try await Self.revocationCount(hub, s.friend.id) == before + 1)
             let row = try await hub.store.rawRows(
-                "SELECT server_id, CAST(all_devices AS TEXT), device_ids FROM revocations WHERE account_id = '\(s.friend.id)' ORDER BY seq DESC")
+                "SELECT server_id, CAST(all_devices AS TEXT), device_ids FROM revocations WHERE account_id = '\(s.friend.id)' ORDER BY seq DESC"
+            )
             #expect(row.first == "srvA|1|")
             #expect(try await CrossInstanceRevocationTests.eventually { published.withLock { $0.count } == 1 })
             let sent = try #require(published.withLock { $0.first })
             #expect(sent.serverID == "srvA" && sent.accountID == s.friend.id && sent.allDevices)
             // The friend's account is untouched: credential, the other server's token, device grants' view.
-            #expect(try await hub.services.devices.authenticate(token: s.friendSession.token.value, ipAddress: "192.0.2.9") != nil)
-            #expect(try Self.sections(try await servers.accessToken(serverID: "srvB", account: s.friend, device: s.friendSession.device).token) == ["Movies"])
+            #expect(
+                try await hub.services.devices.authenticate(token: s.friendSession.token.value, ipAddress: "192.0.2.9")
+                    != nil)
+            #expect(
+                try Self.sections(
+                    try await servers.accessToken(serverID: "srvB", account: s.friend, device: s.friendSession.device)
+                        .token) == ["Movies"])
             #expect(try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: nil) == nil)
             await #expect(throws: ServerService.Error.noAccess) {
                 _ = try await servers.accessToken(serverID: "srvA", account: s.friend, device: s.friendSession.device)
             }
             // A later share of srvA dates its tokens after the revocation (the server would refuse older ones).
             try await servers.share(
-                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             try await servers.acceptShare(serverID: "srvA", by: s.friend, caller: Self.caller)
-            let again = try await servers.accessToken(serverID: "srvA", account: s.friend, device: s.friendSession.device)
-            let revokedAt = try #require(try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: "srvA"))
-            #expect(again.expiresAt.addingTimeInterval(-MediaTokenSigner.lifetime).epochSeconds > revokedAt.epochSeconds)
+            let again = try await servers.accessToken(
+                serverID: "srvA", account: s.friend, device: s.friendSession.device)
+            let revokedAt = try #require(
+                try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: "srvA"))
+            #expect(
+                again.expiresAt.addingTimeInterval(-MediaTokenSigner.lifetime).epochSeconds > revokedAt.epochSeconds)
             #expect(try await hub.audit(s.owner.id).map(\.kind).contains(AuditEvent.Kind.serverUnshared.rawValue))
         }
     }
 
-    @Test("A stolen credential without a recent re-authentication cannot share, unshare, claim or remove", arguments: Backend.allCases)
+    @Test(
+        "A stolen credential without a recent re-authentication cannot share, unshare, claim or remove",
+        arguments: Backend.allCases)
     func staleCredentialIsRefused(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let s = try await Self.setting(hub)
             let servers = hub.services.servers
             try await servers.share(
-                serverID: "srvB", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvB", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             try await servers.acceptShare(serverID: "srvB", by: s.friend, caller: Self.caller)
             let thief = try await hub.makeAccount("thief")
             _ = thief
@@ -199,7 +234,8 @@ struct ShareConsentTests {
             let refused = AccountService.Error.reauthenticationRequired
             await #expect(throws: refused) {
                 try await servers.share(
-                    serverID: "srvA", sections: ["Movies"], with: "thief", by: s.owner, device: stale, caller: Self.caller)
+                    serverID: "srvA", sections: ["Movies"], with: "thief", by: s.owner, device: stale,
+                    caller: Self.caller)
             }
             await #expect(throws: refused) {
                 try await servers.unshare(
@@ -222,7 +258,10 @@ struct ShareConsentTests {
             hub.clock.advance(hub.environment.settings.reauthenticationWindow + 1)
             try await hub.withRouter { client in
                 for (method, uri, body) in [
-                    (HTTPRequest.Method.post, "/api/v1/servers/srvA/shares", ["account": "thief", "sections": ["Movies"]] as [String: Any]),
+                    (
+                        HTTPRequest.Method.post, "/api/v1/servers/srvA/shares",
+                        ["account": "thief", "sections": ["Movies"]] as [String: Any]
+                    ),
                     (.delete, "/api/v1/servers/srvB/shares/finn", [:]),
                     (.post, "/api/v1/servers/claim", ["code": code]),
                     (.delete, "/api/v1/servers/srvB", [:]),
@@ -248,7 +287,9 @@ struct ShareConsentTests {
         }
     }
 
-    @Test("The owner is mailed (a security mail with its lock link) on every new share, never for a repeat", arguments: Backend.allCases)
+    @Test(
+        "The owner is mailed (a security mail with its lock link) on every new share, never for a repeat",
+        arguments: Backend.allCases)
     func ownerIsMailed(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let s = try await Self.setting(hub)
@@ -258,7 +299,8 @@ struct ShareConsentTests {
                 try await hub.mail(to: "olga@example.com").filter { $0.subject == subject }
             }
             try await servers.share(
-                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             var mails = try await shareMails()
             #expect(mails.count == 1)
             #expect(mails[0].text.contains("finn") && mails[0].text.contains("Movies"))
@@ -266,9 +308,11 @@ struct ShareConsentTests {
             #expect(MailComposer.securityKinds.contains("server_shared"))
             // The same section again, or an account that does not exist: no mail.
             try await servers.share(
-                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             try await servers.share(
-                serverID: "srvA", sections: ["Movies"], with: "nobody", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvA", sections: ["Movies"], with: "nobody", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             mails = try await shareMails()
             #expect(mails.count == 1)
             // A new section is a new share: mailed.
@@ -290,7 +334,8 @@ struct ShareConsentTests {
             let servers = hub.services.servers
             // Accept against decline: 100 of each at once, exactly one wins.
             try await servers.share(
-                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice, caller: Self.caller)
+                serverID: "srvA", sections: ["Movies"], with: "finn", by: s.owner, device: s.ownerDevice,
+                caller: Self.caller)
             let friend = s.friend
             let outcomes = await concurrently(0..<200) { index in
                 if index % 2 == 0 {
@@ -300,7 +345,8 @@ struct ShareConsentTests {
                 try await servers.declineShare(serverID: "srvA", by: friend, caller: Self.caller)
                 return "declined"
             }
-            #expect(!outcomes.contains { $0.hasPrefix("other") }, "\(outcomes.filter { $0.hasPrefix("other") }.prefix(3))")
+            #expect(
+                !outcomes.contains { $0.hasPrefix("other") }, "\(outcomes.filter { $0.hasPrefix("other") }.prefix(3))")
             #expect(outcomes.filter { $0 == "accepted" || $0 == "declined" }.count == 1)
             let remaining = try await servers.shares(serverID: "srvA", owner: s.owner)
             if outcomes.contains("accepted") {
@@ -317,7 +363,8 @@ struct ShareConsentTests {
             let owner = s.owner
             for _ in 0..<15 {
                 try await servers.share(
-                    serverID: "srvB", sections: ["Movies"], with: "finn", by: owner, device: device, caller: Self.caller)
+                    serverID: "srvB", sections: ["Movies"], with: "finn", by: owner, device: device, caller: Self.caller
+                )
                 let before = try await Self.revocationCount(hub, friend.id)
                 let round = await concurrently(0..<3) { index in
                     switch index {
@@ -329,7 +376,8 @@ struct ShareConsentTests {
                         return "declined"
                     default:
                         try await servers.unshare(
-                            serverID: "srvB", section: nil, from: "finn", by: owner, device: device, caller: Self.caller)
+                            serverID: "srvB", section: nil, from: "finn", by: owner, device: device, caller: Self.caller
+                        )
                         return "unshared"
                     }
                 }

@@ -168,7 +168,8 @@ func withHub(
     let store: SQLStore
     switch backend {
     case .sqlite:
-        store = try await SQLStore.open(url: "sqlite:" + folder.appendingPathComponent("db.sqlite").path, logger: logger)
+        store = try await SQLStore.open(
+            url: "sqlite:" + folder.appendingPathComponent("db.sqlite").path, logger: logger)
     case .postgres:
         guard let url = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_POSTGRES_URL"] else {
             if ProcessInfo.processInfo.environment["GATEHOUSE_REQUIRE_POSTGRES"] != nil {
@@ -186,7 +187,9 @@ func withHub(
     let endpoint = configuration.metricsEnabled ? MetricsEndpoint() : nil
     let metrics = endpoint?.metrics ?? .disabled
     let pool = WorkPool(
-        threads: 2, queueLimit: configuration.hashQueueLimit == HubConfiguration().hashQueueLimit ? 100_000 : configuration.hashQueueLimit,
+        threads: 2,
+        queueLimit: configuration.hashQueueLimit == HubConfiguration().hashQueueLimit
+            ? 100_000 : configuration.hashQueueLimit,
         observer: endpoint == nil
             ? nil : WorkPool.Observer(waited: { metrics.hashWaited($0) }, rejected: { metrics.hashRejected() }))
     let hasher = CountingHasher(

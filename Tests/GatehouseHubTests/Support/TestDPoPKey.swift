@@ -13,11 +13,15 @@ struct TestDPoPKey: Sendable {
 
     init(_ kind: Kind = .es256) {
         self.kind = kind
-        raw = kind == .es256
-            ? Array(P256.Signing.PrivateKey().rawRepresentation) : Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+        raw =
+            kind == .es256
+            ? Array(P256.Signing.PrivateKey().rawRepresentation)
+            : Array(Curve25519.Signing.PrivateKey().rawRepresentation)
     }
 
-    private var p256: P256.Signing.PrivateKey? { kind == .es256 ? try? P256.Signing.PrivateKey(rawRepresentation: raw) : nil }
+    private var p256: P256.Signing.PrivateKey? {
+        kind == .es256 ? try? P256.Signing.PrivateKey(rawRepresentation: raw) : nil
+    }
     private var ed25519: Curve25519.Signing.PrivateKey? {
         kind == .eddsa ? try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) : nil
     }
@@ -31,7 +35,9 @@ struct TestDPoPKey: Sendable {
                 "y": Encoding.base64URL(raw.suffix(32)),
             ]
         case .eddsa:
-            return ["kty": "OKP", "crv": "Ed25519", "x": Encoding.base64URL(Array(ed25519!.publicKey.rawRepresentation))]
+            return [
+                "kty": "OKP", "crv": "Ed25519", "x": Encoding.base64URL(Array(ed25519!.publicKey.rawRepresentation)),
+            ]
         }
     }
 

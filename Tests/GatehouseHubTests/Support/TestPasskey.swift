@@ -50,7 +50,8 @@ final class TestPasskey: @unchecked Sendable {
     }
 
     private static func clientData(_ type: String, challenge: String, origin: String) -> [UInt8] {
-        Array("{\"type\":\"\(type)\",\"challenge\":\"\(challenge)\",\"origin\":\"\(origin)\",\"crossOrigin\":false}".utf8)
+        Array(
+            "{\"type\":\"\(type)\",\"challenge\":\"\(challenge)\",\"origin\":\"\(origin)\",\"crossOrigin\":false}".utf8)
     }
 
     /// Answers creation options (the hub's `public_key`) as `toJSON()` would, with "none" attestation.
@@ -76,7 +77,8 @@ final class TestPasskey: @unchecked Sendable {
         let response = RegistrationResponseJSON(
             id: credentialIdText, rawId: credentialIdText,
             response: AuthenticatorAttestationResponseJSON(
-                clientDataJSON: Base64URL.encode(Self.clientData("webauthn.create", challenge: challenge, origin: origin)),
+                clientDataJSON: Base64URL.encode(
+                    Self.clientData("webauthn.create", challenge: challenge, origin: origin)),
                 attestationObject: Base64URL.encode(object), transports: ["internal"]),
             authenticatorAttachment: "platform",
             clientExtensionResults: AuthenticationExtensionsClientOutputsJSON())
