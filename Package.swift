@@ -156,6 +156,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["Embedded"],
             swiftSettings: strict,
@@ -249,6 +250,7 @@ let package = Package(
             name: "GatehouseHubTests",
             dependencies: [
                 "GatehouseHub", "GatehouseCore", "GatehouseStore", "GatehouseWire", "Argon2", "WebAuthn",
+                "PasswordCheck",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

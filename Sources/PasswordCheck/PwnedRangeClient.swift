@@ -25,12 +25,8 @@ public struct PwnedRangeClient: BreachedPasswordSource {
     public var failureMode: FailureMode
     private let fetcher: any HTTPFetching
 
-    /// Creates a client; `fetcher` defaults to `URLSession`.
-    public init(
-        baseURL: URL,
-        failureMode: FailureMode = .failOpen,
-        fetcher: any HTTPFetching = URLSessionFetcher()
-    ) {
+    /// Creates a client that asks `baseURL` through `fetcher`.
+    public init(baseURL: URL, failureMode: FailureMode = .failOpen, fetcher: any HTTPFetching) {
         self.baseURL = baseURL
         self.failureMode = failureMode
         self.fetcher = fetcher

@@ -3,8 +3,16 @@ import Testing
 
 @testable import PasswordCheck
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 @Suite("Range API client against a local server")
 struct PwnedRangeClientTests {
+    /// The module links no HTTP client; these tests bring their own (the hub uses AsyncHTTPClient, covered end to end
+    /// by e2e/test_password_policy.py's range API tests).
+    private let fetcher = TestFetcher()
+
     private func split(_ password: String) -> (prefix: String, suffix: String) {
         let hex = SHA1.hexString(SHA1.hash(password))
         return (String(hex.prefix(5)), String(hex.dropFirst(5)))
@@ -26,7 +34,7 @@ struct PwnedRangeClientTests {
     func findsBreachedIgnoresPadding() async throws {
         let server = try makeServer()
         defer { server.stop() }
-        let client = PwnedRangeClient(baseURL: server.baseURL, failureMode: .failClosed)
+        let client = PwnedRangeClient(baseURL: server.baseURL, failureMode: .failClosed, fetcher: fetcher)
         #expect(try await client.isBreached(password: "password"))
         #expect(try await !client.isBreached(password: "padded-entry"))
         #expect(try await !client.isBreached(password: "a passphrase no one has leaked yet"))
@@ -37,9 +45,9 @@ struct PwnedRangeClientTests {
         let server = try makeServer()
         defer { server.stop() }
         let broken = server.baseURL.appendingPathComponent("broken")
-        let open = PwnedRangeClient(baseURL: broken, failureMode: .failOpen)
+        let open = PwnedRangeClient(baseURL: broken, failureMode: .failOpen, fetcher: fetcher)
         #expect(try await !open.isBreached(password: "password"))
-        let closed = PwnedRangeClient(baseURL: broken, failureMode: .failClosed)
+        let closed = PwnedRangeClient(baseURL: broken, failureMode: .failClosed, fetcher: fetcher)
         await #expect(throws: PwnedRangeClient.RangeError.self) {
             try await closed.isBreached(password: "password")
         }
@@ -50,10 +58,10 @@ struct PwnedRangeClientTests {
         let server = try makeServer()
         let base = server.baseURL
         server.stop()
-        let open = PwnedRangeClient(baseURL: base, failureMode: .failOpen, fetcher: URLSessionFetcher(timeout: 2))
+        let open = PwnedRangeClient(baseURL: base, failureMode: .failOpen, fetcher: TestFetcher(timeout: 2))
         #expect(try await !open.isBreached(password: "password"))
         let closed = PwnedRangeClient(
-            baseURL: base, failureMode: .failClosed, fetcher: URLSessionFetcher(timeout: 2))
+            baseURL: base, failureMode: .failClosed, fetcher: TestFetcher(timeout: 2))
         await #expect(throws: PwnedRangeClient.RangeError.self) {
             try await closed.isBreached(password: "password")
         }
@@ -75,11 +83,11 @@ struct PwnedRangeClientTests {
         let server = try makeServer()
         defer { server.stop() }
         let closed = PwnedRangeClient(
-            baseURL: server.baseURL.appendingPathComponent("broken"), failureMode: .failClosed)
+            baseURL: server.baseURL.appendingPathComponent("broken"), failureMode: .failClosed, fetcher: fetcher)
         let policy = PasswordPolicy(breachSource: closed)
         let problems = await policy.check(password: "plum orchard ceiling lantern")
         #expect(problems.map(\.code) == [.breachCheckUnavailable])
-        let found = await PasswordPolicy(breachSource: PwnedRangeClient(baseURL: server.baseURL))
+        let found = await PasswordPolicy(breachSource: PwnedRangeClient(baseURL: server.baseURL, fetcher: fetcher))
             .check(password: "password", context: PasswordContext())
         #expect(found.map(\.code).contains(.breached))
     }
@@ -91,5 +99,22 @@ private actor RecordingFetcher: HTTPFetching {
     func get(_ url: URL, headers: [String: String]) async throws -> HTTPFetchResponse {
         requests.append((url, headers))
         return HTTPFetchResponse(status: 200, body: Array("ABC:1\r\n".utf8))
+    }
+}
+
+/// ``HTTPFetching`` on Foundation's `URLSession`, for these tests only.
+private struct TestFetcher: HTTPFetching {
+    var timeout: TimeInterval = 5
+
+    struct NotHTTP: Error {}
+
+    func get(_ url: URL, headers: [String: String]) async throws -> HTTPFetchResponse {
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        for (name, value) in headers {
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw NotHTTP() }
+        return HTTPFetchResponse(status: http.statusCode, body: Array(data))
     }
 }

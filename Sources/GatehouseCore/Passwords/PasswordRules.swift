@@ -42,17 +42,20 @@ public struct PolicyRules: PasswordRules {
 
     /// The default policy, with the breach index at `breachIndexPath` when given, or else the online range API at
     /// `rangeURL` (k-anonymity: only 5 hex characters of the password's SHA-1 leave the hub, padded responses).
-    /// `failsClosed` decides whether a new password is refused when the range API cannot be reached.
+    /// `failsClosed` decides whether a new password is refused when the range API cannot be reached; `fetcher` is the
+    /// HTTP client that asks it (the hub passes its own).
     public static func make(
-        breachIndexPath: String?, rangeURL: String? = nil, failsClosed: Bool = false, pool: WorkPool, logger: Logger
+        breachIndexPath: String?, rangeURL: String? = nil, fetcher: (any HTTPFetching)? = nil,
+        failsClosed: Bool = false, pool: WorkPool, logger: Logger
     ) throws -> PolicyRules {
         var source: (any BreachedPasswordSource)?
         if let breachIndexPath {
             let index = try BreachIndex(path: breachIndexPath)
             logger.info("breached-password index loaded", metadata: ["hashes": "\(index.count)"])
             source = index
-        } else if let rangeURL, let url = URL(string: rangeURL) {
-            source = PwnedRangeClient(baseURL: url, failureMode: failsClosed ? .failClosed : .failOpen)
+        } else if let rangeURL, let url = URL(string: rangeURL), let fetcher {
+            source = PwnedRangeClient(
+                baseURL: url, failureMode: failsClosed ? .failClosed : .failOpen, fetcher: fetcher)
             logger.info("breached passwords checked online", metadata: ["range_api": "\(rangeURL)"])
         }
         return PolicyRules(policy: PasswordPolicy(breachSource: source), pool: pool)

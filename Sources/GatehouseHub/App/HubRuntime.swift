@@ -67,7 +67,7 @@ public struct HubRuntime: Sendable {
         let hasher = try Argon2PasswordHasher(keyring: keyring, parameters: parameters, pool: pool, logger: logger)
         let rules = try PolicyRules.make(
             breachIndexPath: configuration.breachIndexPath, rangeURL: configuration.pwnedRangeURL,
-            failsClosed: configuration.breachCheckFailsClosed, pool: pool, logger: logger)
+            fetcher: RangeAPIFetcher(), failsClosed: configuration.breachCheckFailsClosed, pool: pool, logger: logger)
         let environment = HubEnvironment(
             store: store, hasher: hasher, rules: rules,
             mail: MailComposer(
