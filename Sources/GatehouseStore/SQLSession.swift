@@ -6,7 +6,7 @@ import SQLiteKit
 
 /// The store's statements, on one database handle: a pooled one for single statements, or one connection inside a
 /// transaction. Extensions per domain hold the statements (`SQLSession+Accounts.swift`, ...).
-struct SQLSession: StoreSession {
+struct SQLSession: StoreTransaction {
     let database: any SQLDatabase
     let dialect: SQLStore.Dialect
     /// Set outside transactions on SQLite, so a single statement never runs inside another task's transaction.

@@ -135,7 +135,7 @@ public final class SQLStore: HubStore {
         }
     }
 
-    public var session: any StoreSession {
+    public var autocommit: any StoreTransaction {
         SQLSession(database: database, dialect: dialect, gate: gate, auditKey: auditKeyHolder.withLock { $0 })
     }
 
@@ -144,7 +144,7 @@ public final class SQLStore: HubStore {
         auditKeyHolder.withLock { $0 = key }
     }
 
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) async throws -> T)
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T)
         async throws -> T
     {
         let dialect = self.dialect

@@ -28,19 +28,19 @@ struct RevocationLogTests {
         try await withStore(backend) { (store: SQLStore) async throws in
             let alice = try await seed(store, account: "alice", devices: ["d0", "d1", "d2", "d3"])
             _ = try await store.transaction { try await $0.revokeDevice(id: "d0", accountID: alice.id, at: now) }
-            var reader = try await RevocationLogReader.atEnd(of: store.session)
-            #expect(try await reader.next(from: store.session).isEmpty)
+            var reader = try await RevocationLogReader.atEnd(of: store.autocommit)
+            #expect(try await reader.next(from: store.autocommit).isEmpty)
             for id in ["d1", "d2"] {
                 _ = try await store.transaction { try await $0.revokeDevice(id: id, accountID: alice.id, at: now) }
             }
-            #expect(try await reader.next(from: store.session).map(\.deviceIDs) == [["d1"], ["d2"]])
-            #expect(try await reader.next(from: store.session).isEmpty)
+            #expect(try await reader.next(from: store.autocommit).map(\.deviceIDs) == [["d1"], ["d2"]])
+            #expect(try await reader.next(from: store.autocommit).isEmpty)
             _ = try await store.transaction { try await $0.revokeDevice(id: "d3", accountID: alice.id, at: now) }
-            #expect(try await reader.next(from: store.session).map(\.deviceIDs) == [["d3"]])
+            #expect(try await reader.next(from: store.autocommit).map(\.deviceIDs) == [["d3"]])
             // Many pages: a reader from the start with a page of 1 still gets everything once.
             var all = RevocationLogReader(pageSize: 1)
-            #expect(try await all.next(from: store.session).map(\.deviceIDs) == [["d0"], ["d1"], ["d2"], ["d3"]])
-            #expect(try await all.next(from: store.session).isEmpty)
+            #expect(try await all.next(from: store.autocommit).map(\.deviceIDs) == [["d0"], ["d1"], ["d2"], ["d3"]])
+            #expect(try await all.next(from: store.autocommit).isEmpty)
         }
     }
 
@@ -50,8 +50,8 @@ struct RevocationLogTests {
     func outOfOrderCommit() async throws {
         try await withStore(.postgres) { (store: SQLStore) async throws in
             let alice = try await seed(store, account: "alice", devices: ["device-a", "device-b"])
-            var reader = try await RevocationLogReader.atEnd(of: store.session)
-            let start = try await store.session.latestRevocationSequence()
+            var reader = try await RevocationLogReader.atEnd(of: store.autocommit)
+            let start = try await store.autocommit.latestRevocationSequence()
 
             let (written, wroteT1) = AsyncStream<Void>.makeStream()
             let (release, releaseT1) = AsyncStream<Void>.makeStream()
@@ -67,25 +67,25 @@ struct RevocationLogTests {
             _ = try await store.transaction { try await $0.revokeDevice(id: "device-b", accountID: alice.id, at: now) }
 
             // T2's entry (the higher seq) is visible while T1's is not.
-            let old = try await store.session.revocations(after: start, limit: 100)
+            let old = try await store.autocommit.revocations(after: start, limit: 100)
             #expect(old.map(\.revocation.deviceIDs) == [["device-b"]])
             let oldCursor = old.last?.sequence ?? start
-            #expect(try await reader.next(from: store.session).map(\.deviceIDs) == [["device-b"]])
-            #expect(try await reader.next(from: store.session).isEmpty)
+            #expect(try await reader.next(from: store.autocommit).map(\.deviceIDs) == [["device-b"]])
+            #expect(try await reader.next(from: store.autocommit).isEmpty)
 
             releaseT1.yield()
             try await t1.value
             // The old cursor has moved past T1's seq: it never sees device A.
-            #expect(try await store.session.revocations(after: oldCursor, limit: 100).isEmpty)
+            #expect(try await store.autocommit.revocations(after: oldCursor, limit: 100).isEmpty)
             // The reader does, once.
-            #expect(try await reader.next(from: store.session).map(\.deviceIDs) == [["device-a"]])
-            #expect(try await reader.next(from: store.session).isEmpty)
+            #expect(try await reader.next(from: store.autocommit).map(\.deviceIDs) == [["device-a"]])
+            #expect(try await reader.next(from: store.autocommit).isEmpty)
             // The memory of what was handed out is dropped once the horizon passes both writers. The horizon is
             // the server's oldest running transaction, and other tests share the server, so wait for theirs to end
             // (reading again never hands anything out twice).
             let deadline = Date().addingTimeInterval(30)
             while !reader.delivered.isEmpty, Date() < deadline {
-                #expect(try await reader.next(from: store.session).isEmpty)
+                #expect(try await reader.next(from: store.autocommit).isEmpty)
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(reader.delivered.isEmpty)
@@ -99,7 +99,7 @@ struct RevocationLogTests {
         try await withStore(backend) { (store: SQLStore) async throws in
             let count = 300
             for index in 0..<count {
-                try await store.session.enqueueMail(
+                try await store.autocommit.enqueueMail(
                     OutboxMessage(
                         id: String(format: "m%04d", index), recipient: "r@example.com", subject: "s", textBody: "t",
                         htmlBody: "h", kind: "k", createdAt: now, nextAttemptAt: now))
@@ -114,7 +114,7 @@ struct RevocationLogTests {
                     group.addTask {
                         var mine: [String] = []
                         while true {
-                            let batch = try await target.session.claimDueMail(
+                            let batch = try await target.autocommit.claimDueMail(
                                 now: now, limit: 7, claimant: "w\(worker)", until: now.addingTimeInterval(120))
                             if batch.isEmpty { break }
                             mine += batch.map(\.id)
@@ -136,53 +136,53 @@ struct RevocationLogTests {
     func outboxLease(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
             for index in 0..<3 {
-                try await store.session.enqueueMail(
+                try await store.autocommit.enqueueMail(
                     OutboxMessage(
                         id: "m\(index)", recipient: "r@example.com", subject: "s", textBody: "t", htmlBody: "h",
                         kind: "k", createdAt: now.addingTimeInterval(Double(index)), nextAttemptAt: now))
             }
             let lease = now.addingTimeInterval(120)
             #expect(
-                try await store.session.claimDueMail(now: now, limit: 10, claimant: "a", until: lease).map(\.id)
+                try await store.autocommit.claimDueMail(now: now, limit: 10, claimant: "a", until: lease).map(\.id)
                     == ["m0", "m1", "m2"])
             // Held: nobody else gets them before the lease ends.
             #expect(
-                try await store.session.claimDueMail(
+                try await store.autocommit.claimDueMail(
                     now: now.addingTimeInterval(119), limit: 10, claimant: "b", until: lease
                 ).isEmpty)
-            try await store.session.markMailSent(id: "m0", at: now)
-            try await store.session.releaseMailClaims(ids: ["m1"], claimant: "a")
+            try await store.autocommit.markMailSent(id: "m0", at: now)
+            try await store.autocommit.releaseMailClaims(ids: ["m1"], claimant: "a")
             // A release by someone else changes nothing.
-            try await store.session.releaseMailClaims(ids: ["m2"], claimant: "b")
+            try await store.autocommit.releaseMailClaims(ids: ["m2"], claimant: "b")
             #expect(
-                try await store.session.claimDueMail(
+                try await store.autocommit.claimDueMail(
                     now: now.addingTimeInterval(1), limit: 10, claimant: "b", until: now.addingTimeInterval(240)
                 ).map(\.id)
                     == ["m1"])
             // Renewing needs a live claim of one's own.
             #expect(
-                try await store.session.renewMailClaim(
+                try await store.autocommit.renewMailClaim(
                     id: "m1", claimant: "a", now: now.addingTimeInterval(60), until: now.addingTimeInterval(180))
                     == false)
             #expect(
-                try await store.session.renewMailClaim(
+                try await store.autocommit.renewMailClaim(
                     id: "m1", claimant: "b", now: now.addingTimeInterval(60), until: now.addingTimeInterval(241)))
             // "a" crashed holding m2: after the lease another instance sends it.
             #expect(
-                try await store.session.claimDueMail(
+                try await store.autocommit.claimDueMail(
                     now: now.addingTimeInterval(121), limit: 10, claimant: "b", until: now.addingTimeInterval(240)
                 )
                 .map(\.id) == ["m2"])
             // A lapsed claim cannot be renewed by the one who lost it, nor a sent message's.
             #expect(
-                try await store.session.renewMailClaim(
+                try await store.autocommit.renewMailClaim(
                     id: "m2", claimant: "a", now: now.addingTimeInterval(122), until: now.addingTimeInterval(300))
                     == false)
             #expect(
-                try await store.session.renewMailClaim(
+                try await store.autocommit.renewMailClaim(
                     id: "m0", claimant: "a", now: now.addingTimeInterval(2), until: now.addingTimeInterval(300))
                     == false)
-            let counts = try await store.session.mailCounts()
+            let counts = try await store.autocommit.mailCounts()
             #expect(counts.pending == 2 && counts.sent == 1)
         }
     }

@@ -14,10 +14,10 @@ struct StoreContractTests {
         try await withStore(backend) { (store: SQLStore) async throws in
             let alice = makeAccount("alice")
             try await store.transaction { try await $0.insertAccount(alice, passwordHash: "h1") }
-            #expect(try await store.session.account(id: alice.id) == alice)
-            #expect(try await store.session.account(identifier: "ALICE")?.id == alice.id)
-            #expect(try await store.session.account(identifier: "Alice@Example.com")?.id == alice.id)
-            #expect(try await store.session.account(identifier: "bob") == nil)
+            #expect(try await store.autocommit.account(id: alice.id) == alice)
+            #expect(try await store.autocommit.account(identifier: "ALICE")?.id == alice.id)
+            #expect(try await store.autocommit.account(identifier: "Alice@Example.com")?.id == alice.id)
+            #expect(try await store.autocommit.account(identifier: "bob") == nil)
             var clash = makeAccount("ALICE")
             clash.id = "other"
             let duplicate = clash
@@ -30,15 +30,15 @@ struct StoreContractTests {
             await #expect(throws: StoreError.self) {
                 try await store.transaction { try await $0.insertAccount(sameEmail, passwordHash: "h") }
             }
-            #expect(try await store.session.accountCount() == 1)
+            #expect(try await store.autocommit.accountCount() == 1)
             var updated = alice
             updated.isEmailVerified = true
             updated.isResetRequired = true
             updated.antiPhishingPhrase = "blue heron"
-            try await store.session.updateAccount(updated)
-            #expect(try await store.session.account(id: alice.id) == updated)
-            #expect(try await store.session.searchAccounts("LIC", limit: 10).map(\.id) == [alice.id])
-            #expect(try await store.session.searchAccounts("%", limit: 10).isEmpty)
+            try await store.autocommit.updateAccount(updated)
+            #expect(try await store.autocommit.account(id: alice.id) == updated)
+            #expect(try await store.autocommit.searchAccounts("LIC", limit: 10).map(\.id) == [alice.id])
+            #expect(try await store.autocommit.searchAccounts("%", limit: 10).isEmpty)
         }
     }
 
@@ -56,8 +56,8 @@ struct StoreContractTests {
                     throw Boom()
                 }
             }
-            #expect(try await store.session.accountCount() == 0)
-            #expect(try await store.session.dueMail(now: now, limit: 10).isEmpty)
+            #expect(try await store.autocommit.accountCount() == 0)
+            #expect(try await store.autocommit.dueMail(now: now, limit: 10).isEmpty)
         }
     }
 
@@ -68,10 +68,10 @@ struct StoreContractTests {
             try await store.transaction { try await $0.insertAccount(dave, passwordHash: "h1") }
             try await store.transaction { try await $0.setPasswordHash(accountID: dave.id, hash: "h2", at: now) }
             try await store.transaction { try await $0.setPasswordHash(accountID: dave.id, hash: "h3", at: now) }
-            try await store.session.replacePasswordHash(accountID: dave.id, hash: "h3b")
-            #expect(try await store.session.passwordHash(accountID: dave.id) == "h3b")
-            #expect(try await store.session.passwordHistory(accountID: dave.id, limit: 5) == ["h2", "h1"])
-            #expect(try await store.session.passwordHistory(accountID: dave.id, limit: 1) == ["h2"])
+            try await store.autocommit.replacePasswordHash(accountID: dave.id, hash: "h3b")
+            #expect(try await store.autocommit.passwordHash(accountID: dave.id) == "h3b")
+            #expect(try await store.autocommit.passwordHistory(accountID: dave.id, limit: 5) == ["h2", "h1"])
+            #expect(try await store.autocommit.passwordHistory(accountID: dave.id, limit: 1) == ["h2"])
         }
     }
 
@@ -85,21 +85,21 @@ struct StoreContractTests {
                 try await tx.insertDevice(makeDevice("d2", account: erin.id, client: "c2"), tokenDigest: "digest2")
                 try await tx.insertDevice(makeDevice("d3", account: erin.id, client: "c3"), tokenDigest: "digest3")
             }
-            #expect(try await store.session.device(tokenDigest: "digest1")?.id == "d1")
-            #expect(try await store.session.devices(accountID: erin.id).count == 3)
-            try await store.session.setKnownDigest(deviceID: "d2", digest: "known2")
-            #expect(try await store.session.isKnownDevice(accountID: erin.id, knownDigest: "known2"))
-            #expect(!(try await store.session.isKnownDevice(accountID: erin.id, knownDigest: "known9")))
-            #expect(!(try await store.session.isKnownDevice(accountID: "someone-else", knownDigest: "known2")))
-            #expect(try await store.session.revokeDevice(id: "d1", accountID: erin.id, at: now))
-            #expect(!(try await store.session.revokeDevice(id: "d1", accountID: erin.id, at: now)))
-            #expect(!(try await store.session.revokeDevice(id: "d2", accountID: "someone-else", at: now)))
-            #expect(try await store.session.device(tokenDigest: "digest1") == nil)
-            let revoked = try await store.session.revokeDevices(accountID: erin.id, keeping: "d3", at: now)
+            #expect(try await store.autocommit.device(tokenDigest: "digest1")?.id == "d1")
+            #expect(try await store.autocommit.devices(accountID: erin.id).count == 3)
+            try await store.autocommit.setKnownDigest(deviceID: "d2", digest: "known2")
+            #expect(try await store.autocommit.isKnownDevice(accountID: erin.id, knownDigest: "known2"))
+            #expect(!(try await store.autocommit.isKnownDevice(accountID: erin.id, knownDigest: "known9")))
+            #expect(!(try await store.autocommit.isKnownDevice(accountID: "someone-else", knownDigest: "known2")))
+            #expect(try await store.autocommit.revokeDevice(id: "d1", accountID: erin.id, at: now))
+            #expect(!(try await store.autocommit.revokeDevice(id: "d1", accountID: erin.id, at: now)))
+            #expect(!(try await store.autocommit.revokeDevice(id: "d2", accountID: "someone-else", at: now)))
+            #expect(try await store.autocommit.device(tokenDigest: "digest1") == nil)
+            let revoked = try await store.autocommit.revokeDevices(accountID: erin.id, keeping: "d3", at: now)
             #expect(revoked == ["d2"])
-            #expect(try await store.session.devices(accountID: erin.id).map(\.id) == ["d3"])
-            try await store.session.touchDevice(id: "d3", at: now.addingTimeInterval(60), ipAddress: "198.51.100.7")
-            let seen = try await store.session.device(id: "d3")
+            #expect(try await store.autocommit.devices(accountID: erin.id).map(\.id) == ["d3"])
+            try await store.autocommit.touchDevice(id: "d3", at: now.addingTimeInterval(60), ipAddress: "198.51.100.7")
+            let seen = try await store.autocommit.device(id: "d3")
             #expect(seen?.ipAddress == "198.51.100.7")
             #expect(seen?.lastSeenAt == now.addingTimeInterval(60))
         }
@@ -111,26 +111,27 @@ struct StoreContractTests {
             let token = OneTimeToken(
                 purpose: .passwordReset, accountID: "a1", digest: "t1", payload: "",
                 expiresAt: now.addingTimeInterval(60))
-            try await store.session.issueToken(token)
-            #expect(try await store.session.peekToken(purpose: .passwordReset, digest: "t1", now: now) != nil)
-            #expect(try await store.session.peekToken(purpose: .verifyEmail, digest: "t1", now: now) == nil)
+            try await store.autocommit.issueToken(token)
+            #expect(try await store.autocommit.peekToken(purpose: .passwordReset, digest: "t1", now: now) != nil)
+            #expect(try await store.autocommit.peekToken(purpose: .verifyEmail, digest: "t1", now: now) == nil)
             #expect(
-                try await store.session.peekToken(
+                try await store.autocommit.peekToken(
                     purpose: .passwordReset, digest: "t1", now: now.addingTimeInterval(61)) == nil)
             var newer = token
             newer.digest = "t2"
-            try await store.session.issueToken(newer)
-            #expect(try await store.session.consumeToken(purpose: .passwordReset, digest: "t1", now: now) == nil)
+            try await store.autocommit.issueToken(newer)
+            #expect(try await store.autocommit.consumeToken(purpose: .passwordReset, digest: "t1", now: now) == nil)
             #expect(
-                try await store.session.consumeToken(purpose: .passwordReset, digest: "t2", now: now)?.accountID == "a1"
+                try await store.autocommit.consumeToken(purpose: .passwordReset, digest: "t2", now: now)?.accountID
+                    == "a1"
             )
-            #expect(try await store.session.consumeToken(purpose: .passwordReset, digest: "t2", now: now) == nil)
+            #expect(try await store.autocommit.consumeToken(purpose: .passwordReset, digest: "t2", now: now) == nil)
             var challenge = token
             challenge.purpose = .signInChallenge
             challenge.digest = "c1"
-            try await store.session.issueToken(challenge)
-            #expect(try await store.session.countTokenAttempt(purpose: .signInChallenge, digest: "c1") == 1)
-            #expect(try await store.session.countTokenAttempt(purpose: .signInChallenge, digest: "c1") == 2)
+            try await store.autocommit.issueToken(challenge)
+            #expect(try await store.autocommit.countTokenAttempt(purpose: .signInChallenge, digest: "c1") == 1)
+            #expect(try await store.autocommit.countTokenAttempt(purpose: .signInChallenge, digest: "c1") == 2)
         }
     }
 
@@ -146,17 +147,17 @@ struct StoreContractTests {
                         AuditRecord(accountID: nil, kind: .signInFailed, ipAddress: "203.0.113.1"), at: now)
                 }
             }
-            let chain = try await store.session.auditChain("a1")
+            let chain = try await store.autocommit.auditChain("a1")
             #expect(chain.count == 5)
             #expect(AuditChain.verify(chain) == nil)
-            #expect(try await store.session.auditChains().sorted() == ["-", "a1"])
+            #expect(try await store.autocommit.auditChains().sorted() == ["-", "a1"])
             #expect(
-                try await store.session.auditEvents(chain: "a1", limit: 2).map(\.ipAddress) == [
+                try await store.autocommit.auditEvents(chain: "a1", limit: 2).map(\.ipAddress) == [
                     "192.0.2.4", "192.0.2.3",
                 ])
             try await store.execute(
                 "UPDATE audit_events SET ip_address = '10.9.9.9' WHERE chain = 'a1' AND ip_address = '192.0.2.2'")
-            #expect(AuditChain.verify(try await store.session.auditChain("a1")) != nil)
+            #expect(AuditChain.verify(try await store.autocommit.auditChain("a1")) != nil)
         }
     }
 
@@ -164,19 +165,19 @@ struct StoreContractTests {
     func outbox(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
             for index in 0..<3 {
-                try await store.session.enqueueMail(
+                try await store.autocommit.enqueueMail(
                     OutboxMessage(
                         id: "m\(index)", recipient: "r@example.com", subject: "s\(index)", textBody: "t", htmlBody: "h",
                         kind: "k", createdAt: now.addingTimeInterval(Double(index)), nextAttemptAt: now))
             }
-            #expect(try await store.session.dueMail(now: now, limit: 10).map(\.id) == ["m0", "m1", "m2"])
-            try await store.session.markMailSent(id: "m0", at: now)
-            try await store.session.markMailFailed(
+            #expect(try await store.autocommit.dueMail(now: now, limit: 10).map(\.id) == ["m0", "m1", "m2"])
+            try await store.autocommit.markMailSent(id: "m0", at: now)
+            try await store.autocommit.markMailFailed(
                 id: "m1", error: "421", nextAttemptAt: now.addingTimeInterval(30), giveUp: false)
-            try await store.session.markMailFailed(id: "m2", error: "550", nextAttemptAt: now, giveUp: true)
-            #expect(try await store.session.dueMail(now: now, limit: 10).isEmpty)
-            #expect(try await store.session.dueMail(now: now.addingTimeInterval(30), limit: 10).map(\.id) == ["m1"])
-            let counts = try await store.session.mailCounts()
+            try await store.autocommit.markMailFailed(id: "m2", error: "550", nextAttemptAt: now, giveUp: true)
+            #expect(try await store.autocommit.dueMail(now: now, limit: 10).isEmpty)
+            #expect(try await store.autocommit.dueMail(now: now.addingTimeInterval(30), limit: 10).map(\.id) == ["m1"])
+            let counts = try await store.autocommit.mailCounts()
             #expect(counts.pending == 1 && counts.sent == 1 && counts.failed == 1)
         }
     }
@@ -184,16 +185,16 @@ struct StoreContractTests {
     @Test("throttle: failures count up and clear", arguments: Backend.allCases)
     func throttle(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
-            #expect(try await store.session.throttleState(key: "ip:1") == nil)
-            try await store.session.recordThrottleFailure(key: "ip:1", at: now)
-            try await store.session.recordThrottleFailure(key: "ip:1", at: now.addingTimeInterval(5))
-            let state = try await store.session.throttleState(key: "ip:1")
+            #expect(try await store.autocommit.throttleState(key: "ip:1") == nil)
+            try await store.autocommit.recordThrottleFailure(key: "ip:1", at: now)
+            try await store.autocommit.recordThrottleFailure(key: "ip:1", at: now.addingTimeInterval(5))
+            let state = try await store.autocommit.throttleState(key: "ip:1")
             #expect(state?.failures == 2)
             #expect(state?.lastFailure == now.addingTimeInterval(5))
-            try await store.session.recordThrottleFailure(key: "ip:1", at: now.addingTimeInterval(200_000))
-            #expect(try await store.session.throttleState(key: "ip:1")?.failures == 1)
-            try await store.session.clearThrottle(key: "ip:1")
-            #expect(try await store.session.throttleState(key: "ip:1") == nil)
+            try await store.autocommit.recordThrottleFailure(key: "ip:1", at: now.addingTimeInterval(200_000))
+            #expect(try await store.autocommit.throttleState(key: "ip:1")?.failures == 1)
+            try await store.autocommit.clearThrottle(key: "ip:1")
+            #expect(try await store.autocommit.throttleState(key: "ip:1") == nil)
         }
     }
 
@@ -202,20 +203,20 @@ struct StoreContractTests {
         try await withStore(backend) { (store: SQLStore) async throws in
             let fay = makeAccount("fay")
             try await store.transaction { try await $0.insertAccount(fay, passwordHash: "h") }
-            try await store.session.saveTOTPEnrollment(
+            try await store.autocommit.saveTOTPEnrollment(
                 TOTPEnrollment(accountID: fay.id, sealedSecret: "sealed", confirmedAt: nil, lastUsedStep: 0))
-            #expect(try await store.session.totpEnrollment(accountID: fay.id)?.isConfirmed == false)
-            try await store.session.confirmTOTP(accountID: fay.id, at: now, step: 100)
-            #expect(try await store.session.totpEnrollment(accountID: fay.id)?.isConfirmed == true)
-            #expect(!(try await store.session.claimTOTPStep(accountID: fay.id, step: 100)))
-            #expect(try await store.session.claimTOTPStep(accountID: fay.id, step: 101))
-            #expect(!(try await store.session.claimTOTPStep(accountID: fay.id, step: 101)))
-            try await store.session.replaceRecoveryCodes(accountID: fay.id, digests: ["r1", "r2"], at: now)
-            #expect(try await store.session.useRecoveryCode(accountID: fay.id, digest: "r1", at: now))
-            #expect(!(try await store.session.useRecoveryCode(accountID: fay.id, digest: "r1", at: now)))
-            #expect(try await store.session.remainingRecoveryCodes(accountID: fay.id) == 1)
-            try await store.session.deleteTOTP(accountID: fay.id)
-            #expect(try await store.session.totpEnrollment(accountID: fay.id) == nil)
+            #expect(try await store.autocommit.totpEnrollment(accountID: fay.id)?.isConfirmed == false)
+            try await store.autocommit.confirmTOTP(accountID: fay.id, at: now, step: 100)
+            #expect(try await store.autocommit.totpEnrollment(accountID: fay.id)?.isConfirmed == true)
+            #expect(!(try await store.autocommit.claimTOTPStep(accountID: fay.id, step: 100)))
+            #expect(try await store.autocommit.claimTOTPStep(accountID: fay.id, step: 101))
+            #expect(!(try await store.autocommit.claimTOTPStep(accountID: fay.id, step: 101)))
+            try await store.autocommit.replaceRecoveryCodes(accountID: fay.id, digests: ["r1", "r2"], at: now)
+            #expect(try await store.autocommit.useRecoveryCode(accountID: fay.id, digest: "r1", at: now))
+            #expect(!(try await store.autocommit.useRecoveryCode(accountID: fay.id, digest: "r1", at: now)))
+            #expect(try await store.autocommit.remainingRecoveryCodes(accountID: fay.id) == 1)
+            try await store.autocommit.deleteTOTP(accountID: fay.id)
+            #expect(try await store.autocommit.totpEnrollment(accountID: fay.id) == nil)
         }
     }
 
@@ -232,10 +233,10 @@ struct StoreContractTests {
             let incident = Incident(
                 id: "inc1", reason: "test", scope: .all, forceReset: true, signOutAll: true, notify: false, banner: "b",
                 state: .running, cursor: "", processed: 0, total: 5, createdAt: now, resolvedAt: nil)
-            try await store.session.insertIncident(incident, targets: [])
-            let stored = try #require(try await store.session.incident(id: "inc1"))
+            try await store.autocommit.insertIncident(incident, targets: [])
+            let stored = try #require(try await store.autocommit.incident(id: "inc1"))
             #expect(stored.forceReset && stored.scope == .all)
-            let batch = try await store.session.incidentBatch(stored, limit: 3)
+            let batch = try await store.autocommit.incidentBatch(stored, limit: 3)
             #expect(batch.count == 3)
             let ids = batch.map(\.id)
             // The bulk primitives an incident's batch is made of, each owned by its domain's store.
@@ -250,24 +251,24 @@ struct StoreContractTests {
                 return true
             }
             #expect(moved)
-            let after = try #require(try await store.session.incident(id: "inc1"))
+            let after = try #require(try await store.autocommit.incident(id: "inc1"))
             #expect(after.processed == 3 && after.cursor == ids[2])
             // A second run that read the old cursor does not move it (and so writes nothing else).
             #expect(!(try await store.transaction { tx in try await tx.advanceIncident(stored, to: ids[2], count: 3) }))
-            #expect(try await store.session.incident(id: "inc1")?.processed == 3)
-            #expect(try await store.session.account(id: batch[0].id)?.isResetRequired == true)
-            #expect(try await store.session.devices(accountID: batch[0].id).isEmpty)
-            #expect(try await store.session.devices(accountID: "acc-user3").count == 1)
-            #expect(try await store.session.latestFullRevocation(accountID: batch[0].id, serverID: nil) != nil)
+            #expect(try await store.autocommit.incident(id: "inc1")?.processed == 3)
+            #expect(try await store.autocommit.account(id: batch[0].id)?.isResetRequired == true)
+            #expect(try await store.autocommit.devices(accountID: batch[0].id).isEmpty)
+            #expect(try await store.autocommit.devices(accountID: "acc-user3").count == 1)
+            #expect(try await store.autocommit.latestFullRevocation(accountID: batch[0].id, serverID: nil) != nil)
             #expect(
-                try await store.session.auditChain(batch[0].id).map(\.kind) == [
+                try await store.autocommit.auditChain(batch[0].id).map(\.kind) == [
                     AuditEvent.Kind.incidentApplied.rawValue
                 ])
-            #expect(try await store.session.incidentBatch(after, limit: 10).count == 2)
-            #expect(try await store.session.activeBanners() == ["b"])
-            #expect(AuditChain.verify(try await store.session.auditChain(batch[0].id)) == nil)
-            try await store.session.setIncidentState(id: "inc1", state: .resolved, at: now)
-            #expect(try await store.session.activeBanners().isEmpty)
+            #expect(try await store.autocommit.incidentBatch(after, limit: 10).count == 2)
+            #expect(try await store.autocommit.activeBanners() == ["b"])
+            #expect(AuditChain.verify(try await store.autocommit.auditChain(batch[0].id)) == nil)
+            try await store.autocommit.setIncidentState(id: "inc1", state: .resolved, at: now)
+            #expect(try await store.autocommit.activeBanners().isEmpty)
         }
     }
 }
@@ -276,10 +277,10 @@ extension StoreContractTests {
     @Test("throttle: several keys read in one query", arguments: Backend.allCases)
     func throttleStates(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
-            try await store.session.recordThrottleFailure(key: "ip:9", at: now)
-            try await store.session.recordThrottleFailure(key: "id:x", at: now)
-            try await store.session.recordThrottleFailure(key: "id:x", at: now)
-            let states = try await store.session.throttleStates(keys: ["ip:9", "id:x", "id:none"])
+            try await store.autocommit.recordThrottleFailure(key: "ip:9", at: now)
+            try await store.autocommit.recordThrottleFailure(key: "id:x", at: now)
+            try await store.autocommit.recordThrottleFailure(key: "id:x", at: now)
+            let states = try await store.autocommit.throttleStates(keys: ["ip:9", "id:x", "id:none"])
             #expect(states["ip:9"]?.failures == 1 && states["id:x"]?.failures == 2 && states["id:none"] == nil)
         }
     }
@@ -290,26 +291,26 @@ extension StoreContractTests {
     func trustChain(backend: Backend) async throws {
         try await withStore(backend) { (store: SQLStore) async throws in
             for (code, expires) in [("old", now.addingTimeInterval(-1)), ("live", now.addingTimeInterval(600))] {
-                try await store.session.insertClaim(
+                try await store.autocommit.insertClaim(
                     ServerClaim(
                         codeDigest: code, name: code, version: "1.0.0", platform: "linux", url: "",
                         credentialDigest: "digest-" + code, expiresAt: expires))
             }
-            #expect(try await store.session.purgeExpiredClaims(before: now) == 1)
-            #expect(try await store.session.purgeExpiredClaims(before: now) == 0)
-            #expect(try await store.session.purgeExpiredClaims(before: now.addingTimeInterval(600)) == 1)
+            #expect(try await store.autocommit.purgeExpiredClaims(before: now) == 1)
+            #expect(try await store.autocommit.purgeExpiredClaims(before: now) == 0)
+            #expect(try await store.autocommit.purgeExpiredClaims(before: now.addingTimeInterval(600)) == 1)
             let signed = SignedAdvisory(advisory: "eyJ9", keyID: "r1", signature: "c2ln")
-            try await store.session.insertAdvisory(
+            try await store.autocommit.insertAdvisory(
                 Advisory(
                     id: "GH-1", affected: "<1.0.0", fixed: "1.0.0", severity: "high", summary: "s", createdAt: now,
                     signed: signed))
-            #expect(try await store.session.advisories().map(\.signed) == [signed])
+            #expect(try await store.autocommit.advisories().map(\.signed) == [signed])
             for sequence in [Int64(5), 9, 7] {
-                try await store.session.storeReleaseList(
+                try await store.autocommit.storeReleaseList(
                     sequence: sequence, signed: SignedReleaseList(list: "l\(sequence)", keyID: "r1", signature: "s"))
             }
-            #expect(try await store.session.recentReleaseLists(limit: 2).map(\.sequence) == [9, 7])
-            #expect(try await store.session.recentReleaseLists(limit: 1).first?.signed.list == "l9")
+            #expect(try await store.autocommit.recentReleaseLists(limit: 2).map(\.sequence) == [9, 7])
+            #expect(try await store.autocommit.recentReleaseLists(limit: 1).first?.signed.list == "l9")
         }
     }
 }

@@ -57,13 +57,13 @@ public struct AccountService: Sendable {
 
     /// The account as stored now (a request's identity may predate a change made during it).
     public func current(_ account: Account) async throws -> Account {
-        try await env.store.session.account(id: account.id) ?? account
+        try await env.store.autocommit.account(id: account.id) ?? account
     }
 
     /// The account named by a username or address (any case), for operators' commands; nil when there is none.
     public func find(identifier: String) async throws -> Account? {
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes else { return nil }
-        return try await env.store.session.account(identifier: identifier)
+        return try await env.store.autocommit.account(identifier: identifier)
     }
 
     /// Sign-ups per address: 10 an hour, then one a minute doubling to one an hour.
@@ -133,7 +133,7 @@ public struct AccountService: Sendable {
             throw RequestError(status: 422, code: "password_too_long", message: "Use a shorter password.")
         }
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         // The address's budget is spent before any expensive work (the strength estimate, the hash).
         if operatorRole == nil {
             let wait = try await session.reserveAttempt(
@@ -230,7 +230,7 @@ public struct AccountService: Sendable {
                 // Answer as for a new account, and spend a use as a new account would have: whoever holds the link
                 // cannot tell from the answer or from the uses left whether the address already had an account.
                 if let invitationDigest {
-                    _ = try await env.store.session.claimInvitationUse(
+                    _ = try await env.store.autocommit.claimInvitationUse(
                         digest: invitationDigest, emailKey: AccountNames.canonical(email), now: now)
                 }
             case .publicSignUp:
@@ -244,7 +244,7 @@ public struct AccountService: Sendable {
     /// A sign-up collided: tell the owner of the address (or, when only the username was taken, the address given),
     /// at most a few times an hour per address.
     private func tellAboutTakenSignUp(username: String, email: String, caller: Caller, now: Date) async throws {
-        let session = env.store.session
+        let session = env.store.autocommit
         let wait = try await session.reserveAttempt(
             key: "signup-mail:" + AccountNames.canonical(email), policy: Self.signUpMailPolicy, now: now)
         guard wait == 0 else { return }
@@ -379,7 +379,7 @@ public struct AccountService: Sendable {
     public func resendVerification(account: Account, caller: Caller) async throws {
         guard !account.isEmailVerified else { return }
         let now = env.clock.now()
-        let wait = try await env.store.session.reserveAttempt(
+        let wait = try await env.store.autocommit.reserveAttempt(
             key: "verify-mail:" + account.id, policy: Self.signUpMailPolicy, now: now)
         if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         let token = OpaqueToken.generate(prefix: "ghv")
@@ -402,9 +402,9 @@ public struct AccountService: Sendable {
         let normalized = PasswordText.normalize(password)
         let problems = try await env.rules.problems(password: normalized, context: [account.username, account.email])
         if !problems.isEmpty { throw PasswordRejected(problems: problems) }
-        var previous = try await env.store.session.passwordHistory(
+        var previous = try await env.store.autocommit.passwordHistory(
             accountID: account.id, limit: env.settings.passwordHistoryDepth)
-        if let current = try await env.store.session.passwordHash(accountID: account.id) {
+        if let current = try await env.store.autocommit.passwordHash(accountID: account.id) {
             previous.insert(current, at: 0)
         }
         for old in previous where try await env.hasher.verify(normalized, against: old).isValid {
@@ -418,7 +418,7 @@ public struct AccountService: Sendable {
     public func requireRecentIfTwoFactor(account: Account, device: Device) async throws {
         // A passkey-only account's password proves little (it does not sign in), so it needs sudo mode too.
         let twoFactor = try await secondFactors.isEnabled(accountID: account.id)
-        let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
+        let passkeyOnly = try await env.store.autocommit.isPasskeyOnly(accountID: account.id)
         guard twoFactor || passkeyOnly else { return }
         try DeviceService(environment: env).requireRecentAuthentication(device)
     }
@@ -483,7 +483,7 @@ public struct AccountService: Sendable {
             throw Error.wrongPassword
         }
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         let wait = try await session.reserveAttempt(
             key: "verify-mail:" + account.id, policy: Self.signUpMailPolicy, now: now)
         if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }

@@ -38,13 +38,13 @@ public struct AdminAuthorization: Sendable {
     public func searchAccounts(_ query: String, by admin: Account) async throws -> [Account] {
         try requireAdmin(admin)
         let text = String(query.prefix(AccountNames.maximumIdentifierBytes))
-        return text.isEmpty ? [] : try await env.store.session.searchAccounts(text, limit: 50)
+        return text.isEmpty ? [] : try await env.store.autocommit.searchAccounts(text, limit: 50)
     }
 
     /// One account by id, for an admin only; nil when there is none.
     public func account(id: String, by admin: Account) async throws -> Account? {
         try requireAdmin(admin)
         guard id.utf8.count <= 64 else { return nil }
-        return try await env.store.session.account(id: id)
+        return try await env.store.autocommit.account(id: id)
     }
 }

@@ -23,7 +23,7 @@ public struct PasswordConfirmation: Sendable {
         requireCodeWhenEnabled: Bool = true
     ) async throws {
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         let key = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username)
         let wait = try await session.reserveAttempt(key: key, policy: .perAccount, now: now)
         if wait > 0 {

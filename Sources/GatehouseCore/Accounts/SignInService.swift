@@ -129,7 +129,7 @@ public struct SignInService: Sendable {
         else { throw Error.invalidCredentials }
         let canonical = AccountNames.canonical(identifier)
         let normalized = PasswordText.normalize(password)
-        let session = env.store.session
+        let session = env.store.autocommit
         let now = env.clock.now()
 
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
@@ -252,7 +252,7 @@ public struct SignInService: Sendable {
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
     func passwordSignInRefused(_ account: Account) async throws -> Bool {
         if account.role == .admin && env.settings.adminsNeedPasskey { return true }
-        return try await env.store.session.isPasskeyOnly(accountID: account.id)
+        return try await env.store.autocommit.isPasskeyOnly(accountID: account.id)
     }
 
     /// Re-authentication on a signed-in device ("sudo mode"): the password and, when two-factor sign-in is on, a
@@ -320,7 +320,7 @@ public struct SignInService: Sendable {
     /// client never seen before, the new-sign-in mail. Password, passkey and device-code (`/link`) sign-ins all end
     /// here, so each new device is listed, mailed about and revoked by sign-out-all alike.
     static func recordSignIn(
-        in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
+        in tx: any StoreTransaction, environment env: HubEnvironment, account: Account, info: Device.Info,
         kind: Device.Kind, ipAddress: String, isKnownClient: Bool, proof: Proof, now: Date, detail: String? = nil,
         dpopThumbprint: String? = nil
     ) async throws -> SignedIn {

@@ -55,11 +55,11 @@ public struct CanaryService: Sendable {
     /// The canary accounts among `accounts` (operators' listing).
     /// Every canary account (operators' `gatehouse canary list`).
     public func allCanaries() async throws -> [Account] {
-        try await canaries(among: try await env.store.session.searchAccounts("", limit: 1_000_000))
+        try await canaries(among: try await env.store.autocommit.searchAccounts("", limit: 1_000_000))
     }
 
     public func canaries(among accounts: [Account]) async throws -> [Account] {
-        let digests = Set(try await env.store.session.canaryDigests())
+        let digests = Set(try await env.store.autocommit.canaryDigests())
         return accounts.filter { digests.contains(env.digest("canary:" + $0.id)) }
     }
 
@@ -102,7 +102,7 @@ public final class CanaryRegistry: @unchecked Sendable {
         if let cached {
             set = cached
         } else {
-            set = Set(try await env.store.session.canaryDigests())
+            set = Set(try await env.store.autocommit.canaryDigests())
             lock.withLock {
                 digests = set
                 loadedAt = now

@@ -91,7 +91,7 @@ public struct AppPasswordService: Sendable {
 
     /// The account's live app passwords (expired ones included, marked by their date), newest first.
     public func list(account: Account) async throws -> [AppPassword] {
-        try await env.store.session.appPasswords(accountID: account.id)
+        try await env.store.autocommit.appPasswords(accountID: account.id)
     }
 
     /// Revokes one app password; its media tokens are revoked with it (the revocation log names its id).
@@ -118,7 +118,7 @@ public struct AppPasswordService: Sendable {
     public func authenticate(identifier: String, secret: String, caller: Caller) async throws -> (Account, AppPassword)?
     {
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes, secret.utf8.count <= 128 else { return nil }
-        let session = env.store.session
+        let session = env.store.autocommit
         let now = env.clock.now()
         let canonical = AccountNames.canonical(identifier)
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)

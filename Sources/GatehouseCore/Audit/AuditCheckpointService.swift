@@ -22,32 +22,32 @@ public struct AuditCheckpointService: Sendable {
     @discardableResult
     public func write() async throws -> AuditCheckpoint {
         let checkpoint = try AuditCheckpoint.sign(
-            heads: try await store.session.auditHeads(), at: clock.now(), keyring: keyring,
-            keyedAfter: try await store.session.auditKeyedAfter())
-        try await store.session.saveAuditCheckpoint(checkpoint)
+            heads: try await store.autocommit.auditHeads(), at: clock.now(), keyring: keyring,
+            keyedAfter: try await store.autocommit.auditKeyedAfter())
+        try await store.autocommit.saveAuditCheckpoint(checkpoint)
         return checkpoint
     }
 
     /// Writes a checkpoint unless the heads are those of the newest stored one (the periodic writer: a quiet hub adds
     /// no rows). Returns the checkpoint written, if any.
     public func writeIfChanged() async throws -> AuditCheckpoint? {
-        let heads = try await store.session.auditHeads()
+        let heads = try await store.autocommit.auditHeads()
         if heads.isEmpty { return nil }
-        if let latest = try await store.session.latestAuditCheckpoint(),
+        if let latest = try await store.autocommit.latestAuditCheckpoint(),
             let previous = try? AuditCheckpoint.open(latest, keyring: keyring),
             previous.heads == heads.sorted(by: { $0.chain < $1.chain })
         {
             return nil
         }
         let checkpoint = try AuditCheckpoint.sign(
-            heads: heads, at: clock.now(), keyring: keyring, keyedAfter: try await store.session.auditKeyedAfter())
-        try await store.session.saveAuditCheckpoint(checkpoint)
+            heads: heads, at: clock.now(), keyring: keyring, keyedAfter: try await store.autocommit.auditKeyedAfter())
+        try await store.autocommit.saveAuditCheckpoint(checkpoint)
         return checkpoint
     }
 
     /// The newest stored checkpoint's note.
     public func latest() async throws -> String? {
-        try await store.session.latestAuditCheckpoint()
+        try await store.autocommit.latestAuditCheckpoint()
     }
 
     /// Checks every chain (or the named ones) by the chain rule, keyed entries under the keyring's audit key.
@@ -56,13 +56,13 @@ public struct AuditCheckpointService: Sendable {
         chains: Int, events: Int, broken: [(chain: String, problem: AuditChain.Break)]
     ) {
         let key = keyring.derivedKey(purpose: AuditChain.keyPurpose)
-        let keyedAfter = try await store.session.auditKeyedAfter()
+        let keyedAfter = try await store.autocommit.auditKeyedAfter()
         let chains: [String]
-        if let only { chains = only } else { chains = try await store.session.auditChains() }
+        if let only { chains = only } else { chains = try await store.autocommit.auditChains() }
         var events = 0
         var broken: [(chain: String, problem: AuditChain.Break)] = []
         for chain in chains {
-            let entries = try await store.session.auditChain(chain)
+            let entries = try await store.autocommit.auditChain(chain)
             events += entries.count
             if let problem = AuditChain.verify(entries, key: key, keyedAfter: keyedAfter) {
                 broken.append((chain, problem))
@@ -87,13 +87,13 @@ public struct AuditCheckpointService: Sendable {
         var chains: [String: [AuditEvent]] = [:]
         var events = 0
         var problems: [String] = []
-        for chain in try await store.session.auditChains() {
-            let entries = try await store.session.auditChain(chain)
+        for chain in try await store.autocommit.auditChains() {
+            let entries = try await store.autocommit.auditChain(chain)
             events += entries.count
             chains[chain] = entries
         }
         let key = keyring.derivedKey(purpose: AuditChain.keyPurpose)
-        let keyedAfter = try await store.session.auditKeyedAfter()
+        let keyedAfter = try await store.autocommit.auditKeyedAfter()
         problems += checkpoint.verify(chains: chains, key: key, keyedAfter: keyedAfter)
         let named = Set(checkpoint.heads.map(\.chain))
         for (chain, entries) in chains.sorted(by: { $0.key < $1.key }) where !named.contains(chain) {

@@ -11,13 +11,13 @@ public struct AuditService: Sendable {
 
     /// The newest `limit` entries of one account's chain, newest first (its security activity). At most 500.
     public func recentEvents(of account: Account, limit: Int = 100) async throws -> [AuditEvent] {
-        try await store.session.auditEvents(chain: account.id, limit: min(max(limit, 0), 500))
+        try await store.autocommit.auditEvents(chain: account.id, limit: min(max(limit, 0), 500))
     }
 
     /// Every chain, each oldest first (`gatehouse audit export`), handed to `body` one event at a time.
     public func exportAll(_ body: (AuditEvent) throws -> Void) async throws {
-        for chain in try await store.session.auditChains() {
-            for event in try await store.session.auditChain(chain) { try body(event) }
+        for chain in try await store.autocommit.auditChains() {
+            for event in try await store.autocommit.auditChain(chain) { try body(event) }
         }
     }
 }

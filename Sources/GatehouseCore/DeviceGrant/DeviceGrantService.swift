@@ -183,7 +183,7 @@ public struct DeviceGrantService: Sendable {
         else { throw OAuthError.invalidRequest("scope is malformed or too long.") }
         guard let client = try await resolveClient(clientID) else { throw OAuthError.invalidClient }
         let now = env.clock.now()
-        let wait = try await env.store.session.reserveAttempt(
+        let wait = try await env.store.autocommit.reserveAttempt(
             key: "link-request-ip:" + caller.addressKey, policy: Self.requestPolicy, now: now)
         if wait > 0 { throw OAuthError.throttled(seconds: wait) }
         var described = info
@@ -197,7 +197,7 @@ public struct DeviceGrantService: Sendable {
             let digest = env.digest("claim:" + ServerService.normalize(serverClaim.code.clipped(toScalars: 32)))
             let proof = serverClaim.credentialDigest.lowercased()
             guard proof.utf8.count == 64, Encoding.bytes(hex: proof) != nil,
-                let claim = try await env.store.session.liveServerClaim(codeDigest: digest, now: now),
+                let claim = try await env.store.autocommit.liveServerClaim(codeDigest: digest, now: now),
                 ConstantTime.equals(claim.credentialDigest, ServerService.keyedCredentialDigest(proof, env))
             else {
                 throw OAuthError.invalidRequest(
@@ -211,7 +211,7 @@ public struct DeviceGrantService: Sendable {
         for _ in 0..<4 {
             let deviceCode = OpaqueToken.generate(prefix: "ghl").value
             let userCode = Self.generateUserCode()
-            let inserted = try await env.store.session.insertDeviceAuthorization(
+            let inserted = try await env.store.autocommit.insertDeviceAuthorization(
                 DeviceAuthorization(
                     deviceCodeDigest: deviceCodeDigest(deviceCode), userCodeDigest: userCodeDigest(userCode),
                     clientID: clientID, scope: scope, info: described, ipAddress: caller.ipAddress, createdAt: now,
@@ -317,7 +317,7 @@ public struct DeviceGrantService: Sendable {
     /// request behind it, with a ticket for the approve/deny form. Every miss is in the account's security log.
     public func lookup(userCode: String, account: Account, device: Device, caller: Caller) async throws -> Pending {
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         for key in ["link-acct:" + account.id, "link-ip:" + caller.addressKey] {
             let wait = try await session.reserveAttempt(key: key, policy: Self.entryPolicy, now: now)
             if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
@@ -398,7 +398,7 @@ public struct DeviceGrantService: Sendable {
             throw OAuthError.invalidRequest("\(id) is built in.")
         }
         let client = OAuthClient(id: id, name: cleanName, logo: logo, createdAt: env.clock.now())
-        guard try await env.store.session.insertClient(client) else {
+        guard try await env.store.autocommit.insertClient(client) else {
             throw OAuthError.invalidRequest("A client with this id is already registered.")
         }
         return client
@@ -409,17 +409,18 @@ public struct DeviceGrantService: Sendable {
         Self.builtInClients.map {
             OAuthClient(id: $0.id, name: $0.name, logo: nil, createdAt: Date(epochSeconds: 0), isBuiltIn: true)
         }
-            + (try await env.store.session.clients())
+            + (try await env.store.autocommit.clients())
     }
 
     public func removeClient(id: String) async throws -> Bool {
-        try await env.store.session.removeClient(id: id)
+        try await env.store.autocommit.removeClient(id: id)
     }
 
     /// Deletes authorizations an hour past their expiry (until then a late poll still gets `expired_token`).
     @discardableResult
     public func purgeExpired() async throws -> Int {
-        try await env.store.session.purgeDeviceAuthorizations(expiredBefore: env.clock.now().addingTimeInterval(-3_600))
+        try await env.store.autocommit.purgeDeviceAuthorizations(
+            expiredBefore: env.clock.now().addingTimeInterval(-3_600))
     }
 
     // MARK: Helpers
@@ -430,7 +431,7 @@ public struct DeviceGrantService: Sendable {
             return OAuthClient(
                 id: builtIn.id, name: builtIn.name, logo: nil, createdAt: Date(epochSeconds: 0), isBuiltIn: true)
         }
-        if let client = try await env.store.session.client(id: id) { return client }
+        if let client = try await env.store.autocommit.client(id: id) { return client }
         guard allowUnregisteredClients else { return nil }
         return OAuthClient(id: id, name: id, logo: nil, createdAt: Date(epochSeconds: 0), isRegistered: false)
     }

@@ -27,7 +27,7 @@ public struct DeviceService: Sendable {
     /// the proof on the request that signs in), the credential is bound to that key from its first use: every
     /// request must then carry a fresh proof signed by it.
     public static func createDevice(
-        in tx: any StoreSession, environment env: HubEnvironment, account: Account, info: Device.Info,
+        in tx: any StoreTransaction, environment env: HubEnvironment, account: Account, info: Device.Info,
         kind: Device.Kind, ipAddress: String, proof: Proof, now: Date, dpopThumbprint: String? = nil
     ) async throws -> (Device, OpaqueToken, known: OpaqueToken) {
         var stored = info
@@ -54,7 +54,7 @@ public struct DeviceService: Sendable {
         // Read the generation first: if a revocation evicts while this request reads the store, what it read
         // must not go back into the cache.
         let generation = env.cache.generation
-        let session = env.store.session
+        let session = env.store.autocommit
         var found = try await session.device(tokenDigest: digest)
         if found == nil {
             // Credentials issued before token digests were keyed: upgrade in place on first use.
@@ -79,7 +79,7 @@ public struct DeviceService: Sendable {
     /// Binds an existing, still unbound device credential to a DPoP key (for a grant that creates the device
     /// before it sees the proof). False when the device is gone or already bound: a binding never changes.
     public func bind(deviceID: String, accountID: String, thumbprint: String) async throws -> Bool {
-        let bound = try await env.store.session.bindDevice(id: deviceID, thumbprint: thumbprint)
+        let bound = try await env.store.autocommit.bindDevice(id: deviceID, thumbprint: thumbprint)
         if bound { env.cache.evict(accountID: accountID, deviceIDs: [deviceID]) }
         return bound
     }
@@ -91,7 +91,7 @@ public struct DeviceService: Sendable {
 
     /// The account's live devices.
     public func devices(of account: Account) async throws -> [Device] {
-        try await env.store.session.devices(accountID: account.id)
+        try await env.store.autocommit.devices(accountID: account.id)
     }
 
     /// Signs one device out. Any credential may sign itself out (a profile session too); signing out another

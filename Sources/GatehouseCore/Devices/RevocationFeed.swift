@@ -25,7 +25,7 @@ public struct RevocationFeed: Sendable {
         var reader: RevocationLogReader?
         while reader == nil && !Task.isCancelled {
             do {
-                reader = try await RevocationLogReader.atEnd(of: env.store.session)
+                reader = try await RevocationLogReader.atEnd(of: env.store.autocommit)
             } catch {
                 env.logger.warning("reading the revocation log failed; retrying")
                 try? await Task.sleep(for: interval)
@@ -53,7 +53,7 @@ public struct RevocationFeed: Sendable {
             for await _ in ticks {
                 if Task.isCancelled { break }
                 do {
-                    let fresh = try await reader.next(from: env.store.session)
+                    let fresh = try await reader.next(from: env.store.autocommit)
                     let now = env.clock.now()
                     for revocation in fresh {
                         env.metrics.revocationApplied(madeAt: revocation.at, now: now)

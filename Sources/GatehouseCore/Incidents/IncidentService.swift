@@ -54,7 +54,7 @@ public struct IncidentService: Sendable {
         var missing: [String] = []
         if let names = forceReset, !names.isEmpty {
             for name in names {
-                if let account = try await env.store.session.account(identifier: name) {
+                if let account = try await env.store.autocommit.account(identifier: name) {
                     targets.append(account.id)
                 } else {
                     missing.append(name)
@@ -63,7 +63,7 @@ public struct IncidentService: Sendable {
             if !missing.isEmpty { throw Error.unknownAccounts(missing) }
         }
         let now = env.clock.now()
-        let total = targets.isEmpty ? try await env.store.session.accountCount() : Set(targets).count
+        let total = targets.isEmpty ? try await env.store.autocommit.accountCount() : Set(targets).count
         let incident = Incident(
             id: "inc_" + SecureRandom.identifier(), reason: reason, scope: targets.isEmpty ? .all : .accounts,
             forceReset: forceReset != nil, signOutAll: signOutAll, notify: notify, banner: banner, state: .running,
@@ -88,9 +88,9 @@ public struct IncidentService: Sendable {
         incidentID: String, batchSize: Int = 1_000, progress: @Sendable (Progress) -> Void = { _ in },
         shouldStop: @Sendable () -> Bool = { false }
     ) async throws -> Incident {
-        guard var incident = try await env.store.session.incident(id: incidentID) else { throw Error.notFound }
+        guard var incident = try await env.store.autocommit.incident(id: incidentID) else { throw Error.notFound }
         let env = self.env
-        let session = env.store.session
+        let session = env.store.autocommit
         var cursor = incident.cursor
         var accounts = incident.state == .running ? try await session.incidentBatch(incident, limit: batchSize) : []
         var work = compose(accounts, for: incident, now: env.clock.now())
@@ -154,7 +154,7 @@ public struct IncidentService: Sendable {
     /// written), then the accounts are flagged and their reset links voided, signed out everywhere (devices, app
     /// passwords, one account-wide revocation-log entry each), their notices queued and the event appended to
     /// each account's audit chain.
-    static func apply(_ work: [IncidentAccountWork], of incident: Incident, in tx: any StoreSession, at now: Date)
+    static func apply(_ work: [IncidentAccountWork], of incident: Incident, in tx: any StoreTransaction, at now: Date)
         async throws
     {
         guard let last = work.last?.account.id else { return }
@@ -207,8 +207,8 @@ public struct IncidentService: Sendable {
     public func renderNotice(_ message: OutboxMessage) async throws -> OutboxMessage? {
         guard let template = message.template, template.hasPrefix("incident:") else { return message }
         let parts = template.dropFirst("incident:".count).split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let incident = try await env.store.session.incident(id: parts[0]),
-            let account = try await env.store.session.account(id: parts[1])
+        guard parts.count == 2, let incident = try await env.store.autocommit.incident(id: parts[0]),
+            let account = try await env.store.autocommit.account(id: parts[1])
         else { return nil }
         let composed = env.mail.incidentNotice(
             to: account, reason: incident.reason, resetRequired: incident.forceReset, now: message.createdAt)
@@ -230,11 +230,11 @@ public struct IncidentService: Sendable {
     }
 
     public func list() async throws -> [Incident] {
-        try await env.store.session.incidents()
+        try await env.store.autocommit.incidents()
     }
 
     public func status(id: String) async throws -> Incident {
-        guard let incident = try await env.store.session.incident(id: id) else { throw Error.notFound }
+        guard let incident = try await env.store.autocommit.incident(id: id) else { throw Error.notFound }
         return incident
     }
 
@@ -242,12 +242,12 @@ public struct IncidentService: Sendable {
     public func resolve(id: String) async throws -> Incident {
         let now = env.clock.now()
         _ = try await status(id: id)
-        try await env.store.session.setIncidentState(id: id, state: .resolved, at: now)
+        try await env.store.autocommit.setIncidentState(id: id, state: .resolved, at: now)
         return try await status(id: id)
     }
 
     /// Banners for apps and pages.
     public func banners() async throws -> [String] {
-        try await env.store.session.activeBanners()
+        try await env.store.autocommit.activeBanners()
     }
 }

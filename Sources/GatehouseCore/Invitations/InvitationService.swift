@@ -99,7 +99,7 @@ public struct InvitationService: Sendable {
             throw Error.badRequest("Share at most \(Self.maximumShares) sections in one invitation.")
         }
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         var checked: [InvitationShare] = []
         for share in shares {
             let section = share.section.trimmingCharacters(in: .whitespaces).clipped(toScalars: 100)
@@ -141,7 +141,7 @@ public struct InvitationService: Sendable {
     public func list(for account: Account, limit: Int = 200) async throws -> [Invitation] {
         try CredentialScope.requireFullCredential()
         guard mayInvite(account) else { throw Error.notAllowed }
-        return try await env.store.session.invitations(
+        return try await env.store.autocommit.invitations(
             inviterID: account.role == .admin ? nil : account.id, limit: min(max(limit, 1), 500))
     }
 
@@ -171,9 +171,9 @@ public struct InvitationService: Sendable {
     /// work). Nothing about the bound address or other accounts.
     public func preview(token: String) async throws -> (inviter: String, sections: Int)? {
         guard let digest = try? Self.checkedDigest(token, env: env),
-            let invitation = try await env.store.session.invitation(digest: digest),
+            let invitation = try await env.store.autocommit.invitation(digest: digest),
             invitation.isLive(at: env.clock.now()), env.settings.signUpMode != .closed,
-            let inviter = try await env.store.session.account(id: invitation.inviterID)
+            let inviter = try await env.store.autocommit.account(id: invitation.inviterID)
         else { return nil }
         return (inviter.username, invitation.shares.count)
     }
@@ -190,7 +190,7 @@ public struct InvitationService: Sendable {
 
     /// Gives the newcomer the invitation's shares, inside the transaction that created the account: only sections
     /// of servers the inviter still owns. Returns how many were shared.
-    static func applyShares(_ invitation: Invitation, to account: Account, tx: any StoreSession, now: Date)
+    static func applyShares(_ invitation: Invitation, to account: Account, tx: any StoreTransaction, now: Date)
         async throws -> Int
     {
         var count = 0

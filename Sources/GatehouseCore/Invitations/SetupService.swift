@@ -15,10 +15,10 @@ public struct SetupService: Sendable {
 
     /// While the hub has no admin: a fresh setup link (the previous one stops working), else nil.
     public func issueLinkIfNoAdmin() async throws -> String? {
-        guard try await env.store.session.adminCount() == 0 else { return nil }
+        guard try await env.store.autocommit.adminCount() == 0 else { return nil }
         let token = OpaqueToken.generate(prefix: "ghu")
         let now = env.clock.now()
-        try await env.store.session.issueToken(
+        try await env.store.autocommit.issueToken(
             OneTimeToken(
                 purpose: .adminSetup, accountID: OneTimeToken.hubAccount, digest: env.digest(token.value), payload: "",
                 expiresAt: now.addingTimeInterval(Self.lifetime)))
@@ -28,8 +28,8 @@ public struct SetupService: Sendable {
     /// Whether `token` is a live setup link of a hub that still has no admin.
     public func isValid(token: String) async throws -> Bool {
         guard token.utf8.count <= 128, !token.isEmpty else { return false }
-        guard try await env.store.session.adminCount() == 0 else { return false }
-        return try await env.store.session.peekToken(
+        guard try await env.store.autocommit.adminCount() == 0 else { return false }
+        return try await env.store.autocommit.peekToken(
             purpose: .adminSetup, digest: env.digest(token), now: env.clock.now())
             != nil
     }

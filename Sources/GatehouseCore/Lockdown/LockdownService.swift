@@ -53,11 +53,11 @@ public struct LockdownService: Sendable {
     /// Reads a link without using it (the confirmation page; mail scanners that open links change nothing).
     public func inspect(token: String) async throws -> LinkSummary {
         guard let signer = env.mail.lockLinks, let claims = signer.open(token, now: env.clock.now()),
-            let account = try await env.store.session.account(id: claims.accountID)
+            let account = try await env.store.autocommit.account(id: claims.accountID)
         else { throw Error.invalidLink }
         return LinkSummary(
             username: account.username,
-            alreadyLocked: try await env.store.session.lockedAt(accountID: account.id) != nil)
+            alreadyLocked: try await env.store.autocommit.lockedAt(accountID: account.id) != nil)
     }
 
     /// Uses a link: locks the account once. Returns how many credentials were signed out.
@@ -65,7 +65,7 @@ public struct LockdownService: Sendable {
     public func lock(token: String, caller: Caller) async throws -> Int {
         let now = env.clock.now()
         guard let signer = env.mail.lockLinks, let claims = signer.open(token, now: now),
-            let account = try await env.store.session.account(id: claims.accountID)
+            let account = try await env.store.autocommit.account(id: claims.accountID)
         else { throw Error.invalidLink }
         let env = self.env
         let (flagged, revoked) = try await env.store.transaction { tx -> (Account, [String]) in

@@ -101,7 +101,7 @@ public struct PasskeyService: Sendable {
     {
         try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
-        let existing = try await env.store.session.passkeys(accountID: account.id)
+        let existing = try await env.store.autocommit.passkeys(accountID: account.id)
         let challenge = WebAuthnRelyingParty.makeChallenge()
         let id = try await issueChallenge(
             .passkeyRegistration, accountID: account.id, challenge: challenge, binding: device.id)
@@ -167,7 +167,7 @@ public struct PasskeyService: Sendable {
 
     /// The account's passkeys.
     public func passkeys(of account: Account) async throws -> [Passkey] {
-        try await env.store.session.passkeys(accountID: account.id)
+        try await env.store.autocommit.passkeys(accountID: account.id)
     }
 
     /// Removes a passkey (needs a recent re-authentication); the owner is mailed. A passkey-only account keeps
@@ -196,7 +196,7 @@ public struct PasskeyService: Sendable {
 
     /// True when the account's password no longer signs in.
     public func isPasskeyOnly(_ account: Account) async throws -> Bool {
-        try await env.store.session.isPasskeyOnly(accountID: account.id)
+        try await env.store.autocommit.isPasskeyOnly(accountID: account.id)
     }
 
     /// Turns "passkey only" on or off (needs a recent re-authentication; on needs a passkey).
@@ -220,7 +220,7 @@ public struct PasskeyService: Sendable {
     public func signInOptions(caller: Caller) async throws -> PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON> {
         let now = env.clock.now()
         let owner = "ip:" + caller.addressKey
-        try await env.store.session.trimLiveTokens(
+        try await env.store.autocommit.trimLiveTokens(
             purpose: .passkeySignIn, accountID: owner, keeping: Self.liveSignInChallengesPerAddress - 1, now: now)
         let challenge = WebAuthnRelyingParty.makeChallenge()
         let id = try await issueChallenge(.passkeySignIn, accountID: owner, challenge: challenge, binding: "")
@@ -246,7 +246,7 @@ public struct PasskeyService: Sendable {
         challengeID: String, credential: AuthenticationResponseJSON, info: Device.Info, kind: Device.Kind,
         caller: Caller, knownDeviceToken: String?, dpopThumbprint: String?
     ) async throws -> SignedIn {
-        let session = env.store.session
+        let session = env.store.autocommit
         let now = env.clock.now()
         let addressKey = "ip:" + caller.addressKey
         let wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
@@ -287,7 +287,7 @@ public struct PasskeyService: Sendable {
         guard let account = try await signIn.secondFactors.pendingAccount(challenge: signInChallenge) else {
             throw SignInService.Error.invalidChallenge
         }
-        let passkeys = try await env.store.session.passkeys(accountID: account.id)
+        let passkeys = try await env.store.autocommit.passkeys(accountID: account.id)
         guard !passkeys.isEmpty else { throw Error.noPasskeys }
         let challenge = WebAuthnRelyingParty.makeChallenge()
         let id = try await issueChallenge(
@@ -343,7 +343,7 @@ public struct PasskeyService: Sendable {
         for purpose in [
             OneTimeToken.Purpose.passkeySignIn, .passkeyRegistration, .passkeyReauthentication, .passkeySecondFactor,
         ] {
-            purged += try await env.store.session.purgeExpiredTokens(purpose: purpose, now: now)
+            purged += try await env.store.autocommit.purgeExpiredTokens(purpose: purpose, now: now)
         }
         return purged
     }
@@ -355,7 +355,7 @@ public struct PasskeyService: Sendable {
         -> PasskeyCeremony<PublicKeyCredentialRequestOptionsJSON>
     {
         try CredentialScope.requireFullCredential()
-        let passkeys = try await env.store.session.passkeys(accountID: account.id)
+        let passkeys = try await env.store.autocommit.passkeys(accountID: account.id)
         guard !passkeys.isEmpty else { throw Error.noPasskeys }
         let challenge = WebAuthnRelyingParty.makeChallenge()
         let id = try await issueChallenge(
@@ -383,7 +383,7 @@ public struct PasskeyService: Sendable {
     ) async throws {
         try CredentialScope.requireFullCredential()
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         let key = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username)
         let wait = try await session.reserveAttempt(key: key, policy: .perAccount, now: now)
         if wait > 0 {
@@ -415,7 +415,7 @@ public struct PasskeyService: Sendable {
         _ purpose: OneTimeToken.Purpose, accountID: String, challenge: [UInt8], binding: String
     ) async throws -> String {
         let id = OpaqueToken.generate(prefix: "ghw")
-        try await env.store.session.issueToken(
+        try await env.store.autocommit.issueToken(
             OneTimeToken(
                 purpose: purpose, accountID: accountID, digest: env.digest(id.value),
                 payload: Encoding.base64URL(challenge) + " " + binding,
@@ -427,7 +427,7 @@ public struct PasskeyService: Sendable {
     private func consumeChallenge(_ purpose: OneTimeToken.Purpose, id: String) async throws -> StoredChallenge? {
         guard OpaqueToken.hasShape(id, prefix: "ghw") else { return nil }
         guard
-            let token = try await env.store.session.consumeToken(
+            let token = try await env.store.autocommit.consumeToken(
                 purpose: purpose, digest: env.digest(id), now: env.clock.now())
         else { return nil }
         let parts = token.payload.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
@@ -444,7 +444,7 @@ public struct PasskeyService: Sendable {
         purpose: OneTimeToken.Purpose, challengeID: String, credential: AuthenticationResponseJSON, caller: Caller,
         expectedAccount: String?, expectedBinding: String?
     ) async throws -> (Account, Passkey) {
-        let session = env.store.session
+        let session = env.store.autocommit
         let now = env.clock.now()
         var chain = expectedAccount ?? AuditEvent.systemChain
         func fail(_ reason: String) async throws -> Never {

@@ -133,12 +133,13 @@ public struct ProfileService: Sendable {
     /// The account's profiles.
     public func list(account: Account) async throws -> [Profile] {
         guard CredentialScope.profileID == nil else { throw Error.notAllowed }
-        return try await env.store.session.profiles(accountID: account.id)
+        return try await env.store.autocommit.profiles(accountID: account.id)
     }
 
     /// One profile of the account (404 for any other id, of this account or not).
     public func profile(id: String, account: Account) async throws -> Profile {
-        guard id.utf8.count <= 64, let found = try await env.store.session.profile(id: id, accountID: account.id) else {
+        guard id.utf8.count <= 64, let found = try await env.store.autocommit.profile(id: id, accountID: account.id)
+        else {
             throw Error.notFound
         }
         return found.profile
@@ -260,18 +261,18 @@ public struct ProfileService: Sendable {
             throw Error.notAllowed
         }
         guard profileID.utf8.count <= 64, (pin ?? "").utf8.count <= 16,
-            let (profile, digest) = try await env.store.session.profile(id: profileID, accountID: account.id)
+            let (profile, digest) = try await env.store.autocommit.profile(id: profileID, accountID: account.id)
         else { throw Error.notFound }
         let now = env.clock.now()
         if let digest {
             // Reserve before looking: concurrent guesses can never together pass more than the budget.
-            let wait = try await env.store.session.reserveAttempt(
+            let wait = try await env.store.autocommit.reserveAttempt(
                 key: Self.pinThrottleKey(profile.id), policy: Self.pinPolicy, now: now)
             if wait > 0 { throw Error.throttled(seconds: wait) }
             let given = pin ?? ""
             let candidate = pinDigest(profileID: profile.id, pin: given)
             guard (try? Self.checkPIN(given)) != nil, ConstantTime.equals(candidate, digest) else {
-                try await env.store.session.appendAudit(
+                try await env.store.autocommit.appendAudit(
                     AuditRecord(
                         accountID: account.id, kind: .profilePINFailed, ipAddress: caller.ipAddress,
                         detail: profile.id + " from device " + device.id), at: now)
@@ -306,6 +307,6 @@ public struct ProfileService: Sendable {
     /// The profile a profile session runs as (nil for the holder's own device).
     public func profile(of device: Device) async throws -> Profile? {
         guard let id = device.profileID else { return nil }
-        return try await env.store.session.profile(id: id, accountID: device.accountID)?.profile
+        return try await env.store.autocommit.profile(id: id, accountID: device.accountID)?.profile
     }
 }

@@ -76,10 +76,10 @@ public struct AdminRecoveryLinkService: Sendable {
             try authorization.requireAdmin(admin)
         }
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
-            let member = try await env.store.session.account(identifier: identifier)
+            let member = try await env.store.autocommit.account(identifier: identifier)
         else { throw Error.notFound }
         let hasTOTP = try await TwoFactorService(environment: env).isEnabled(accountID: member.id)
-        if !hasTOTP, !(try await env.store.session.passkeys(accountID: member.id)).isEmpty {
+        if !hasTOTP, !(try await env.store.autocommit.passkeys(accountID: member.id)).isEmpty {
             throw Error.passkeyOnly
         }
         let now = env.clock.now()
@@ -107,9 +107,9 @@ public struct AdminRecoveryLinkService: Sendable {
     /// The member and whether a second factor is needed, for a live link; nil otherwise.
     public func pending(token: String) async throws -> Pending? {
         guard token.utf8.count <= 128, !token.isEmpty,
-            let stored = try await env.store.session.peekToken(
+            let stored = try await env.store.autocommit.peekToken(
                 purpose: .adminRecovery, digest: env.digest(token), now: env.clock.now()),
-            let account = try await env.store.session.account(id: stored.accountID)
+            let account = try await env.store.autocommit.account(id: stored.accountID)
         else { return nil }
         return Pending(
             username: account.username,
@@ -125,7 +125,7 @@ public struct AdminRecoveryLinkService: Sendable {
         guard token.utf8.count <= 128 else { throw AccountService.Error.invalidToken }
         let digest = env.digest(token)
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         guard let stored = try await session.peekToken(purpose: .adminRecovery, digest: digest, now: now),
             let account = try await session.account(id: stored.accountID)
         else { throw AccountService.Error.invalidToken }

@@ -39,9 +39,9 @@ public struct RecoveryService: Sendable {
         guard !canonical.isEmpty, canonical.utf8.count <= AccountNames.maximumIdentifierBytes else { return }
         let now = env.clock.now()
         // Per address, before the lookup: the answer is the same either way, this only bounds the work and mail.
-        let wait = try await env.store.session.reserveAttempt(
+        let wait = try await env.store.autocommit.reserveAttempt(
             key: "reset-ip:" + caller.addressKey, policy: Self.addressPolicy, now: now)
-        guard wait == 0, let account = try await env.store.session.account(identifier: canonical) else { return }
+        guard wait == 0, let account = try await env.store.autocommit.account(identifier: canonical) else { return }
         await CanaryService.check(account, use: .passwordReset, caller: caller, environment: env)
         try await issueResetLink(account: account, caller: caller, forced: false)
     }
@@ -78,7 +78,7 @@ public struct RecoveryService: Sendable {
             return
         }
         let key = "reset-mail:" + account.id
-        guard try await env.store.session.reserveAttempt(key: key, policy: Self.mailPolicy, now: now) == 0 else {
+        guard try await env.store.autocommit.reserveAttempt(key: key, policy: Self.mailPolicy, now: now) == 0 else {
             return
         }
         let token = OpaqueToken.generate(prefix: "ghr")
@@ -98,7 +98,7 @@ public struct RecoveryService: Sendable {
 
     /// Whether a reset token is live (the reset page checks before showing the form).
     public func isValidResetToken(_ token: String) async throws -> Bool {
-        try await env.store.session.peekToken(
+        try await env.store.autocommit.peekToken(
             purpose: .passwordReset, digest: env.digest(token), now: env.clock.now()) != nil
     }
 
@@ -126,10 +126,10 @@ public struct RecoveryService: Sendable {
         guard token.utf8.count <= 128 else { throw AccountService.Error.invalidToken }
         let digest = env.digest(token)
         let now = env.clock.now()
-        guard let stored = try await env.store.session.peekToken(purpose: .passwordReset, digest: digest, now: now),
-            let account = try await env.store.session.account(id: stored.accountID)
+        guard let stored = try await env.store.autocommit.peekToken(purpose: .passwordReset, digest: digest, now: now),
+            let account = try await env.store.autocommit.account(id: stored.accountID)
         else { throw AccountService.Error.invalidToken }
-        let passkeyOnly = try await env.store.session.isPasskeyOnly(accountID: account.id)
+        let passkeyOnly = try await env.store.autocommit.isPasskeyOnly(accountID: account.id)
         var recoveryCodeToSpend: String?
         if passkeyOnly {
             guard let recoveryCode, recoveryCode.utf8.count <= 64,
@@ -137,7 +137,7 @@ public struct RecoveryService: Sendable {
             else { throw Self.recoveryCodeRequired }
             // Each link allows a few codes, reserved before the check, so a stolen link cannot guess codes.
             guard
-                try await env.store.session.reserveTokenAttempt(
+                try await env.store.autocommit.reserveTokenAttempt(
                     purpose: .passwordReset, digest: digest, limit: Self.recoveryCodeAttempts, now: now)
             else { throw AccountService.Error.invalidToken }
             recoveryCodeToSpend = code
@@ -145,13 +145,13 @@ public struct RecoveryService: Sendable {
         // "This wasn't me" locked it: the reset needs the second factor when one is on (a TOTP code, or a recovery
         // code spent in the reset's transaction), with the attempts counted on the link before any check.
         var locked = false
-        if account.isResetRequired { locked = try await env.store.session.lockedAt(accountID: account.id) != nil }
+        if account.isResetRequired { locked = try await env.store.autocommit.lockedAt(accountID: account.id) != nil }
         var lockRecoveryCode: String?
         var lockProof = ""
         if locked, !passkeyOnly, try await TwoFactorService(environment: env).isEnabled(accountID: account.id) {
             guard let code = recoveryCode, !code.isEmpty, code.utf8.count <= 64 else { throw Self.secondFactorRequired }
             guard
-                try await env.store.session.reserveTokenAttempt(
+                try await env.store.autocommit.reserveTokenAttempt(
                     purpose: .passwordReset, digest: digest, limit: Self.recoveryCodeAttempts, now: now)
             else { throw AccountService.Error.invalidToken }
             let twoFactor = TwoFactorService(environment: env)

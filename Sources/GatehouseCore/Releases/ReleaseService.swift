@@ -72,7 +72,7 @@ public struct ReleaseService: Sendable {
 
     /// The trust chain media servers follow: every signed key list.
     public func keyLists() async throws -> [SignedKeyList] {
-        try await env.store.session.keyLists()
+        try await env.store.autocommit.keyLists()
     }
 
     /// Stores a signed manifest and its artifact after checking both: the signature against the current key chain
@@ -90,7 +90,7 @@ public struct ReleaseService: Sendable {
         guard actual.artifact.sha256 == manifest.artifact.sha256, actual.artifact.size == manifest.artifact.size else {
             throw Error.invalid("The artifact's size or SHA-256 differs from the manifest.")
         }
-        let existing = try await env.store.session.releases(channel: nil)
+        let existing = try await env.store.autocommit.releases(channel: nil)
         if existing.contains(where: { $0.version == manifest.version.description }) {
             throw Error.duplicate("Release \(manifest.version)")
         }
@@ -100,7 +100,7 @@ public struct ReleaseService: Sendable {
         try? FileManager.default.removeItem(atPath: temporary)
         try FileManager.default.copyItem(atPath: source, toPath: temporary)
         guard rename(temporary, destination) == 0 else { throw Error.invalid("Cannot store the artifact.") }
-        try await env.store.session.insertRelease(
+        try await env.store.autocommit.insertRelease(
             StoredRelease(
                 version: manifest.version.description, channel: manifest.channel, signed: signed,
                 publishedAt: env.clock.now()))
@@ -112,7 +112,7 @@ public struct ReleaseService: Sendable {
     }
 
     public func releases(channel: String?) async throws -> [StoredRelease] {
-        try await env.store.session.releases(channel: channel)
+        try await env.store.autocommit.releases(channel: channel)
     }
 
     /// Stores an advisory the release key signed (offline), as given, after checking its signature against the
@@ -125,13 +125,13 @@ public struct ReleaseService: Sendable {
         } catch {
             throw Error.invalid("The advisory does not verify: \(error).")
         }
-        if try await env.store.session.advisories().contains(where: { $0.id == document.id }) {
+        if try await env.store.autocommit.advisories().contains(where: { $0.id == document.id }) {
             throw Error.duplicate("Advisory \(document.id)")
         }
         let advisory = Advisory(
             id: document.id, affected: document.affected, fixed: document.fixed, severity: document.severity,
             summary: document.summary, createdAt: env.clock.now(), signed: signed)
-        try await env.store.session.insertAdvisory(advisory)
+        try await env.store.autocommit.insertAdvisory(advisory)
         return advisory
     }
 
@@ -191,7 +191,7 @@ public struct ReleaseService: Sendable {
         } catch {
             throw Error.invalid("The key list does not verify against the registered chain: \(error).")
         }
-        try await env.store.session.appendKeyList(sequence: list.sequence, signed: signed)
+        try await env.store.autocommit.appendKeyList(sequence: list.sequence, signed: signed)
         return list
     }
 
@@ -210,7 +210,7 @@ public struct ReleaseService: Sendable {
         if let current = try await newestVerifiedList(chain), current.sequence >= list.sequence {
             throw Error.duplicate("A release list with sequence \(current.sequence)")
         }
-        try await env.store.session.storeReleaseList(sequence: list.sequence, signed: signed)
+        try await env.store.autocommit.storeReleaseList(sequence: list.sequence, signed: signed)
         return list
     }
 
@@ -224,11 +224,11 @@ public struct ReleaseService: Sendable {
     private func newestVerifiedList(_ chain: ReleaseVerifier) async throws
         -> (sequence: Int64, signed: SignedReleaseList)?
     {
-        try await env.store.session.recentReleaseLists(limit: 50).first { (try? chain.verify($0.signed)) != nil }
+        try await env.store.autocommit.recentReleaseLists(limit: 50).first { (try? chain.verify($0.signed)) != nil }
     }
 
     public func advisories() async throws -> [Advisory] {
-        try await env.store.session.advisories()
+        try await env.store.autocommit.advisories()
     }
 
     /// A server's standing against the releases of `channel` and every advisory.
@@ -264,7 +264,7 @@ public struct ReleaseService: Sendable {
             throw Error.invalid("outcome is installed, rolled_back, available or refused")
         }
         let now = env.clock.now()
-        guard let owner = try await env.store.session.account(id: server.ownerID) else { return }
+        guard let owner = try await env.store.autocommit.account(id: server.ownerID) else { return }
         let env = self.env
         let detail = "\(server.name): \(outcome) \(String(version.prefix(40))) \(String(reason.prefix(300)))"
         try await env.store.transaction { tx in
@@ -286,12 +286,12 @@ public struct ReleaseService: Sendable {
     public func sendDueAlerts() async throws -> Int {
         let now = env.clock.now()
         var sent = 0
-        for server in try await env.store.session.allServers() {
+        for server in try await env.store.autocommit.allServers() {
             let status = try await status(of: server)
-            let current = try await env.store.session.alertState(serverID: server.id)
+            let current = try await env.store.autocommit.alertState(serverID: server.id)
             guard status.state == .vulnerable, let advisory = status.advisories.first else {
                 if current != nil {
-                    _ = try await env.store.session.advanceAlert(serverID: server.id, expected: current, next: nil)
+                    _ = try await env.store.autocommit.advanceAlert(serverID: server.id, expected: current, next: nil)
                 }
                 continue
             }
@@ -306,7 +306,7 @@ public struct ReleaseService: Sendable {
                     serverID: server.id, advisoryID: advisory.id,
                     nextAlertAt: now.addingTimeInterval(Self.reminderGap(afterAlerts: 1)), alertsSent: 1)
             }
-            guard let owner = try await env.store.session.account(id: server.ownerID) else { continue }
+            guard let owner = try await env.store.autocommit.account(id: server.ownerID) else { continue }
             let env = self.env
             let planned = next
             let claimed = try await env.store.transaction { tx -> Bool in

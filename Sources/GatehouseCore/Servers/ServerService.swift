@@ -66,7 +66,7 @@ public struct ServerService: Sendable {
     ///
     /// Unauthenticated, so it spends the caller's address budget first: a flood cannot fill the claims table.
     public func requestClaim(_ request: ClaimRequest, caller: Caller) async throws -> (code: String, expiresAt: Date) {
-        let wait = try await env.store.session.reserveAttempt(
+        let wait = try await env.store.autocommit.reserveAttempt(
             key: "claim-ip:" + caller.addressKey, policy: Self.claimRequestPolicy, now: env.clock.now())
         if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         func clean(_ text: String, _ limit: Int) -> String {
@@ -81,7 +81,7 @@ public struct ServerService: Sendable {
         let letters = random.map { Self.codeAlphabet[Int($0) % Self.codeAlphabet.count] }
         let code = String(letters[0..<4]) + "-" + String(letters[4..<8])
         let expiresAt = env.clock.now().addingTimeInterval(Self.claimLifetime)
-        try await env.store.session.insertClaim(
+        try await env.store.autocommit.insertClaim(
             ServerClaim(
                 codeDigest: env.digest("claim:" + Self.normalize(code)), name: name,
                 version: clean(request.version, 40),
@@ -110,7 +110,7 @@ public struct ServerService: Sendable {
         try CredentialScope.requireFullCredential()
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         for key in ["claim-acct:" + account.id, "claim-try-ip:" + caller.addressKey] {
             let wait = try await session.reserveAttempt(key: key, policy: Self.claimAttemptPolicy, now: now)
             if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
@@ -135,7 +135,7 @@ public struct ServerService: Sendable {
     /// Deletes claim codes past their expiry (the hub's periodic cleanup); returns how many.
     @discardableResult
     public func purgeExpiredClaims() async throws -> Int {
-        try await env.store.session.purgeExpiredClaims(before: env.clock.now())
+        try await env.store.autocommit.purgeExpiredClaims(before: env.clock.now())
     }
 
     /// The server behind a server credential (`ghs_…`), if it is still registered.
@@ -147,7 +147,7 @@ public struct ServerService: Sendable {
         guard OpaqueToken.hasShape(credential, prefix: "ghs") else { return nil }
         let plain = Digest.sha256Hex(credential)
         let keyed = Self.keyedCredentialDigest(plain, env)
-        let session = env.store.session
+        let session = env.store.autocommit
         if let server = try await session.server(credentialDigest: keyed) { return server }
         guard let server = try await session.server(credentialDigest: plain) else { return nil }
         try await session.replaceServerCredentialDigest(serverID: server.id, from: plain, to: keyed)
@@ -159,17 +159,17 @@ public struct ServerService: Sendable {
     }
 
     public func heartbeat(server: MediaServer, version: String, platform: String) async throws {
-        try await env.store.session.recordHeartbeat(
+        try await env.store.autocommit.recordHeartbeat(
             serverID: server.id, version: version.clipped(toScalars: 40), platform: platform.clipped(toScalars: 60),
             at: env.clock.now())
     }
 
     public func servers(of account: Account) async throws -> [MediaServer] {
-        try await env.store.session.servers(ownerID: account.id)
+        try await env.store.autocommit.servers(ownerID: account.id)
     }
 
     public func sharedServers(with account: Account) async throws -> [MediaServer] {
-        try await env.store.session.serversShared(with: account.id)
+        try await env.store.autocommit.serversShared(with: account.id)
     }
 
     /// Removes a server: its credential stops working and its revocation stream ends. Needs a recent
@@ -206,7 +206,7 @@ public struct ServerService: Sendable {
             throw Error.invalidShare("Share at most \(Self.maximumSectionsPerShare) sections at once.")
         }
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
-            let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
+            let friend = try await env.store.autocommit.account(identifier: identifier), friend.id != owner.id
         else { return }
         let now = env.clock.now()
         let cleaned = Array(Set(sections.map { $0.clipped(toScalars: 100) }.filter { !$0.isEmpty })).sorted()
@@ -248,7 +248,7 @@ public struct ServerService: Sendable {
         try DeviceService(environment: env).requireRecentAuthentication(device)
         let server = try await ownedServer(serverID, owner)
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes,
-            let friend = try await env.store.session.account(identifier: identifier), friend.id != owner.id
+            let friend = try await env.store.autocommit.account(identifier: identifier), friend.id != owner.id
         else { return }
         let now = env.clock.now()
         let removed = try await env.store.transaction { tx -> Int in
@@ -271,17 +271,17 @@ public struct ServerService: Sendable {
     /// Every share of one of the owner's servers, pending and accepted.
     public func shares(serverID: String, owner: Account) async throws -> [ServerShare] {
         _ = try await ownedServer(serverID, owner)
-        return try await env.store.session.shares(serverID: serverID)
+        return try await env.store.autocommit.shares(serverID: serverID)
     }
 
     /// The shares of every server the account owns, with their recipients and state (the owner's Servers page).
     public func outgoingShares(of owner: Account) async throws -> [OutgoingShare] {
-        try await env.store.session.outgoingShares(ownerID: owner.id)
+        try await env.store.autocommit.outgoingShares(ownerID: owner.id)
     }
 
     /// Shares offered to the account and waiting for its answer.
     public func pendingShares(for account: Account) async throws -> [ShareInvitation] {
-        try await env.store.session.pendingShares(accountID: account.id)
+        try await env.store.autocommit.pendingShares(accountID: account.id)
     }
 
     /// The recipient accepts the pending shares of a server: from now on they count for tokens, the listing and
@@ -326,13 +326,13 @@ public struct ServerService: Sendable {
         if let appPassword = CredentialScope.appPassword, !appPassword.scopes.contains(.media) {
             throw AppPasswordService.Error.notAllowed
         }
-        guard let server = try await env.store.session.server(id: serverID) else { throw Error.notFound }
+        guard let server = try await env.store.autocommit.server(id: serverID) else { throw Error.notFound }
         try await releases?.checkAccess(server: server, account: account)
         var sections: [String] = []
         let isOwner = server.ownerID == account.id
         if !isOwner {
             // Accepted shares only: a pending share gives nothing until its recipient says yes.
-            sections = try await env.store.session.shares(serverID: server.id)
+            sections = try await env.store.autocommit.shares(serverID: server.id)
                 .filter { $0.accountID == account.id && $0.isAccepted }.map(\.section).sorted()
             guard !sections.isEmpty else { throw Error.noAccess }
         }
@@ -340,7 +340,7 @@ public struct ServerService: Sendable {
         // them offline. A profile that no longer exists gets nothing.
         var profileClaim: MediaTokenClaims.Profile?
         if let profileID = device.profileID {
-            guard let (profile, _) = try await env.store.session.profile(id: profileID, accountID: account.id) else {
+            guard let (profile, _) = try await env.store.autocommit.profile(id: profileID, accountID: account.id) else {
                 throw Error.noAccess
             }
             if !isOwner, let allowed = profile.restrictions.sections {
@@ -353,7 +353,8 @@ public struct ServerService: Sendable {
         // Tokens carry whole seconds. A media server refuses every token of an account issued at or before a
         // sign-out-everywhere, so a token minted in that same second would be refused too: date it one second later.
         var issued = now.epochSeconds
-        if let revoked = try await env.store.session.latestFullRevocation(accountID: account.id, serverID: server.id),
+        if let revoked = try await env.store.autocommit.latestFullRevocation(
+            accountID: account.id, serverID: server.id),
             revoked.epochSeconds >= issued
         {
             issued = revoked.epochSeconds + 1
@@ -373,14 +374,14 @@ public struct ServerService: Sendable {
     /// recipient's device ids and sign-out times never reach the server).
     public func audience(of server: MediaServer) async throws -> Set<String> {
         var accounts: Set<String> = [server.ownerID]
-        for share in try await env.store.session.shares(serverID: server.id) where share.isAccepted {
+        for share in try await env.store.autocommit.shares(serverID: server.id) where share.isAccepted {
             accounts.insert(share.accountID)
         }
         return accounts
     }
 
     private func ownedServer(_ id: String, _ owner: Account) async throws -> MediaServer {
-        guard let server = try await env.store.session.server(id: id), server.ownerID == owner.id else {
+        guard let server = try await env.store.autocommit.server(id: id), server.ownerID == owner.id else {
             throw Error.notFound
         }
         return server

@@ -1,8 +1,9 @@
 import Foundation
 
-/// Everything the hub keeps, as one unit of work. One SQL implementation (GatehouseStore) serves SQLite and
-/// PostgreSQL; each domain sees only its own small protocol.
-public protocol StoreSession:
+/// Everything the hub keeps, as one unit of work: the transaction a service's body runs in (``HubStore/transaction(_:)``),
+/// or single statements that each commit on their own (``HubStore/autocommit``). One SQL implementation
+/// (GatehouseStore) serves SQLite and PostgreSQL; each domain sees only its own small protocol.
+public protocol StoreTransaction:
     AccountStore, CredentialStore, DeviceStore, AuditStore, OutboxStore, ThrottleStore, OneTimeTokenStore,
     TwoFactorStore, IncidentStore, ServerStore, ReleaseStore, PasskeyStore, DeviceGrantStore, CanaryStore,
     AppPasswordStore, DPoPStore, ProfileStore, LockdownStore, InvitationStore
@@ -10,10 +11,11 @@ public protocol StoreSession:
 
 /// The hub's store: plain access and transactions.
 public protocol HubStore: Sendable {
-    /// A session for single statements outside a transaction.
-    var session: any StoreSession { get }
+    /// Single statements outside a transaction: each one commits on its own (reads, and writes that stand alone).
+    var autocommit: any StoreTransaction { get }
     /// Runs `body` in one transaction: all of its writes land, or none.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreSession) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws
+        -> T
     /// Which database this is, for logs (`sqlite` or `postgres`).
     var dialectName: String { get }
     /// Closes connections.

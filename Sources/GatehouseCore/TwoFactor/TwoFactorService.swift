@@ -79,11 +79,11 @@ public struct TwoFactorService: Sendable {
 
     /// How many unused recovery codes the account has left.
     public func remainingRecoveryCodes(accountID: String) async throws -> Int {
-        try await env.store.session.remainingRecoveryCodes(accountID: accountID)
+        try await env.store.autocommit.remainingRecoveryCodes(accountID: accountID)
     }
 
     public func isEnabled(accountID: String) async throws -> Bool {
-        try await env.store.session.totpEnrollment(accountID: accountID)?.isConfirmed ?? false
+        try await env.store.autocommit.totpEnrollment(accountID: accountID)?.isConfirmed ?? false
     }
 
     /// Starts enrolment: a new 160-bit secret, sealed at rest, shown once as a URI.
@@ -92,7 +92,7 @@ public struct TwoFactorService: Sendable {
         if try await isEnabled(accountID: account.id) { throw Error.alreadyEnabled }
         let secret = SecureRandom.bytes(20)
         let sealed = try box.seal(secret, owner: account.id)
-        try await env.store.session.saveTOTPEnrollment(
+        try await env.store.autocommit.saveTOTPEnrollment(
             TOTPEnrollment(accountID: account.id, sealedSecret: sealed, confirmedAt: nil, lastUsedStep: 0))
         let totp = TOTP(secret: secret)
         return Enrollment(
@@ -102,7 +102,7 @@ public struct TwoFactorService: Sendable {
 
     /// The enrolment in progress (not yet confirmed), to show its QR code again.
     public func pendingEnrollment(account: Account) async throws -> Enrollment? {
-        guard let enrollment = try await env.store.session.totpEnrollment(accountID: account.id),
+        guard let enrollment = try await env.store.autocommit.totpEnrollment(accountID: account.id),
             !enrollment.isConfirmed
         else { return nil }
         let secret = try box.open(enrollment.sealedSecret, owner: account.id)
@@ -114,7 +114,7 @@ public struct TwoFactorService: Sendable {
     /// Confirms enrolment with a first code; returns the recovery codes, shown once.
     public func confirmEnrollment(account: Account, code: String, caller: Caller) async throws -> [String] {
         try CredentialScope.requireFullCredential()
-        guard let enrollment = try await env.store.session.totpEnrollment(accountID: account.id) else {
+        guard let enrollment = try await env.store.autocommit.totpEnrollment(accountID: account.id) else {
             throw Error.notEnrolling
         }
         if enrollment.isConfirmed { throw Error.alreadyEnabled }
@@ -213,7 +213,7 @@ public struct TwoFactorService: Sendable {
         async throws -> String
     {
         let now = env.clock.now()
-        let wait = try await env.store.session.reserveAttempt(
+        let wait = try await env.store.autocommit.reserveAttempt(
             key: "devcode-mail:" + account.id, policy: Self.mailedCodePolicy, now: now)
         if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         let code = Self.sixDigitCode()
@@ -242,7 +242,8 @@ public struct TwoFactorService: Sendable {
     /// Stores a sign-in challenge (keyed digest only) and keeps at most
     /// ``AccountSettings/liveChallengesPerAccount`` live for the account: a new one drops the oldest.
     private static func storeChallenge(
-        _ token: String, payload: String, account: Account, lifetime: TimeInterval, now: Date, in tx: any StoreSession,
+        _ token: String, payload: String, account: Account, lifetime: TimeInterval, now: Date,
+        in tx: any StoreTransaction,
         environment env: HubEnvironment
     ) async throws {
         try await tx.issueToken(
@@ -285,7 +286,7 @@ public struct TwoFactorService: Sendable {
     {
         let now = env.clock.now()
         let key = "devcode:" + account.id
-        let session = env.store.session
+        let session = env.store.autocommit
         let wait = try await session.reserveAttempt(key: key, policy: Self.accountPolicy, now: now)
         if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
         let digits = code.filter { !$0.isWhitespace && $0 != "-" }
@@ -307,7 +308,7 @@ public struct TwoFactorService: Sendable {
     /// The account a live sign-in challenge belongs to (the challenge is neither spent nor consumed), or nil.
     public func pendingAccount(challenge: String) async throws -> Account? {
         guard challenge.utf8.count <= 64 else { return nil }
-        let session = env.store.session
+        let session = env.store.autocommit
         guard
             let token = try await session.peekToken(
                 purpose: .signInChallenge, digest: env.digest(challenge), now: env.clock.now())
@@ -323,7 +324,7 @@ public struct TwoFactorService: Sendable {
         guard challenge.utf8.count <= 64 else { throw SignInService.Error.invalidChallenge }
         let digest = env.digest(challenge)
         let now = env.clock.now()
-        let session = env.store.session
+        let session = env.store.autocommit
         guard let token = try await session.peekToken(purpose: .signInChallenge, digest: digest, now: now),
             let account = try await session.account(id: token.accountID),
             let pending = try? JSONDecoder().decode(PendingSignIn.self, from: Data(token.payload.utf8))
@@ -351,7 +352,7 @@ public struct TwoFactorService: Sendable {
     {
         let now = env.clock.now()
         let key = "2fa:" + account.id
-        let session = env.store.session
+        let session = env.store.autocommit
         guard let enrollment = try await session.totpEnrollment(accountID: account.id), enrollment.isConfirmed else {
             throw Error.notEnabled
         }
@@ -429,7 +430,8 @@ public struct TwoFactorService: Sendable {
     }
 
     /// Spends the unused recovery code `code` of the account, in either stored form; false when there is none.
-    func useRecoveryCode(_ code: String, accountID: String, at now: Date, in tx: any StoreSession) async throws -> Bool
+    func useRecoveryCode(_ code: String, accountID: String, at now: Date, in tx: any StoreTransaction) async throws
+        -> Bool
     {
         for digest in recoveryDigests(code, accountID: accountID) {
             if try await tx.useRecoveryCode(accountID: accountID, digest: digest, at: now) { return true }

@@ -140,8 +140,8 @@ public enum HubApplication {
             ClaimCleanupService(
                 servers: runtime.services.servers, passkeys: runtime.services.passkeys,
                 deviceGrant: runtime.services.deviceGrant,
-                dpopStore: configuration.dpopSharedReplay ? runtime.store.session : nil,
-                lockLinks: runtime.store.session, logger: runtime.logger),
+                dpopStore: configuration.dpopSharedReplay ? runtime.store.autocommit : nil,
+                lockLinks: runtime.store.autocommit, logger: runtime.logger),
         ]
         if configuration.auditCheckpointInterval > 0 {
             services.append(

@@ -70,7 +70,7 @@ public struct HubServices: Sendable {
             accessToken: accessToken, now: environment.clock.now())
         if configuration.dpopSharedReplay {
             guard
-                try await environment.store.session.spendDPoPProof(
+                try await environment.store.autocommit.spendDPoPProof(
                     key: verified.replayKey, expiresAt: verified.expiresAt)
             else { throw DPoPError.invalidProof("This proof was already used.") }
         }

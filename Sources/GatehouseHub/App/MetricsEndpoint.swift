@@ -29,8 +29,8 @@ public struct MetricsEndpoint: Sendable {
     /// The text exposition, with the gauges read now (hashing queue, outbox backlog, running incidents).
     func render(runtime: HubRuntime) async -> Response {
         metrics.hashQueue(depth: runtime.pool.queueDepth)
-        if let counts = try? await runtime.store.session.mailCounts() { metrics.outbox(backlog: counts.pending) }
-        if let incidents = try? await runtime.store.session.incidents() {
+        if let counts = try? await runtime.store.autocommit.mailCounts() { metrics.outbox(backlog: counts.pending) }
+        if let incidents = try? await runtime.store.autocommit.incidents() {
             metrics.incidents(running: incidents.filter { $0.state == .running }.count)
         }
         var headers = HTTPFields()

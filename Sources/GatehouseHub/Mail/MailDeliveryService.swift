@@ -40,16 +40,16 @@ struct MailDeliveryService: Service {
     /// Sends what is due now; returns how many were handled.
     func deliverDue(limit: Int = 50) async throws -> Int {
         let now = Date()
-        let due = try await store.session.claimDueMail(
+        let due = try await store.autocommit.claimDueMail(
             now: now, limit: limit, claimant: claimant, until: now.addingTimeInterval(lease))
         for (index, sealed) in due.enumerated() {
             let start = Date()
             if start.timeIntervalSince(now) > lease / 2 {
-                try await store.session.releaseMailClaims(ids: due[index...].map(\.id), claimant: claimant)
+                try await store.autocommit.releaseMailClaims(ids: due[index...].map(\.id), claimant: claimant)
                 return index
             }
             guard
-                try await store.session.renewMailClaim(
+                try await store.autocommit.renewMailClaim(
                     id: sealed.id, claimant: claimant, now: start, until: start.addingTimeInterval(lease))
             else {
                 logger.warning(
@@ -70,7 +70,7 @@ struct MailDeliveryService: Service {
         do {
             if sealed.template != nil {
                 guard let rendered = try await incidents.renderNotice(sealed) else {
-                    try await store.session.markMailFailed(
+                    try await store.autocommit.markMailFailed(
                         id: sealed.id, error: "its incident or account is gone", nextAttemptAt: Date(), giveUp: true)
                     return
                 }
@@ -80,7 +80,7 @@ struct MailDeliveryService: Service {
                 message.htmlBody = try composer.openBody(sealed.htmlBody, messageID: sealed.id)
             }
             try await transport.deliver(message)
-            try await store.session.markMailSent(id: message.id, at: Date())
+            try await store.autocommit.markMailSent(id: message.id, at: Date())
             metrics.mailDelivered()
         } catch {
             metrics.mailFailed()
@@ -89,7 +89,7 @@ struct MailDeliveryService: Service {
             let attempts = message.attempts + 1
             let giveUp = attempts >= (transient ? 40 : 5)
             let delay = min(retryBase * pow(2, Double(min(attempts - 1, 20))), 3_600)
-            try await store.session.markMailFailed(
+            try await store.autocommit.markMailFailed(
                 id: message.id, error: String((failure?.reason ?? "\(error)").prefix(500)),
                 nextAttemptAt: Date().addingTimeInterval(delay), giveUp: giveUp)
             logger.warning(

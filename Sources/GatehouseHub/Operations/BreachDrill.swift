@@ -250,12 +250,12 @@ public struct BreachDrill: Sendable {
         var totpTries = 0
         let now = Date()
         for accountID in enrolled {
-            guard let account = try await runtime.store.session.account(id: accountID) else { continue }
+            guard let account = try await runtime.store.autocommit.account(id: accountID) else { continue }
             for seed in seeds.prefix(1_000) {
                 let totp = TOTP(secret: seed)
                 totpTries += 1
                 // The copy's code budget would stop an attacker's online guessing; the drill is offline, so it clears it.
-                try await runtime.store.session.clearThrottle(key: "2fa:" + accountID)
+                try await runtime.store.autocommit.clearThrottle(key: "2fa:" + accountID)
                 if (try? await services.twoFactor.verifyCode(
                     account: account, code: totp.code(step: totp.step(at: now)), caller: Caller(ipAddress: "drill")))
                     == true

@@ -111,14 +111,14 @@ struct AccountAbuseTests {
                 account: victim, device: stolen.device, password: TestHub.password, newEmail: "thief@evil.example",
                 caller: Caller(ipAddress: "198.51.100.66", deviceID: stolen.device.id))
             // Nothing changed yet: a reset still goes to the victim.
-            #expect(try await hub.store.session.account(id: victim.id)?.email == "gail@example.com")
+            #expect(try await hub.store.autocommit.account(id: victim.id)?.email == "gail@example.com")
             #expect(try await hub.mail(to: "gail@example.com").contains { $0.subject.contains("change of your email") })
             let confirm = try await hub.token(in: "thief@evil.example", subject: "Confirm", prefix: "ghv")
             _ = try await services.accounts.verifyEmail(token: confirm, caller: Caller(ipAddress: "198.51.100.66"))
-            #expect(try await hub.store.session.account(id: victim.id)?.email == "thief@evil.example")
+            #expect(try await hub.store.autocommit.account(id: victim.id)?.email == "thief@evil.example")
             let revert = try await hub.token(in: "gail@example.com", subject: "address was changed", prefix: "ghe")
             try await services.accounts.revertEmailChange(token: revert, caller: Caller(ipAddress: "192.0.2.7"))
-            let restored = try #require(try await hub.store.session.account(id: victim.id))
+            let restored = try #require(try await hub.store.autocommit.account(id: victim.id))
             #expect(restored.email == "gail@example.com" && restored.isEmailVerified && restored.isResetRequired)
             #expect(try await services.devices.authenticate(token: stolen.token.value, ipAddress: "x") == nil)
             _ = try await hub.token(in: "gail@example.com", subject: "Reset", prefix: "ghr")
@@ -154,7 +154,7 @@ struct AccountAbuseTests {
         try await withHub(backend) { hub in
             var account = try await hub.makeAccount("ivan")
             account.isEmailVerified = false
-            try await hub.store.session.updateAccount(account)
+            try await hub.store.autocommit.updateAccount(account)
             try await hub.services.recovery.processResetRequest(
                 identifier: "ivan", caller: Caller(ipAddress: "1.2.3.4"))
             #expect(!(try await hub.mail(to: "ivan@example.com").contains { $0.subject.contains("Reset") }))
@@ -166,7 +166,7 @@ struct AccountAbuseTests {
         try await withHub(backend) { hub in
             var account = try await hub.makeAccount("jay")
             account.isEmailVerified = false
-            try await hub.store.session.updateAccount(account)
+            try await hub.store.autocommit.updateAccount(account)
             var throttled = 0
             for _ in 0..<20 {
                 do {
@@ -222,7 +222,7 @@ struct AccountAbuseTests {
                 newPassword: "another-long-passphrase-88", signOutOtherDevices: false,
                 caller: Caller(ipAddress: "192.0.2.1", deviceID: first.device.id))
             #expect(
-                !(try await hub.store.session.isKnownDevice(
+                !(try await hub.store.autocommit.isKnownDevice(
                     accountID: account.id, knownDigest: hub.environment.digest(first.knownDeviceToken.value))))
         }
     }
@@ -251,7 +251,7 @@ struct AccountAbuseTests {
         try await withHub(backend) { hub in
             var admin = try await hub.makeAccount("root")
             admin.role = .admin
-            try await hub.store.session.updateAccount(admin)
+            try await hub.store.autocommit.updateAccount(admin)
             let signedIn = try await hub.signIn("root")
             let authorization = AdminAuthorization(environment: hub.environment)
             #expect(throws: Never.self) { try authorization.authorizeChange(account: admin, device: signedIn.device) }
@@ -291,10 +291,10 @@ struct AccountAbuseTests {
             try await hub.makeAccount("olga")
             let signedIn = try await hub.signIn("olga")
             let plain = Digest.sha256Hex(signedIn.token.value)
-            #expect(try await hub.store.session.device(tokenDigest: plain) == nil)
+            #expect(try await hub.store.autocommit.device(tokenDigest: plain) == nil)
             let keyed = hub.environment.digest(signedIn.token.value)
             #expect(keyed.hasPrefix("k1:") && keyed != "k1:" + plain)
-            #expect(try await hub.store.session.device(tokenDigest: keyed)?.id == signedIn.device.id)
+            #expect(try await hub.store.autocommit.device(tokenDigest: keyed)?.id == signedIn.device.id)
         }
     }
 
@@ -376,7 +376,7 @@ struct AccountAbuseTests {
             #expect(squatter == nil)
             let revert = try await hub.token(in: "ruth@example.com", subject: "address was changed", prefix: "ghe")
             try await services.accounts.revertEmailChange(token: revert, caller: Caller(ipAddress: "192.0.2.7"))
-            #expect(try await hub.store.session.account(id: victim.id)?.email == "ruth@example.com")
+            #expect(try await hub.store.autocommit.account(id: victim.id)?.email == "ruth@example.com")
         }
     }
 }

@@ -18,7 +18,7 @@ struct CanaryTests {
         try await withHub(backend, configure: { $0.metricsToken = MetricsTests.token }) { hub in
             var admin = try await hub.makeAccount("root")
             admin.role = .admin
-            try await hub.store.session.updateAccount(admin)
+            try await hub.store.autocommit.updateAccount(admin)
             try await hub.makeAccount("alice")
             let canaries = try await CanaryService(environment: hub.environment).create(count: 3, domain: "example.net")
             #expect(canaries.count == 3)
@@ -54,7 +54,7 @@ struct CanaryTests {
             #expect(
                 alerts.contains { $0.text.contains("password reset on the canary account \(canaries[1].username)") })
             #expect(try await hub.mail(to: "alice@example.com").allSatisfy { !$0.subject.contains("canary") })
-            let log = try await hub.store.session.auditEvents(chain: AuditEvent.systemChain, limit: 100)
+            let log = try await hub.store.autocommit.auditEvents(chain: AuditEvent.systemChain, limit: 100)
             #expect(log.filter { $0.kind == AuditEvent.Kind.canaryTripped.rawValue }.count == 2)
             // The canary's own sign-in failed like any: nothing tells it apart from outside.
             #expect(try await hub.mail(to: canary.email).isEmpty)
@@ -67,18 +67,19 @@ struct CanaryTests {
     func canariesAreHiddenInTheDatabase(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let canaries = try await CanaryService(environment: hub.environment).create(count: 5, domain: "example.net")
-            let digests = try await hub.store.session.canaryDigests()
+            let digests = try await hub.store.autocommit.canaryDigests()
             #expect(digests.count == 5)
             for canary in canaries {
                 #expect(digests.allSatisfy { !$0.contains(canary.id) && !$0.contains(canary.username) })
                 // Unkeyed guesses do not match: the digest needs the keyring.
                 #expect(!digests.contains(Digest.sha256Hex("canary:" + canary.id)))
-                let stored = try #require(try await hub.store.session.account(id: canary.id))
+                let stored = try #require(try await hub.store.autocommit.account(id: canary.id))
                 #expect(stored.isEmailVerified && stored.role == .user)
-                #expect(try await hub.store.session.passwordHash(accountID: canary.id)?.hasPrefix("$argon2id$") == true)
+                #expect(
+                    try await hub.store.autocommit.passwordHash(accountID: canary.id)?.hasPrefix("$argon2id$") == true)
             }
             let listed = try await CanaryService(environment: hub.environment).canaries(
-                among: try await hub.store.session.searchAccounts("", limit: 100))
+                among: try await hub.store.autocommit.searchAccounts("", limit: 100))
             #expect(Set(listed.map(\.id)) == Set(canaries.map(\.id)))
         }
     }

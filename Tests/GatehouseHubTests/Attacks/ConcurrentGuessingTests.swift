@@ -89,7 +89,7 @@ struct ConcurrentGuessingTests {
             let evaluated = try await Self.failedCodes(hub, account)
             #expect(evaluated <= TwoFactorService.accountPolicy.freeAttempts, "evaluated \(evaluated) codes")
             // Only the newest few challenges stay live at all.
-            let live = try await hub.store.session.peekToken(
+            let live = try await hub.store.autocommit.peekToken(
                 purpose: .signInChallenge, digest: hub.environment.digest(captured[0]), now: hub.clock.now())
             #expect(live == nil)
         }

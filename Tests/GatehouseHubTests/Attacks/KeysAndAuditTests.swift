@@ -70,7 +70,7 @@ struct KeysAndAuditTests {
             #expect(sealed >= 0)
 
             // keys reseal: two-factor secrets move to the current data key, so the old one can retire.
-            let alice = try #require(try await hub.store.session.account(identifier: "alice"))
+            let alice = try #require(try await hub.store.autocommit.account(identifier: "alice"))
             _ = try await hub.services.twoFactor.regenerateRecoveryCodesForTest(hub, alice)
             let withSeed = try await hub.store.valuesUsingKey(data, kind: .data)
             #expect(withSeed > sealed)
@@ -80,7 +80,7 @@ struct KeysAndAuditTests {
             #expect(try await hub.store.resealTwoFactorSecrets(keyring: rotated) == 0)
             #expect(try await hub.store.valuesUsingKey(data, kind: .data) == withSeed - 1)
             #expect(try await hub.store.valuesUsingKey(rotated.currentDataKey.id, kind: .data) == 1)
-            let stored = try #require(try await hub.store.session.totpEnrollment(accountID: alice.id))
+            let stored = try #require(try await hub.store.autocommit.totpEnrollment(accountID: alice.id))
             #expect(stored.sealedSecret.hasPrefix(rotated.currentDataKey.id + ":"))
             #expect(throws: Never.self) {
                 _ = try SecretBox(keyring: rotated).open(stored.sealedSecret, owner: alice.id)
@@ -90,7 +90,7 @@ struct KeysAndAuditTests {
 
     /// What someone who can write the database does: edit an entry and recompute every later hash of its chain.
     static func rewrite(_ hub: TestHub, chain: String, editing index: Int) async throws {
-        var events = try await hub.store.session.auditChain(chain)
+        var events = try await hub.store.autocommit.auditChain(chain)
         events[index].detail = "nothing happened here"
         var previous = index == 0 ? AuditChain.genesis : events[index - 1].hash
         for position in index..<events.count {
@@ -127,10 +127,10 @@ struct KeysAndAuditTests {
             #expect(try await service.verify(note: checkpoint.note).problems.isEmpty)
 
             let key = hub.environment.keyring.derivedKey(purpose: AuditChain.keyPurpose)
-            let keyedAfter = try await hub.store.session.auditKeyedAfter()
+            let keyedAfter = try await hub.store.autocommit.auditKeyedAfter()
             #expect(keyedAfter == 0)
             #expect(
-                try await hub.store.session.auditChain(alice.id).allSatisfy {
+                try await hub.store.autocommit.auditChain(alice.id).allSatisfy {
                     $0.hash.hasPrefix(AuditChain.keyedPrefix)
                 })
             #expect(try await service.verifyChains().broken.isEmpty)
@@ -138,7 +138,7 @@ struct KeysAndAuditTests {
             // 1. Edit alice's first entry and recompute her chain with the plain rule (the key is not in the
             //    database): the keyed chain and the checkpoint both catch it.
             try await Self.rewrite(hub, chain: alice.id, editing: 0)
-            let rewritten = try await hub.store.session.auditChain(alice.id)
+            let rewritten = try await hub.store.autocommit.auditChain(alice.id)
             #expect(AuditChain.verify(rewritten) == nil)
             #expect(AuditChain.verify(rewritten, key: key, keyedAfter: keyedAfter)?.reason.contains("unkeyed") == true)
             #expect(try await service.verifyChains().broken.map(\.chain) == [alice.id])
@@ -147,17 +147,17 @@ struct KeysAndAuditTests {
             #expect(edited.first?.contains(alice.id) == true)
 
             // 2. Delete bob's newest entry (covered by the checkpoint): a truncation no chain rule can see.
-            let bobs = try await hub.store.session.auditChain(bob.id)
+            let bobs = try await hub.store.autocommit.auditChain(bob.id)
             try await hub.store.execute("DELETE FROM audit_events WHERE id = \(try #require(bobs.last).id)")
             #expect(
-                AuditChain.verify(try await hub.store.session.auditChain(bob.id), key: key, keyedAfter: keyedAfter)
+                AuditChain.verify(try await hub.store.autocommit.auditChain(bob.id), key: key, keyedAfter: keyedAfter)
                     == nil)
             let deleted = try await service.verify(note: checkpoint.note).problems
             #expect(deleted.count == 2)
             #expect(deleted.contains { $0.contains(bob.id) && $0.contains("truncated") })
 
             // 3. Delete an entry inside bob's chain (not its newest): the chain rule catches it.
-            let remaining = try await hub.store.session.auditChain(bob.id)
+            let remaining = try await hub.store.autocommit.auditChain(bob.id)
             #expect(remaining.count >= 2)
             try await hub.store.execute("DELETE FROM audit_events WHERE id = \(remaining[0].id)")
             #expect(try await service.verifyChains([bob.id]).broken.count == 1)
@@ -194,7 +194,7 @@ struct KeysAndAuditTests {
                 )
                 previous = hash
             }
-            let last = try await hub.store.session.auditChain("acct-old").last?.id ?? 0
+            let last = try await hub.store.autocommit.auditChain("acct-old").last?.id ?? 0
             try await hub.store.execute(
                 "UPDATE hub_facts SET value = '\(last)' WHERE name = '\(AuditChain.keyedAfterFact)'")
             try await hub.store.transaction { tx in
@@ -202,7 +202,7 @@ struct KeysAndAuditTests {
                     AuditRecord(accountID: "acct-old", kind: .signIn, ipAddress: "192.0.2.2", detail: "new"),
                     at: hub.clock.now())
             }
-            let chain = try await hub.store.session.auditChain("acct-old")
+            let chain = try await hub.store.autocommit.auditChain("acct-old")
             #expect(chain.map { $0.hash.hasPrefix(AuditChain.keyedPrefix) } == [false, false, true])
             let service = AuditCheckpointService(environment: hub.environment)
             #expect(try await service.verifyChains(["acct-old"]).broken.isEmpty)

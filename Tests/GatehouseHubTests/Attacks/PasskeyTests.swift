@@ -313,7 +313,7 @@ struct PasskeyTests {
             let mail = try await hub.mail(to: "alice@example.com")
             #expect(mail.contains { $0.subject.contains("may have been copied") })
             // The stored counter is not lowered by the clone.
-            let stored = try await hub.store.session.passkey(credentialID: passkey.credentialIdText)
+            let stored = try await hub.store.autocommit.passkey(credentialID: passkey.credentialIdText)
             #expect(stored?.signCount == 10)
         }
     }
@@ -407,7 +407,7 @@ struct PasskeyTests {
                     caller: Caller(ipAddress: "operator"), role: .admin)
             else { throw TestFailure("no admin") }
             admin.isEmailVerified = true
-            try await hub.store.session.updateAccount(admin)
+            try await hub.store.autocommit.updateAccount(admin)
             try await hub.makeAccount("alice")
             try await hub.withRouter { client in
                 let right = try await client.execute(

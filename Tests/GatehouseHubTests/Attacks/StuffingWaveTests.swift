@@ -19,7 +19,7 @@ struct StuffingWaveTests {
         try await withHub(backend, configure: { $0.metricsToken = MetricsTests.token }) { hub in
             var admin = try await hub.makeAccount("root")
             admin.role = .admin
-            try await hub.store.session.updateAccount(admin)
+            try await hub.store.autocommit.updateAccount(admin)
             // The operator's browser, signed in before the wave.
             guard
                 case .signedIn(let browser) = try await hub.services.signIn.signIn(
@@ -81,7 +81,7 @@ struct StuffingWaveTests {
             }
             #expect(alerts.count == 1)
             #expect(alerts.first?.text.contains("sign-ins from unknown devices failed in the last minute") == true)
-            let log = try await hub.store.session.auditEvents(chain: AuditEvent.systemChain, limit: 10_000)
+            let log = try await hub.store.autocommit.auditEvents(chain: AuditEvent.systemChain, limit: 10_000)
             #expect(log.filter { $0.kind == AuditEvent.Kind.stuffingWave.rawValue }.count == 1)
             try await hub.withRouter { client in
                 let text = try await MetricsTests.scrape(client)

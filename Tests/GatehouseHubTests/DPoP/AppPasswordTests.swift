@@ -39,9 +39,10 @@ struct AppPasswordTests {
             #expect(password.expiresAt.timeIntervalSince(password.createdAt) == 365 * 86_400)
             // Found by its keyed digest, never by the secret itself.
             #expect(
-                try await hub.store.session.appPassword(digest: hub.environment.digest(secret.value))?.id == password.id
+                try await hub.store.autocommit.appPassword(digest: hub.environment.digest(secret.value))?.id
+                    == password.id
             )
-            #expect(try await hub.store.session.appPassword(digest: secret.value) == nil)
+            #expect(try await hub.store.autocommit.appPassword(digest: secret.value) == nil)
             hub.clock.advance(hub.environment.settings.reauthenticationWindow + 1)
             await #expect(throws: AccountService.Error.reauthenticationRequired) {
                 _ = try await Self.create(hub, signedIn, scopes: [.media])
@@ -185,7 +186,7 @@ struct AppPasswordTests {
                     try await client.execute(uri: "/api/v1/account", method: .get, headers: Self.basic("ned", second))
                         .status == .unauthorized)
             }
-            let revoked = try await hub.store.session.revocations(after: 0, limit: 100).flatMap {
+            let revoked = try await hub.store.autocommit.revocations(after: 0, limit: 100).flatMap {
                 $0.revocation.deviceIDs
             }
             for password in listed { #expect(revoked.contains(password.id)) }

@@ -497,11 +497,11 @@ struct DPoPTests {
 
     /// A claimed media server `id` of `owner`, straight through the store.
     static func claimServer(_ hub: TestHub, owner: Account, id: String) async throws {
-        try await hub.store.session.insertClaim(
+        try await hub.store.autocommit.insertClaim(
             ServerClaim(
                 codeDigest: "code-" + id, name: "den", version: "1.0.0", platform: "linux", url: "http://den.test",
                 credentialDigest: "cred-" + id, expiresAt: hub.clock.now().addingTimeInterval(600)))
-        _ = try await hub.store.session.completeClaim(
+        _ = try await hub.store.autocommit.completeClaim(
             codeDigest: "code-" + id, serverID: id, ownerID: owner.id, at: hub.clock.now())
     }
 
@@ -514,7 +514,7 @@ struct DPoPTests {
             let device = try await hub.signIn("joan").device
             #expect(try await hub.services.devices.bind(deviceID: device.id, accountID: account.id, thumbprint: "a"))
             #expect(try await !hub.services.devices.bind(deviceID: device.id, accountID: account.id, thumbprint: "b"))
-            #expect(try await hub.store.session.device(id: device.id)?.dpopThumbprint == "a")
+            #expect(try await hub.store.autocommit.device(id: device.id)?.dpopThumbprint == "a")
         }
     }
 }
@@ -580,7 +580,8 @@ struct DPoPSharedReplayTests {
                     #expect(statuses.filter { $0 == 200 }.count == 1, "\(statuses)")
                 }
             }
-            #expect(try await hub.store.session.purgeDPoPProofs(before: hub.clock.now().addingTimeInterval(600)) >= 2)
+            #expect(
+                try await hub.store.autocommit.purgeDPoPProofs(before: hub.clock.now().addingTimeInterval(600)) >= 2)
         }
     }
 }

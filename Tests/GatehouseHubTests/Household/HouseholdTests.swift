@@ -29,7 +29,7 @@ struct HouseholdTests {
     }
 
     static func accountExists(_ hub: TestHub, _ name: String) async throws -> Bool {
-        try await hub.store.session.account(identifier: name) != nil
+        try await hub.store.autocommit.account(identifier: name) != nil
     }
 
     @Test("50 concurrent acceptances of a 1-use invitation make exactly one account", arguments: Backend.allCases)
@@ -49,7 +49,7 @@ struct HouseholdTests {
             var made = 0
             for index in 0..<50 where try await Self.accountExists(hub, "kid\(index)") { made += 1 }
             #expect(made == 1)
-            let stored = try #require(try await hub.store.session.invitations(inviterID: nil, limit: 10).first)
+            let stored = try #require(try await hub.store.autocommit.invitations(inviterID: nil, limit: 10).first)
             #expect(stored.uses == 1)
         }
     }
@@ -171,7 +171,7 @@ struct HouseholdTests {
                 #expect(fresh.status == taken.status)
                 #expect(JSON.sansRequestID(fresh) == JSON.sansRequestID(taken))
             }
-            let stored = try await hub.store.session.invitations(inviterID: nil, limit: 10)
+            let stored = try await hub.store.autocommit.invitations(inviterID: nil, limit: 10)
             #expect(stored.map(\.uses) == [1, 1], "a taken address spends a use like a new account")
             #expect(try await Self.accountExists(hub, "newcomer"))
             #expect(try await Self.accountExists(hub, "sneaky") == false)
@@ -187,7 +187,7 @@ struct HouseholdTests {
             let mia = try await hub.signIn("mia")
             await #expect(throws: InvitationService.Error.notAllowed) { _ = try await Self.invitation(hub, by: mia) }
             let admin = try await Self.admin(hub)
-            let session = hub.store.session
+            let session = hub.store.autocommit
             try await session.insertClaim(
                 ServerClaim(
                     codeDigest: "code", name: "Den", version: "1", platform: "Linux", url: "http://den.test",
@@ -254,10 +254,10 @@ struct HouseholdTests {
                 return all
             }
             #expect(results.filter { $0 }.count == 1)
-            #expect(try await hub.store.session.adminCount() == 1)
+            #expect(try await hub.store.autocommit.adminCount() == 1)
             var admin: Account?
             for index in 0..<20 {
-                if let account = try await hub.store.session.account(identifier: "boss\(index)") { admin = account }
+                if let account = try await hub.store.autocommit.account(identifier: "boss\(index)") { admin = account }
             }
             let made = try #require(admin)
             #expect(made.role == .admin)
@@ -324,7 +324,7 @@ struct HouseholdTests {
                 try await links.complete(
                     token: token, newPassword: "another-long-passphrase-19", newEmail: nil, code: nil, caller: caller)
             }
-            let updated = try #require(try await hub.store.session.account(id: member.id))
+            let updated = try #require(try await hub.store.autocommit.account(id: member.id))
             #expect(updated.email == "found@example.com")
             #expect(updated.isEmailVerified == false)
             #expect(try await hub.mail(to: "lost@example.com").contains { $0.subject.contains("administrator") })

@@ -38,7 +38,7 @@ struct LockdownTests {
             #expect(!verification.isEmpty)
             #expect(verification.allSatisfy { !$0.text.contains("/not-me") })
             // No link is stored: the outbox bodies are sealed and nothing else holds it.
-            let dump = try await hub.store.session.dueMail(now: hub.clock.now().addingTimeInterval(1e6), limit: 1000)
+            let dump = try await hub.store.autocommit.dueMail(now: hub.clock.now().addingTimeInterval(1e6), limit: 1000)
             #expect(dump.allSatisfy { !$0.textBody.contains(link) && !$0.htmlBody.contains(link) })
         }
     }
@@ -53,7 +53,7 @@ struct LockdownTests {
                     username: "root", email: "root@example.com", password: TestHub.password,
                     caller: Caller(ipAddress: "operator"), role: .admin))
             admin.isEmailVerified = true
-            try await hub.store.session.updateAccount(admin)
+            try await hub.store.autocommit.updateAccount(admin)
             let account = try await hub.makeAccount("cleo")
             let own = try await hub.signIn("cleo")
             let stolen = try await hub.signIn("cleo", address: Self.intruder)
@@ -127,8 +127,8 @@ struct LockdownTests {
             await #expect(throws: LockdownService.Error.invalidLink) {
                 _ = try await hub.services.lockdown.lock(token: link, caller: Caller(ipAddress: "192.0.2.10"))
             }
-            #expect(try await hub.store.session.lockedAt(accountID: account.id) == nil)
-            #expect(try await hub.store.session.lockedAt(accountID: other.id) == nil)
+            #expect(try await hub.store.autocommit.lockedAt(accountID: account.id) == nil)
+            #expect(try await hub.store.autocommit.lockedAt(accountID: other.id) == nil)
         }
     }
 
@@ -152,11 +152,11 @@ struct LockdownTests {
                 try await hub.services.recovery.confirmReset(
                     token: reset, newPassword: "a brand new passphrase 77", caller: caller, recoveryCode: "000000")
             }
-            #expect(try await hub.store.session.lockedAt(accountID: account.id) != nil)
+            #expect(try await hub.store.autocommit.lockedAt(accountID: account.id) != nil)
             // With a recovery code it works, lifts the lock, and the new password signs in (with the code step).
             try await hub.services.recovery.confirmReset(
                 token: reset, newPassword: "a brand new passphrase 77", caller: caller, recoveryCode: recoveryCodes[0])
-            #expect(try await hub.store.session.lockedAt(accountID: account.id) == nil)
+            #expect(try await hub.store.autocommit.lockedAt(accountID: account.id) == nil)
             let outcome = try await hub.services.signIn.signIn(
                 identifier: "gus", password: "a brand new passphrase 77", info: TestHub.info("gus"), kind: .api,
                 caller: caller)
@@ -179,7 +179,7 @@ struct LockdownTests {
             let reset = try await hub.token(in: account.email, subject: "eset", prefix: "ghr")
             try await hub.services.recovery.confirmReset(
                 token: reset, newPassword: "another fresh passphrase 5", caller: Caller(ipAddress: "192.0.2.10"))
-            #expect(try await hub.store.session.lockedAt(accountID: account.id) == nil)
+            #expect(try await hub.store.autocommit.lockedAt(accountID: account.id) == nil)
             let outcome = try await hub.services.signIn.signIn(
                 identifier: "hal", password: "another fresh passphrase 5", info: TestHub.info("hal"), kind: .api,
                 caller: Caller(ipAddress: "192.0.2.10"))

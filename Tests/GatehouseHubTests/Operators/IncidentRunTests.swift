@@ -26,7 +26,7 @@ struct IncidentRunTests {
             #expect(stopped.state == .running)
             #expect(stopped.processed == 10)
             let flagged = try await accounts.asyncFilter {
-                try await hub.store.session.account(id: $0.id)?.isResetRequired == true
+                try await hub.store.autocommit.account(id: $0.id)?.isResetRequired == true
             }
             #expect(flagged.count == 10)
 
@@ -41,7 +41,7 @@ struct IncidentRunTests {
             #expect(finished.state == .applied)
             #expect(finished.processed == accounts.count)
             for account in accounts {
-                #expect(try await hub.store.session.account(id: account.id)?.isResetRequired == true)
+                #expect(try await hub.store.autocommit.account(id: account.id)?.isResetRequired == true)
                 let applied = try await hub.audit(account.id).filter {
                     $0.kind == AuditEvent.Kind.incidentApplied.rawValue
                 }

@@ -47,9 +47,9 @@ struct ProfileTests {
             let first = try await Self.kid(hub, account, name: "Robin")
             let second = try await Self.kid(hub, account, name: "Sam")
             let stored = try #require(
-                try await hub.store.session.profile(id: first.id, accountID: account.id)?.pinDigest)
+                try await hub.store.autocommit.profile(id: first.id, accountID: account.id)?.pinDigest)
             let other = try #require(
-                try await hub.store.session.profile(id: second.id, accountID: account.id)?.pinDigest)
+                try await hub.store.autocommit.profile(id: second.id, accountID: account.id)?.pinDigest)
             #expect(stored.hasPrefix("k1:"))
             #expect(!stored.contains("4821"))
             for unkeyed in ["4821", "profile-pin\u{0}" + first.id + "\u{0}4821"] {
@@ -251,12 +251,12 @@ struct ProfileTests {
             #expect(
                 listed.contains { $0.id == session.id && $0.profileID == profile.id && $0.info.name.contains("Robin") })
             #expect(try await hub.services.devices.authenticate(token: token.value, ipAddress: "192.0.2.20") != nil)
-            let before = try await hub.store.session.latestRevocationSequence()
+            let before = try await hub.store.autocommit.latestRevocationSequence()
             try await hub.services.devices.signOutAll(
                 of: account, keepingCurrent: true, caller: Caller(ipAddress: "192.0.2.30", deviceID: phone.device.id))
             #expect(try await hub.services.devices.authenticate(token: token.value, ipAddress: "192.0.2.20") == nil)
             // The revocation feed media servers read names the profile session.
-            let feed = try await hub.store.session.revocations(after: before, limit: 10)
+            let feed = try await hub.store.autocommit.revocations(after: before, limit: 10)
             #expect(feed.contains { $0.revocation.deviceIDs.contains(session.id) })
             #expect(try await hub.audit(account.id).contains { $0.kind == AuditEvent.Kind.profileSwitched.rawValue })
 

@@ -60,7 +60,7 @@ struct ShareConsentTests {
                 _ = try await servers.accessToken(serverID: "srvA", account: s.friend, device: s.friendSession.device)
             }
             #expect(try await servers.sharedServers(with: s.friend).isEmpty)
-            let server = try #require(try await hub.store.session.server(id: "srvA"))
+            let server = try #require(try await hub.store.autocommit.server(id: "srvA"))
             #expect(try await !servers.audience(of: server).contains(s.friend.id))
             let pending = try await servers.pendingShares(for: s.friend)
             #expect(pending.map(\.server.id) == ["srvA"])
@@ -126,7 +126,7 @@ struct ShareConsentTests {
             try await servers.acceptShare(serverID: "srvB", by: s.friend, caller: Self.caller)
             let before = try await Self.revocationCount(hub, s.friend.id)
             #expect(before >= 0)
-            let latest = try await hub.store.session.latestRevocationSequence()
+            let latest = try await hub.store.autocommit.latestRevocationSequence()
             for round in 0..<50 {
                 // Answers alike for a real account without a share, an unknown name, and section or not.
                 try await servers.unshare(
@@ -135,7 +135,7 @@ struct ShareConsentTests {
                     by: s.owner, device: s.ownerDevice, caller: Self.caller)
             }
             #expect(try await Self.revocationCount(hub, s.friend.id) == before)
-            #expect(try await hub.store.session.latestRevocationSequence() == latest)
+            #expect(try await hub.store.autocommit.latestRevocationSequence() == latest)
             // The friend's credential and media token still work, with the same sections.
             #expect(
                 try await hub.services.devices.authenticate(token: s.friendSession.token.value, ipAddress: "192.0.2.9")
@@ -143,7 +143,8 @@ struct ShareConsentTests {
             let token = try await servers.accessToken(
                 serverID: "srvB", account: s.friend, device: s.friendSession.device)
             #expect(try Self.sections(token.token) == ["Movies"])
-            #expect(try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: "srvB") == nil)
+            #expect(
+                try await hub.store.autocommit.latestFullRevocation(accountID: s.friend.id, serverID: "srvB") == nil)
         }
     }
 
@@ -191,7 +192,7 @@ struct ShareConsentTests {
                 try Self.sections(
                     try await servers.accessToken(serverID: "srvB", account: s.friend, device: s.friendSession.device)
                         .token) == ["Movies"])
-            #expect(try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: nil) == nil)
+            #expect(try await hub.store.autocommit.latestFullRevocation(accountID: s.friend.id, serverID: nil) == nil)
             await #expect(throws: ServerService.Error.noAccess) {
                 _ = try await servers.accessToken(serverID: "srvA", account: s.friend, device: s.friendSession.device)
             }
@@ -203,7 +204,7 @@ struct ShareConsentTests {
             let again = try await servers.accessToken(
                 serverID: "srvA", account: s.friend, device: s.friendSession.device)
             let revokedAt = try #require(
-                try await hub.store.session.latestFullRevocation(accountID: s.friend.id, serverID: "srvA"))
+                try await hub.store.autocommit.latestFullRevocation(accountID: s.friend.id, serverID: "srvA"))
             #expect(
                 again.expiresAt.addingTimeInterval(-MediaTokenSigner.lifetime).epochSeconds > revokedAt.epochSeconds)
             #expect(try await hub.audit(s.owner.id).map(\.kind).contains(AuditEvent.Kind.serverUnshared.rawValue))
@@ -225,7 +226,7 @@ struct ShareConsentTests {
             _ = thief
             let mailBefore = try await hub.mail(to: "olga@example.com").count
             hub.clock.advance(hub.environment.settings.reauthenticationWindow + 1)
-            let stale = try #require(try await hub.store.session.device(id: s.ownerDevice.id))
+            let stale = try #require(try await hub.store.autocommit.device(id: s.ownerDevice.id))
             let (code, _) = try await servers.requestClaim(
                 ServerService.ClaimRequest(
                     name: "loot", version: "1", platform: "linux", url: "http://loot.test",
@@ -280,7 +281,7 @@ struct ShareConsentTests {
             try await hub.services.signIn.reauthenticate(
                 account: s.owner, device: stale, password: TestHub.password, code: nil,
                 caller: Caller(ipAddress: "192.0.2.10", deviceID: stale.id))
-            let fresh = try #require(try await hub.store.session.device(id: s.ownerDevice.id))
+            let fresh = try #require(try await hub.store.autocommit.device(id: s.ownerDevice.id))
             try await servers.share(
                 serverID: "srvA", sections: ["Movies"], with: "thief", by: s.owner, device: fresh, caller: Self.caller)
             #expect(try await servers.pendingShares(for: thief).count == 1)

@@ -80,7 +80,7 @@ struct TestHub: Sendable {
                 caller: Caller(ipAddress: "operator"), role: .user)
         else { throw TestFailure("no account made for \(name)") }
         account.isEmailVerified = true
-        try await store.session.updateAccount(account)
+        try await store.autocommit.updateAccount(account)
         return account
     }
 
@@ -99,7 +99,7 @@ struct TestHub: Sendable {
 
     /// Mail queued for `address`, opened, newest last.
     func mail(to address: String) async throws -> [(subject: String, text: String)] {
-        let due = try await store.session.dueMail(now: clock.now().addingTimeInterval(86_400 * 365), limit: 10_000)
+        let due = try await store.autocommit.dueMail(now: clock.now().addingTimeInterval(86_400 * 365), limit: 10_000)
         return try due.filter { $0.recipient == address }.map {
             ($0.subject, try environment.mail.openBody($0.textBody, messageID: $0.id))
         }
@@ -107,7 +107,7 @@ struct TestHub: Sendable {
 
     /// The security log of an account, newest first.
     func audit(_ accountID: String) async throws -> [AuditEvent] {
-        try await store.session.auditEvents(chain: accountID, limit: 10_000)
+        try await store.autocommit.auditEvents(chain: accountID, limit: 10_000)
     }
 
     /// A token of `prefix` in the newest mail to `address` matching `subject`.
