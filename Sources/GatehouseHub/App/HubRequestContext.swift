@@ -12,6 +12,9 @@ public struct HubIdentity: Sendable {
 public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: HubIdentity?
+    /// Whoever the browser's session cookie belongs to (the holder's own device or a profile session), resolved once
+    /// per page request by ``BrowserAuthenticator``; nil without a valid session cookie, and on API routes.
+    public var browserIdentity: HubIdentity?
     /// The CSRF token of a browser session (pages only).
     public var csrfToken: String?
     public let remoteAddress: SocketAddress?

@@ -8,7 +8,7 @@ struct AdminPages {
 
     private var services: HubServices { pages.services }
 
-    func register(on router: Router<HubRequestContext>) {
+    func register(on router: RouterGroup<HubRequestContext>) {
         router.get("/admin") { request, context in
             guard let identity = try await admin(request, context) else { return pages.redirect("/sign-in") }
             return try await adminPage(identity, request)
@@ -71,7 +71,7 @@ struct AdminPages {
     /// The signed-in admin, nil when not signed in; 403 for a signed-in non-admin. Changes (every POST) also need
     /// a recent re-authentication: without one the admin is sent to "Confirm it's you" first.
     private func admin(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
-        guard let identity = try await pages.signedIn(request, context) else { return nil }
+        guard let identity = pages.signedIn(context) else { return nil }
         let authorization = AdminAuthorization(environment: services.environment)
         if request.method == .post {
             try authorization.authorizeChange(account: identity.account, device: identity.device)

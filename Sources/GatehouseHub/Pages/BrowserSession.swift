@@ -38,30 +38,40 @@ struct BrowserSession: Sendable {
     }
 
     /// The account holder's signed-in identity behind the session cookie, if any. A profile session is not the
-    /// holder: every account page treats it as signed out (see ``profileIdentity(_:_:)``).
-    func identity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
-        guard let identity = try await anyIdentity(request, context), identity.device.profileID == nil else {
-            return nil
-        }
+    /// holder: every account page treats it as signed out (see ``profileIdentity(_:)``).
+    func identity(_ context: HubRequestContext) -> HubIdentity? {
+        guard let identity = context.browserIdentity, identity.device.profileID == nil else { return nil }
         return identity
     }
 
     /// The profile session behind the session cookie, if it is one.
-    func profileIdentity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
-        guard let identity = try await anyIdentity(request, context), identity.device.profileID != nil else {
-            return nil
-        }
+    func profileIdentity(_ context: HubRequestContext) -> HubIdentity? {
+        guard let identity = context.browserIdentity, identity.device.profileID != nil else { return nil }
         return identity
     }
 
     /// Whoever the session cookie belongs to: the holder's own device or a profile session.
-    func anyIdentity(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
+    func anyIdentity(_ context: HubRequestContext) -> HubIdentity? {
+        context.browserIdentity
+    }
+
+    /// Looks the session cookie up (``BrowserAuthenticator`` does, once per request): a browser device's live
+    /// credential, or nil.
+    func resolve(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
         guard let token = request.cookies[Self.sessionCookie]?.value else { return nil }
         let address = services.caller(request, context).ipAddress
         guard let (account, device) = try await services.devices.authenticate(token: token, ipAddress: address),
             device.kind == .browser
         else { return nil }
         return HubIdentity(account: account, device: device)
+    }
+
+    /// `context` with the session looked up again, for a page drawn after a change that may have ended this very
+    /// session (locking the account from a "this wasn't me" link).
+    func refreshed(_ request: Request, _ context: HubRequestContext) async throws -> HubRequestContext {
+        var context = context
+        context.browserIdentity = try await resolve(request, context)
+        return context
     }
 
     /// The CSRF token for a form: bound to the device when signed in, else to the anonymous CSRF cookie.
@@ -121,6 +131,23 @@ struct BrowserSession: Sendable {
 
     private func mac(_ text: String) -> String {
         Encoding.base64URL(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: csrfKey)))
+    }
+}
+
+/// The browser authenticator: every page route runs behind it, so the session cookie is looked up once per request
+/// (the credential check, its cache, last-seen and revocation rules are ``DeviceService/authenticate(token:ipAddress:)``'s),
+/// and handlers read ``HubRequestContext/browserIdentity`` through ``BrowserSession``. An absent, unknown or revoked
+/// cookie leaves the request anonymous: the page itself decides between showing a signed-out view and redirecting.
+struct BrowserAuthenticator: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let session: BrowserSession
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        context.browserIdentity = try await session.resolve(request, context)
+        return try await next(request, context)
     }
 }
 

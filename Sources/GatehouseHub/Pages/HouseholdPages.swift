@@ -11,7 +11,7 @@ struct HouseholdPages {
 
     private var services: HubServices { pages.services }
 
-    func register(on router: Router<HubRequestContext>) {
+    func register(on router: RouterGroup<HubRequestContext>) {
         router.get("/setup") { request, context in
             let token = request.uri.queryParameters["token"].map(String.init) ?? ""
             guard try await services.setup.isValid(token: token) else { return try await setupGone(request, context) }
@@ -37,14 +37,14 @@ struct HouseholdPages {
         }
         router.post("/join") { request, context in try await join(request, context) }
         router.get("/account/invitations") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else {
+            guard let identity = pages.signedIn(context) else {
                 return pages.redirect("/sign-in?next=/account/invitations")
             }
             return try await invitationsPage(identity, request, context)
         }
         router.post("/account/invitations") { request, context in try await createInvitation(request, context) }
         router.post("/account/invitations/:id/revoke") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             try await services.invitations.revoke(
                 id: try context.parameters.require("id"), by: identity.account, device: identity.device,
@@ -55,9 +55,9 @@ struct HouseholdPages {
 
     // MARK: Recovery links
 
-    private func registerRecovery(on router: Router<HubRequestContext>) {
+    private func registerRecovery(on router: RouterGroup<HubRequestContext>) {
         router.post("/admin/recovery-link") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             let issued = try await services.recoveryLinks.issue(
                 for: (fields["member"] ?? "").trimmingCharacters(in: .whitespaces), by: identity.account,
@@ -201,7 +201,7 @@ struct HouseholdPages {
     // MARK: Joining
 
     private func join(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+        let fields = try await pages.form(request, context, identity: pages.signedIn(context))
         let token = fields["token"] ?? ""
         let data: [String: Any] = [
             "token": token, "username": fields["username"] ?? "", "email": fields["email"] ?? "",
@@ -283,7 +283,7 @@ struct HouseholdPages {
     }
 
     private func createInvitation(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+        guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
         let fields = try await pages.form(request, context, identity: identity)
         let uses = Int(fields["uses"] ?? "1") ?? 0
         let days = Double(fields["days"] ?? "7") ?? 0

@@ -11,17 +11,17 @@ import Hummingbird
 struct LinkPages {
     let pages: PageRoutes
 
-    func register(on router: Router<HubRequestContext>) {
+    func register(on router: RouterGroup<HubRequestContext>) {
         router.get("/link") { request, context in
             let typed = request.uri.queryParameters["code"].map(String.init) ?? ""
             let code = Self.displayCode(typed) ?? ""
-            guard try await pages.signedIn(request, context) != nil else {
+            guard pages.signedIn(context) != nil else {
                 return pages.redirect("/sign-in?next=" + Self.encoded(Self.linkPath(code)))
             }
             return try await pages.show("link", "Sign in a TV or app", ["code": code], request, context)
         }
         router.post("/link") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else {
+            guard let identity = pages.signedIn(context) else {
                 return pages.redirect("/sign-in?next=/link")
             }
             let fields = try await pages.form(request, context, identity: identity)
@@ -47,7 +47,7 @@ struct LinkPages {
             }
         }
         router.post("/link/decide") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else {
+            guard let identity = pages.signedIn(context) else {
                 return pages.redirect("/sign-in?next=/link")
             }
             let fields = try await pages.form(request, context, identity: identity)

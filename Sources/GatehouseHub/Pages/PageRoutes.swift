@@ -16,14 +16,19 @@ struct PageRoutes {
         self.session = BrowserSession(services: services)
     }
 
-    func register(on router: Router<HubRequestContext>) {
+    func register(on root: Router<HubRequestContext>) {
         // The stylesheet and script are Embedded/static/ of this target (the Content-Security-Policy allows no inline code).
-        router.get("/static/app.css") { _, _ in Self.asset(EmbeddedText.staticAppCss, type: "text/css; charset=utf-8") }
-        router.get("/static/app.js") { _, _ in
+        root.get("/static/app.css") { _, _ in Self.asset(EmbeddedText.staticAppCss, type: "text/css; charset=utf-8") }
+        root.get("/static/app.js") { _, _ in
             Self.asset(EmbeddedText.staticAppJs, type: "text/javascript; charset=utf-8")
         }
+        root.get("/static/passkeys.js") { _, _ in
+            Self.asset(EmbeddedText.staticPasskeysJs, type: "text/javascript; charset=utf-8")
+        }
+        // Every page runs behind the browser authenticator: the session cookie is looked up once per request.
+        let router = root.group().add(middleware: BrowserAuthenticator(session: session))
         router.get("/") { request, context in
-            guard let identity = try await session.anyIdentity(request, context) else { return redirect("/sign-in") }
+            guard let identity = session.anyIdentity(context) else { return redirect("/sign-in") }
             return redirect(identity.device.profileID == nil ? "/account" : "/profile")
         }
         router.get("/sign-up") { request, context in
@@ -76,10 +81,12 @@ struct PageRoutes {
             }
         }
         router.post("/not-me") { request, context in
-            let fields = try await form(request, context, identity: try await session.identity(request, context))
+            let fields = try await form(request, context, identity: session.identity(context))
             do {
                 let count = try await services.lockdown.lock(
                     token: fields["token"] ?? "", caller: caller(request, context))
+                // Locking signed out every device of the account, perhaps this browser's own session.
+                let context = try await session.refreshed(request, context)
                 return try await show(
                     "not-me", "Account locked", ["locked": true, "signedOut": count], request, context)
             } catch let error as LockdownService.Error {
@@ -90,7 +97,7 @@ struct PageRoutes {
         }
         router.get("/account") { request, context in try await accountPage(request, context) }
         router.get("/account/security") { request, context in
-            guard let identity = try await session.identity(request, context) else { return redirect("/sign-in") }
+            guard let identity = session.identity(context) else { return redirect("/sign-in") }
             return try await securityPage(identity, request, context)
         }
         router.post("/account/security/password") { request, context in try await changePassword(request, context) }
@@ -103,7 +110,7 @@ struct PageRoutes {
         }
         router.post("/account/security/phrase") { request, context in try await setPhrase(request, context) }
         router.get("/account/confirm") { request, context in
-            guard try await session.identity(request, context) != nil else { return redirect("/sign-in") }
+            guard session.identity(context) != nil else { return redirect("/sign-in") }
             let next = Self.localPath(request.uri.queryParameters["next"].map(String.init))
             return try await show("confirm", "Confirm it's you", ["next": next], request, context)
         }
@@ -165,7 +172,7 @@ struct PageRoutes {
         _ template: String, _ title: String, _ data: [String: Any], _ request: Request, _ context: HubRequestContext,
         flash: String? = nil, status: HTTPResponse.Status = .ok, cookies: [String] = []
     ) async throws -> Response {
-        let identity = try await session.identity(request, context)
+        let identity = session.identity(context)
         return renderer.page(
             template, title: title, data: data,
             frame: try await frame(identity, request, flash: flash, cookies: cookies), status: status)
@@ -179,8 +186,9 @@ struct PageRoutes {
         return fields
     }
 
-    func signedIn(_ request: Request, _ context: HubRequestContext) async throws -> HubIdentity? {
-        try await session.identity(request, context)
+    /// The holder's identity behind the session cookie (resolved once, by ``BrowserAuthenticator``), if any.
+    func signedIn(_ context: HubRequestContext) -> HubIdentity? {
+        session.identity(context)
     }
 
     func caller(_ request: Request, _ context: HubRequestContext, _ identity: HubIdentity? = nil) -> Caller {
@@ -192,7 +200,7 @@ struct PageRoutes {
     // MARK: Sign-up, verification, sign-in
 
     func signUp(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         let username = fields["username"] ?? ""
         let email = fields["email"] ?? ""
         do {
@@ -220,7 +228,7 @@ struct PageRoutes {
     }
 
     func verifyEmail(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         do {
             _ = try await services.accounts.verifyEmail(token: fields["token"] ?? "", caller: caller(request, context))
             return try await show(
@@ -233,7 +241,7 @@ struct PageRoutes {
     }
 
     func signIn(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         let identifier = fields["identifier"] ?? ""
         let next = Self.localPath(fields["next"])
         let described = BrowserSession.describe(userAgent: request.headers[.userAgent])
@@ -254,7 +262,7 @@ struct PageRoutes {
                         "challenge": challenge, "passkey": methods.contains("passkey"), "next": next,
                         "mailed": methods == ["email_code"],
                     ],
-                    frame: try await frame(try await signedIn(request, context), request))
+                    frame: try await frame(signedIn(context), request))
             }
         } catch let error as SignInService.Error {
             var response = try await show(
@@ -267,7 +275,7 @@ struct PageRoutes {
     }
 
     func signInCode(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         let challenge = fields["challenge"] ?? ""
         let next = Self.localPath(fields["next"])
         do {
@@ -298,7 +306,7 @@ struct PageRoutes {
 
     func signOut(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         // The holder's device or a profile session: either may sign itself out.
-        let identity = try await session.anyIdentity(request, context)
+        let identity = session.anyIdentity(context)
         _ = try await form(request, context, identity: identity)
         if let identity {
             try await services.devices.revoke(
@@ -308,7 +316,7 @@ struct PageRoutes {
     }
 
     func forgotPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         services.recovery.requestReset(identifier: fields["identifier"] ?? "", caller: caller(request, context))
         return try await show(
             "check-mail", "Check your mail", ["heading": "Check your mail", "message": RecoveryRoutes.acceptedMessage],
@@ -316,7 +324,7 @@ struct PageRoutes {
     }
 
     func resetPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         let token = fields["token"] ?? ""
         do {
             try await services.recovery.confirmReset(
@@ -344,7 +352,7 @@ struct PageRoutes {
     // MARK: Account and security
 
     func accountPage(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let devices = try await services.devices.devices(of: identity.account)
         let data: [String: Any] = [
             "account": Self.accountData(identity.account),
@@ -455,7 +463,7 @@ struct PageRoutes {
     }
 
     func changePassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         do {
             try await services.accounts.changePassword(
@@ -471,14 +479,14 @@ struct PageRoutes {
     }
 
     func beginTwoFactor(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         _ = try await form(request, context, identity: identity)
         _ = try await services.twoFactor.beginEnrollment(account: identity.account)
         return try await securityPage(identity, request, context)
     }
 
     func confirmTwoFactor(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         do {
             let codes = try await services.twoFactor.confirmEnrollment(
@@ -493,7 +501,7 @@ struct PageRoutes {
     }
 
     func disableTwoFactor(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         let caller = caller(request, context, identity)
         do {
@@ -519,7 +527,7 @@ struct PageRoutes {
 
     /// "Confirm it's you": the password (and code) again, for sensitive changes after the re-authentication window.
     func confirmIdentity(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         let next = Self.localPath(fields["next"])
         do {
@@ -538,7 +546,7 @@ struct PageRoutes {
 
     /// The old address's "this wasn't me" link after an e-mail change.
     func revertEmail(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        let fields = try await form(request, context, identity: try await signedIn(request, context))
+        let fields = try await form(request, context, identity: signedIn(context))
         do {
             try await services.accounts.revertEmailChange(
                 token: fields["token"] ?? "", caller: caller(request, context))
@@ -558,7 +566,7 @@ struct PageRoutes {
     }
 
     func setPhrase(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         do {
             _ = try await services.accounts.setAntiPhishingPhrase(
@@ -572,7 +580,7 @@ struct PageRoutes {
     }
 
     func createAppPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         var scopes: [AppPassword.Scope] = []
         if fields["scope_media"] == "1" { scopes.append(.media) }
@@ -594,7 +602,7 @@ struct PageRoutes {
     }
 
     func revokeAppPassword(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         _ = try await form(request, context, identity: identity)
         let id = try context.parameters.require("id")
         try await services.appPasswords.revoke(
@@ -603,7 +611,7 @@ struct PageRoutes {
     }
 
     func signOutDevice(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         _ = try await form(request, context, identity: identity)
         let id = try context.parameters.require("id")
         try await services.devices.revoke(
@@ -612,7 +620,7 @@ struct PageRoutes {
     }
 
     func signOutAll(_ request: Request, _ context: HubRequestContext) async throws -> Response {
-        guard let identity = try await signedIn(request, context) else { return redirect("/sign-in") }
+        guard let identity = signedIn(context) else { return redirect("/sign-in") }
         let fields = try await form(request, context, identity: identity)
         let includeThis = fields["include_this"] == "1"
         let count = try await services.devices.signOutAll(

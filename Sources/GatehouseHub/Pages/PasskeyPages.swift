@@ -17,12 +17,9 @@ struct PasskeyPages {
 
     struct Done: Encodable { var redirect: String }
 
-    func register(on router: Router<HubRequestContext>) {
-        router.get("/static/passkeys.js") { _, _ in
-            PageRoutes.asset(EmbeddedText.staticPasskeysJs, type: "text/javascript; charset=utf-8")
-        }
+    func register(on router: RouterGroup<HubRequestContext>) {
         router.post("/account/security/passkeys/options") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             return try await answer {
                 try PasskeyRoutes.ceremony(
@@ -31,7 +28,7 @@ struct PasskeyPages {
             }
         }
         router.post("/account/security/passkeys") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             return try await answer {
                 let credential = try Self.decode(RegistrationResponseJSON.self, fields["credential"])
@@ -43,7 +40,7 @@ struct PasskeyPages {
             }
         }
         router.post("/account/security/passkeys/:id/remove") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             do {
                 try await pages.services.passkeys.remove(
@@ -57,7 +54,7 @@ struct PasskeyPages {
             return try await pages.securityPage(identity, request, context, flash: "The passkey was removed.")
         }
         router.post("/account/security/passkey-only") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             let enabled = fields["enabled"] == "1"
             do {
@@ -74,7 +71,7 @@ struct PasskeyPages {
                 flash: enabled ? "Your password no longer signs in; use a passkey." : "Your password signs in again.")
         }
         router.post("/account/confirm/passkey/options") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             return try await answer {
                 try PasskeyRoutes.ceremony(
@@ -83,7 +80,7 @@ struct PasskeyPages {
             }
         }
         router.post("/account/confirm/passkey") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             return try await answer {
                 guard let credential = try? Self.decode(AuthenticationResponseJSON.self, fields["credential"]) else {
@@ -96,14 +93,14 @@ struct PasskeyPages {
             }
         }
         router.post("/sign-in/code/passkey/options") { request, context in
-            let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+            let fields = try await pages.form(request, context, identity: pages.signedIn(context))
             return try await answer {
                 try PasskeyRoutes.ceremony(
                     try await pages.services.passkeys.secondFactorOptions(signInChallenge: fields["challenge"] ?? ""))
             }
         }
         router.post("/sign-in/code/passkey") { request, context in
-            let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+            let fields = try await pages.form(request, context, identity: pages.signedIn(context))
             return try await answer {
                 guard let credential = try? Self.decode(AuthenticationResponseJSON.self, fields["credential"]) else {
                     throw SignInService.Error.invalidCredentials
@@ -119,14 +116,14 @@ struct PasskeyPages {
             }
         }
         router.post("/sign-in/passkey/options") { request, context in
-            _ = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+            _ = try await pages.form(request, context, identity: pages.signedIn(context))
             return try await answer {
                 try PasskeyRoutes.ceremony(
                     try await pages.services.passkeys.signInOptions(caller: pages.caller(request, context)))
             }
         }
         router.post("/sign-in/passkey") { request, context in
-            let fields = try await pages.form(request, context, identity: try await pages.signedIn(request, context))
+            let fields = try await pages.form(request, context, identity: pages.signedIn(context))
             let described = BrowserSession.describe(userAgent: request.headers[.userAgent])
             let info = Device.Info(
                 clientIdentifier: "browser", name: described.name, product: described.product,

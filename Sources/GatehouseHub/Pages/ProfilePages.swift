@@ -9,13 +9,13 @@ import Hummingbird
 struct ProfilePages {
     let pages: PageRoutes
 
-    func register(on router: Router<HubRequestContext>) {
+    func register(on router: RouterGroup<HubRequestContext>) {
         router.get("/account/profiles") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             return try await page(identity, request)
         }
         router.post("/account/profiles") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             do {
                 let profile = try await pages.services.profiles.create(
@@ -30,7 +30,7 @@ struct ProfilePages {
             }
         }
         router.post("/account/profiles/:id/restrictions") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             let id = try context.parameters.require("id")
             do {
@@ -44,7 +44,7 @@ struct ProfilePages {
             }
         }
         router.post("/account/profiles/:id/pin") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             let id = try context.parameters.require("id")
             let clearing = fields["clear"] == "1"
@@ -59,7 +59,7 @@ struct ProfilePages {
             }
         }
         router.post("/account/profiles/:id/delete") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             try await pages.services.profiles.delete(
                 id: try context.parameters.require("id"), account: identity.account,
@@ -67,13 +67,13 @@ struct ProfilePages {
             return try await page(identity, request, flash: "The profile was deleted and its sessions signed out.")
         }
         router.get("/account/profiles/:id/switch") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let profile = try await pages.services.profiles.profile(
                 id: try context.parameters.require("id"), account: identity.account)
             return try await switchPage(identity, profile, request)
         }
         router.post("/account/profiles/:id/switch") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             let profile = try await pages.services.profiles.profile(
                 id: try context.parameters.require("id"), account: identity.account)
@@ -91,7 +91,7 @@ struct ProfilePages {
             }
         }
         router.get("/profile") { request, context in
-            guard let identity = try await pages.session.profileIdentity(request, context) else {
+            guard let identity = pages.session.profileIdentity(context) else {
                 return pages.redirect("/")
             }
             return try await home(identity, request)

@@ -8,13 +8,13 @@ import Hummingbird
 struct ServerPages {
     let pages: PageRoutes
 
-    func register(on router: Router<HubRequestContext>) {
+    func register(on router: RouterGroup<HubRequestContext>) {
         router.get("/account/servers") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             return try await page(identity, request)
         }
         router.post("/account/servers/claim") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             do {
                 let server = try await pages.services.servers.claim(
@@ -28,7 +28,7 @@ struct ServerPages {
             }
         }
         router.post("/account/servers/share") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             let sections = (fields["sections"] ?? "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
@@ -50,7 +50,7 @@ struct ServerPages {
             }
         }
         router.post("/account/servers/:id/unshare") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             let fields = try await pages.form(request, context, identity: identity)
             try await pages.services.servers.unshare(
                 serverID: try context.parameters.require("id"), section: fields["section"]?.nilIfBlank,
@@ -59,7 +59,7 @@ struct ServerPages {
             return try await page(identity, request, flash: "The share was taken back.")
         }
         router.post("/account/servers/:id/accept") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             do {
                 try await pages.services.servers.acceptShare(
@@ -73,7 +73,7 @@ struct ServerPages {
             }
         }
         router.post("/account/servers/:id/decline") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             do {
                 try await pages.services.servers.declineShare(
@@ -87,7 +87,7 @@ struct ServerPages {
             }
         }
         router.post("/account/servers/:id/remove") { request, context in
-            guard let identity = try await pages.signedIn(request, context) else { return pages.redirect("/sign-in") }
+            guard let identity = pages.signedIn(context) else { return pages.redirect("/sign-in") }
             _ = try await pages.form(request, context, identity: identity)
             try await pages.services.servers.remove(
                 serverID: try context.parameters.require("id"), by: identity.account, device: identity.device,
