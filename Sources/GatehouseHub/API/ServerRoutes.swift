@@ -184,12 +184,12 @@ enum ServerRoutes {
             let keys = MediaTokenSigner(keyring: services.environment.keyring).publishedKeys()
             return try JSONBody.response(MediaKeySet(keys: keys))
         }
-        table.add(.get, "/servers/me", signedIn: false) { request, _ in
-            let server = try await serverIdentity(request, servers)
+        table.addServerRoute(.get, "/servers/me") { _, context in
+            let server = try context.requireServer().server
             return try JSONBody.response(ServerInfo(serverID: server.id, ownerID: server.ownerID, name: server.name))
         }
-        table.add(.post, "/servers/me/heartbeat", signedIn: false) { request, context in
-            let server = try await serverIdentity(request, servers)
+        table.addServerRoute(.post, "/servers/me/heartbeat") { request, context in
+            let server = try context.requireServer().server
             let body = try await JSONBody.decode(
                 ServerHeartbeat.self, from: request, context: context, decoder: WireJSON.decoder)
             try await servers.heartbeat(server: server, version: body.version, platform: body.platform)
@@ -197,32 +197,18 @@ enum ServerRoutes {
             try await services.releases.sendDueAlerts()
             return JSONBody.noContent()
         }
-        table.add(.post, "/servers/me/update-report", signedIn: false) { request, context in
-            let server = try await serverIdentity(request, servers)
+        table.addServerRoute(.post, "/servers/me/update-report") { request, context in
+            let server = try context.requireServer().server
             let body = try await JSONBody.decode(
                 ServerUpdateReport.self, from: request, context: context, decoder: WireJSON.decoder)
             try await services.releases.recordUpdateReport(
                 server: server, version: body.version, outcome: body.outcome, reason: body.reason ?? "")
             return JSONBody.noContent()
         }
-        table.add(.get, "/servers/me/revocations", signedIn: false) { request, _ in
-            let server = try await serverIdentity(request, servers)
-            return revocationStream(server: server, credential: bearer(request) ?? "", services: services)
+        table.addServerRoute(.get, "/servers/me/revocations") { _, context in
+            let server = try context.requireServer()
+            return revocationStream(server: server.server, credential: server.credential, services: services)
         }
-    }
-
-    static func bearer(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
-        return String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-    }
-
-    /// The server behind a `ghs_` credential; 401 otherwise (a device credential is not a server credential).
-    static func serverIdentity(_ request: Request, _ servers: ServerService) async throws -> MediaServer {
-        guard let credential = bearer(request), let server = try await servers.authenticate(credential: credential)
-        else {
-            throw RequestError(status: 401, code: "invalid_server_credential", message: "Unknown or removed server.")
-        }
-        return server
     }
 
     private enum StreamEvent: Sendable {

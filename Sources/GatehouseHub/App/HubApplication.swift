@@ -75,8 +75,7 @@ public enum HubApplication {
     }
 
     static func makeAPI(router: Router<HubRequestContext>, services: HubServices) -> APIRouteTable {
-        var table = APIRouteTable(
-            router: router, prefix: "/api/v1", authenticator: BearerAuthenticator(services: services))
+        var table = APIRouteTable(router: router, prefix: "/api/v1", services: services)
         AccountRoutes.register(&table, services: services)
         SessionRoutes.register(&table, services: services)
         PasskeyRoutes.register(&table, services: services)
@@ -95,8 +94,7 @@ public enum HubApplication {
 
     /// The OAuth endpoints of the device authorization grant (RFC 8628), outside `/api/v1` where clients expect them.
     static func makeOAuth(router: Router<HubRequestContext>, services: HubServices) -> APIRouteTable {
-        var table = APIRouteTable(
-            router: router, prefix: "/oauth", authenticator: BearerAuthenticator(services: services))
+        var table = APIRouteTable(router: router, prefix: "/oauth", services: services)
         OAuthRoutes.register(&table, services: services)
         return table
     }

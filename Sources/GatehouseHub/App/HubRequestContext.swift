@@ -8,10 +8,19 @@ public struct HubIdentity: Sendable {
     public var device: Device
 }
 
+/// A media server, once its credential checked out.
+public struct AuthenticatedServer: Sendable {
+    public var server: MediaServer
+    /// The `ghs_` credential it presented (the revocation stream ends when that credential is replaced).
+    public var credential: String
+}
+
 /// The hub's request context: the core storage, the client's address, and the identity once known.
 public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: HubIdentity?
+    /// The media server behind a `ghs_` credential, on the servers' own routes (set by ``ServerAuthenticator``).
+    public var server: AuthenticatedServer?
     /// Whoever the browser's session cookie belongs to (the holder's own device or a profile session), resolved once
     /// per page request by ``BrowserAuthenticator``; nil without a valid session cookie, and on API routes.
     public var browserIdentity: HubIdentity?
@@ -36,6 +45,12 @@ public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// Bodies above this are refused with 413 before they are read in full.
     public var maxUploadSize: Int { 64 * 1024 }
+
+    /// The authenticated media server; throws 401 when absent.
+    public func requireServer() throws -> AuthenticatedServer {
+        guard let server else { throw RequestError.unauthorized }
+        return server
+    }
 
     /// The signed-in identity; throws 401 when absent.
     public func requireIdentity() throws -> HubIdentity {

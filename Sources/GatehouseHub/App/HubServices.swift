@@ -119,6 +119,27 @@ struct ClientAddressMiddleware: RouterMiddleware {
     }
 }
 
+/// Authenticates a media server's own routes by its `ghs_` credential (`Authorization: Bearer ghs_...`), and puts the
+/// server in ``HubRequestContext/server``. A device credential is not a server credential: anything else gets 401.
+struct ServerAuthenticator: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let servers: ServerService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            case let credential = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces),
+            let server = try await servers.authenticate(credential: credential)
+        else {
+            throw RequestError(status: 401, code: "invalid_server_credential", message: "Unknown or removed server.")
+        }
+        var context = context
+        context.server = AuthenticatedServer(server: server, credential: credential)
+        return try await next(request, context)
+    }
+}
+
 /// Authenticates every request it covers, by one of three schemes:
 /// - `Authorization: Bearer ghd_...`, a device credential not bound to a key;
 /// - `Authorization: DPoP ghd_...` with a `DPoP` proof header, a credential bound to a key (RFC 9449): a bound
