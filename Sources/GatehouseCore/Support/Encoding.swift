@@ -45,11 +45,7 @@ public enum Encoding {
 
     /// Decodes unpadded or padded base64url; nil when malformed.
     public static func bytes(base64URL text: String) -> [UInt8]? {
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !standard.contains("=") || standard.hasSuffix("=") else { return nil }
-        while standard.count % 4 != 0 { standard.append("=") }
-        guard let data = Data(base64Encoded: standard) else { return nil }
-        return Array(data)
+        Base64URL.decode(text)
     }
 }
 
