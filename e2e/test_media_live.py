@@ -103,7 +103,8 @@ def wait_claimed(media):
     deadline = time.time() + 30
     while time.time() < deadline:
         status = media.status()
-        if status["claimed"]:
+        # Claimed, and hearing revocations: tokens issued before the stream's first `hello` would be refused.
+        if status["claimed"] and status.get("revocations_live"):
             return status["server_id"]
         time.sleep(0.2)
     raise AssertionError("the media server did not learn it was claimed")

@@ -333,6 +333,9 @@ def test_media_server_on_tls_claims_and_streams_from_a_tls_hub():
         assert claimed.status_code == 201, claimed.text
         server_id = claimed.json()["id"]
         assert media.wait_for(lambda s: s.get("claimed")), "the media server did not learn it was claimed"
+        # Tokens issued before the revocation stream's first `hello` are refused once it comes (CI once caught the
+        # hello arriving between two requests), so a client waits for it.
+        assert media.wait_for(lambda s: s.get("revocations_live")), "the revocation stream never connected"
         server = next(s for s in hub.api("GET", "/servers", token=owner).json()["owned"] if s["id"] == server_id)
         assert server["url"] == media.url
 

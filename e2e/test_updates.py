@@ -117,7 +117,8 @@ def claim(hub, media, owner):
     code = wait_until(lambda: media.status().get("claim_code"), what="a claim code")
     response = hub.api("POST", "/servers/claim", token=owner, json={"code": code})
     assert response.status_code == 201, response.text
-    wait_until(lambda: media.status()["claimed"], what="the claim")
+    # Claimed, and hearing revocations: tokens issued before the stream's first `hello` would be refused.
+    wait_until(lambda: media.status()["claimed"] and media.status().get("revocations_live"), what="the claim")
     return response.json()["id"]
 
 

@@ -57,7 +57,9 @@ struct RevocationTests: Sendable {
         let now = Int64(Date().timeIntervalSince1970)
         let old = signer.token(dev: "dev-a", iat: now - 20)
         #expect(try await status(server, old).0 == .ok)
+        #expect(!server.revocations.isLive)
         server.revocations.applyHello(at: (now - 5) * 1000 + 700)
+        #expect(server.revocations.isLive)
         #expect(try await status(server, old) == (.unauthorized, "token_revoked"))
         #expect(try await status(server, signer.token(dev: "dev-a", iat: now - 6)).0 == .unauthorized)
         // iat has whole seconds: a token from the hello's own second is accepted, and any later one.
@@ -65,6 +67,10 @@ struct RevocationTests: Sendable {
         #expect(try await status(server, signer.token(dev: "dev-a", iat: now)).0 == .ok)
         // An older hello never moves the bound back.
         server.revocations.applyHello(at: (now - 100) * 1000)
+        #expect(try await status(server, old).0 == .unauthorized)
+        // A closed stream is reported, and the bound it set stays.
+        server.revocations.streamClosed()
+        #expect(!server.revocations.isLive)
         #expect(try await status(server, old).0 == .unauthorized)
     }
 

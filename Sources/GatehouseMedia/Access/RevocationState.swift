@@ -13,6 +13,8 @@ public final class RevocationState: Sendable {
         var accountNotBefore: [String: Int64] = [:]
         /// Tokens issued in a whole second before this one are refused (set on each stream `hello`, epoch s).
         var globalNotBeforeSecond: Int64 = 0
+        /// Whether the stream is open and has said `hello`.
+        var live = false
     }
 
     private let state = Mutex(State())
@@ -39,7 +41,22 @@ public final class RevocationState: Sendable {
     /// the next second starts.
     public func applyHello(at: Int64) {
         let second = at >= 0 ? at / 1000 : (at - 999) / 1000
-        state.withLock { $0.globalNotBeforeSecond = max($0.globalNotBeforeSecond, second) }
+        state.withLock {
+            $0.globalNotBeforeSecond = max($0.globalNotBeforeSecond, second)
+            $0.live = true
+        }
+    }
+
+    /// Records that the stream has closed: revocations are not heard until the next `hello`.
+    public func streamClosed() {
+        state.withLock { $0.live = false }
+    }
+
+    /// Whether the hub's revocation stream is open and has said `hello`. Until then a token is accepted on its
+    /// signature and expiry alone, and every token issued before the `hello` is refused once it comes: a client
+    /// that starts before it may have to ask the hub for a new token once.
+    public var isLive: Bool {
+        state.withLock { $0.live }
     }
 
     /// Whether a token with these claims has been revoked.

@@ -19,18 +19,22 @@ struct StatusPage {
         var sections: Int
         var items: Int
         var alerts: [String]
+        /// Whether the hub's revocation stream is open (the server hears revocations as they happen).
+        var revocationsLive: Bool
         enum CodingKeys: String, CodingKey {
             case claimed, name, version, sections, items, alerts
             case claimCode = "claim_code"
             case claimExpiresAt = "claim_expires_at"
             case serverID = "server_id"
+            case revocationsLive = "revocations_live"
         }
     }
 
     var status: Status {
         var status = Status(
             claimed: false, name: server.configuration.name, version: server.configuration.version,
-            sections: server.library.sections.count, items: server.library.itemCount, alerts: server.alerts.messages)
+            sections: server.library.sections.count, items: server.library.itemCount, alerts: server.alerts.messages,
+            revocationsLive: server.revocations.isLive)
         switch server.identity.current {
         case .claimed(let serverID, _, let name):
             status.claimed = true

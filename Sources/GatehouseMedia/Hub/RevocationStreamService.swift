@@ -34,6 +34,7 @@ struct RevocationStreamService: Service {
                 continue
             }
             let receivedHello = await connectOnce(credential: secret)
+            revocations.streamClosed()
             if Task.isCancelled { return }
             backoff = receivedHello ? initialBackoff : min(backoff * 2, maximumBackoff)
             logger.info("revocation stream closed; reconnecting", metadata: ["after_s": "\(backoff)"])
