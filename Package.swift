@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
         // OTLP over HTTP only: the gRPC exporter (and its build) is not needed.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Settings: flags, the environment and a JSON config file through one reader (already built for
+        // AsyncHTTPClient; the JSON trait adds its JSON file snapshot).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0", traits: ["JSON"]),
         // Tests only: the OpenAPI document is read with a real YAML parser.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
@@ -63,6 +66,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
+            swiftSettings: strict
+        ),
+        // Every setting of `gatehouse serve` and `gatehouse media`, read through one swift-configuration reader: the
+        // flag, then the GATEHOUSE_* environment variable, then the JSON config file.
+        .target(
+            name: "GatehouseSettings",
+            dependencies: [.product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict
         ),
         // Signed releases: manifests, release keys and their rotation, versions and ranges (hub and media server).
@@ -144,7 +154,7 @@ let package = Package(
                 "SMTPClient",
                 "QRCode", "Argon2", "PasswordCheck", "WebAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
-                "GatehouseTLS",
+                "GatehouseTLS", "GatehouseSettings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -182,7 +192,7 @@ let package = Package(
             name: "gatehouse",
             dependencies: [
                 "Argon2", "GatehouseCore", "GatehouseStore", "GatehouseHub", "GatehouseMedia", "GatehouseReleases",
-                "GatehouseTLS", "PasswordCheck",
+                "GatehouseSettings", "GatehouseTLS", "PasswordCheck",
                 "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -207,6 +217,7 @@ let package = Package(
             name: "argon2-bench", dependencies: ["Argon2"], path: "Benchmarks/argon2_bench", swiftSettings: strict),
         .testTarget(name: "GatehouseBasicsTests", dependencies: ["GatehouseBasics"]),
         .testTarget(name: "GatehouseWireTests", dependencies: ["GatehouseWire"]),
+        .testTarget(name: "GatehouseSettingsTests", dependencies: ["GatehouseSettings"]),
         .testTarget(name: "Argon2Tests", dependencies: ["Argon2"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "GatehouseReleasesTests", dependencies: ["GatehouseReleases"]),
@@ -250,7 +261,7 @@ let package = Package(
             name: "GatehouseHubTests",
             dependencies: [
                 "GatehouseHub", "GatehouseCore", "GatehouseStore", "GatehouseWire", "Argon2", "WebAuthn",
-                "PasswordCheck",
+                "PasswordCheck", "GatehouseSettings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -42,12 +42,9 @@ func restoreStamp() -> String {
     return formatter.string(from: Date())
 }
 
-func quietLogger(_ hub: HubOptions) -> Logger {
-    var logger = hub.makeLogger()
-    if hub.logLevel == nil && ProcessInfo.processInfo.environment["GATEHOUSE_LOG_LEVEL"] == nil {
-        logger.logLevel = .warning
-    }
-    return logger
+/// The logger of an operator command: warnings and worse only, unless a log level is set.
+func quietLogger(_ hub: HubOptions) async throws -> Logger {
+    try await hub.makeLogger(quiet: true)
 }
 
 struct BackupCommand: AsyncParsableCommand {
@@ -67,9 +64,9 @@ struct BackupCommand: AsyncParsableCommand {
     var to: String
 
     func run() async throws {
-        let configuration = hub.configuration()
+        let configuration = try await hub.configuration()
         let url = configuration.resolvedDatabaseURL
-        let logger = quietLogger(hub)
+        let logger = try await quietLogger(hub)
         if let path = DatabaseLock.sqlitePath(ofURL: url) {
             do {
                 try SQLStore.backupSQLite(from: path, to: to)
@@ -174,10 +171,10 @@ struct RestoreCommand: AsyncParsableCommand {
     var withoutKeyring = false
 
     func run() async throws {
-        let configuration = hub.configuration()
+        let configuration = try await hub.configuration()
         let url = configuration.resolvedDatabaseURL
         let keyringPath = configuration.resolvedKeyringPath
-        let logger = quietLogger(hub)
+        let logger = try await quietLogger(hub)
         guard FileManager.default.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)") }
         guard keys != nil || withoutKeyring else {
             throw CommandFailure(
@@ -362,7 +359,7 @@ extension KeysCommand {
         var passphraseFile: String?
 
         func run() async throws {
-            let ring = try Keyring.load(from: hub.configuration().resolvedKeyringPath)
+            let ring = try await Keyring.load(from: hub.configuration().resolvedKeyringPath)
             let passphrase = try readPassphrase(file: passphraseFile, confirm: true)
             guard passphrase.unicodeScalars.count >= 12 else {
                 throw CommandFailure("the passphrase needs at least 12 characters")
@@ -394,7 +391,7 @@ extension KeysCommand {
             } catch let error as KeyringExport.Error {
                 throw CommandFailure("\(error)")
             }
-            let path = hub.configuration().resolvedKeyringPath
+            let path = try await hub.configuration().resolvedKeyringPath
             if FileManager.default.fileExists(atPath: path) {
                 let aside = path + ".before-import-\(restoreStamp())"
                 try FileManager.default.moveItem(atPath: path, toPath: aside)

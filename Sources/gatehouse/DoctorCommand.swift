@@ -5,7 +5,9 @@ import Foundation
 import GatehouseCore
 import GatehouseHub
 import GatehouseReleases
+import GatehouseSettings
 import GatehouseStore
+import Logging
 import NIOCore
 
 /// `gatehouse doctor`: is this hub ready to face the Internet? A table of checks; non-zero exit on anything critical.
@@ -51,8 +53,10 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: HubConfiguration
+        let settings: Settings
         do {
-            configuration = try serve.makeConfiguration()
+            settings = try await serve.settings()
+            configuration = try serve.makeConfiguration(settings)
         } catch {
             throw ValidationError("the hub's settings do not parse: \(error)")
         }
@@ -64,7 +68,7 @@ struct DoctorCommand: AsyncParsableCommand {
         findings += argon2Findings(configuration)
         findings.append(breachIndexFinding(configuration))
         findings.append(await smtpFinding(configuration))
-        findings.append(await clockFinding())
+        findings.append(await clockFinding(url: try timeURL ?? settings.string(.timeURL)))
         findings.append(diskFinding(configuration))
         print(Self.table(findings))
         let critical = findings.filter { $0.status == .critical }.count
@@ -245,7 +249,7 @@ struct DoctorCommand: AsyncParsableCommand {
                     fix: "start the hub once (or gatehouse restore)")
             ]
         }
-        var logger = serve.hub.makeLogger()
+        var logger = Logger(label: "gatehouse-doctor")
         logger.logLevel = .critical
         let store: SQLStore
         do {
@@ -466,8 +470,8 @@ struct DoctorCommand: AsyncParsableCommand {
             fix: "")
     }
 
-    func clockFinding() async -> Finding {
-        guard let url = timeURL ?? ProcessInfo.processInfo.environment["GATEHOUSE_TIME_URL"] else {
+    func clockFinding(url: String?) async -> Finding {
+        guard let url else {
             return Finding(
                 check: "clock skew", status: .unknown, why: "no reference clock configured",
                 fix: "--time-url https://a-server-you-trust (its Date header), and run NTP")

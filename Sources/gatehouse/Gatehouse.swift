@@ -14,6 +14,6 @@ struct Gatehouse: AsyncParsableCommand {
             AdminCommand.self, InvitesCommand.self, ClientsCommand.self, CanaryCommand.self, DrillCommand.self,
             IncidentCommand.self, AuditCommand.self, KeysCommand.self,
             BackupCommand.self, RestoreCommand.self, DoctorCommand.self,
-            Argon2Command.self, PasswordsCommand.self,
+            Argon2Command.self, PasswordsCommand.self, SettingsCommand.self,
         ])
 }

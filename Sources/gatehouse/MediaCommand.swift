@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatehouseMedia
 import GatehouseReleases
+import GatehouseSettings
 import GatehouseTLS
 import Logging
 
@@ -122,19 +123,32 @@ struct MediaCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Measure token verification: N verifications, then exit.", visibility: .hidden))
     var benchVerify: Int?
 
+    /// The settings these flags and the environment give (`gatehouse media` reads no config file).
+    var settings: Settings {
+        var flags: [Settings.Key: Settings.FlagValue] = [:]
+        flags[.mediaTlsCert] = tlsCert.map { .string($0) }
+        flags[.mediaTlsKey] = tlsKey.map { .string($0) }
+        flags[.mediaHubCa] = hubCa.map { .string($0) }
+        return Settings(flags: flags)
+    }
+
     /// `--tls-cert`/`--tls-key` or their environment variables: both or neither.
     func tlsFiles() throws -> TLSCertificateFiles? {
-        let env = ProcessInfo.processInfo.environment
         do {
             return try TLSCertificateFiles.pair(
-                certificate: tlsCert ?? env["GATEHOUSE_MEDIA_TLS_CERT"], key: tlsKey ?? env["GATEHOUSE_MEDIA_TLS_KEY"])
+                certificate: settings.string(.mediaTlsCert), key: settings.string(.mediaTlsKey))
         } catch {
             throw ValidationError("\(error)")
         }
     }
 
-    var hubCAFile: String? {
-        (hubCa ?? ProcessInfo.processInfo.environment["GATEHOUSE_MEDIA_HUB_CA"]).flatMap { $0.isEmpty ? nil : $0 }
+    /// `--hub-ca` or GATEHOUSE_MEDIA_HUB_CA (empty: none).
+    func hubCAFile() throws -> String? {
+        do {
+            return try settings.string(.mediaHubCa).flatMap { $0.isEmpty ? nil : $0 }
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func validate() throws {
@@ -182,7 +196,7 @@ struct MediaCommand: AsyncParsableCommand {
             dataFolder: data, host: host, port: port, hubURL: hub, publicURL: publicURL, name: name,
             version: Self.reportedVersion(), rescanInterval: rescanInterval)
         configuration.tls = try tlsFiles()
-        configuration.hubCAFile = hubCAFile
+        configuration.hubCAFile = try hubCAFile()
         configuration.heartbeatInterval = max(0.5, heartbeatInterval)
         configuration.metricsPort = metricsPort
         configuration.keyRefetchInterval = max(0.5, keyRefetchInterval)

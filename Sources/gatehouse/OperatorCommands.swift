@@ -7,11 +7,9 @@ import QRCode
 
 /// Runs `body` on an opened hub runtime and closes it afterwards.
 func withRuntime<T>(_ options: HubOptions, _ body: (HubRuntime) async throws -> T) async throws -> T {
-    var logger = options.makeLogger()
-    if options.logLevel == nil && ProcessInfo.processInfo.environment["GATEHOUSE_LOG_LEVEL"] == nil {
-        logger.logLevel = .warning
-    }
-    let runtime = try await HubRuntime.open(configuration: options.configuration(), logger: logger)
+    let settings = try await options.settings()
+    let logger = try HubOptions.makeLogger(settings: settings, quiet: true)
+    let runtime = try await HubRuntime.open(configuration: HubOptions.configuration(from: settings), logger: logger)
     do {
         let value = try await body(runtime)
         await runtime.shutdown()
@@ -218,7 +216,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var hub: HubOptions
 
         func run() async throws {
-            let path = hub.configuration().resolvedKeyringPath
+            let path = try await hub.configuration().resolvedKeyringPath
             var ring = try Keyring.load(from: path)
             ring.rotate()
             try ring.save(to: path)
@@ -244,7 +242,7 @@ struct KeysCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let path = hub.configuration().resolvedKeyringPath
+            let path = try await hub.configuration().resolvedKeyringPath
             var ring = try Keyring.load(from: path)
             let target = id == "oldest-signing" ? ring.signingKeys[0].id : id
             guard let kind = ring.kind(of: target) else {
@@ -285,7 +283,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var hub: HubOptions
 
         func run() async throws {
-            let ring = try Keyring.load(from: hub.configuration().resolvedKeyringPath)
+            let ring = try await Keyring.load(from: hub.configuration().resolvedKeyringPath)
             print("peppers: \(ring.peppers.map(\.id).joined(separator: ", ")) (current \(ring.currentPepper.id))")
             print("data keys: \(ring.dataKeys.map(\.id).joined(separator: ", "))")
             print("signing keys: \(ring.signingKeys.map(\.id).joined(separator: ", "))")

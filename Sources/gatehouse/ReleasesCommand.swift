@@ -3,6 +3,7 @@ import Foundation
 import GatehouseCore
 import GatehouseHub
 import GatehouseReleases
+import GatehouseSettings
 
 /// `gatehouse releases` and `gatehouse advisories`: what operators publish to keep media servers patched.
 ///
@@ -20,15 +21,11 @@ struct ReleasesCommand: AsyncParsableCommand {
 
     /// The hub folders a release key must stay out of: the data folder and the keyring's folder, as `hub` (or the
     /// environment and defaults, for commands without hub options) configures them.
-    static func hubFolders(_ hub: HubOptions?) -> [String] {
-        let configuration: HubConfiguration
-        if let hub {
-            configuration = hub.configuration()
-        } else {
-            let env = ProcessInfo.processInfo.environment
-            configuration = HubConfiguration(
-                dataDirectory: env["GATEHOUSE_DATA"] ?? "./gatehouse-data", keyringPath: env["GATEHOUSE_KEYRING"])
-        }
+    static func hubFolders(_ hub: HubOptions?) async throws -> [String] {
+        let configuration =
+            if let hub { try await hub.configuration() } else {
+                try await HubOptions.configuration(from: Settings.load())
+            }
         return [
             configuration.dataDirectory,
             (configuration.resolvedKeyringPath as NSString).deletingLastPathComponent,
@@ -36,8 +33,8 @@ struct ReleasesCommand: AsyncParsableCommand {
     }
 
     /// Loads a release key after checking where it lives.
-    static func loadKey(_ path: String, hub: HubOptions?) throws -> ReleaseSigningKey {
-        if let refusal = ReleaseKeyLocation.refusal(keyPath: path, hubFolders: hubFolders(hub)) {
+    static func loadKey(_ path: String, hub: HubOptions?) async throws -> ReleaseSigningKey {
+        if let refusal = ReleaseKeyLocation.refusal(keyPath: path, hubFolders: try await hubFolders(hub)) {
             throw ValidationError("refused: \(refusal)")
         }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -98,7 +95,9 @@ struct ReleasesCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists") }
-            if let refusal = ReleaseKeyLocation.refusal(keyPath: out, hubFolders: ReleasesCommand.hubFolders(nil)) {
+            if let refusal = ReleaseKeyLocation.refusal(
+                keyPath: out, hubFolders: try await ReleasesCommand.hubFolders(nil))
+            {
                 throw ValidationError("refused: \(refusal)")
             }
             let key = ReleaseSigningKey.generate(id: id)
@@ -126,7 +125,7 @@ struct ReleasesCommand: AsyncParsableCommand {
             guard let parsed = SemanticVersion(version) else { throw ValidationError("--version is like 1.2.3") }
             guard ["stable", "beta"].contains(channel) else { throw ValidationError("--channel is stable or beta") }
             guard listDays >= 1 else { throw ValidationError("--list-days is at least 1") }
-            let signingKey = try ReleasesCommand.loadKey(key, hub: hub)
+            let signingKey = try await ReleasesCommand.loadKey(key, hub: hub)
             let manifest = try ReleaseManifest.describe(
                 artifactAt: artifact, version: parsed, channel: channel, notes: notes)
             let signed = try signingKey.sign(manifest)
@@ -156,7 +155,7 @@ struct ReleasesCommand: AsyncParsableCommand {
         func run() async throws {
             guard let parsed = SemanticVersion(version) else { throw ValidationError("--version is like 1.2.3") }
             guard ["stable", "beta"].contains(channel) else { throw ValidationError("--channel is stable or beta") }
-            let signingKey = try ReleasesCommand.loadKey(key, hub: nil)
+            let signingKey = try await ReleasesCommand.loadKey(key, hub: nil)
             let manifest = try ReleaseManifest.describe(
                 artifactAt: artifact, version: parsed, channel: channel, notes: notes)
             try ReleasesCommand.write(try signingKey.sign(manifest), to: out)
@@ -177,7 +176,7 @@ struct ReleasesCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard days >= 1 else { throw ValidationError("--days is at least 1") }
-            let signingKey = try ReleasesCommand.loadKey(key, hub: nil)
+            let signingKey = try await ReleasesCommand.loadKey(key, hub: nil)
             let manifests = try release.map { try ReleasesCommand.read(SignedManifest.self, $0) }
             let advisories = try advisory.map { try ReleasesCommand.read(SignedAdvisory.self, $0) }
             let list = try ReleaseList.covering(
@@ -254,8 +253,8 @@ struct ReleasesCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard sequence >= 1 else { throw ValidationError("--sequence is at least 1 (list 0 is the root)") }
-            let current = try ReleasesCommand.loadKey(key, hub: nil)
-            let next = try ReleasesCommand.loadKey(newKey, hub: nil)
+            let current = try await ReleasesCommand.loadKey(key, hub: nil)
+            let next = try await ReleasesCommand.loadKey(newKey, hub: nil)
             try ReleasesCommand.write(
                 try current.sign(ReleaseKeyList(sequence: sequence, keys: [try next.publicKey()])), to: out)
             print("release key list \(sequence): \(next.id) replaces \(current.id), written to \(out)")
@@ -314,7 +313,7 @@ struct AdvisoriesCommand: AsyncParsableCommand {
         @Option var out: String
 
         func run() async throws {
-            let signingKey = try ReleasesCommand.loadKey(key, hub: nil)
+            let signingKey = try await ReleasesCommand.loadKey(key, hub: nil)
             try ReleasesCommand.write(try signingKey.sign(try fields.document()), to: out)
             print("signed advisory \(fields.id) into \(out)")
         }
@@ -330,7 +329,7 @@ struct AdvisoriesCommand: AsyncParsableCommand {
         @Option(help: "Days until the signed release list expires.") var listDays: Int = ReleasesCommand.defaultListDays
 
         func run() async throws {
-            let signingKey = try ReleasesCommand.loadKey(key, hub: hub)
+            let signingKey = try await ReleasesCommand.loadKey(key, hub: hub)
             let signed = try signingKey.sign(try fields.document())
             try await withRuntime(hub) { runtime in
                 let advisory = try await runtime.services.releases.addAdvisory(signed: signed)

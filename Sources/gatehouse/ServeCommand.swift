@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatehouseCore
 import GatehouseHub
+import GatehouseSettings
 import GatehouseTLS
 import Hummingbird
 
@@ -120,8 +121,9 @@ struct ServeCommand: AsyncParsableCommand {
     var allowUnregisteredClients = false
 
     func run() async throws {
-        let configuration = try makeConfiguration()
-        let logger = hub.makeLogger()
+        let settings = try await settings()
+        let configuration = try makeConfiguration(settings)
+        let logger = try HubOptions.makeLogger(settings: settings)
         if trustForwardedFor {
             logger.warning(
                 "--trust-forwarded-for is deprecated: it now means --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1")
@@ -170,183 +172,45 @@ struct ServeCommand: AsyncParsableCommand {
         """
     }
 
-    /// The configuration these flags and the environment describe (`gatehouse doctor` reads the same).
-    func makeConfiguration() throws -> HubConfiguration {
-        let env = ProcessInfo.processInfo.environment
-        let port = port ?? env["GATEHOUSE_PORT"].flatMap(Int.init) ?? 8080
-        var configuration = hub.configuration(port: port, host: host ?? env["GATEHOUSE_HOST"] ?? "127.0.0.1")
-        try Self.applyTLS(
-            to: &configuration, certificate: tlsCert ?? env["GATEHOUSE_TLS_CERT"],
-            key: tlsKey ?? env["GATEHOUSE_TLS_KEY"],
-            publicURLGiven: (hub.publicURL ?? env["GATEHOUSE_PUBLIC_URL"]) != nil)
+    /// This command's flags as settings; the environment and the config file fill in the rest.
+    var flags: [Settings.Key: Settings.FlagValue] {
+        var flags: [Settings.Key: Settings.FlagValue] = [:]
+        flags[.host] = host.map { .string($0) }
+        flags[.port] = port.map { .int($0) }
+        flags[.tlsCert] = tlsCert.map { .string($0) }
+        flags[.tlsKey] = tlsKey.map { .string($0) }
+        flags[.mail] = mail.map { .string($0) }
+        flags[.smtp] = smtp.map { .string($0) }
+        flags[.smtpSecurity] = smtpSecurity.map { .string($0) }
+        flags[.smtpCA] = smtpCA.map { .string($0) }
+        flags[.mailFrom] = mailFrom.map { .string($0) }
+        flags[.signUp] = signUp.map { .string($0) }
+        if membersCanInvite { flags[.membersCanInvite] = .bool(true) }
+        if !trustedProxy.isEmpty { flags[.trustedProxies] = .strings(trustedProxy) }
+        flags[.adminCredential] = adminCredential.map { .string($0) }
+        flags[.deviceVerification] = deviceVerification.map { .string($0) }
+        flags[.metricsPort] = metricsPort.map { .int($0) }
+        flags[.otlpEndpoint] = otlpEndpoint.map { .string($0) }
+        flags[.traceRate] = traceRate.map { .string($0) }
+        flags[.metricsAddress] = metricsAddress.map { .string($0) }
+        if allowUnregisteredClients { flags[.allowUnregisteredClients] = .bool(true) }
+        return flags
+    }
+
+    /// The settings these flags, the environment and the config file give.
+    func settings() async throws -> Settings {
+        try await hub.settings(more: flags)
+    }
+
+    /// The configuration the settings describe (`gatehouse doctor` reads the same), with the flags that are not
+    /// settings: deprecated ones and the benchmark route.
+    func makeConfiguration(_ settings: Settings) throws -> HubConfiguration {
+        var configuration = try HubOptions.configuration(from: settings)
         configuration.firstAccountIsAdmin = firstAccountIsAdmin
-        if let mode = signUp ?? env["GATEHOUSE_SIGN_UP"] {
-            guard let value = SignUpMode(rawValue: mode) else {
-                throw ValidationError("--sign-up is invite, open or closed")
-            }
-            configuration.signUpMode = value
-        }
-        configuration.membersCanInvite = membersCanInvite || env["GATEHOUSE_MEMBERS_CAN_INVITE"] == "1"
-        configuration.trustedProxies = try Self.trustedProxies(
-            options: trustedProxy, environment: env["GATEHOUSE_TRUSTED_PROXIES"], loopback: trustForwardedFor)
         configuration.benchmarkMode = benchmarkMode
-        configuration.allowUnregisteredClients =
-            allowUnregisteredClients || env["GATEHOUSE_ALLOW_UNREGISTERED_CLIENTS"] == "1"
-        switch deviceVerification ?? env["GATEHOUSE_DEVICE_VERIFICATION"] ?? "on" {
-        case "on": configuration.deviceVerification = true
-        case "off": configuration.deviceVerification = false
-        default: throw ValidationError("--device-verification is on or off")
-        }
-        switch adminCredential ?? env["GATEHOUSE_ADMIN_CREDENTIAL"] ?? "password" {
-        case "password": configuration.adminsNeedPasskey = false
-        case "passkey": configuration.adminsNeedPasskey = true
-        default: throw ValidationError("--admin-credential is password or passkey")
-        }
-        if let transport = (mail ?? env["GATEHOUSE_MAIL"]) {
-            guard let value = MailSettings.Transport(rawValue: transport) else {
-                throw ValidationError("--mail is file or smtp")
-            }
-            configuration.mail.transport = value
-        }
-        if let smtp = smtp ?? env["GATEHOUSE_SMTP"] {
-            let parts = smtp.split(separator: ":")
-            configuration.mail.smtpHost = String(parts[0])
-            if parts.count > 1, let port = Int(parts[1]) { configuration.mail.smtpPort = port }
-        }
-        if let security = smtpSecurity ?? env["GATEHOUSE_SMTP_SECURITY"] {
-            guard let value = MailSettings.Security(rawValue: security) else {
-                throw ValidationError("--smtp-security is none, starttls or tls")
-            }
-            configuration.mail.smtpSecurity = value
-        }
-        configuration.mail.smtpCAFile = smtpCA ?? env["GATEHOUSE_SMTP_CA"]
-        configuration.mail.smtpUsername = env["GATEHOUSE_SMTP_USERNAME"]
-        configuration.mail.smtpPassword = env["GATEHOUSE_SMTP_PASSWORD"]
-        if let from = mailFrom ?? env["GATEHOUSE_MAIL_FROM"] { configuration.mail.from = from }
-        if let retry = env["GATEHOUSE_MAIL_RETRY_SECONDS"].flatMap(Double.init) {
-            configuration.mail.retryBaseSeconds = retry
-        }
-        configuration.deviceLifetimes = try Self.deviceLifetimes(env)
-        if let text = env["GATEHOUSE_STUFFING_THRESHOLD"] {
-            guard let value = Int(text), value >= 0 else {
-                throw ValidationError("GATEHOUSE_STUFFING_THRESHOLD is a number of failed sign-ins per minute (0: off)")
-            }
-            configuration.stuffingThreshold = value
-        }
-        if let text = env["GATEHOUSE_DPOP_REQUIRE_NONCE"] {
-            guard ["0", "1", "true", "false"].contains(text) else {
-                throw ValidationError("GATEHOUSE_DPOP_REQUIRE_NONCE is 1 (proofs must carry the hub's nonce) or 0")
-            }
-            configuration.dpopRequireNonce = text == "1" || text == "true"
-        }
-        if let text = env["GATEHOUSE_REVOCATION_NOTIFY"] {
-            guard ["on", "off"].contains(text) else {
-                throw ValidationError("GATEHOUSE_REVOCATION_NOTIFY is on (the default) or off (poll only)")
-            }
-            configuration.revocationNotify = text == "on"
-        }
-        if let text = env["GATEHOUSE_OUTBOX_LEASE_SECONDS"] {
-            guard let seconds = Double(text), seconds >= 30, seconds <= 86_400 else {
-                throw ValidationError("GATEHOUSE_OUTBOX_LEASE_SECONDS is a number of seconds from 30 to 86400")
-            }
-            configuration.outboxLeaseSeconds = seconds
-        }
-        if let text = env["GATEHOUSE_DPOP_REPLAY"] {
-            guard ["memory", "database"].contains(text) else {
-                throw ValidationError(
-                    "GATEHOUSE_DPOP_REPLAY is memory (this process, the default) or database (all instances)")
-            }
-            configuration.dpopSharedReplay = text == "database"
-        }
-        if let text = env["GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL"] {
-            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                throw ValidationError("GATEHOUSE_AUDIT_CHECKPOINT_INTERVAL is a number of seconds (0: off)")
-            }
-            configuration.auditCheckpointInterval = seconds
-        }
-        configuration.metricsPort = metricsPort ?? env["GATEHOUSE_METRICS_PORT"].flatMap(Int.init)
-        if let endpoint = otlpEndpoint ?? env["GATEHOUSE_OTLP_ENDPOINT"], !endpoint.isEmpty {
-            guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-                throw ValidationError("--otlp-endpoint is an http:// or https:// URL of an OTLP/HTTP collector")
-            }
-            configuration.otlpEndpoint = endpoint
-        }
-        if let text = traceRate ?? env["GATEHOUSE_TRACE_RATE"] {
-            if text == "all" {
-                configuration.tracesPerSecond = nil
-            } else if let rate = Int(text), rate >= 1, rate <= 1_000_000 {
-                configuration.tracesPerSecond = rate
-            } else {
-                throw ValidationError("--trace-rate is a number of requests a second (at least 1), or `all`")
-            }
-        }
-        if let address = metricsAddress ?? env["GATEHOUSE_METRICS_ADDRESS"] { configuration.metricsHost = address }
-        if let token = env["GATEHOUSE_METRICS_TOKEN"] {
-            // A bearer token on the public port: long enough that guessing it is hopeless.
-            guard token.utf8.count >= 32 else {
-                throw ValidationError("GATEHOUSE_METRICS_TOKEN must be at least 32 characters")
-            }
-            configuration.metricsToken = token
+        if trustForwardedFor {
+            configuration.trustedProxies += IPNetwork.loopback.filter { !configuration.trustedProxies.contains($0) }
         }
         return configuration
-    }
-
-    /// `--tls-cert`/`--tls-key`: both or neither, and a public URL that agrees. With TLS on, the default public URL
-    /// becomes `https://localhost:PORT`; an explicit `http://` one is refused, since links in mail, the cookies'
-    /// origin checks and the WebAuthn origin all come from it and would name a scheme the hub does not serve.
-    static func applyTLS(
-        to configuration: inout HubConfiguration, certificate: String?, key: String?, publicURLGiven: Bool
-    ) throws {
-        do {
-            configuration.tls = try TLSCertificateFiles.pair(certificate: certificate, key: key)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        guard configuration.tls != nil else { return }
-        if !publicURLGiven {
-            configuration.publicURL = "https://localhost:\(configuration.port)"
-        } else if URLComponents(string: configuration.publicURL)?.scheme?.lowercased() != "https" {
-            throw ValidationError(
-                "with --tls-cert the hub serves https: the public URL (--public-url, GATEHOUSE_PUBLIC_URL) must be "
-                    + "https:// too (it is \(configuration.publicURL)); links in mail and the passkey origin come from it"
-            )
-        }
-    }
-
-    /// Device credential lifetimes from GATEHOUSE_{BROWSER,APP}_{IDLE,MAX}_DAYS.
-    static func deviceLifetimes(_ env: [String: String]) throws -> DeviceLifetimes {
-        var lifetimes = DeviceLifetimes()
-        func days(_ name: String, _ current: TimeInterval) throws -> TimeInterval {
-            guard let text = env[name] else { return current }
-            guard let value = Double(text), value > 0, value <= 3_650 else {
-                throw ValidationError("\(name) is a number of days between 0 and 3650")
-            }
-            return value * 86_400
-        }
-        lifetimes.browserIdle = try days("GATEHOUSE_BROWSER_IDLE_DAYS", lifetimes.browserIdle)
-        lifetimes.browserAbsolute = try days("GATEHOUSE_BROWSER_MAX_DAYS", lifetimes.browserAbsolute)
-        lifetimes.appIdle = try days("GATEHOUSE_APP_IDLE_DAYS", lifetimes.appIdle)
-        lifetimes.appAbsolute = try days("GATEHOUSE_APP_MAX_DAYS", lifetimes.appAbsolute)
-        return lifetimes
-    }
-
-    /// The trusted proxies from `--trusted-proxy` (or, without it, `GATEHOUSE_TRUSTED_PROXIES`) and the deprecated
-    /// `--trust-forwarded-for`; a malformed network stops the start with a message naming it.
-    static func trustedProxies(options: [String], environment: String?, loopback: Bool) throws -> [IPNetwork] {
-        var texts = options
-        if texts.isEmpty, let environment {
-            texts = environment.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-        }
-        var networks: [IPNetwork] = []
-        for text in texts {
-            do {
-                networks.append(try IPNetwork(text))
-            } catch {
-                throw ValidationError("--trusted-proxy: \(error)")
-            }
-        }
-        if loopback { networks += IPNetwork.loopback.filter { !networks.contains($0) } }
-        return networks
     }
 }
