@@ -89,7 +89,7 @@ enum AccountRoutes {
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         let encoded = AccountJSONCache()
         table.add(.post, "/accounts", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(Register.self, from: request, context: context)
+            let body = try await request.decode(as: Register.self, context: context)
             try await services.accounts.register(
                 username: body.username, email: body.email, password: body.password,
                 caller: services.caller(request, context))
@@ -97,7 +97,7 @@ enum AccountRoutes {
                 Message(message: AccountService.signUpAcceptedMessage), status: .accepted)
         }
         table.add(.post, "/account/verify-email", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(Token.self, from: request, context: context)
+            let body = try await request.decode(as: Token.self, context: context)
             let account = try await services.accounts.verifyEmail(
                 token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(AccountView(account))
@@ -108,7 +108,7 @@ enum AccountRoutes {
             return JSONBody.response(encoded: body)
         }
         table.add(.post, "/account/revert-email", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(Token.self, from: request, context: context)
+            let body = try await request.decode(as: Token.self, context: context)
             try await services.accounts.revertEmailChange(token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(
                 Message(
@@ -123,7 +123,7 @@ enum AccountRoutes {
         }
         table.add(.post, "/account/password", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(ChangePassword.self, from: request, context: context)
+            let body = try await request.decode(as: ChangePassword.self, context: context)
             try await services.accounts.changePassword(
                 account: identity.account, device: identity.device, currentPassword: body.currentPassword,
                 newPassword: body.newPassword,
@@ -132,7 +132,7 @@ enum AccountRoutes {
         }
         table.add(.post, "/account/email", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(ChangeEmail.self, from: request, context: context)
+            let body = try await request.decode(as: ChangeEmail.self, context: context)
             try await services.accounts.changeEmail(
                 account: identity.account, device: identity.device, password: body.password, newEmail: body.newEmail,
                 caller: services.caller(request, context))
@@ -141,7 +141,7 @@ enum AccountRoutes {
         }
         table.add(.put, "/account/anti-phishing-phrase", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Phrase.self, from: request, context: context)
+            let body = try await request.decode(as: Phrase.self, context: context)
             let account = try await services.accounts.setAntiPhishingPhrase(
                 account: identity.account, phrase: body.phrase, caller: services.caller(request, context))
             return try JSONBody.response(AccountView(account))

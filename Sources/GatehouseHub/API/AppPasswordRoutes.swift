@@ -64,7 +64,7 @@ enum AppPasswordRoutes {
         }
         table.add(.post, "/account/app-passwords", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Create.self, from: request, context: context)
+            let body = try await request.decode(as: Create.self, context: context)
             guard body.scopes.count <= 8 else { throw AppPasswordService.Error.invalidScopes }
             var scopes: [AppPassword.Scope] = []
             for name in body.scopes {

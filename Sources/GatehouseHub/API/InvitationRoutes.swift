@@ -64,7 +64,7 @@ enum InvitationRoutes {
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/invitations", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Create.self, from: request, context: context)
+            let body = try await request.decode(as: Create.self, context: context)
             guard (body.shares?.count ?? 0) <= InvitationService.maximumShares else {
                 throw InvitationService.Error.badRequest("Share at most \(InvitationService.maximumShares) sections.")
             }
@@ -94,7 +94,7 @@ enum InvitationRoutes {
             return Response(status: .noContent)
         }
         table.add(.post, "/invitations/accept", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(Accept.self, from: request, context: context)
+            let body = try await request.decode(as: Accept.self, context: context)
             try await services.invitations.accept(
                 token: body.token, username: body.username, email: body.email, password: body.password,
                 caller: services.caller(request, context))

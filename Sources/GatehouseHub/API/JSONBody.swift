@@ -3,6 +3,23 @@ import GatehouseCore
 import Hummingbird
 import NIOCore
 
+/// The hub's one request decoder, behind `request.decode(as:context:)` on every API route: JSON only, snake_case
+/// keys, the body bounded by the context's `maxUploadSize` (413), 415 for another content type, 400 for a body that
+/// is not UTF-8 or not JSON or holds a NUL, 422 naming the field that is missing or of the wrong type.
+///
+/// URL-encoded forms are deliberately not accepted here: a cross-site page can post a form without a preflight, but
+/// not a JSON body, so the API taking JSON only is one of its defences against cross-site requests. Pages read their
+/// forms with `FormBody` after the origin and CSRF checks.
+public struct HubRequestDecoder: RequestDecoder {
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws
+        -> T
+    {
+        try await JSONBody.decode(type, from: request, context: context)
+    }
+}
+
 /// JSON in and out of the API: snake_case keys, bounded bodies, and clear 4xx errors for anything malformed.
 enum JSONBody {
     static let encoder: JSONEncoder = {
@@ -22,7 +39,7 @@ enum JSONBody {
     /// Reads and decodes the request body; 413 past the context's limit, 400/415/422 for bad input. Wire types
     /// shared with the media server (GatehouseWire) name their keys themselves: pass `WireJSON.decoder` for them.
     static func decode<T: Decodable>(
-        _ type: T.Type, from request: Request, context: HubRequestContext, decoder: JSONDecoder = JSONBody.decoder
+        _ type: T.Type, from request: Request, context: some RequestContext, decoder: JSONDecoder = JSONBody.decoder
     ) async throws -> T {
         if let contentType = request.headers[.contentType],
             !contentType.lowercased().hasPrefix("application/json")
@@ -98,7 +115,7 @@ enum BodyReader {
 
     /// The whole body: 413 past the context's limit, 400 when it is cut short or badly framed (a chunk size that
     /// is not hex, a connection closed before Content-Length bytes arrived, and the like).
-    static func collect(_ request: Request, context: HubRequestContext) async throws -> ByteBuffer {
+    static func collect(_ request: Request, context: some RequestContext) async throws -> ByteBuffer {
         var request = request
         do {
             return try await request.collectBody(upTo: context.maxUploadSize)

@@ -85,7 +85,7 @@ enum PasskeyRoutes {
         }
         table.add(.post, "/account/passkeys", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(RegisterBody.self, from: request, context: context)
+            let body = try await request.decode(as: RegisterBody.self, context: context)
             let passkey = try await services.passkeys.register(
                 account: identity.account, device: identity.device, challengeID: body.challengeId,
                 name: body.name ?? "Passkey", credential: body.credential, caller: services.caller(request, context))
@@ -105,7 +105,7 @@ enum PasskeyRoutes {
         }
         table.add(.put, "/account/passkey-only", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(PasskeyOnlyBody.self, from: request, context: context)
+            let body = try await request.decode(as: PasskeyOnlyBody.self, context: context)
             try await services.passkeys.setPasskeyOnly(
                 body.enabled, account: identity.account, device: identity.device,
                 caller: services.caller(request, context))
@@ -115,7 +115,7 @@ enum PasskeyRoutes {
             return try ceremony(try await services.passkeys.signInOptions(caller: services.caller(request, context)))
         }
         table.add(.post, "/sessions/passkey", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
+            let body = try await request.decode(as: SignInBody.self, context: context)
             let info = try (body.device ?? SessionRoutes.DeviceInput()).info()
             let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.passkeys.signIn(
@@ -125,11 +125,11 @@ enum PasskeyRoutes {
             return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
         }
         table.add(.post, "/sessions/second-factor/passkey/options", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(SecondFactorOptionsBody.self, from: request, context: context)
+            let body = try await request.decode(as: SecondFactorOptionsBody.self, context: context)
             return try ceremony(try await services.passkeys.secondFactorOptions(signInChallenge: body.challenge))
         }
         table.add(.post, "/sessions/second-factor/passkey", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
+            let body = try await request.decode(as: SecondFactorBody.self, context: context)
             let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.passkeys.completeSecondFactor(
                 signInChallenge: body.challenge, challengeID: body.challengeId, credential: body.credential,
@@ -143,7 +143,7 @@ enum PasskeyRoutes {
         }
         table.add(.post, "/session/reauthenticate/passkey", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(AssertionBody.self, from: request, context: context)
+            let body = try await request.decode(as: AssertionBody.self, context: context)
             try await services.passkeys.reauthenticate(
                 account: identity.account, device: identity.device, challengeID: body.challengeId,
                 credential: body.credential, caller: services.caller(request, context))

@@ -89,7 +89,7 @@ enum ProfileRoutes {
         }
         table.add(.post, "/profiles", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Create.self, from: request, context: context)
+            let body = try await request.decode(as: Create.self, context: context)
             let profile = try await services.profiles.create(
                 account: identity.account, name: body.name, pin: body.pin,
                 restrictions: body.restrictions?.model ?? ProfileRestrictions(),
@@ -98,7 +98,7 @@ enum ProfileRoutes {
         }
         table.add(.put, "/profiles/{id}", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Update.self, from: request, context: context)
+            let body = try await request.decode(as: Update.self, context: context)
             let profile = try await services.profiles.update(
                 id: try context.parameters.require("id"), account: identity.account, name: body.name,
                 restrictions: body.restrictions?.model ?? ProfileRestrictions(),
@@ -107,7 +107,7 @@ enum ProfileRoutes {
         }
         table.add(.put, "/profiles/{id}/pin", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(SetPIN.self, from: request, context: context)
+            let body = try await request.decode(as: SetPIN.self, context: context)
             try await services.profiles.setPIN(
                 id: try context.parameters.require("id"), account: identity.account, pin: body.pin,
                 caller: services.caller(request, context))
@@ -122,7 +122,7 @@ enum ProfileRoutes {
         }
         table.add(.post, "/profiles/{id}/switch", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Switch.self, from: request, context: context)
+            let body = try await request.decode(as: Switch.self, context: context)
             let (profile, device, token) = try await services.profiles.switchTo(
                 profileID: try context.parameters.require("id"), account: identity.account, device: identity.device,
                 pin: body.pin, caller: services.caller(request, context))

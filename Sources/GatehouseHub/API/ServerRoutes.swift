@@ -103,7 +103,7 @@ enum ServerRoutes {
         }
         table.add(.post, "/servers/claim", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Claim.self, from: request, context: context)
+            let body = try await request.decode(as: Claim.self, context: context)
             let server = try await servers.claim(
                 code: body.code, by: identity.account, device: identity.device,
                 caller: services.caller(request, context))
@@ -151,7 +151,7 @@ enum ServerRoutes {
         }
         table.add(.post, "/servers/{id}/shares", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(ShareBody.self, from: request, context: context)
+            let body = try await request.decode(as: ShareBody.self, context: context)
             try await servers.share(
                 serverID: try context.parameters.require("id"), sections: body.sections, with: body.account,
                 by: identity.account, device: identity.device, caller: services.caller(request, context))

@@ -62,7 +62,7 @@ enum SessionRoutes {
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/sessions", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(SignInBody.self, from: request, context: context)
+            let body = try await request.decode(as: SignInBody.self, context: context)
             let info = try (body.device ?? DeviceInput()).info()
             let thumbprint = try await services.signInThumbprint(request)
             let outcome = try await services.signIn.signIn(
@@ -77,7 +77,7 @@ enum SessionRoutes {
             }
         }
         table.add(.post, "/sessions/second-factor", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(SecondFactorBody.self, from: request, context: context)
+            let body = try await request.decode(as: SecondFactorBody.self, context: context)
             let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.signIn.completeSecondFactor(
                 challenge: body.challenge, code: body.code, caller: services.caller(request, context),
@@ -92,7 +92,7 @@ enum SessionRoutes {
         }
         table.add(.post, "/session/reauthenticate", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(Reauthenticate.self, from: request, context: context)
+            let body = try await request.decode(as: Reauthenticate.self, context: context)
             try await services.signIn.reauthenticate(
                 account: identity.account, device: identity.device, password: body.password, code: body.code,
                 caller: services.caller(request, context))
@@ -132,7 +132,7 @@ enum DeviceRoutes {
         }
         table.add(.post, "/devices/sign-out-all", signedIn: true) { request, context in
             let identity = try context.requireIdentity()
-            let body = try await JSONBody.decode(SignOutAll.self, from: request, context: context)
+            let body = try await request.decode(as: SignOutAll.self, context: context)
             let count = try await services.devices.signOutAll(
                 of: identity.account, keepingCurrent: body.keepCurrent ?? true,
                 caller: services.caller(request, context))

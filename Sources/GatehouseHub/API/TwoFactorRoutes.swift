@@ -33,7 +33,7 @@ enum TwoFactorRoutes {
         }
         table.add(.post, "/account/2fa/totp/confirm", signedIn: true) { request, context in
             let account = try context.requireIdentity().account
-            let body = try await JSONBody.decode(Code.self, from: request, context: context)
+            let body = try await request.decode(as: Code.self, context: context)
             let codes = try await services.twoFactor.confirmEnrollment(
                 account: account, code: body.code, caller: services.caller(request, context))
             return try JSONBody.response(Codes(recoveryCodes: codes))
@@ -84,12 +84,12 @@ enum RecoveryRoutes {
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         table.add(.post, "/password-reset", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(ResetRequest.self, from: request, context: context)
+            let body = try await request.decode(as: ResetRequest.self, context: context)
             services.recovery.requestReset(identifier: body.identifier, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: acceptedMessage), status: .accepted)
         }
         table.add(.post, "/password-reset/confirm", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(ResetConfirm.self, from: request, context: context)
+            let body = try await request.decode(as: ResetConfirm.self, context: context)
             try await services.recovery.confirmReset(
                 token: body.token, newPassword: body.newPassword, caller: services.caller(request, context),
                 recoveryCode: body.recoveryCode)
@@ -97,7 +97,7 @@ enum RecoveryRoutes {
         }
         // "This wasn't me": the link of a security mail locks the account. Asks for nothing but the link.
         table.add(.post, "/account/lock", signedIn: false) { request, context in
-            let body = try await JSONBody.decode(LockRequest.self, from: request, context: context)
+            let body = try await request.decode(as: LockRequest.self, context: context)
             let count = try await services.lockdown.lock(token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(Locked(signedOut: count, message: lockedMessage))
         }

@@ -46,6 +46,9 @@ public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Bodies above this are refused with 413 before they are read in full.
     public var maxUploadSize: Int { 64 * 1024 }
 
+    /// What `request.decode(as:context:)` uses: JSON only, with the hub's 4xx answers for every malformed body.
+    public var requestDecoder: HubRequestDecoder { HubRequestDecoder() }
+
     /// The authenticated media server; throws 401 when absent.
     public func requireServer() throws -> AuthenticatedServer {
         guard let server else { throw RequestError.unauthorized }
