@@ -88,7 +88,7 @@ enum AccountRoutes {
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         let encoded = AccountJSONCache()
-        table.add(.post, "/accounts", signedIn: false) { request, context in
+        table.addOpen(.post, "/accounts") { request, context in
             let body = try await request.decode(as: Register.self, context: context)
             try await services.accounts.register(
                 username: body.username, email: body.email, password: body.password,
@@ -96,18 +96,18 @@ enum AccountRoutes {
             return try JSONBody.response(
                 Message(message: AccountService.signUpAcceptedMessage), status: .accepted)
         }
-        table.add(.post, "/account/verify-email", signedIn: false) { request, context in
+        table.addOpen(.post, "/account/verify-email") { request, context in
             let body = try await request.decode(as: Token.self, context: context)
             let account = try await services.accounts.verifyEmail(
                 token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(AccountView(account))
         }
-        table.add(.get, "/account", signedIn: true) { _, context in
-            let account = try context.requireIdentity().account
+        table.addSignedIn(.get, "/account") { _, context in
+            let account = context.identity.account
             let body = try encoded.body(for: account) { try JSONBody.encoder.encode(AccountView(account)) }
             return JSONBody.response(encoded: body)
         }
-        table.add(.post, "/account/revert-email", signedIn: false) { request, context in
+        table.addOpen(.post, "/account/revert-email") { request, context in
             let body = try await request.decode(as: Token.self, context: context)
             try await services.accounts.revertEmailChange(token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(
@@ -115,14 +115,14 @@ enum AccountRoutes {
                     message:
                         "Your address is back. Every device was signed out; we mailed a link to set a new password."))
         }
-        table.add(.post, "/account/resend-verification", signedIn: true) { request, context in
+        table.addSignedIn(.post, "/account/resend-verification") { request, context in
             try await services.accounts.resendVerification(
-                account: try context.requireIdentity().account, caller: services.caller(request, context))
+                account: context.identity.account, caller: services.caller(request, context))
             return try JSONBody.response(
                 Message(message: "If the address is not yet confirmed, a new link is on its way."))
         }
-        table.add(.post, "/account/password", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/account/password") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: ChangePassword.self, context: context)
             try await services.accounts.changePassword(
                 account: identity.account, device: identity.device, currentPassword: body.currentPassword,
@@ -130,8 +130,8 @@ enum AccountRoutes {
                 signOutOtherDevices: body.signOutOtherDevices ?? true, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: "Your password was changed."))
         }
-        table.add(.post, "/account/email", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/account/email") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: ChangeEmail.self, context: context)
             try await services.accounts.changeEmail(
                 account: identity.account, device: identity.device, password: body.password, newEmail: body.newEmail,
@@ -139,8 +139,8 @@ enum AccountRoutes {
             return try JSONBody.response(
                 Message(message: AccountService.emailChangeAcceptedMessage), status: .accepted)
         }
-        table.add(.put, "/account/anti-phishing-phrase", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.put, "/account/anti-phishing-phrase") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Phrase.self, context: context)
             let account = try await services.accounts.setAntiPhishingPhrase(
                 account: identity.account, phrase: body.phrase, caller: services.caller(request, context))

@@ -56,14 +56,14 @@ enum AppPasswordRoutes {
     }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.get, "/account/app-passwords", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/account/app-passwords") { _, context in
+            let identity = context.identity
             let now = services.environment.clock.now()
             let list = try await services.appPasswords.list(account: identity.account)
             return try JSONBody.response(list.map { AppPasswordView($0, now: now) })
         }
-        table.add(.post, "/account/app-passwords", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/account/app-passwords") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Create.self, context: context)
             guard body.scopes.count <= 8 else { throw AppPasswordService.Error.invalidScopes }
             var scopes: [AppPassword.Scope] = []
@@ -82,8 +82,8 @@ enum AppPasswordRoutes {
                     appPassword: AppPasswordView(password, now: services.environment.clock.now())),
                 status: .created)
         }
-        table.add(.delete, "/account/app-passwords/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/account/app-passwords/{id}") { request, context in
+            let identity = context.identity
             try await services.appPasswords.revoke(
                 id: try context.parameters.require("id"), account: identity.account,
                 caller: services.caller(request, context))

@@ -62,8 +62,8 @@ enum InvitationRoutes {
     struct List: Encodable { var invitations: [InvitationView] }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.post, "/invitations", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/invitations") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Create.self, context: context)
             guard (body.shares?.count ?? 0) <= InvitationService.maximumShares else {
                 throw InvitationService.Error.badRequest("Share at most \(InvitationService.maximumShares) sections.")
@@ -80,20 +80,20 @@ enum InvitationRoutes {
                     invitation: InvitationView(created.invitation, now: services.environment.clock.now()),
                     link: created.link), status: .created)
         }
-        table.add(.get, "/invitations", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/invitations") { _, context in
+            let identity = context.identity
             let now = services.environment.clock.now()
             let invitations = try await services.invitations.list(for: identity.account)
             return try JSONBody.response(List(invitations: invitations.map { InvitationView($0, now: now) }))
         }
-        table.add(.delete, "/invitations/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/invitations/{id}") { request, context in
+            let identity = context.identity
             try await services.invitations.revoke(
                 id: try context.parameters.require("id"), by: identity.account, device: identity.device,
                 caller: services.caller(request, context))
             return Response(status: .noContent)
         }
-        table.add(.post, "/invitations/accept", signedIn: false) { request, context in
+        table.addOpen(.post, "/invitations/accept") { request, context in
             let body = try await request.decode(as: Accept.self, context: context)
             try await services.invitations.accept(
                 token: body.token, username: body.username, email: body.email, password: body.password,

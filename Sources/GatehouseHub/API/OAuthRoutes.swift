@@ -35,7 +35,7 @@ enum OAuthRoutes {
     static let pragma = HTTPField.Name("Pragma")!
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.post, "/device_authorization", signedIn: false) { request, context in
+        table.addOpen(.post, "/device_authorization") { request, context in
             await answer(request, context) {
                 let form = try await parameters(request, context)
                 let clientID = try client(form, request)
@@ -67,7 +67,7 @@ enum OAuthRoutes {
                         interval: started.interval))
             }
         }
-        table.add(.post, "/token", signedIn: false) { request, context in
+        table.addOpen(.post, "/token") { request, context in
             await answer(request, context) {
                 let form = try await parameters(request, context)
                 guard let grantType = form["grant_type"], !grantType.isEmpty else {

@@ -78,43 +78,43 @@ enum PasskeyRoutes {
     }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.post, "/account/passkeys/options", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/account/passkeys/options") { _, context in
+            let identity = context.identity
             return try ceremony(
                 try await services.passkeys.registrationOptions(account: identity.account, device: identity.device))
         }
-        table.add(.post, "/account/passkeys", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/account/passkeys") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: RegisterBody.self, context: context)
             let passkey = try await services.passkeys.register(
                 account: identity.account, device: identity.device, challengeID: body.challengeId,
                 name: body.name ?? "Passkey", credential: body.credential, caller: services.caller(request, context))
             return try JSONBody.response(PasskeyView(passkey), status: .created)
         }
-        table.add(.get, "/account/passkeys", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/account/passkeys") { _, context in
+            let identity = context.identity
             return try JSONBody.response(
                 try await services.passkeys.passkeys(of: identity.account).map(PasskeyView.init))
         }
-        table.add(.delete, "/account/passkeys/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/account/passkeys/{id}") { request, context in
+            let identity = context.identity
             let id = try context.parameters.require("id")
             try await services.passkeys.remove(
                 id: id, account: identity.account, device: identity.device, caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.put, "/account/passkey-only", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.put, "/account/passkey-only") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: PasskeyOnlyBody.self, context: context)
             try await services.passkeys.setPasskeyOnly(
                 body.enabled, account: identity.account, device: identity.device,
                 caller: services.caller(request, context))
             return try JSONBody.response(PasskeyOnlyView(passkeyOnly: body.enabled))
         }
-        table.add(.post, "/sessions/passkey/options", signedIn: false) { request, context in
+        table.addOpen(.post, "/sessions/passkey/options") { request, context in
             return try ceremony(try await services.passkeys.signInOptions(caller: services.caller(request, context)))
         }
-        table.add(.post, "/sessions/passkey", signedIn: false) { request, context in
+        table.addOpen(.post, "/sessions/passkey") { request, context in
             let body = try await request.decode(as: SignInBody.self, context: context)
             let info = try (body.device ?? SessionRoutes.DeviceInput()).info()
             let thumbprint = try await services.signInThumbprint(request)
@@ -124,11 +124,11 @@ enum PasskeyRoutes {
                 dpopThumbprint: thumbprint)
             return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
         }
-        table.add(.post, "/sessions/second-factor/passkey/options", signedIn: false) { request, context in
+        table.addOpen(.post, "/sessions/second-factor/passkey/options") { request, context in
             let body = try await request.decode(as: SecondFactorOptionsBody.self, context: context)
             return try ceremony(try await services.passkeys.secondFactorOptions(signInChallenge: body.challenge))
         }
-        table.add(.post, "/sessions/second-factor/passkey", signedIn: false) { request, context in
+        table.addOpen(.post, "/sessions/second-factor/passkey") { request, context in
             let body = try await request.decode(as: SecondFactorBody.self, context: context)
             let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.passkeys.completeSecondFactor(
@@ -136,13 +136,13 @@ enum PasskeyRoutes {
                 caller: services.caller(request, context), dpopThumbprint: thumbprint)
             return try JSONBody.response(SessionRoutes.view(signedIn), status: .created)
         }
-        table.add(.post, "/session/reauthenticate/passkey/options", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/session/reauthenticate/passkey/options") { _, context in
+            let identity = context.identity
             return try ceremony(
                 try await services.passkeys.reauthenticationOptions(account: identity.account, device: identity.device))
         }
-        table.add(.post, "/session/reauthenticate/passkey", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/session/reauthenticate/passkey") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: AssertionBody.self, context: context)
             try await services.passkeys.reauthenticate(
                 account: identity.account, device: identity.device, challengeID: body.challengeId,

@@ -82,13 +82,13 @@ enum ProfileRoutes {
     }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.get, "/profiles", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/profiles") { _, context in
+            let identity = context.identity
             return try JSONBody.response(
                 try await services.profiles.list(account: identity.account).map(ProfileView.init))
         }
-        table.add(.post, "/profiles", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/profiles") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Create.self, context: context)
             let profile = try await services.profiles.create(
                 account: identity.account, name: body.name, pin: body.pin,
@@ -96,8 +96,8 @@ enum ProfileRoutes {
                 caller: services.caller(request, context))
             return try JSONBody.response(ProfileView(profile), status: .created)
         }
-        table.add(.put, "/profiles/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.put, "/profiles/{id}") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Update.self, context: context)
             let profile = try await services.profiles.update(
                 id: try context.parameters.require("id"), account: identity.account, name: body.name,
@@ -105,23 +105,23 @@ enum ProfileRoutes {
                 caller: services.caller(request, context))
             return try JSONBody.response(ProfileView(profile))
         }
-        table.add(.put, "/profiles/{id}/pin", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.put, "/profiles/{id}/pin") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: SetPIN.self, context: context)
             try await services.profiles.setPIN(
                 id: try context.parameters.require("id"), account: identity.account, pin: body.pin,
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.delete, "/profiles/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/profiles/{id}") { request, context in
+            let identity = context.identity
             try await services.profiles.delete(
                 id: try context.parameters.require("id"), account: identity.account,
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/profiles/{id}/switch", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/profiles/{id}/switch") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Switch.self, context: context)
             let (profile, device, token) = try await services.profiles.switchTo(
                 profileID: try context.parameters.require("id"), account: identity.account, device: identity.device,
@@ -129,8 +129,8 @@ enum ProfileRoutes {
             return try JSONBody.response(
                 Switched(token: token.value, deviceId: device.id, profile: ProfileView(profile)), status: .created)
         }
-        table.add(.get, "/profile", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/profile") { _, context in
+            let identity = context.identity
             let profile = try await services.profiles.profile(of: identity.device)
             return try JSONBody.response(Current(profile: profile.map(ProfileView.init)))
         }

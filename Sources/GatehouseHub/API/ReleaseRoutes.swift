@@ -35,14 +35,14 @@ enum ReleaseRoutes {
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         let releases = services.releases
-        table.add(.get, "/releases", signedIn: false) { request, _ in
+        table.addOpen(.get, "/releases") { request, _ in
             let channel = request.uri.queryParameters["channel"].map(String.init)
             return try JSONBody.response(
                 Listing(
                     releases: try await releases.releases(channel: channel).map(\.signed),
                     keyLists: try await releases.keyLists(), releaseList: try await releases.releaseList()))
         }
-        table.add(.get, "/releases/{version}/artifact", signedIn: false) { _, context in
+        table.addOpen(.get, "/releases/{version}/artifact") { _, context in
             let version = try context.parameters.require("version")
             guard SemanticVersion(version) != nil,
                 try await releases.releases(channel: nil).contains(where: { $0.version == version })
@@ -63,7 +63,7 @@ enum ReleaseRoutes {
             }
             return Response(status: .ok, headers: headers, body: body)
         }
-        table.add(.get, "/advisories", signedIn: false) { _, _ in
+        table.addOpen(.get, "/advisories") { _, _ in
             try JSONBody.response(try await releases.advisories().map(AdvisoryView.init))
         }
     }

@@ -95,22 +95,22 @@ enum ServerRoutes {
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
         let servers = services.servers
-        table.add(.post, "/servers/claims", signedIn: false) { request, context in
+        table.addOpen(.post, "/servers/claims") { request, context in
             let body = try await JSONBody.decode(
                 ServerService.ClaimRequest.self, from: request, context: context, decoder: WireJSON.decoder)
             let (code, expires) = try await servers.requestClaim(body, caller: services.caller(request, context))
             return try JSONBody.response(ServerClaimCode(code: code, expiresAt: expires.epochSeconds), status: .created)
         }
-        table.add(.post, "/servers/claim", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/servers/claim") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Claim.self, context: context)
             let server = try await servers.claim(
                 code: body.code, by: identity.account, device: identity.device,
                 caller: services.caller(request, context))
             return try JSONBody.response(ServerView(server), status: .created)
         }
-        table.add(.get, "/servers", signedIn: true) { _, context in
-            let account = try context.requireIdentity().account
+        table.addSignedIn(.get, "/servers") { _, context in
+            let account = context.identity.account
             var owned: [ServerView] = []
             for server in try await servers.servers(of: account) {
                 owned.append(ServerView(server, status: try await services.releases.status(of: server)))
@@ -125,21 +125,21 @@ enum ServerRoutes {
                     owned: owned, shared: try await servers.sharedServers(with: account).map { ServerView($0) },
                     pending: pending, outgoing: try await servers.outgoingShares(of: account).map(OutgoingView.init)))
         }
-        table.add(.delete, "/servers/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/servers/{id}") { request, context in
+            let identity = context.identity
             try await servers.remove(
                 serverID: try context.parameters.require("id"), by: identity.account, device: identity.device,
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/servers/{id}/token", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/servers/{id}/token") { _, context in
+            let identity = context.identity
             let token = try await servers.accessToken(
                 serverID: try context.parameters.require("id"), account: identity.account, device: identity.device)
             return try JSONBody.response(TokenView(token: token.token, expiresAt: token.expiresAt.epochSeconds))
         }
-        table.add(.get, "/servers/{id}/shares", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/servers/{id}/shares") { _, context in
+            let identity = context.identity
             let shares = try await servers.shares(
                 serverID: try context.parameters.require("id"), owner: identity.account)
             return try JSONBody.response(
@@ -149,30 +149,30 @@ enum ServerRoutes {
                         sharedAt: $0.createdAt, acceptedAt: $0.acceptedAt)
                 })
         }
-        table.add(.post, "/servers/{id}/shares", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/servers/{id}/shares") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: ShareBody.self, context: context)
             try await servers.share(
                 serverID: try context.parameters.require("id"), sections: body.sections, with: body.account,
                 by: identity.account, device: identity.device, caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/servers/{id}/accept", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/servers/{id}/accept") { request, context in
+            let identity = context.identity
             try await servers.acceptShare(
                 serverID: try context.parameters.require("id"), by: identity.account,
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/servers/{id}/decline", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/servers/{id}/decline") { request, context in
+            let identity = context.identity
             try await servers.declineShare(
                 serverID: try context.parameters.require("id"), by: identity.account,
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.delete, "/servers/{id}/shares/{account}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/servers/{id}/shares/{account}") { request, context in
+            let identity = context.identity
             let section = request.uri.queryParameters["section"].map(String.init)
             try await servers.unshare(
                 serverID: try context.parameters.require("id"), section: section,
@@ -180,7 +180,7 @@ enum ServerRoutes {
                 caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.get, "/keys/media", signedIn: false) { _, _ in
+        table.addOpen(.get, "/keys/media") { _, _ in
             let keys = MediaTokenSigner(keyring: services.environment.keyring).publishedKeys()
             return try JSONBody.response(MediaKeySet(keys: keys))
         }

@@ -61,7 +61,7 @@ enum SessionRoutes {
     struct Message: Encodable { var message: String }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.post, "/sessions", signedIn: false) { request, context in
+        table.addOpen(.post, "/sessions") { request, context in
             let body = try await request.decode(as: SignInBody.self, context: context)
             let info = try (body.device ?? DeviceInput()).info()
             let thumbprint = try await services.signInThumbprint(request)
@@ -76,7 +76,7 @@ enum SessionRoutes {
                 return try JSONBody.response(ChallengeView(challenge: challenge, methods: methods))
             }
         }
-        table.add(.post, "/sessions/second-factor", signedIn: false) { request, context in
+        table.addOpen(.post, "/sessions/second-factor") { request, context in
             let body = try await request.decode(as: SecondFactorBody.self, context: context)
             let thumbprint = try await services.signInThumbprint(request)
             let signedIn = try await services.signIn.completeSecondFactor(
@@ -84,14 +84,14 @@ enum SessionRoutes {
                 dpopThumbprint: thumbprint)
             return try JSONBody.response(view(signedIn), status: .created)
         }
-        table.add(.delete, "/session", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/session") { request, context in
+            let identity = context.identity
             try await services.devices.revoke(
                 deviceID: identity.device.id, of: identity.account, caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/session/reauthenticate", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/session/reauthenticate") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: Reauthenticate.self, context: context)
             try await services.signIn.reauthenticate(
                 account: identity.account, device: identity.device, password: body.password, code: body.code,
@@ -115,23 +115,23 @@ enum DeviceRoutes {
     struct Count: Encodable { var signedOut: Int }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.get, "/devices", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/devices") { _, context in
+            let identity = context.identity
             let devices = try await services.devices.devices(of: identity.account)
             return try JSONBody.response(
                 devices.map {
                     DeviceView($0, currentID: identity.device.id, expiresAt: services.devices.expiry(of: $0))
                 })
         }
-        table.add(.delete, "/devices/{id}", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/devices/{id}") { request, context in
+            let identity = context.identity
             let id = try context.parameters.require("id")
             try await services.devices.revoke(
                 deviceID: id, of: identity.account, caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/devices/sign-out-all", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/devices/sign-out-all") { request, context in
+            let identity = context.identity
             let body = try await request.decode(as: SignOutAll.self, context: context)
             let count = try await services.devices.signOutAll(
                 of: identity.account, keepingCurrent: body.keepCurrent ?? true,
@@ -151,8 +151,8 @@ enum AuditRoutes {
     }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.get, "/security-activity", signedIn: true) { _, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.get, "/security-activity") { _, context in
+            let identity = context.identity
             let events = try await services.audit.recentEvents(of: identity.account, limit: 100)
             return try JSONBody.response(
                 events.map {

@@ -20,32 +20,32 @@ enum TwoFactorRoutes {
     }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.get, "/account/2fa", signedIn: true) { _, context in
-            let account = try context.requireIdentity().account
+        table.addSignedIn(.get, "/account/2fa") { _, context in
+            let account = context.identity.account
             let enabled = try await services.twoFactor.isEnabled(accountID: account.id)
             let remaining = try await services.twoFactor.remainingRecoveryCodes(accountID: account.id)
             return try JSONBody.response(Status(enabled: enabled, recoveryCodesRemaining: remaining))
         }
-        table.add(.post, "/account/2fa/totp", signedIn: true) { _, context in
-            let account = try context.requireIdentity().account
+        table.addSignedIn(.post, "/account/2fa/totp") { _, context in
+            let account = context.identity.account
             let enrollment = try await services.twoFactor.beginEnrollment(account: account)
             return try JSONBody.response(try view(enrollment), status: .created)
         }
-        table.add(.post, "/account/2fa/totp/confirm", signedIn: true) { request, context in
-            let account = try context.requireIdentity().account
+        table.addSignedIn(.post, "/account/2fa/totp/confirm") { request, context in
+            let account = context.identity.account
             let body = try await request.decode(as: Code.self, context: context)
             let codes = try await services.twoFactor.confirmEnrollment(
                 account: account, code: body.code, caller: services.caller(request, context))
             return try JSONBody.response(Codes(recoveryCodes: codes))
         }
-        table.add(.delete, "/account/2fa", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.delete, "/account/2fa") { request, context in
+            let identity = context.identity
             try await services.twoFactor.disable(
                 account: identity.account, device: identity.device, caller: services.caller(request, context))
             return JSONBody.noContent()
         }
-        table.add(.post, "/account/2fa/recovery-codes", signedIn: true) { request, context in
-            let identity = try context.requireIdentity()
+        table.addSignedIn(.post, "/account/2fa/recovery-codes") { request, context in
+            let identity = context.identity
             let codes = try await services.twoFactor.regenerateRecoveryCodes(
                 account: identity.account, device: identity.device, caller: services.caller(request, context))
             return try JSONBody.response(Codes(recoveryCodes: codes))
@@ -83,12 +83,12 @@ enum RecoveryRoutes {
         "If an account matches, a reset link is on its way to its email address. It expires in 30 minutes."
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.post, "/password-reset", signedIn: false) { request, context in
+        table.addOpen(.post, "/password-reset") { request, context in
             let body = try await request.decode(as: ResetRequest.self, context: context)
             services.recovery.requestReset(identifier: body.identifier, caller: services.caller(request, context))
             return try JSONBody.response(Message(message: acceptedMessage), status: .accepted)
         }
-        table.add(.post, "/password-reset/confirm", signedIn: false) { request, context in
+        table.addOpen(.post, "/password-reset/confirm") { request, context in
             let body = try await request.decode(as: ResetConfirm.self, context: context)
             try await services.recovery.confirmReset(
                 token: body.token, newPassword: body.newPassword, caller: services.caller(request, context),
@@ -96,7 +96,7 @@ enum RecoveryRoutes {
             return try JSONBody.response(Message(message: "Your password was reset. Every device was signed out."))
         }
         // "This wasn't me": the link of a security mail locks the account. Asks for nothing but the link.
-        table.add(.post, "/account/lock", signedIn: false) { request, context in
+        table.addOpen(.post, "/account/lock") { request, context in
             let body = try await request.decode(as: LockRequest.self, context: context)
             let count = try await services.lockdown.lock(token: body.token, caller: services.caller(request, context))
             return try JSONBody.response(Locked(signedOut: count, message: lockedMessage))

@@ -187,7 +187,7 @@ enum NoticeRoutes {
     struct Notices: Encodable { var banners: [String] }
 
     static func register(_ table: inout APIRouteTable, services: HubServices) {
-        table.add(.get, "/notices", signedIn: false) { _, _ in
+        table.addOpen(.get, "/notices") { _, _ in
             try JSONBody.response(Notices(banners: try await services.incidents.banners()))
         }
     }

@@ -55,9 +55,28 @@ public struct HubRequestContext: RequestContext, RemoteAddressRequestContext {
         return server
     }
 
-    /// The signed-in identity; throws 401 when absent.
-    public func requireIdentity() throws -> HubIdentity {
-        guard let identity else { throw RequestError.unauthorized }
-        return identity
+}
+
+/// The context of an API route that needs a signed-in device. Hummingbird makes it from the hub's context after
+/// ``BearerAuthenticator`` has run, and only when that found an identity (401 otherwise), so a handler reads
+/// ``identity`` without unwrapping it and cannot forget to check.
+public struct SignedInRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The device (and its account) the request's credential belongs to.
+    public let identity: HubIdentity
+    /// The hub's context this one was made from: the client's address and the other per-request facts.
+    public let hub: HubRequestContext
+
+    public init(context: HubRequestContext) throws {
+        guard let identity = context.identity else { throw RequestError.unauthorized }
+        self.coreContext = context.coreContext
+        self.identity = identity
+        self.hub = context
     }
+
+    /// The same bound as the hub's context.
+    public var maxUploadSize: Int { hub.maxUploadSize }
+
+    /// The same decoder as the hub's context.
+    public var requestDecoder: HubRequestDecoder { HubRequestDecoder() }
 }

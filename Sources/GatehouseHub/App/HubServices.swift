@@ -96,6 +96,11 @@ public struct HubServices: Sendable {
     func caller(_ request: Request, _ context: HubRequestContext) -> Caller {
         Caller(ipAddress: context.clientAddress, deviceID: context.identity?.device.id)
     }
+
+    /// The caller of a signed-in route: its client address and its device.
+    func caller(_ request: Request, _ context: SignedInRequestContext) -> Caller {
+        Caller(ipAddress: context.hub.clientAddress, deviceID: context.identity.device.id)
+    }
 }
 
 /// Works out the client address once per request (``HubRequestContext/clientAddress``): the socket peer, or, when
