@@ -72,6 +72,7 @@ def test_every_environment_variable_is_documented_and_every_documented_one_is_re
 def test_a_config_file_and_the_environment_feed_the_same_settings(tmp_path):
     config = tmp_path / "gatehouse.json"
     config.write_text('{"signUp": "open", "port": 18080, "argon2": {"memoryKib": 65536}, "smtpPassword": "s3cret-pw"}')
+    os.chmod(config, 0o600)
     listing = settings_listing("--config", str(config), env={"GATEHOUSE_SIGN_UP": "closed"})
     assert listing["signUp"] == ("GATEHOUSE_SIGN_UP", "closed")  # the environment wins over the file
     assert listing["port"] == ("GATEHOUSE_PORT", "18080")
@@ -91,11 +92,21 @@ def test_a_malformed_setting_stops_the_start_and_names_itself(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"port": "x"}')
     cases.append(({}, ["--config", str(broken)], "port"))
+    # A file others can write, or read while it holds a secret, is refused like a readable keyring.
+    writable = tmp_path / "writable.json"
+    writable.write_text('{"signUp": "open"}')
+    os.chmod(writable, 0o666)
+    cases.append(({}, ["--config", str(writable)], "others can change"))
+    readable = tmp_path / "readable.json"
+    readable.write_text('{"metricsToken": "a-metrics-token-of-at-least-32-characters"}')
+    os.chmod(readable, 0o644)
+    cases.append(({}, ["--config", str(readable)], "metricsToken"))
     for env, args, says in cases:
         result = subprocess.run([gatehouse_bin(), "serve", "--data", data, *args], capture_output=True, text=True,
                                 env={**clean, **env}, timeout=60)
         assert result.returncode != 0, (env, args, result.stdout)
         assert says in result.stderr, (env, args, result.stderr)
+        assert "a-metrics-token" not in result.stderr
     # Nothing was started or created on the way.
     assert not os.path.exists(os.path.join(data, "gatehouse.sqlite"))
 

@@ -95,15 +95,40 @@ public struct Settings: Sendable {
         }
         let location = InMemoryProvider(values: ["filePath": ConfigValue(.string(file), isSecret: false)])
         let secretKeys = Set(Key.allCases.filter(\.isSecret).map(\.rawValue))
+        let fileProvider: FileProvider<JSONSnapshot>
         do {
-            providers.append(
-                try await FileProvider<JSONSnapshot>(
-                    parsingOptions: .init(secretsSpecifier: .dynamic { key, _ in secretKeys.contains(key) }),
-                    config: ConfigReader(provider: location)))
+            fileProvider = try await FileProvider<JSONSnapshot>(
+                parsingOptions: .init(secretsSpecifier: .dynamic { key, _ in secretKeys.contains(key) }),
+                config: ConfigReader(provider: location))
         } catch {
             throw SettingsError("the config file \(file) is not a JSON object of settings: \(error)")
         }
+        providers.append(fileProvider)
+        let inFile = ConfigReader(provider: fileProvider)
+        let secret = Key.allCases.first {
+            $0.isSecret && inFile.string(forKey: ConfigKey($0.rawValue), isSecret: true) != nil
+        }
+        try checkPermissions(of: file, holding: secret)
         return Settings(providers: providers, configFile: file)
+    }
+
+    /// A config file others can write to can change any setting (open sign-up, another SMTP server); one that holds
+    /// a secret must not be readable by them either. Either way nothing starts, as with a readable keyring.
+    private static func checkPermissions(of file: String, holding secret: Key?) throws {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue
+        else { return }
+        let octal = String(mode, radix: 8)
+        if mode & 0o022 != 0 {
+            throw SettingsError(
+                "the config file \(file) has mode \(octal): others can change the hub's settings; chmod 600 (or 644) it"
+            )
+        }
+        if mode & 0o077 != 0, let secret {
+            throw SettingsError(
+                "the config file \(file) has mode \(octal) and holds \(secret.rawValue): others can read it; chmod 600 it, "
+                    + "or give the secret in the environment (\(secret.environmentName))")
+        }
     }
 
     private init(providers: [any ConfigProvider], configFile: String?) {

@@ -4,12 +4,13 @@ import Testing
 
 @Suite("Settings: flags, then the environment, then the config file, through one reader")
 struct SettingsTests {
-    /// A JSON config file in a fresh folder.
-    func configFile(_ json: String) throws -> String {
+    /// A JSON config file in a fresh folder, with mode `mode` (owner-only unless given).
+    func configFile(_ json: String, mode: Int = 0o600) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-settings-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("gatehouse.json").path
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: NSNumber(value: mode)], ofItemAtPath: path)
         return path
     }
 
@@ -125,5 +126,32 @@ struct SettingsTests {
         await #expect(throws: SettingsError.self) { try await Settings.load(environment: [:], configFile: broken) }
         let notObject = try configFile("[1, 2]")
         await #expect(throws: SettingsError.self) { try await Settings.load(environment: [:], configFile: notObject) }
+    }
+
+    @Test("a config file others can write, or read when it holds a secret, stops the start")
+    func filePermissions() async throws {
+        // Readable by others is fine without a secret (a packaged default file, mode 644).
+        let plain = try configFile(#"{"signUp": "open"}"#, mode: 0o644)
+        #expect(try await Settings.load(environment: [:], configFile: plain).string(.signUp) == "open")
+        for mode in [0o666, 0o664, 0o646] {
+            let writable = try configFile(#"{"signUp": "open"}"#, mode: mode)
+            await #expect(throws: SettingsError.self) {
+                try await Settings.load(environment: [:], configFile: writable)
+            }
+        }
+        let secret = #"{"smtpPassword": "s3cret-pw"}"#
+        for mode in [0o644, 0o640, 0o604] {
+            let readable = try configFile(secret, mode: mode)
+            do {
+                _ = try await Settings.load(environment: [:], configFile: readable)
+                Issue.record("mode \(String(mode, radix: 8)) with a secret must be refused")
+            } catch let error as SettingsError {
+                #expect(error.description.contains("smtpPassword") && !error.description.contains("s3cret"))
+            }
+        }
+        let owned = try configFile(secret, mode: 0o600)
+        #expect(try await Settings.load(environment: [:], configFile: owned).string(.smtpPassword) == "s3cret-pw")
+        // A secret in the environment says nothing about the file.
+        #expect(try await Settings.load(environment: ["GATEHOUSE_SMTP_PASSWORD": "x"], configFile: plain) != nil)
     }
 }
