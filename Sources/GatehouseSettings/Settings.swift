@@ -198,7 +198,7 @@ public struct Settings: Sendable {
         return list.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    /// Where a value is read from, for messages: the flag, the environment variable and the file's key.
+    /// Where a value is read from, for messages: the environment variable, and the file's key when there is a file.
     public func origin(of key: Key) -> String {
         var places = [key.environmentName]
         if let configFile { places.append("\"\(key.rawValue)\" in \(configFile)") }

@@ -42,11 +42,6 @@ func restoreStamp() -> String {
     return formatter.string(from: Date())
 }
 
-/// The logger of an operator command: warnings and worse only, unless a log level is set.
-func quietLogger(_ hub: HubOptions) async throws -> Logger {
-    try await hub.makeLogger(quiet: true)
-}
-
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
@@ -64,9 +59,10 @@ struct BackupCommand: AsyncParsableCommand {
     var to: String
 
     func run() async throws {
-        let configuration = try await hub.configuration()
+        let settings = try await hub.settings()
+        let configuration = try HubOptions.configuration(from: settings)
         let url = configuration.resolvedDatabaseURL
-        let logger = try await quietLogger(hub)
+        let logger = try HubOptions.makeLogger(settings: settings, quiet: true)
         if let path = DatabaseLock.sqlitePath(ofURL: url) {
             do {
                 try SQLStore.backupSQLite(from: path, to: to)
@@ -171,10 +167,11 @@ struct RestoreCommand: AsyncParsableCommand {
     var withoutKeyring = false
 
     func run() async throws {
-        let configuration = try await hub.configuration()
+        let settings = try await hub.settings()
+        let configuration = try HubOptions.configuration(from: settings)
         let url = configuration.resolvedDatabaseURL
         let keyringPath = configuration.resolvedKeyringPath
-        let logger = try await quietLogger(hub)
+        let logger = try HubOptions.makeLogger(settings: settings, quiet: true)
         guard FileManager.default.fileExists(atPath: from) else { throw CommandFailure("no backup at \(from)") }
         guard keys != nil || withoutKeyring else {
             throw CommandFailure(

@@ -69,10 +69,6 @@ struct HubOptions: ParsableArguments {
 
     /// The logger the settings describe. `quiet`: warnings and worse only, unless a log level is set (operator
     /// commands print their own results).
-    func makeLogger(quiet: Bool = false, label: String = "gatehouse") async throws -> Logger {
-        try Self.makeLogger(settings: await settings(), quiet: quiet, label: label)
-    }
-
     static func makeLogger(settings: Settings, quiet: Bool = false, label: String = "gatehouse") throws -> Logger {
         let level = try settings.string(.logLevel)
         let json: Bool

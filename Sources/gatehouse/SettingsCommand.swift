@@ -24,7 +24,7 @@ struct SettingsCommand: AsyncParsableCommand {
         for key in Settings.Key.allCases {
             let value: String
             if let text = try? settings.string(key) {
-                value = key.isSecret ? "(set)" : text
+                value = text
             } else if let number = try? settings.int(key) {
                 value = String(number)
             } else if let number = try? settings.double(key) {
@@ -36,7 +36,8 @@ struct SettingsCommand: AsyncParsableCommand {
             } else {
                 value = "-"
             }
-            rows.append((key.rawValue, key.environmentName, value))
+            // A secret is never shown, whatever type it was given as.
+            rows.append((key.rawValue, key.environmentName, key.isSecret && value != "-" ? "(set)" : value))
         }
         let keyWidth = rows.map(\.0.count).max() ?? 0
         let environmentWidth = rows.map(\.1.count).max() ?? 0
