@@ -244,6 +244,7 @@ let package = Package(
             name: "GatehouseStoreTests",
             dependencies: [
                 "GatehouseStore", "GatehouseCore", "GatehouseReleases", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"), .product(name: "SQLiteKit", package: "sqlite-kit"),
             ]
         ),
         .testTarget(
@@ -261,7 +262,7 @@ let package = Package(
             name: "GatehouseHubTests",
             dependencies: [
                 "GatehouseHub", "GatehouseCore", "GatehouseStore", "GatehouseWire", "Argon2", "WebAuthn",
-                "PasswordCheck", "GatehouseSettings",
+                "PasswordCheck", "GatehouseSettings", "SMTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

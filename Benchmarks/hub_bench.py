@@ -117,7 +117,7 @@ def main():
         print("2. sign-ins per second vs raw Argon2id hashes per second (m=19456 KiB, t=2, p=1)")
         print(f"   sign-ins:   {sign_ins:8.1f} /s   (wrk, {clients} connections, {options.duration} s)")
         print(f"   raw Argon2: {raw:8.1f} /s   ({cores} threads, before {raw_before:.1f} and after {raw_after:.1f}; gatehouse argon2 --bench-threads)")
-        print(f"   ratio: {sign_ins / raw:.3f}   (goal >= 0.95)\n")
+        print(f"   ratio: {sign_ins / raw:.3f}   (goal >= 0.97, issue 19)\n")
 
         # 3. Failed sign-ins: unknown account vs known account with a wrong password. Each request comes from
         #    its own address and names a fresh account or identifier, so the throttle never engages.

@@ -53,6 +53,7 @@ struct SQLSession: StoreTransaction {
     /// True when `error` is a unique-constraint violation.
     static func isUniqueViolation(_ error: any Error) -> Bool {
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] { return state == "23505" }
+        if let error = error as? InlineSQLite.Failure { return error.isUniqueViolation }
         if let error = error as? SQLiteError {
             return error.reason == .constraint || error.reason == .constraintUniqueFailed
                 || error.reason == .constraintPrimaryKeyFailed

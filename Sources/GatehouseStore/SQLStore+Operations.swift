@@ -229,46 +229,41 @@ extension SQLStore {
     /// Opens the SQLite file at `path` (which must exist) and reads its integrity, schema versions and keyring check.
     public static func inspectSQLite(path: String, logger: Logger) async throws -> SQLiteInspection {
         guard FileManager.default.fileExists(atPath: path) else { throw BackupError.missing(path) }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        do {
-            let db = connection.sql(queryLogLevel: nil)
-            let integrity = try await db.raw("PRAGMA quick_check").all().compactMap {
-                try? $0.decode(column: "quick_check", as: String.self)
-            }.joined(separator: "; ")
-            let hasMigrations =
-                try await db.raw(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-                ).first() != nil
-            var versions: [Int] = []
-            var check: String?
-            var accounts = 0
-            if hasMigrations {
-                versions = try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all().map {
-                    try $0.decode(column: "version", as: Int.self)
-                }
-                if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'hub_facts'")
-                    .first()
-                    != nil
-                {
-                    check = try await db.raw(
-                        "SELECT value FROM hub_facts WHERE name = \(bind: KeyringCheck.factName)"
-                    ).first()?.decode(column: "value", as: String.self)
-                }
-                if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").first()
-                    != nil
-                {
-                    accounts =
-                        try await db.raw("SELECT count(*) AS n FROM accounts").first()?.decode(
-                            column: "n", as: Int.self) ?? 0
-                }
+        let connection = try InlineSQLite(path: path)
+        defer { connection.close() }
+        let db = InlineSQLiteDatabase(connection: connection, logger: logger)
+        let integrity = try await db.raw("PRAGMA quick_check").all().compactMap {
+            try? $0.decode(column: "quick_check", as: String.self)
+        }.joined(separator: "; ")
+        let hasMigrations =
+            try await db.raw(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            ).first() != nil
+        var versions: [Int] = []
+        var check: String?
+        var accounts = 0
+        if hasMigrations {
+            versions = try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all().map {
+                try $0.decode(column: "version", as: Int.self)
             }
-            try await connection.close().get()
-            return SQLiteInspection(
-                integrity: integrity.isEmpty ? "unknown" : integrity, schemaVersions: versions, keyringCheck: check,
-                accounts: accounts)
-        } catch {
-            try? await connection.close().get()
-            throw error
+            if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'hub_facts'")
+                .first()
+                != nil
+            {
+                check = try await db.raw(
+                    "SELECT value FROM hub_facts WHERE name = \(bind: KeyringCheck.factName)"
+                ).first()?.decode(column: "value", as: String.self)
+            }
+            if try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").first()
+                != nil
+            {
+                accounts =
+                    try await db.raw("SELECT count(*) AS n FROM accounts").first()?.decode(
+                        column: "n", as: Int.self) ?? 0
+            }
         }
+        return SQLiteInspection(
+            integrity: integrity.isEmpty ? "unknown" : integrity, schemaVersions: versions, keyringCheck: check,
+            accounts: accounts)
     }
 }

@@ -82,9 +82,8 @@ public final class SQLStore: HubStore {
     }
 
     private static func openSQLite(path: String, logger: Logger) async throws -> SQLStore {
-        let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
-        let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
-        let db = connection.sql(queryLogLevel: nil)
+        let connection = try InlineSQLite(path: path)
+        let db = InlineSQLiteDatabase(connection: connection, logger: logger)
         // WAL lets readers of another process (backups, `gatehouse audit verify`) see a consistent file while the
         // hub writes; the hub itself uses one connection behind one gate.
         // A 64 MiB page cache and in-memory temporary tables keep large transactions (an incident's batches) off
@@ -97,12 +96,12 @@ public final class SQLStore: HubStore {
                 try await db.raw(SQLQueryString(pragma)).run()
             } catch {
                 // Not a database (or unreadable): close the connection before it is released, then report.
-                try? await connection.close().get()
+                connection.close()
                 throw error
             }
         }
         return SQLStore(dialect: .sqlite, database: db, gate: AsyncGate(), logger: logger) {
-            try await connection.close().get()
+            connection.close()
         }
     }
 

@@ -38,6 +38,11 @@ extension OutboxMessage {
 }
 
 /// Writes each message as an .eml file in a folder (the embedded default: no mail server needed).
+///
+/// Each file is written under a temporary name, flushed to disk and renamed into place, so a reader never sees half
+/// a message and a message the outbox records as sent survives a crash. Plain system calls: Foundation's
+/// `createFile` made a second temporary file of its own and cost about 4 % of a sign-in's CPU (a sign-in sends a
+/// new-sign-in notice).
 struct FileMailTransport: MailTransport {
     let directory: String
     let from: MailAddress
@@ -49,17 +54,37 @@ struct FileMailTransport: MailTransport {
         } catch {
             throw MailTransportError(isTransient: false, reason: "cannot render: \(error)")
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let name = String(format: "%010lld-%@.eml", message.createdAt.epochSeconds, message.id)
-        let path = (directory as NSString).appendingPathComponent(name)
+        let name = Self.fileName(createdAt: message.createdAt.epochSeconds, id: message.id)
+        let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
         let temporary = path + ".part"
-        guard
-            FileManager.default.createFile(
-                atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
-        else { throw MailTransportError(isTransient: true, reason: "cannot write \(name)") }
-        guard rename(temporary, path) == 0 else {
-            throw MailTransportError(isTransient: true, reason: "cannot move \(name) into place")
+        var descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if descriptor < 0 && errno == ENOENT {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         }
+        guard descriptor >= 0 else { throw MailTransportError(isTransient: true, reason: "cannot write \(name)") }
+        let written = bytes.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
+        }
+        let synced = written && fsync(descriptor) == 0
+        close(descriptor)
+        guard synced, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw MailTransportError(isTransient: true, reason: "cannot write \(name)")
+        }
+    }
+
+    /// `<created, ten digits>-<id>.eml`: the folder lists in the order the messages were written.
+    static func fileName(createdAt: Int64, id: String) -> String {
+        let seconds = String(max(0, createdAt))
+        return String(repeating: "0", count: max(0, 10 - seconds.count)) + seconds + "-" + id + ".eml"
     }
 }
 
