@@ -9,13 +9,15 @@ import VaporCSQLite
 /// One SQLite connection whose statements run on the calling thread, with the prepared statements kept for reuse.
 ///
 /// SQLiteNIO runs each statement on a thread pool and hands the result back through an event loop: three thread
-/// hand-offs per statement, about fifty per sign-in, which cost more CPU on two cores than the statements
-/// themselves (docs/benchmarks.md, "Sign-ins: thread hand-offs"). A SQLite statement of the hub's takes
+/// switches per statement, about ninety context switches per sign-in, which cost more CPU on two cores than the
+/// statements themselves (docs/benchmarks.md, "Sign-ins: thread hand-offs"). A SQLite statement of the hub's takes
 /// microseconds, so it runs where it is asked for. The hub's statements already take turns through
 /// ``AsyncGate`` (one writer); the mutex here makes the connection safe for anyone else as well.
 ///
-/// What it costs: a statement waiting for another process's write lock (`busy_timeout`, 10 s) blocks the calling
-/// thread instead of a pool thread. Only operators' tools open the file beside a running hub.
+/// What it costs: whatever a statement waits for, it waits on the calling thread (one of Swift's cooperative
+/// threads) instead of a pool thread: another process's write lock (`busy_timeout`, 10 s: an operator's tool, or a
+/// second hub during a restart), a checkpoint's writes at a commit, a long scan. The gate lets only one task into
+/// SQLite at a time, so at most one cooperative thread is held; the others go on serving.
 final class InlineSQLite: Sendable {
     /// A statement SQLite refused, with its extended result code.
     struct Failure: Error, CustomStringConvertible {
@@ -101,20 +103,22 @@ final class InlineSQLite: Sendable {
             }
             try Self.bind(binds, to: statement, handle)
             var result = Result()
+            // The columns are read after the first step: a kept statement whose table changed since it was prepared
+            // (another hub migrating the file) is prepared again inside that step, and its columns with it.
+            var step = sqlite_nio_sqlite3_step(statement)
             let count = sqlite_nio_sqlite3_column_count(statement)
             result.columns.reserveCapacity(Int(count))
             for index in 0..<count {
                 result.columns.append(
                     sqlite_nio_sqlite3_column_name(statement, index).map { String(cString: $0) } ?? "")
             }
-            while true {
-                let step = sqlite_nio_sqlite3_step(statement)
-                if step == SQLITE_DONE { break }
+            while step != SQLITE_DONE {
                 guard step == SQLITE_ROW else { throw Self.failure(step, handle) }
                 var row: [SQLiteData] = []
                 row.reserveCapacity(Int(count))
                 for index in 0..<count { row.append(Self.value(statement, index)) }
                 result.rows.append(row)
+                step = sqlite_nio_sqlite3_step(statement)
             }
             return result
         }

@@ -73,6 +73,28 @@ struct InlineSQLiteTests {
         }
     }
 
+    @Test("a kept SELECT * sees a table another connection rebuilt: the columns are the new table's, in its order")
+    func keptStatementAfterSchemaChange() async throws {
+        try await Self.withDatabase { _, db, path in
+            try await db.raw("CREATE TABLE t (a INTEGER, b INTEGER)").run()
+            try await db.raw("INSERT INTO t VALUES (1, 2)").run()
+            let before = try await db.raw("SELECT * FROM t").first()
+            #expect(before?.allColumns == ["a", "b"])
+            let other = try InlineSQLite(path: path)
+            defer { other.close() }
+            for statement in [
+                "DROP TABLE t", "CREATE TABLE t (c TEXT, b INTEGER, a INTEGER)", "INSERT INTO t VALUES ('x', 2, 1)",
+            ] {
+                _ = try other.run(statement, [])
+            }
+            let after = try await db.raw("SELECT * FROM t").first()
+            #expect(after?.allColumns == ["c", "b", "a"])
+            #expect(try after?.decode(column: "a", as: Int.self) == 1)
+            #expect(try after?.decode(column: "b", as: Int.self) == 2)
+            #expect(try after?.decode(column: "c", as: String.self) == "x")
+        }
+    }
+
     @Test("a refused statement says why, a duplicate row is told as such, and the connection goes on")
     func errors() async throws {
         try await Self.withDatabase { _, db, _ in

@@ -40,9 +40,10 @@ extension OutboxMessage {
 /// Writes each message as an .eml file in a folder (the embedded default: no mail server needed).
 ///
 /// Each file is written under a temporary name, flushed to disk and renamed into place, so a reader never sees half
-/// a message and a message the outbox records as sent survives a crash. Plain system calls: Foundation's
-/// `createFile` made a second temporary file of its own and cost about 4 % of a sign-in's CPU (a sign-in sends a
-/// new-sign-in notice).
+/// a message, and a message's bytes are on disk before it has a name (the folder's own entry is not flushed: after a
+/// power loss a message the outbox recorded as sent may be missing, as with the old Foundation write). Plain system
+/// calls: Foundation's `createFile` made a second temporary file of its own, and a sign-in sends a new-sign-in
+/// notice.
 struct FileMailTransport: MailTransport {
     let directory: String
     let from: MailAddress
@@ -57,12 +58,19 @@ struct FileMailTransport: MailTransport {
         let name = Self.fileName(createdAt: message.createdAt.epochSeconds, id: message.id)
         let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
         let temporary = path + ".part"
-        var descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        func failure(_ step: String) -> MailTransportError {
+            MailTransportError(isTransient: true, reason: "cannot \(step) \(name): \(String(cString: strerror(errno)))")
+        }
+        // A part left by a crash is removed; the new one is created afresh (never through a link someone put there)
+        // and readable by the owner only.
+        unlink(temporary)
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var descriptor = open(temporary, flags, 0o600)
         if descriptor < 0 && errno == ENOENT {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            descriptor = open(temporary, flags, 0o600)
         }
-        guard descriptor >= 0 else { throw MailTransportError(isTransient: true, reason: "cannot write \(name)") }
+        guard descriptor >= 0 else { throw failure("create") }
         let written = bytes.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
@@ -74,10 +82,16 @@ struct FileMailTransport: MailTransport {
             return true
         }
         let synced = written && fsync(descriptor) == 0
+        let error = failure(written ? "flush" : "write")
         close(descriptor)
-        guard synced, rename(temporary, path) == 0 else {
+        guard synced else {
             unlink(temporary)
-            throw MailTransportError(isTransient: true, reason: "cannot write \(name)")
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = failure("name")
+            unlink(temporary)
+            throw error
         }
     }
 

@@ -34,6 +34,24 @@ struct FileMailTransportTests {
         #expect(FileMailTransport.fileName(createdAt: 7, id: "x") == "0000000007-x.eml")
     }
 
+    @Test("a part file left in the folder, even a link to another file, is replaced, never written through")
+    func stalePartIsReplaced() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gh-mail-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let target = folder + "/elsewhere.txt"
+        try "untouched".write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: folder + "/1800000000-m1.eml.part", withDestinationPath: target)
+        let transport = FileMailTransport(directory: folder, from: MailAddress("hub@example.com"))
+        try await transport.deliver(message(id: "m1", at: 1_800_000_000))
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "untouched")
+        let path = folder + "/1800000000-m1.eml"
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("Subject: New sign-in"))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: path + ".part"))
+    }
+
     @Test("a folder that cannot be written is a transient failure, not a crash")
     func unwritableFolder() async throws {
         let transport = FileMailTransport(
