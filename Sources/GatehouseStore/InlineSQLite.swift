@@ -40,6 +40,10 @@ final class InlineSQLite: Sendable {
         var handle: OpaquePointer?
         /// Prepared statements by SQL text; emptied when it reaches ``capacity``.
         var statements: [String: OpaquePointer] = [:]
+        /// How many times SQLite prepared a kept statement again on its own (after a schema change, or when a new
+        /// value was bound to a parameter its query planner had read, such as `LIMIT ?`: the store writes counts
+        /// into the SQL text with `\(literal:)` for that reason).
+        var reprepares = 0
     }
 
     /// How many prepared statements are kept, and the longest SQL text kept (a batch insert is prepared, used once
@@ -96,7 +100,13 @@ final class InlineSQLite: Sendable {
             defer {
                 if cached {
                     sqlite_nio_sqlite3_reset(statement)
-                    sqlite_nio_sqlite3_clear_bindings(statement)
+                    // The values are let go (a kept statement holds no digest or hash between uses) by binding NULL
+                    // one by one: `sqlite3_clear_bindings` would also mark for re-preparation every statement whose
+                    // planner looked at a parameter (`chain = ?` does, to tell 0 and 1 from other values), and
+                    // binding NULL over a text value does not.
+                    for index in 0..<sqlite_nio_sqlite3_bind_parameter_count(statement) {
+                        sqlite_nio_sqlite3_bind_null(statement, index + 1)
+                    }
                 } else {
                     sqlite_nio_sqlite3_finalize(statement)
                 }
@@ -120,9 +130,13 @@ final class InlineSQLite: Sendable {
                 result.rows.append(row)
                 step = sqlite_nio_sqlite3_step(statement)
             }
+            state.reprepares += Int(sqlite_nio_sqlite3_stmt_status(statement, SQLITE_STMTSTATUS_REPREPARE, 1))
             return result
         }
     }
+
+    /// How many times kept statements were prepared again by SQLite itself (see ``State/reprepares``).
+    var reprepares: Int { state.withLock { $0.reprepares } }
 
     /// Finalizes the kept statements and closes the connection; later statements fail.
     func close() {
@@ -145,6 +159,11 @@ final class InlineSQLite: Sendable {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     private static func bind(_ binds: [SQLiteData], to statement: OpaquePointer, _ handle: OpaquePointer) throws {
+        guard binds.count == Int(sqlite_nio_sqlite3_bind_parameter_count(statement)) else {
+            throw Failure(
+                code: SQLITE_RANGE,
+                message: "\(binds.count) values for \(sqlite_nio_sqlite3_bind_parameter_count(statement)) parameters")
+        }
         for (offset, value) in binds.enumerated() {
             let index = Int32(offset + 1)
             let code: Int32

@@ -94,7 +94,7 @@ extension SQLSession {
             """
             SELECT \(unsafeRaw: Self.accountColumns) FROM accounts
             WHERE username_key LIKE \(bind: pattern) ESCAPE '\\' OR email_key LIKE \(bind: pattern) ESCAPE '\\'
-            ORDER BY username_key LIMIT \(bind: limit)
+            ORDER BY username_key LIMIT \(literal: limit)
             """
         ).map(decodeAccount)
     }
@@ -123,7 +123,7 @@ extension SQLSession {
 
     func passwordHistory(accountID: String, limit: Int) async throws -> [String] {
         try await all(
-            "SELECT password_hash FROM password_history WHERE account_id = \(bind: accountID) ORDER BY id DESC LIMIT \(bind: limit)"
+            "SELECT password_hash FROM password_history WHERE account_id = \(bind: accountID) ORDER BY id DESC LIMIT \(literal: limit)"
         ).map { try $0.string("password_hash") }
     }
 }

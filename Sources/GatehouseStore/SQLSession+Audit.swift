@@ -86,7 +86,7 @@ extension SQLSession {
 
     func auditEvents(chain: String, limit: Int) async throws -> [AuditEvent] {
         try await all(
-            "SELECT * FROM audit_events WHERE chain = \(bind: chain) ORDER BY id DESC LIMIT \(bind: limit)"
+            "SELECT * FROM audit_events WHERE chain = \(bind: chain) ORDER BY id DESC LIMIT \(literal: limit)"
         ).map(decodeAudit)
     }
 

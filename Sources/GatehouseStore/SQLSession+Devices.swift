@@ -78,7 +78,7 @@ extension SQLSession {
 
     func revocations(after: Int64, limit: Int) async throws -> [(sequence: Int64, revocation: Revocation)] {
         try await all(
-            "SELECT * FROM revocations WHERE seq > \(bind: after) ORDER BY seq LIMIT \(bind: limit)"
+            "SELECT * FROM revocations WHERE seq > \(bind: after) ORDER BY seq LIMIT \(literal: limit)"
         ).map { row in
             let ids = try row.string("device_ids")
             return (
@@ -106,7 +106,7 @@ extension SQLSession {
                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h
                 LEFT JOIN (
                     SELECT * FROM revocations WHERE writer >= \(bind: horizon) AND seq > \(bind: sequence)
-                    ORDER BY seq LIMIT \(bind: Int64(limit))
+                    ORDER BY seq LIMIT \(literal: Int64(limit))
                 ) r ON TRUE
                 ORDER BY r.seq
                 """
@@ -117,7 +117,7 @@ extension SQLSession {
                 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS horizon FROM revocations) h
                 LEFT JOIN (
                     SELECT * FROM revocations WHERE seq >= \(bind: horizon) AND seq > \(bind: sequence)
-                    ORDER BY seq LIMIT \(bind: Int64(limit))
+                    ORDER BY seq LIMIT \(literal: Int64(limit))
                 ) r ON 1
                 ORDER BY r.seq
                 """

@@ -50,7 +50,7 @@ extension SQLSession {
             return try await all(
                 """
                 SELECT \(unsafeRaw: Self.accountColumns) FROM accounts WHERE id > \(bind: incident.cursor)
-                ORDER BY id LIMIT \(bind: limit)
+                ORDER BY id LIMIT \(literal: limit)
                 """
             ).map(decodeAccount)
         }
@@ -59,7 +59,7 @@ extension SQLSession {
             SELECT \(unsafeRaw: Self.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
             FROM accounts a JOIN incident_targets t ON t.account_id = a.id
             WHERE t.incident_id = \(bind: incident.id) AND a.id > \(bind: incident.cursor)
-            ORDER BY a.id LIMIT \(bind: limit)
+            ORDER BY a.id LIMIT \(literal: limit)
             """
         ).map(decodeAccount)
     }

@@ -40,13 +40,13 @@ extension SQLSession {
             rows = try await all(
                 """
                 SELECT \(unsafeRaw: Self.invitationColumns) FROM invitations WHERE inviter_id = \(bind: inviterID)
-                ORDER BY created_at DESC, id LIMIT \(bind: Int64(limit))
+                ORDER BY created_at DESC, id LIMIT \(literal: Int64(limit))
                 """)
         } else {
             rows = try await all(
                 """
                 SELECT \(unsafeRaw: Self.invitationColumns) FROM invitations
-                ORDER BY created_at DESC, id LIMIT \(bind: Int64(limit))
+                ORDER BY created_at DESC, id LIMIT \(literal: Int64(limit))
                 """)
         }
         return try rows.map(decodeInvitation)

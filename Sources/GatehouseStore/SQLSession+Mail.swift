@@ -36,7 +36,7 @@ extension SQLSession {
         try await all(
             """
             SELECT * FROM outbox WHERE sent_at IS NULL AND failed = 0 AND next_attempt_at <= \(bind: now.epochSeconds)
-            ORDER BY created_at, id LIMIT \(bind: limit)
+            ORDER BY created_at, id LIMIT \(literal: limit)
             """
         ).map(decodeOutboxRow)
     }
@@ -54,7 +54,7 @@ extension SQLSession {
                 SELECT id FROM outbox
                 WHERE sent_at IS NULL AND failed = 0 AND next_attempt_at <= \(bind: now.epochSeconds)
                     AND claimed_until <= \(bind: now.epochSeconds)
-                ORDER BY created_at, id LIMIT \(bind: limit)\(lock)
+                ORDER BY created_at, id LIMIT \(literal: limit)\(lock)
             ) AND sent_at IS NULL AND failed = 0 AND claimed_until <= \(bind: now.epochSeconds)
             RETURNING *
             """)

@@ -57,14 +57,16 @@ extension SQLSession {
     }
 
     func recentReleaseLists(limit: Int) async throws -> [(sequence: Int64, signed: SignedReleaseList)] {
-        try await all("SELECT sequence, document FROM release_lists ORDER BY sequence DESC LIMIT \(bind: Int64(limit))")
-            .compactMap { row in
-                guard
-                    let signed = try? JSONDecoder().decode(
-                        SignedReleaseList.self, from: Data(try row.string("document").utf8))
-                else { return nil }
-                return (try row.int("sequence"), signed)
-            }
+        try await all(
+            "SELECT sequence, document FROM release_lists ORDER BY sequence DESC LIMIT \(literal: Int64(limit))"
+        )
+        .compactMap { row in
+            guard
+                let signed = try? JSONDecoder().decode(
+                    SignedReleaseList.self, from: Data(try row.string("document").utf8))
+            else { return nil }
+            return (try row.int("sequence"), signed)
+        }
     }
 
     func advisories() async throws -> [Advisory] {

@@ -56,7 +56,7 @@ extension SQLSession {
                 AND (expires_at <= \(bind: now.epochSeconds) OR digest NOT IN (
                     SELECT digest FROM one_time_tokens WHERE account_id = \(bind: accountID)
                         AND purpose = \(bind: purpose.rawValue) AND expires_at > \(bind: now.epochSeconds)
-                    ORDER BY expires_at DESC, digest LIMIT \(bind: Int64(keeping))))
+                    ORDER BY expires_at DESC, digest LIMIT \(literal: Int64(keeping))))
             """)
     }
 

@@ -50,7 +50,7 @@ extension SQLStore {
         let session = SQLSession(database: database, dialect: dialect, gate: gateForOperations)
         var samples: [KeyringCheck.SealedSample] = []
         for row in try await session.all(
-            "SELECT account_id, sealed_secret FROM totp ORDER BY account_id LIMIT \(bind: limit)")
+            "SELECT account_id, sealed_secret FROM totp ORDER BY account_id LIMIT \(literal: limit)")
         {
             samples.append(
                 KeyringCheck.SealedSample(
@@ -59,7 +59,7 @@ extension SQLStore {
         }
         let prefix = MailComposer.sealedPrefix
         for row in try await session.all(
-            "SELECT id, text_body FROM outbox WHERE text_body LIKE \(bind: prefix + "%") ORDER BY created_at DESC LIMIT \(bind: limit)"
+            "SELECT id, text_body FROM outbox WHERE text_body LIKE \(bind: prefix + "%") ORDER BY created_at DESC LIMIT \(literal: limit)"
         ) {
             samples.append(
                 KeyringCheck.SealedSample(

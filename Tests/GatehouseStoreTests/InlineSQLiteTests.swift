@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import Logging
 import SQLKit
 import SQLiteKit
@@ -95,9 +96,59 @@ struct InlineSQLiteTests {
         }
     }
 
+    @Test("a kept statement runs again without being prepared again, unless a bound LIMIT makes SQLite re-plan it")
+    func noRepreparation() async throws {
+        try await Self.withDatabase { connection, db, _ in
+            try await db.raw("CREATE TABLE t (x INTEGER)").run()
+            for x in 0..<10 { try await db.raw("INSERT INTO t VALUES (\(bind: x))").run() }
+            let start = connection.reprepares
+            for limit in [1, 2, 3, 3] {
+                let rows = try await db.raw("SELECT x FROM t WHERE x >= \(bind: 0) ORDER BY x LIMIT \(literal: limit)")
+                    .all()
+                #expect(rows.count == limit)
+            }
+            #expect(connection.reprepares == start)
+            // The reason the store writes its counts into the text: SQLite re-prepares a statement each time a new
+            // value is bound to a LIMIT parameter (its planner read the value), the first run included.
+            for limit in [1, 2, 3] {
+                let rows = try await db.raw("SELECT x FROM t ORDER BY x LIMIT \(bind: limit)").all()
+                #expect(rows.count == limit)
+            }
+            #expect(connection.reprepares == start + 3)
+        }
+    }
+
+    @Test("the store's hot statements (audit entries, outbox claims, the revocation log) are prepared once")
+    func storeStatementsArePreparedOnce() async throws {
+        try await withStore(.sqlite) { store in
+            let connection = try #require((store.database as? InlineSQLiteDatabase)?.connection)
+            let now = Date(epochSeconds: 1_800_000_000)
+            func round(_ index: Int) async throws {
+                try await store.transaction { tx in
+                    try await tx.appendAudit(
+                        AuditRecord(accountID: "a1", kind: .signIn, ipAddress: "192.0.2.\(index)"), at: now)
+                    try await tx.enqueueMail(
+                        OutboxMessage(
+                            id: "m\(index)", recipient: "a@example.com", subject: "s", textBody: "t", htmlBody: "h",
+                            kind: "k", createdAt: now, nextAttemptAt: now))
+                }
+                let claimed = try await store.autocommit.claimDueMail(
+                    now: now, limit: 50, claimant: "me", until: now.addingTimeInterval(60))
+                #expect(claimed.map(\.id) == ["m\(index)"])
+                try await store.autocommit.markMailSent(id: "m\(index)", at: now)
+                _ = try await store.autocommit.revocations(after: 0, limit: 100)
+                _ = try await store.autocommit.auditEvents(chain: "a1", limit: 2)
+            }
+            try await round(0)
+            let warm = connection.reprepares
+            for index in 1...5 { try await round(index) }
+            #expect(connection.reprepares == warm)
+        }
+    }
+
     @Test("a refused statement says why, a duplicate row is told as such, and the connection goes on")
     func errors() async throws {
-        try await Self.withDatabase { _, db, _ in
+        try await Self.withDatabase { connection, db, _ in
             try await db.raw("CREATE TABLE u (name TEXT PRIMARY KEY, other TEXT UNIQUE)").run()
             try await db.raw("INSERT INTO u VALUES ('a', 'x')").run()
             for statement in ["INSERT INTO u VALUES ('a', 'y')", "INSERT INTO u VALUES ('b', 'x')"] {
@@ -115,6 +166,8 @@ struct InlineSQLiteTests {
                 #expect(failure.message.contains("syntax error"))
                 #expect(!failure.isUniqueViolation)
             }
+            // Fewer values than parameters is refused, not run with NULL (or the previous run's values) in the rest.
+            #expect(throws: InlineSQLite.Failure.self) { try connection.run("SELECT ?1 + ?2 AS n", [.integer(1)]) }
             let count = try await db.raw("SELECT count(*) AS n FROM u").first()
             #expect(try count?.decode(column: "n", as: Int.self) == 1)
         }
