@@ -159,10 +159,9 @@ final class InlineSQLite: Sendable {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     private static func bind(_ binds: [SQLiteData], to statement: OpaquePointer, _ handle: OpaquePointer) throws {
-        guard binds.count == Int(sqlite_nio_sqlite3_bind_parameter_count(statement)) else {
-            throw Failure(
-                code: SQLITE_RANGE,
-                message: "\(binds.count) values for \(sqlite_nio_sqlite3_bind_parameter_count(statement)) parameters")
+        let parameters = Int(sqlite_nio_sqlite3_bind_parameter_count(statement))
+        guard binds.count == parameters else {
+            throw Failure(code: SQLITE_RANGE, message: "\(binds.count) values for \(parameters) parameters")
         }
         for (offset, value) in binds.enumerated() {
             let index = Int32(offset + 1)

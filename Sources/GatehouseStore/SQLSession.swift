@@ -2,7 +2,6 @@ import Foundation
 import GatehouseCore
 import PostgresKit
 import SQLKit
-import SQLiteKit
 
 /// The store's statements, on one database handle: a pooled one for single statements, or one connection inside a
 /// transaction. Extensions per domain hold the statements (`SQLSession+Accounts.swift`, ...).
@@ -54,10 +53,6 @@ struct SQLSession: StoreTransaction {
     static func isUniqueViolation(_ error: any Error) -> Bool {
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] { return state == "23505" }
         if let error = error as? InlineSQLite.Failure { return error.isUniqueViolation }
-        if let error = error as? SQLiteError {
-            return error.reason == .constraint || error.reason == .constraintUniqueFailed
-                || error.reason == .constraintPrimaryKeyFailed
-        }
         return false
     }
 }

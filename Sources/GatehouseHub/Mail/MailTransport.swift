@@ -81,13 +81,13 @@ struct FileMailTransport: MailTransport {
             }
             return true
         }
-        let synced = written && fsync(descriptor) == 0
-        let error = failure(written ? "flush" : "write")
-        close(descriptor)
-        guard synced else {
+        guard written && fsync(descriptor) == 0 else {
+            let error = failure(written ? "flush" : "write")
+            close(descriptor)
             unlink(temporary)
             throw error
         }
+        close(descriptor)
         guard rename(temporary, path) == 0 else {
             let error = failure("name")
             unlink(temporary)
