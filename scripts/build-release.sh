@@ -24,10 +24,13 @@ debug="$bin_dir/gatehouse.debug"
 # A binary stripped by an earlier run must not be taken as up to date: relink it (only the link step runs).
 rm -f "$binary" "$debug"
 order_file="$PWD/scripts/startup.order"
+# Start-up code without a symbol (compiler-made thunks) is named by object and section in this script.
+script_file="$PWD/scripts/startup.ld"
 swift build -c release --product gatehouse \
     -Xswiftc -use-ld=lld -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
     -Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen \
-    -Xlinker --symbol-ordering-file="$order_file" -Xlinker --no-warn-symbol-ordering "$@"
+    -Xlinker --symbol-ordering-file="$order_file" -Xlinker --no-warn-symbol-ordering \
+    -Xlinker --script="$script_file" "$@"
 
 size() { stat -c %s "$1"; }
 before=$(size "$binary")

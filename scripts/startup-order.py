@@ -112,8 +112,21 @@ def function_symbols(binary):
     return symbols
 
 
-def faulting_functions(binary, symbols):
-    """Names of the functions whose code took a page fault while `binary` started and rested, under perf."""
+def link_map(path):
+    """Input sections of the executable code from an lld map: sorted (address, size, object file, section)."""
+    pattern = re.compile(r"^\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s{9}(\S.*):\((\.text[^)]*)\)$")
+    sections = []
+    with open(path) as f:
+        for line in f:
+            m = pattern.match(line)
+            if m:
+                sections.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3), m.group(4)))
+    sections.sort()
+    return sections
+
+
+def faulting_addresses(binary):
+    """Addresses (as in the ELF file) of the code that took a page fault while `binary` started and rested."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="gh-faults-") as scratch:
         data = os.path.join(scratch, "perf.data")
@@ -139,31 +152,69 @@ def faulting_functions(binary, symbols):
             address, ip = int(parts[0], 16), int(parts[1], 16)
             # An instruction fetch: the faulting address is the instruction's own.
             if address == ip and base is not None and any(lo <= address < hi for lo, hi in code):
-                code_address = address - base
-                index = bisect.bisect_right([s[0] for s in symbols], code_address) - 1
-                if index >= 0:
-                    yield symbols[index][2]
+                yield address - base
+
+
+def script_entry(obj, section):
+    """A linker-script input description for one section of one object, independent of the build folder."""
+    return f"*/{os.path.basename(os.path.dirname(obj))}/{os.path.basename(obj)}({section})"
+
+
+def write_script(path, entries):
+    with open(path, "w") as f:
+        f.write("/* Written by scripts/startup-order.py: start-up code that has no symbol to order (compiler-made\n"
+                "   thunks, sections .text..L__unnamed_N), placed just before .text, next to the ordered functions. */\n"
+                "SECTIONS {\n  .text.gatehouse_startup : {\n")
+        for entry in entries:
+            f.write(f"    {entry}\n")
+        f.write("  }\n} INSERT BEFORE .text;\n")
 
 
 def refine(order_path, rounds):
-    """Step 2: relink with the order file, and add the functions that still fault, until none is new."""
+    """Step 2: relink with the order, and add the code that still faults, until nothing new faults."""
     names = open(order_path).read().split()
+    script_path = os.path.join(os.path.dirname(order_path), "startup.ld")
+    entries = []
+    if os.path.exists(script_path):
+        entries = [line.strip() for line in open(script_path) if line.strip().startswith("*/")]
+    bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.strip()
+    map_path = os.path.join(bin_dir, "gatehouse.map")
     for round_number in range(1, rounds + 1):
-        subprocess.run([os.path.join(ROOT, "scripts", "build-release.sh")], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                                 capture_output=True, text=True).stdout.strip()
+        write_script(script_path, entries)
+        subprocess.run([os.path.join(ROOT, "scripts", "build-release.sh"), "-Xlinker", f"-Map={map_path}"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        sections = link_map(map_path)
+        starts = [section[0] for section in sections]
         symbols = function_symbols(os.path.join(bin_dir, "gatehouse.debug"))
-        known = set(names)
-        new = [n for n in dict.fromkeys(faulting_functions(os.path.join(bin_dir, "gatehouse"), symbols))
-               if n not in known]
-        print(f"round {round_number}: {len(new)} functions faulted outside the ordered block", file=sys.stderr)
-        if not new:
+        symbol_starts = [symbol[0] for symbol in symbols]
+        known_names, known_entries = set(names), set(entries)
+        new_names, new_entries = [], []
+        for address in faulting_addresses(os.path.join(bin_dir, "gatehouse")):
+            index = bisect.bisect_right(starts, address) - 1
+            if index < 0 or not starts[index] <= address < starts[index] + sections[index][1]:
+                continue
+            _, _, obj, section = sections[index]
+            if section.startswith(".text..L"):
+                entry = script_entry(obj, section)
+                if entry not in known_entries:
+                    known_entries.add(entry)
+                    new_entries.append(entry)
+                continue
+            symbol = symbols[bisect.bisect_right(symbol_starts, address) - 1][2]
+            if symbol not in known_names:
+                known_names.add(symbol)
+                new_names.append(symbol)
+        print(f"round {round_number}: {len(new_names)} functions and {len(new_entries)} unnamed sections faulted "
+              "outside the ordered code", file=sys.stderr)
+        if not new_names and not new_entries:
             break
-        names += new
+        names += new_names
+        entries += new_entries
         with open(order_path, "w") as f:
             f.write("\n".join(names) + "\n")
-    # The shipped binary is linked with the final file.
+    write_script(script_path, entries)
+    # The shipped binary is linked with the final files.
     subprocess.run([os.path.join(ROOT, "scripts", "build-release.sh")], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
 
