@@ -84,7 +84,7 @@ def wait_and_stop(hub, port):
             except OSError:
                 time.sleep(0.1)
         else:
-            raise SystemExit("the instrumented hub did not answer /healthz")
+            raise SystemExit("the hub did not answer /healthz")
         time.sleep(3)
     finally:
         hub.send_signal(signal.SIGTERM)
@@ -224,7 +224,7 @@ def main():
     parser.add_argument("--binary", help="an instrumented gatehouse (default: build one into .build-order/)")
     parser.add_argument("--out", default=ORDER_FILE)
     parser.add_argument("--refine-only", action="store_true", help="skip step 1")
-    parser.add_argument("--rounds", type=int, default=12, help="at most this many page-fault rounds")
+    parser.add_argument("--rounds", type=int, default=40, help="at most this many page-fault rounds")
     options = parser.parse_args()
     if options.refine_only:
         refine(options.out, options.rounds)
@@ -253,6 +253,10 @@ def main():
         f.write("\n".join(ordered) + "\n")
     print(f"{len(offsets)} functions ran at start; {len(ordered)} named into {os.path.relpath(options.out, ROOT)}"
           f" ({unnamed} addresses outside any symbol)", file=sys.stderr)
+    # A full run starts the unnamed sections afresh too, so none from older code stays listed.
+    script_path = os.path.join(os.path.dirname(options.out), "startup.ld")
+    if os.path.exists(script_path):
+        os.remove(script_path)
     refine(options.out, options.rounds)
 
 
