@@ -107,9 +107,11 @@ def _on_new_page(driver):
 
 
 def _left(driver):
-    """Whether the browser leaves the marked page within a second (a click that went through)."""
+    """Whether the browser leaves the marked page (a click that went through). A form post (an Argon2 hash, say)
+    can take seconds to answer on a loaded machine, and clicking again meanwhile would send it twice (a second
+    factor code used twice, two sign-ins), so the wait is generous; it is only paid when the click was lost."""
     try:
-        WebDriverWait(driver, 1, ignored_exceptions=[WebDriverException]).until(_on_new_page)
+        WebDriverWait(driver, 10, ignored_exceptions=[WebDriverException]).until(_on_new_page)
         return True
     except TimeoutException:
         return False

@@ -79,7 +79,9 @@ def test_media_scope_fetches_a_media_token_and_cannot_touch_the_account(media_se
     # Revoked: refused at once, and its media token is dropped by the media server via the revocation stream.
     assert hub.api("DELETE", f"/account/app-passwords/{app_id}", token=owner).status_code == 204
     assert basic(hub, "POST", f"/servers/{server_id}/token", "hana", secret).status_code == 401
-    deadline = time.time() + 5
+    # A generous deadline (a loaded machine can stall for seconds), still far inside the media token's 5 minutes:
+    # only the revocation stream can make the server refuse it this soon.
+    deadline = time.time() + 30
     while time.time() < deadline and media.get("/api/library/sections", media_token).status_code == 200:
         time.sleep(0.1)
     assert media.get("/api/library/sections", media_token).status_code == 401

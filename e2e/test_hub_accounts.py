@@ -129,29 +129,34 @@ def test_unknown_account_and_wrong_password_look_the_same(hub):
 def test_failures_slow_down_but_a_known_device_still_signs_in(hub):
     register(hub, "dora", PASSWORD)
     home = sign_in(hub, "dora", PASSWORD, "home", client="dora-home", full=True)
-    statuses = [hub.api("POST", "/sessions", json={"identifier": "dora", "password": "bad-guess-123",
-                                                   "device": device("attacker", "attacker")}).status_code
-                for _ in range(8)]
-    assert statuses[:5] == [401] * 5
-    assert 429 in statuses[5:]
+
+    def guess():
+        return hub.api("POST", "/sessions", json={"identifier": "dora", "password": "bad-guess-123",
+                                                  "device": device("attacker", "attacker")})
+
+    # Five free attempts.
+    assert [guess().status_code for _ in range(5)] == [401] * 5
+    # Then each further one waits 1 s, 2 s, 4 s, 8 s... The hub keeps failure times in whole seconds, so a wait can
+    # be up to a second shorter: the first ones (at most 1 s, 2 s, 4 s) are shorter than a stall on a loaded machine
+    # can be, and a check made inside them could pass or fail for the wrong reason (the last CI run got 201 where the
+    # delay had run out). So nothing is checked inside them: each wait the hub names is sat out and one more wrong
+    # guess counted, until eight failures have grown the delay to 8 s (at least 7 s left right after the eighth).
+    failures = 5
+    for _ in range(12):
+        if failures == 8:
+            break
+        answer = guess()
+        if answer.status_code == 429:
+            time.sleep(int(answer.headers["Retry-After"]))
+            continue
+        assert answer.status_code == 401, answer.text
+        failures += 1
+    assert failures == 8
+    # Held up now, even with the right password, and the hub says for how long (never more than the 8 s delay).
     throttled = hub.api("POST", "/sessions", json={"identifier": "dora", "password": PASSWORD,
                                                    "device": device("attacker", "attacker")})
-    assert throttled.status_code == 429 and "Retry-After" in throttled.headers
-    # The first delays (1 s, 2 s, 4 s) are shorter than a stall on a loaded machine can be, and a check that ran
-    # after the delay would pass for the wrong reason. So the delay is grown to 8 s first: each wait is sat out and
-    # one more wrong guess counted.
-    for _ in range(10):
-        retry = int(throttled.headers["Retry-After"])
-        if retry >= 8:
-            break
-        time.sleep(retry)
-        guess = hub.api("POST", "/sessions", json={"identifier": "dora", "password": "bad-guess-123",
-                                                   "device": device("attacker", "attacker")})
-        assert guess.status_code in (401, 429), guess.text
-        throttled = hub.api("POST", "/sessions", json={"identifier": "dora", "password": PASSWORD,
-                                                       "device": device("attacker", "attacker")})
-        assert throttled.status_code == 429 and "Retry-After" in throttled.headers
-    assert int(throttled.headers["Retry-After"]) >= 8
+    assert throttled.status_code == 429 and "Retry-After" in throttled.headers, throttled.text
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 8, throttled.headers["Retry-After"]
     # The owner's known device is exempt from the per-account delay: no stranger can lock the owner out.
     # Copying the owner's client identifier does not help the attacker...
     copied = hub.api("POST", "/sessions", json={"identifier": "dora", "password": PASSWORD,
@@ -219,11 +224,16 @@ def test_operator_sign_out_reaches_a_running_hub_within_a_second(hub):
     token = sign_in(hub, "gwen", PASSWORD)
     assert hub.api("GET", "/account", token=token).status_code == 200  # now cached in the hub
     hub.cli("admin", "sign-out", "gwen")  # another process, same database
-    import time
-    deadline = time.time() + 1.0
-    status = 200
-    while time.time() < deadline and status == 200:
+    # The second is counted to when each request was sent, not answered: a stall of this test (or a slow answer)
+    # on a loaded machine must not use it up. A request sent more than a second after the command finished must
+    # be refused; earlier ones may still be served from the cache. The polling itself may take longer.
+    done = time.monotonic()
+    while True:
+        sent = time.monotonic() - done
         status = hub.api("GET", "/account", token=token).status_code
+        if status != 200:
+            break
+        assert sent < 1.0, f"still signed in {sent:.2f} s after the operator's sign-out"
         time.sleep(0.05)
     assert status == 401
 
