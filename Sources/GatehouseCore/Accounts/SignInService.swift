@@ -157,14 +157,23 @@ public struct SignInService: Sendable {
                 }
             }
         }
-        if !isKnown, wait == 0 {
-            wait = try await session.reserveAttempt(
-                key: addressKey, policy: tightened ? .perAddressDuringWave : .perAddress, now: now)
-            reservedAddress = wait == 0
-        }
         if wait == 0 {
-            wait = try await session.reserveAttempt(key: accountKey, policy: .perAccount, now: now)
-            if wait > 0, reservedAddress { try await session.refundAttempt(key: addressKey) }
+            // Both reservations in one transaction (one commit): the address's first, then the account's; when the
+            // account must wait, the address's attempt is given back in the same transaction. Every caller takes
+            // the rows in the same order (address, then account), so two reservations never wait on each other.
+            let addressPolicy: ThrottlePolicy? = isKnown ? nil : (tightened ? .perAddressDuringWave : .perAddress)
+            (wait, reservedAddress) = try await env.store.transaction { tx in
+                if let addressPolicy {
+                    let addressWait = try await tx.reserveAttempt(key: addressKey, policy: addressPolicy, now: now)
+                    if addressWait > 0 { return (addressWait, false) }
+                }
+                let accountWait = try await tx.reserveAttempt(key: accountKey, policy: .perAccount, now: now)
+                if accountWait > 0 {
+                    if addressPolicy != nil { try await tx.refundAttempt(key: addressKey) }
+                    return (accountWait, false)
+                }
+                return (0, addressPolicy != nil)
+            }
         }
         if wait > 0 {
             try await env.store.transaction { tx in
@@ -207,9 +216,14 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        // A right password gives its attempts back: the account's budget is cleared, the address's refunded.
-        try await session.clearThrottle(key: accountKey)
-        if reservedAddress { try await session.refundAttempt(key: addressKey) }
+        // A right password gives its attempts back: the account's budget is cleared, the address's refunded. A
+        // sign-in that completes here does it in the transaction that creates the device (one commit less); every
+        // other way out (a reset, a breached password, a second step) does it first, as soon as it is known.
+        let refundAddress = reservedAddress
+        let settleThrottle: @Sendable (any StoreTransaction) async throws -> Void = { tx in
+            try await tx.clearThrottle(key: accountKey)
+            if refundAddress { try await tx.refundAttempt(key: addressKey) }
+        }
 
         if needsRehash {
             let fresh = try await env.hasher.hash(normalized)
@@ -220,14 +234,20 @@ public struct SignInService: Sendable {
             }
         }
         if account.isResetRequired {
+            try await settleThrottle(session)
             try await recovery.sendForcedResetLink(account: account, caller: caller)
             throw Error.passwordResetRequired
         }
         if let breachCheck, await breachCheck(normalized) {
+            try await settleThrottle(session)
             try await recovery.flagBreachedPassword(account: account, caller: caller)
             throw Error.passwordResetRequired
         }
-        if try await secondFactors.isEnabled(accountID: account.id) {
+        let secondFactorOn = try await secondFactors.isEnabled(accountID: account.id)
+        if secondFactorOn || ((env.settings.deviceVerification || tightened) && !isKnown) {
+            try await settleThrottle(session)
+        }
+        if secondFactorOn {
             let challenge = try await secondFactors.issueChallenge(
                 account: account, info: info, kind: kind, caller: caller, isKnownDevice: isKnown)
             // A passkey answers the second step too (GitHub's rule: it counts as a second factor once two-factor
@@ -246,7 +266,7 @@ public struct SignInService: Sendable {
         return .signedIn(
             try await completeSignIn(
                 account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password,
-                dpopThumbprint: dpopThumbprint))
+                dpopThumbprint: dpopThumbprint, settling: settleThrottle))
     }
 
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.
@@ -303,14 +323,16 @@ public struct SignInService: Sendable {
     }
 
     /// Creates the device, writes the log, and mails the owner about a client never seen before.
+    /// `settling` runs first in the same transaction (the password step's throttle settlement).
     func completeSignIn(
         account: Account, info: Device.Info, kind: Device.Kind, caller: Caller, isKnownClient: Bool, proof: Proof,
-        dpopThumbprint: String? = nil
+        dpopThumbprint: String? = nil, settling: (@Sendable (any StoreTransaction) async throws -> Void)? = nil
     ) async throws -> SignedIn {
         let now = env.clock.now()
         let env = self.env
         return try await env.store.transaction { tx in
-            try await Self.recordSignIn(
+            try await settling?(tx)
+            return try await Self.recordSignIn(
                 in: tx, environment: env, account: account, info: info, kind: kind, ipAddress: caller.ipAddress,
                 isKnownClient: isKnownClient, proof: proof, now: now, dpopThumbprint: dpopThumbprint)
         }
