@@ -220,9 +220,11 @@ public struct SignInService: Sendable {
         // sign-in that completes here does it in the transaction that creates the device (one commit less); every
         // other way out (a reset, a breached password, a second step) does it first, as soon as it is known.
         let refundAddress = reservedAddress
+        // The rows in the reservation's order (the address's, then the account's), and before anything else the
+        // transaction locks: taken in two orders, two sign-ins would deadlock on PostgreSQL.
         let settleThrottle: @Sendable (any StoreTransaction) async throws -> Void = { tx in
-            try await tx.clearThrottle(key: accountKey)
             if refundAddress { try await tx.refundAttempt(key: addressKey) }
+            try await tx.clearThrottle(key: accountKey)
         }
 
         if needsRehash {

@@ -177,6 +177,10 @@ public struct RecoveryService: Sendable {
             guard try await tx.consumeToken(purpose: .passwordReset, digest: digest, now: now) != nil,
                 var current = try await tx.account(id: account.id)
             else { throw AccountService.Error.invalidToken }
+            // The account's failed sign-ins are forgotten. Throttle rows come before the security log in every
+            // transaction (a sign-in takes them in that order), so that two transactions never wait on each other.
+            try await tx.clearThrottle(
+                key: HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username))
             if let lockRecoveryCode {
                 guard try await twoFactor.useRecoveryCode(lockRecoveryCode, accountID: account.id, at: now, in: tx)
                 else {
@@ -208,8 +212,6 @@ public struct RecoveryService: Sendable {
             current.isResetRequired = false
             try await tx.updateAccount(current)
             let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
-            try await tx.clearThrottle(
-                key: HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username))
             try await tx.enqueueMail(env.mail.passwordChanged(to: current, now: now, signedOutOthers: true))
             try await tx.appendAudit(
                 AuditRecord(

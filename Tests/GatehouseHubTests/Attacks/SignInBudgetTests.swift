@@ -107,4 +107,35 @@ struct SignInBudgetTests {
             #expect(try await Self.failures(hub, addressKey) == 0)
         }
     }
+
+    @Test(
+        "rounds of 20 concurrent right-password sign-ins from one address, 5 to each of 4 accounts (both budgets full): all sign in",
+        arguments: Backend.allCases)
+    func concurrentRightPasswordsFromOneAddress(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            var accounts: [Account] = []
+            for index in 0..<4 { accounts.append(try await hub.makeAccount("gina\(index)")) }
+            let signIn = hub.services.signIn
+            // Each attempt reserves the address's row, then the account's, in one transaction, while the attempts
+            // that got the password right give both back in the transaction that creates their device. Rows taken
+            // in two orders would deadlock on PostgreSQL; every attempt here is within both budgets (20 in flight
+            // per address, 5 per account), so each must sign in.
+            for round in 0..<10 {
+                let outcomes = await concurrently(0..<20) { index in
+                    let outcome = try await signIn.signIn(
+                        identifier: "gina\(index % 4)", password: TestHub.password,
+                        info: TestHub.info("tv\(round)-\(index)"), kind: .api,
+                        caller: Caller(ipAddress: "203.0.113.50"))
+                    guard case .signedIn = outcome else { return "second step" }
+                    return "signed-in"
+                }
+                #expect(outcomes == Array(repeating: "signed-in", count: 20), "round \(round): \(Set(outcomes))")
+            }
+            for account in accounts {
+                let key = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username)
+                #expect(try await Self.failures(hub, key) == 0)
+            }
+            #expect(try await Self.failures(hub, "ip:" + Caller(ipAddress: "203.0.113.50").addressKey) == 0)
+        }
+    }
 }
