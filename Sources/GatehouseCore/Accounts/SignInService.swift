@@ -217,8 +217,9 @@ public struct SignInService: Sendable {
             throw Error.invalidCredentials
         }
         // A right password gives its attempts back: the account's budget is cleared, the address's refunded. A
-        // sign-in that completes here does it in the transaction that creates the device (one commit less); every
-        // other way out (a reset, a breached password, a second step) does it first, as soon as it is known.
+        // sign-in that completes here does it in the transaction that creates the device (two commits fewer), or
+        // on its own when that transaction fails; every other way out (a reset, a breached password, a second
+        // step, a mailed code) does it before going on.
         let refundAddress = reservedAddress
         // The rows in the reservation's order (the address's, then the account's), and before anything else the
         // transaction locks: taken in two orders, two sign-ins would deadlock on PostgreSQL.
@@ -265,10 +266,16 @@ public struct SignInService: Sendable {
                 account: account, info: info, kind: kind, caller: caller)
             return .secondFactorRequired(challenge: challenge, methods: ["email_code"])
         }
-        return .signedIn(
-            try await completeSignIn(
-                account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown, proof: .password,
-                dpopThumbprint: dpopThumbprint, settling: settleThrottle))
+        do {
+            return .signedIn(
+                try await completeSignIn(
+                    account: account, info: info, kind: kind, caller: caller, isKnownClient: isKnown,
+                    proof: .password, dpopThumbprint: dpopThumbprint, settling: settleThrottle))
+        } catch {
+            // The transaction rolled back with its settlement: the password was right all the same.
+            try? await settleThrottle(session)
+            throw error
+        }
     }
 
     /// True when the account must sign in with a passkey: its own "passkey only" switch, or the admin policy.

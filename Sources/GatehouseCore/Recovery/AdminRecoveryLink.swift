@@ -156,6 +156,10 @@ public struct AdminRecoveryLinkService: Sendable {
                 guard try await tx.consumeToken(purpose: .adminRecovery, digest: digest, now: now) != nil,
                     var current = try await tx.account(id: account.id)
                 else { return nil }
+                // Throttle rows first (ThrottleStore's lock order): a sign-in settling them then creating its
+                // device must never wait on this transaction's account row while it waits on theirs.
+                try await tx.clearThrottle(
+                    key: HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username))
                 let oldAddress = current.email
                 if let newEmail, AccountNames.canonical(newEmail) != AccountNames.canonical(oldAddress) {
                     if try await tx.isAddressHeldForRevert(newEmail, now: now) {
@@ -172,8 +176,6 @@ public struct AdminRecoveryLinkService: Sendable {
                 }
                 try await tx.forgetKnownDevices(accountID: account.id)
                 let revoked = try await tx.revokeDevices(accountID: account.id, keeping: nil, at: now)
-                try await tx.clearThrottle(
-                    key: HubEnvironment.accountThrottleKey(accountID: account.id, identifier: account.username))
                 let changedAddress = current.email != oldAddress ? current.email : nil
                 if changedAddress != nil {
                     try await tx.issueToken(

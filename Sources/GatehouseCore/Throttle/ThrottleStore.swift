@@ -3,9 +3,11 @@ import Foundation
 /// Failure counters that drive growing sign-in delays. Shared through the database so that every hub
 /// instance sees the same counts.
 ///
-/// Lock order: a transaction that writes throttle rows writes them before it appends to the security log or
-/// writes devices, and an address's row before an account's. Sign-in reserves and settles in transactions
-/// that follow it; two transactions taking the same rows in opposite orders would deadlock on PostgreSQL.
+/// Lock order: a transaction that writes sign-in throttle rows (addresses' and accounts') writes them before it
+/// writes accounts or devices or appends to the security log, and an address's row before an account's. Sign-in
+/// reserves and settles in transactions that follow it, and so do password resets; two transactions taking the
+/// same rows in opposite orders would deadlock on PostgreSQL. (Single autocommit statements hold no lock across
+/// statements and need no order.)
 public protocol ThrottleStore: Sendable {
     /// The failure count and time of the last failure for `key`.
     func throttleState(key: String) async throws -> (failures: Int, lastFailure: Date)?
