@@ -34,8 +34,15 @@ extension SQLSession {
     func reserveAttempt(key: String, policy: ThrottlePolicy, now: Date) async throws -> Int {
         // Compare-and-swap on (failures, last_failure): a concurrent reservation changes the row, so this one
         // matches nothing and reads again. Each round admits at most one of the racers, on both databases.
+        // PostgreSQL: the read also locks the row (FOR UPDATE). Inside a transaction (sign-in reserves the address
+        // and the account in one) racers then queue on the lock and each swap succeeds at once, rather than losing
+        // one round to every commit that lands while it waits; on its own, the statement's lock ends with it and
+        // the swap decides as before. SQLite has one writer.
+        let lock: SQLQueryString = dialect == .postgres ? " FOR UPDATE" : ""
         for _ in 0..<24 {
-            if let row = try await first("SELECT failures, last_failure FROM throttle WHERE key = \(bind: key)") {
+            if let row = try await first(
+                "SELECT failures, last_failure FROM throttle WHERE key = \(bind: key)\(lock)")
+            {
                 let failures = try row.int("failures")
                 let last = try row.int("last_failure")
                 let expired = now.timeIntervalSince(Date(epochSeconds: last)) >= policy.window
