@@ -34,12 +34,13 @@ extension SQLSession {
     func reserveAttempt(key: String, policy: ThrottlePolicy, now: Date) async throws -> Int {
         // Compare-and-swap on (failures, last_failure): a concurrent reservation changes the row, so this one
         // matches nothing and reads again. Each round admits at most one of the racers, on both databases.
-        // PostgreSQL: the read also locks the row (FOR UPDATE). Inside a transaction (sign-in reserves the address
-        // and the account in one) racers then queue on the lock and each swap succeeds at once, rather than losing
-        // one round to every commit that lands while it waits; on its own, the statement's lock ends with it and
-        // the swap decides as before. SQLite has one writer.
-        let lock: SQLQueryString = dialect == .postgres ? " FOR UPDATE" : ""
-        for _ in 0..<24 {
+        // PostgreSQL: after a lost round the read also locks the row (FOR UPDATE). Inside a transaction (sign-in
+        // reserves the address, the identifier and the account in one) a racer then queues on the lock and its
+        // next swap succeeds, rather than losing a round to every commit that lands while it waits; on its own,
+        // the statement's lock ends with it and the swap decides as before. The first read takes no lock, so a
+        // flood past the budget is answered from it without queueing. SQLite has one writer.
+        for round in 0..<24 {
+            let lock: SQLQueryString = dialect == .postgres && round > 0 ? " FOR UPDATE" : ""
             if let row = try await first(
                 "SELECT failures, last_failure FROM throttle WHERE key = \(bind: key)\(lock)")
             {

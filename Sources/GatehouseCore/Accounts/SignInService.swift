@@ -140,12 +140,11 @@ public struct SignInService: Sendable {
             if try await session.isKnownDevice(accountID: account.id, knownDigest: digest) { knownDigest = digest }
         }
         let isKnown = knownDigest != nil
-        let addressKey = "ip:" + caller.addressKey
-        let accountKey =
-            knownDigest.map { "known:" + $0 }
-            ?? HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
+        let attempt =
+            knownDigest.map { SignInAttempt(knownDeviceDigest: $0) }
+            ?? SignInAttempt(caller: caller, identifier: identifier, accountID: account?.id)
         var wait = 0
-        var reservedAddress = false
+        var outcome = SignInAttempt.Outcome.reserved
         // After a stuffing wave was announced, the hub tightens by itself for a while (see SignInBreaker).
         let tightened = !isKnown && env.breaker.isTightened(at: now)
         if !isKnown {
@@ -158,22 +157,9 @@ public struct SignInService: Sendable {
             }
         }
         if wait == 0 {
-            // Both reservations in one transaction (one commit): the address's first, then the account's; when the
-            // account must wait, the address's attempt is given back in the same transaction. Every caller takes
-            // the rows in the same order (address, then account), so two reservations never wait on each other.
-            let addressPolicy: ThrottlePolicy? = isKnown ? nil : (tightened ? .perAddressDuringWave : .perAddress)
-            (wait, reservedAddress) = try await env.store.transaction { tx in
-                if let addressPolicy {
-                    let addressWait = try await tx.reserveAttempt(key: addressKey, policy: addressPolicy, now: now)
-                    if addressWait > 0 { return (addressWait, false) }
-                }
-                let accountWait = try await tx.reserveAttempt(key: accountKey, policy: .perAccount, now: now)
-                if accountWait > 0 {
-                    if addressPolicy != nil { try await tx.refundAttempt(key: addressKey) }
-                    return (accountWait, false)
-                }
-                return (0, addressPolicy != nil)
-            }
+            outcome = try await attempt.reserve(
+                in: env.store, addressPolicy: tightened ? .perAddressDuringWave : .perAddress, now: now)
+            if case .wait(let seconds) = outcome { wait = seconds }
         }
         if wait > 0 {
             try await env.store.transaction { tx in
@@ -185,8 +171,11 @@ public struct SignInService: Sendable {
             throw Error.throttled(seconds: wait)
         }
 
+        // A held attempt (the account's budget spent through another identifier) does the dummy work an unknown
+        // account does and is answered as a wrong password, its password never checked.
+        let held = outcome == .held
         var storedHash: String?
-        if let account { storedHash = try await session.passwordHash(accountID: account.id) }
+        if let account, !held { storedHash = try await session.passwordHash(accountID: account.id) }
         var verification = PasswordVerification.invalid
         if let storedHash {
             verification = try await env.hasher.verify(normalized, against: storedHash, accountID: account?.id)
@@ -195,11 +184,14 @@ public struct SignInService: Sendable {
         }
         guard let account, case .valid(let needsRehash) = verification else {
             if !isKnown { env.breaker.recordFailure(at: now) }
+            let detail =
+                account == nil
+                ? "unknown account" : held ? "held up: too many failures on the account" : "wrong password"
             try await env.store.transaction { tx in
                 try await tx.appendAudit(
                     AuditRecord(
                         accountID: account?.id ?? AuditEvent.systemChain, kind: .signInFailed,
-                        ipAddress: caller.ipAddress, detail: account == nil ? "unknown account" : "wrong password"),
+                        ipAddress: caller.ipAddress, detail: detail),
                     at: now)
             }
             throw Error.invalidCredentials
@@ -216,16 +208,13 @@ public struct SignInService: Sendable {
             }
             throw Error.invalidCredentials
         }
-        // A right password gives its attempts back: the account's budget is cleared, the address's refunded. A
-        // sign-in that completes here does it in the transaction that creates the device (two commits fewer), or
-        // on its own when that transaction fails; every other way out (a reset, a breached password, a second
-        // step, a mailed code) does it before going on.
-        let refundAddress = reservedAddress
-        // The rows in the reservation's order (the address's, then the account's), and before anything else the
-        // transaction locks: taken in two orders, two sign-ins would deadlock on PostgreSQL.
+        // A right password gives its attempts back: the address's refunded, the identifier's and the account's
+        // failures cleared. A sign-in that completes here does it in the transaction that creates the device (two
+        // commits fewer), or on its own when that transaction fails; every other way out (a reset, a breached
+        // password, a second step, a mailed code) does it before going on. The rows come in the reservation's
+        // order and before anything else the transaction locks (ThrottleStore's lock order).
         let settleThrottle: @Sendable (any StoreTransaction) async throws -> Void = { tx in
-            if refundAddress { try await tx.refundAttempt(key: addressKey) }
-            try await tx.clearThrottle(key: accountKey)
+            try await attempt.settle(in: tx, clearing: true)
         }
 
         if needsRehash {

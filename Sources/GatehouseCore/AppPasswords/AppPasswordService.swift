@@ -112,9 +112,11 @@ public struct AppPasswordService: Sendable {
     /// The account and app password behind HTTP Basic `identifier:secret`, or nil (one answer for an unknown
     /// account, a wrong, revoked or expired app password, or one of another account).
     ///
-    /// Every try is reserved first, per address and on the account's sign-in budget (the same `acct:` key a
-    /// password sign-in spends), so concurrent guesses pass no more tries than the policies allow; a right one
-    /// gives its reservations back. Throws ``SignInService/Error/throttled(seconds:)`` when a budget is spent.
+    /// Every try is reserved first (``SignInAttempt``: per address, per identifier and on the account's sign-in
+    /// budget, the same keys a password sign-in spends), so concurrent guesses pass no more tries than the policies
+    /// allow; a right one gives its reservations back. Throws ``SignInService/Error/throttled(seconds:)`` when the
+    /// address's or the identifier's budget is spent; when only the account's is, the try is refused like a wrong
+    /// one.
     public func authenticate(identifier: String, secret: String, caller: Caller) async throws -> (Account, AppPassword)?
     {
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes, secret.utf8.count <= 128 else { return nil }
@@ -122,19 +124,16 @@ public struct AppPasswordService: Sendable {
         let now = env.clock.now()
         let canonical = AccountNames.canonical(identifier)
         let account = canonical.isEmpty ? nil : try await session.account(identifier: canonical)
-        let addressKey = "ip:" + caller.addressKey
-        let accountKey = HubEnvironment.accountThrottleKey(accountID: account?.id, identifier: identifier)
-        var wait = try await session.reserveAttempt(key: addressKey, policy: .perAddress, now: now)
-        if wait == 0 {
-            wait = try await session.reserveAttempt(key: accountKey, policy: .perAccount, now: now)
-            if wait > 0 { try await session.refundAttempt(key: addressKey) }
-        }
-        if wait > 0 { throw SignInService.Error.throttled(seconds: wait) }
+        let attempt = SignInAttempt(caller: caller, identifier: identifier, accountID: account?.id)
+        let outcome = try await attempt.reserve(in: env.store, addressPolicy: .perAddress, now: now)
+        if case .wait(let seconds) = outcome { throw SignInService.Error.throttled(seconds: seconds) }
 
+        // A held attempt (the account's budget spent) is looked up like any other and refused like a wrong one.
         var found: AppPassword?
         if OpaqueToken.hasShape(secret, prefix: Self.prefix) {
             found = try await session.appPassword(digest: env.digest(secret))
         }
+        if outcome == .held { found = nil }
         guard let account, let password = found, password.accountID == account.id, password.expiresAt > now else {
             try await env.store.transaction { tx in
                 try await tx.appendAudit(
@@ -144,8 +143,7 @@ public struct AppPasswordService: Sendable {
             }
             return nil
         }
-        try await session.refundAttempt(key: accountKey)
-        try await session.refundAttempt(key: addressKey)
+        try await attempt.settle(in: session, clearing: false)
         var used = password
         if (password.lastUsedAt.map { now.timeIntervalSince($0) >= Self.touchInterval } ?? true)
             || password.lastUsedAddress != caller.ipAddress

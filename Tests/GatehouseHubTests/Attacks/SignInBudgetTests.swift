@@ -62,6 +62,7 @@ struct SignInBudgetTests {
                 #expect(try await Self.failures(hub, addressKey) == 3)
                 #expect(try await Self.rightPassword(hub, account.username, from: address) == expected)
                 #expect(try await Self.failures(hub, accountKey) == 0, "\(account.username)")
+                #expect(try await Self.failures(hub, "id:" + account.username) == 0, "\(account.username)")
                 #expect(try await Self.failures(hub, addressKey) == 3, "\(account.username)")
             }
         }
@@ -136,6 +137,40 @@ struct SignInBudgetTests {
                 #expect(try await Self.failures(hub, key) == 0)
             }
             #expect(try await Self.failures(hub, "ip:" + Caller(ipAddress: "203.0.113.50").addressKey) == 0)
+        }
+    }
+
+    @Test(
+        "guesses against a username hold up the account, but its e-mail address answers as any unknown one: no 429 tells the two belong together",
+        arguments: Backend.allCases)
+    func accountBudgetDoesNotLinkIdentifiers(backend: Backend) async throws {
+        try await withHub(backend) { hub in
+            let account = try await hub.makeAccount("hana")
+            try await Self.guessWrong(hub, "hana", from: "198.51.100.1", times: 5)
+            let verified = hub.hasher.verified
+            let dummies = hub.hasher.dummies
+            // The username the guesses named is held up in the open.
+            #expect(try await Self.rightPassword(hub, "hana", from: "198.51.100.2") == "too_many_attempts")
+            // Its e-mail address, never guessed against, even with the right password, and an address that names
+            // no account: the same answer, the same dummy hash each, and the password is never checked.
+            for (identifier, address) in [("hana@example.com", "198.51.100.3"), ("nobody@example.com", "198.51.100.4")]
+            {
+                #expect(try await Self.rightPassword(hub, identifier, from: address) == "invalid_credentials")
+            }
+            #expect(hub.hasher.verified == verified)
+            #expect(hub.hasher.dummies == dummies + 2)
+            // App passwords answer alike (nil: the caller's 401), whatever the secret.
+            let apps = hub.services.appPasswords
+            #expect(
+                try await apps.authenticate(
+                    identifier: "hana@example.com", secret: "gha_" + String(repeating: "a", count: 43),
+                    caller: Caller(ipAddress: "198.51.100.5")) == nil)
+            // The account's budget was not spent by the held tries; once its delay has passed, the owner signs in.
+            let accountKey = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: "hana")
+            #expect(try await Self.failures(hub, accountKey) == 5)
+            hub.clock.advance(2)
+            #expect(try await Self.rightPassword(hub, "hana@example.com", from: "198.51.100.3") == "signed-in")
+            #expect(try await Self.failures(hub, accountKey) == 0)
         }
     }
 }

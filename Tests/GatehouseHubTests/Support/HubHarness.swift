@@ -43,6 +43,7 @@ final class CountingHasher: PasswordHashing {
     }
 
     var verified: Int { counts.withLock { $0.verified } }
+    var dummies: Int { counts.withLock { $0.dummies } }
 
     func hash(_ password: String) async throws -> String { try await inner.hash(password) }
 
