@@ -214,7 +214,7 @@ public struct SignInService: Sendable {
         // password, a second step, a mailed code) does it before going on. The rows come in the reservation's
         // order and before anything else the transaction locks (ThrottleStore's lock order).
         let settleThrottle: @Sendable (any StoreTransaction) async throws -> Void = { tx in
-            try await attempt.settle(in: tx, clearing: true)
+            try await attempt.settle(after: .reserved, in: tx, clearing: true)
         }
 
         if needsRehash {

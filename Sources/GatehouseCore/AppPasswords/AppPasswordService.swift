@@ -115,8 +115,8 @@ public struct AppPasswordService: Sendable {
     /// Every try is reserved first (``SignInAttempt``: per address, per identifier and on the account's sign-in
     /// budget, the same keys a password sign-in spends), so concurrent guesses pass no more tries than the policies
     /// allow; a right one gives its reservations back. Throws ``SignInService/Error/throttled(seconds:)`` when the
-    /// address's or the identifier's budget is spent; when only the account's is, the try is refused like a wrong
-    /// one.
+    /// address's or the identifier's budget is spent; when only the account's is, the try goes on (a valid app
+    /// password still works; a wrong one is refused as always).
     public func authenticate(identifier: String, secret: String, caller: Caller) async throws -> (Account, AppPassword)?
     {
         guard identifier.utf8.count <= AccountNames.maximumIdentifierBytes, secret.utf8.count <= 128 else { return nil }
@@ -128,12 +128,13 @@ public struct AppPasswordService: Sendable {
         let outcome = try await attempt.reserve(in: env.store, addressPolicy: .perAddress, now: now)
         if case .wait(let seconds) = outcome { throw SignInService.Error.throttled(seconds: seconds) }
 
-        // A held attempt (the account's budget spent) is looked up like any other and refused like a wrong one.
+        // A held attempt (the account's budget spent through guesses elsewhere) is looked up like any other: an app
+        // password has 256 random bits, so only its holder can tell a held account from another, and the
+        // household's clients keep working while someone guesses at the password.
         var found: AppPassword?
         if OpaqueToken.hasShape(secret, prefix: Self.prefix) {
             found = try await session.appPassword(digest: env.digest(secret))
         }
-        if outcome == .held { found = nil }
         guard let account, let password = found, password.accountID == account.id, password.expiresAt > now else {
             try await env.store.transaction { tx in
                 try await tx.appendAudit(
@@ -143,7 +144,7 @@ public struct AppPasswordService: Sendable {
             }
             return nil
         }
-        try await attempt.settle(in: session, clearing: false)
+        try await attempt.settle(after: outcome, in: session, clearing: false)
         var used = password
         if (password.lastUsedAt.map { now.timeIntervalSince($0) >= Self.touchInterval } ?? true)
             || password.lastUsedAddress != caller.ipAddress

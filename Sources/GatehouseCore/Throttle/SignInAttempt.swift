@@ -27,11 +27,15 @@ struct SignInAttempt: Sendable {
     let identifierKey: String?
     let accountKey: String?
 
-    /// An outsider's attempt on `identifier` (naming `accountID`, or no account).
+    /// An outsider's attempt on `identifier` (naming `accountID`, or no account). An identifier that names no
+    /// account gets a stand-in third budget (`nid:`) that moves in step with its `id:` one, so it is never held
+    /// and an attempt runs the same statements whether or not the identifier names an account.
     init(caller: Caller, identifier: String, accountID: String?) {
         addressKey = "ip:" + caller.addressKey
         identifierKey = HubEnvironment.accountThrottleKey(accountID: nil, identifier: identifier)
-        accountKey = accountID.map { HubEnvironment.accountThrottleKey(accountID: $0, identifier: identifier) }
+        accountKey =
+            accountID.map { HubEnvironment.accountThrottleKey(accountID: $0, identifier: identifier) }
+            ?? "nid:" + AccountNames.canonical(identifier)
     }
 
     /// An attempt from a known device of the account (its known-device secret's digest).
@@ -75,10 +79,12 @@ struct SignInAttempt: Sendable {
 
     /// A right secret gives the attempt back, in the reservation's order: the address's attempt is refunded; the
     /// identifier's and the account's failures are cleared (`clearing`, a password sign-in) or their attempt
-    /// refunded (an app password, which says nothing of the password's guessers).
-    func settle(in tx: any StoreTransaction, clearing: Bool) async throws {
+    /// refunded (an app password, which says nothing of the password's guessers). After a held attempt (a valid
+    /// app password needs no password check) the account's budget was not reserved and is left alone.
+    func settle(after outcome: Outcome, in tx: any StoreTransaction, clearing: Bool) async throws {
         if let addressKey { try await tx.refundAttempt(key: addressKey) }
-        for key in [identifierKey, accountKey].compactMap({ $0 }) {
+        let keys = [identifierKey, outcome == .held ? nil : accountKey].compactMap { $0 }
+        for key in keys {
             if clearing {
                 try await tx.clearThrottle(key: key)
             } else {

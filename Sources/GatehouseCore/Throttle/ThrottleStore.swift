@@ -4,7 +4,8 @@ import Foundation
 /// instance sees the same counts.
 ///
 /// Lock order: a transaction that writes sign-in throttle rows (addresses' and accounts') writes them before it
-/// writes accounts or devices or appends to the security log, and an address's row before an account's. Sign-in
+/// writes accounts or devices or appends to the security log, and an address's row before an identifier's before
+/// an account's (``SignInAttempt``). Sign-in
 /// reserves and settles in transactions that follow it, and so do password resets; two transactions taking the
 /// same rows in opposite orders would deadlock on PostgreSQL. (Single autocommit statements hold no lock across
 /// statements and need no order.)

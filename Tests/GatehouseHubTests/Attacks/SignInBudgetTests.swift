@@ -146,6 +146,8 @@ struct SignInBudgetTests {
     func accountBudgetDoesNotLinkIdentifiers(backend: Backend) async throws {
         try await withHub(backend) { hub in
             let account = try await hub.makeAccount("hana")
+            // The owner's TV signs in with an app password.
+            let appSecret = try await AppPasswordTests.create(hub, try await hub.signIn("hana"), scopes: [.accountRead])
             try await Self.guessWrong(hub, "hana", from: "198.51.100.1", times: 5)
             let verified = hub.hasher.verified
             let dummies = hub.hasher.dummies
@@ -159,12 +161,17 @@ struct SignInBudgetTests {
             }
             #expect(hub.hasher.verified == verified)
             #expect(hub.hasher.dummies == dummies + 2)
-            // App passwords answer alike (nil: the caller's 401), whatever the secret.
+            // App passwords: a wrong one is refused (nil: the caller's 401), no 429 either; the owner's real one
+            // keeps working while the account is held, and gives back only what it took.
             let apps = hub.services.appPasswords
             #expect(
                 try await apps.authenticate(
                     identifier: "hana@example.com", secret: "gha_" + String(repeating: "a", count: 43),
                     caller: Caller(ipAddress: "198.51.100.5")) == nil)
+            #expect(
+                try await apps.authenticate(
+                    identifier: "hana@example.com", secret: appSecret, caller: Caller(ipAddress: "198.51.100.6"))
+                    != nil)
             // The account's budget was not spent by the held tries; once its delay has passed, the owner signs in.
             let accountKey = HubEnvironment.accountThrottleKey(accountID: account.id, identifier: "hana")
             #expect(try await Self.failures(hub, accountKey) == 5)
