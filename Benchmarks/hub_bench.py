@@ -50,6 +50,20 @@ def wrk(url, duration, connections, headers=(), script=None):
     return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0, errors.group(1) if errors else ""
 
 
+def start_hub(binary, data, port, *extra):
+    """A hub in benchmark mode on `data`, answering /healthz."""
+    hub = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data,
+                            "--port", str(port), "--benchmark-mode", "--trust-forwarded-for", "--log-level", "warning",
+                            *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
+    return hub
+
+
 def sign_in_rest(binary, duration, clients):
     """CPU time per sign-in (us) and sign-ins per second of a hub whose hash costs next to nothing."""
     data = tempfile.mkdtemp(prefix="gh-bench-rest-")
@@ -58,16 +72,8 @@ def sign_in_rest(binary, duration, clients):
         f.write('{"argon2": {"memoryKib": 8, "iterations": 1, "allowWeak": true}}')
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    hub = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data,
-                            "--port", str(port), "--benchmark-mode", "--trust-forwarded-for", "--log-level", "warning",
-                            "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hub = start_hub(binary, data, port, "--config", config)
     try:
-        for _ in range(100):
-            try:
-                requests.get(base + "/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         for index in range(64):
             requests.post(base + "/api/v1/accounts", json={"username": f"bench{index}", "email": f"bench{index}@example.com",
                                                            "password": PASSWORD},
@@ -105,16 +111,8 @@ def main():
     data = tempfile.mkdtemp(prefix="gh-bench-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    hub = subprocess.Popen([binary, "serve", "--sign-up", "open", "--device-verification", "off", "--data", data, "--port", str(port), "--benchmark-mode",
-                            "--trust-forwarded-for", "--log-level", "warning"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hub = start_hub(binary, data, port)
     try:
-        for _ in range(100):
-            try:
-                requests.get(base + "/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         session = requests.Session()
         session.post(base + "/api/v1/accounts", json={"username": "bench", "email": "bench@example.com",
                                                       "password": PASSWORD}).raise_for_status()
